@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared by hvx-bench and hvx-kvm-bench: options, the guest-side protocol
+ * (guests/guest.h) and the timing, so both hypervisors are measured the
+ * same way with the same guest binaries.
+ */
+#ifndef HVX_BENCH_H
+#define HVX_BENCH_H
+
+#include <stdio.h>
+#include <time.h>
+#include <linux/types.h>
+
+#define BENCH_MAX_RUNS		101
+#define BENCH_MEM_SIZE		(16ULL << 20)
+
+struct bench_options {
+	const char *prog;		/* for messages */
+	const char *guest_dir;		/* where bench-*.bin live */
+	unsigned int iterations;	/* per round */
+	unsigned int runs;		/* measured rounds; one more warms up */
+	const char *run_file;		/* --run: just run this guest */
+	const char *tests[4];		/* "pio", "cpuid" */
+	unsigned int ntests;
+};
+
+/* One guest execution: rounds handed out and measured so far. */
+struct bench_session {
+	const struct bench_options *opt;
+	unsigned int rounds_given;	/* answers to PORT_BENCH_COUNT */
+	unsigned int rounds_done;
+	struct timespec start;
+	double us[BENCH_MAX_RUNS];	/* per round trip, measured rounds only */
+	unsigned int nus;
+	int finished;			/* guest wrote PORT_DEBUG_EXIT */
+	unsigned int exit_value;
+};
+
+/* Parses argv; exits with status 2 and one message on a bad option. */
+void bench__parse_options(int argc, char **argv, struct bench_options *opt, const char *what);
+
+/* Reads GUEST_DIR/NAME into mem at GUEST_LOAD_ADDR; prints why on failure. */
+int bench__load_guest(const struct bench_options *opt, const char *path, void *mem,
+		      unsigned long long mem_size);
+
+/* "GUEST_DIR/bench-TEST.bin" into buf. */
+void bench__guest_path(const struct bench_options *opt, const char *test, char *buf,
+		       size_t len);
+
+void bench__session_init(struct bench_session *s, const struct bench_options *opt);
+
+/*
+ * A port access by the guest: count items of size bytes at data (written
+ * for an IN).  Handles the bench protocol, COM1 output and debug-exit.
+ */
+void bench__port(struct bench_session *s, int is_out, __u16 port, unsigned int size,
+		 unsigned int count, __u8 *data);
+
+/* Prints "TEST: N iterations, X us per round trip (...)"; -1 if nothing was measured. */
+int bench__report(const struct bench_session *s, const char *test);
+
+#endif /* HVX_BENCH_H */
