@@ -1,0 +1,144 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the rig's initramfs (see scripts/rig.sh, Documentation/testing.rst).
+# Runs in the emulated machine: loads hvx.ko, then runs the selftests, the
+# demo or the benchmark as /hvx/rig.conf says, and powers off.  The host
+# reads the results from the serial console; every line starting with HVX-
+# is a marker for it.  This script prints no TAP of its own: every TAP line
+# between HVX-TEST-BEGIN and HVX-TEST-END comes from that test.
+
+/bin/busybox --install -s
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+[ -d /sys/kernel/tracing ] && mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+ln -sf /proc/self/fd /dev/fd 2>/dev/null
+hostname hvx-rig
+
+# MODE, TEST_TIMEOUT, DEMO_CMD, BENCH_CMD
+. /hvx/rig.conf
+
+export HVX_KO=/hvx/hvx.ko
+export HVX_KVM_DIR=/kvm
+export HOME=/root
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# Kernel messages since the last call, between markers, then cleared, so
+# the host can tell which test a splat happened under.
+dmesg_section() {
+	echo "HVX-DMESG-BEGIN $1"
+	dmesg -c
+	echo "HVX-DMESG-END $1"
+}
+
+echo
+echo "HVX-INIT uptime=$(uptime_s) kernel=$(uname -r) mode=$MODE cpus=$(nproc)"
+
+# Modules hvx.ko depends on, if any, in load order.
+if [ -f /hvx/deps ]; then
+	while read -r m; do
+		insmod "/hvx/$m" || echo "HVX-INSMOD-FAILED $m"
+	done </hvx/deps
+fi
+if [ -f /hvx/hvx.ko ]; then
+	if insmod /hvx/hvx.ko; then
+		echo "HVX-INSMOD-OK"
+	else
+		echo "HVX-INSMOD-FAILED hvx.ko rc=$?"
+	fi
+else
+	echo "HVX-INSMOD-FAILED hvx.ko missing"
+fi
+dmesg_section boot
+
+# Kills a test that outlives TEST_TIMEOUT (the whole process group: the
+# kselftest harness forks).  A test that cannot be killed leaves the kernel
+# in a state not worth going on from: dump blocked tasks and power off.
+watchdog() {
+	pid=$1
+	name=$2
+	i=0
+	while [ "$i" -lt "$TEST_TIMEOUT" ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	echo "HVX-TEST-TIMEOUT $name after ${TEST_TIMEOUT}s"
+	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
+	sleep 5
+	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
+	sleep 30
+	[ -e "/tmp/done.$name" ] && exit 0
+	echo "HVX-TEST-STUCK $name"
+	echo w >/proc/sysrq-trigger
+	dmesg_section "$name"
+	poweroff -f
+}
+
+run_test() {
+	name=$1
+	echo "HVX-TEST-BEGIN $name"
+	t0=$(uptime_s)
+	if [ -x "/selftests/$name" ]; then
+		(cd /selftests && exec setsid "./$name") </dev/null &
+		pid=$!
+		watchdog "$pid" "$name" &
+		wd=$!
+		wait "$pid"
+		rc=$?
+		touch "/tmp/done.$name"
+		kill "$wd" 2>/dev/null
+		wait "$wd" 2>/dev/null
+	else
+		echo "# /selftests/$name: no such executable"
+		rc=127
+	fi
+	dmesg_section "$name"
+	echo "HVX-TEST-END $name rc=$rc start=$t0 end=$(uptime_s)"
+}
+
+case $MODE in
+check)
+	echo "HVX-SUITE-BEGIN"
+	while read -r t; do
+		[ -n "$t" ] && run_test "$t"
+	done </selftests/TESTS
+	echo "HVX-SUITE-END"
+	;;
+demo)
+	echo "HVX-DEMO-BEGIN"
+	echo "\$ $DEMO_CMD"
+	sh -c "$DEMO_CMD"
+	rc=$?
+	echo "HVX-DEMO-END rc=$rc"
+	;;
+bench)
+	echo "HVX-BENCH-BEGIN"
+	if [ -x "$BENCH_CMD" ]; then
+		"$BENCH_CMD"
+		rc=$?
+	else
+		echo "no $BENCH_CMD in this build: nothing to measure"
+		rc=0
+	fi
+	echo "HVX-BENCH-END rc=$rc"
+	;;
+shell)
+	echo "HVX-SHELL (exit or poweroff -f to leave)"
+	setsid cttyhack sh
+	;;
+esac
+
+dmesg_section end
+echo "HVX-POWEROFF uptime=$(uptime_s)"
+sync
+poweroff -f

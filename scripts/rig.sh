@@ -1,0 +1,483 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# rig.sh check|demo|bench|shell: run hvx in an emulated AMD-V machine.
+#
+# For each kernel with headers in /lib/modules, build a busybox initramfs
+# holding that kernel's hvx.ko, the tools, the selftests, the guests and the
+# kernel's own KVM modules, boot it under QEMU TCG (-cpu max exposes SVM and
+# NPT) and read the results from the serial console.  See
+# Documentation/testing.rst.
+#
+#   check  run the selftests listed in build/selftests/hvx/TESTS; print
+#          per-kernel results, then "skipped: N" and, last, "N passed,
+#          N failed"; exit non-zero on any failure, kernel splat or crash
+#   demo   run DEMO_CMD (below) on one kernel and show the guest's output
+#   bench  run hvx-bench.sh on each kernel; never fails on a number
+#   shell  boot one kernel to an interactive busybox shell
+#   parse LOG...  summarise saved check logs again (no boot)
+#
+# Environment:
+#   HVX_TESTS="a b"    run only these tests (names from TESTS)
+#   HVX_KVERS="v1 v2"  only these kernels (default: all with headers)
+#   HVX_QEMU_GDB=1     start QEMU halted with its gdbstub on :1234 (-s -S)
+#   HVX_USE_DKMS=1     boot build/<kver>/hvx-dkms.ko (make dkms-check)
+#   HVX_BOOT_TIMEOUT   seconds for one boot, default 1200
+#   HVX_TEST_TIMEOUT   seconds for one test executable, default 300
+#   HVX_VERBOSE=1      show the whole serial console while it runs
+#   HVX_DEMO_CMD       command line of the demo
+#   BUILD              build directory, default <top>/build
+set -eu
+
+# The demo: what `make demo` runs in the emulated machine.
+DEMO_CMD=${HVX_DEMO_CMD:-"hvx-run --flat /guests/hello.bin --entry long:0x100000"}
+BENCH_CMD=/usr/bin/hvx-bench.sh
+
+BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-1200}
+TEST_TIMEOUT=${HVX_TEST_TIMEOUT:-300}
+QEMU_MEM=${HVX_QEMU_MEM:-2048}
+QEMU_SMP=2
+# oops=panic with panic=-1 and -no-reboot: an oops ends the run at once
+# (QEMU exits) instead of leaving a half-dead kernel to time out.  WARNs do
+# not panic: the suite goes on and the host finds them in the log.
+# loglevel=4 keeps routine messages off the console so they cannot split
+# the tests' TAP lines; the init prints dmesg after each test instead.
+CMDLINE="console=ttyS0,115200 loglevel=4 printk.time=1 panic=-1 oops=panic"
+CMDLINE+=" cryptomgr.notests"
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$top/build}
+RIG=$BUILD/rig
+
+die() { echo "rig: $*" >&2; exit 2; }
+usage() { sed -n '3,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+
+# Kernel messages that fail the run wherever they appear.  Matched only on
+# kernel log lines (they carry a "[ seconds.micros]" timestamp), never on
+# the tests' own output.
+SPLAT_RE='WARNING:|BUG:|KASAN:|UBSAN:|KFENCE:|general protection|Oops|'
+SPLAT_RE+='possible circular locking|possible recursive locking|INFO: |'
+SPLAT_RE+='Kernel panic|kernel BUG at|Call Trace:|detected stalls|'
+SPLAT_RE+='refcount_t: |list_(add|del) corruption'
+# Benign messages of the emulated machine that match the above, each with
+# its reason.  Extended regular expression, empty for none.
+SPLAT_ALLOW=''
+# Terminal resets the firmware and kernel send, and the serial line's CRs.
+CLEAN_SED='s/\x1b\(c\|\[[0-9;?]*[A-Za-z]\)//g; s/\r$//'
+TS_RE='\[ *[0-9]+\.[0-9]+\]'
+
+# Seconds since $1 (an $EPOCHREALTIME), with one decimal.
+since() {
+	local d=$(( ${EPOCHREALTIME/./} - ${1/./} ))
+	printf '%d.%d' $((d / 1000000)) $((d / 100000 % 10))
+}
+
+kernels() {
+	local d v
+	if [ -n "${HVX_KVERS:-}" ]; then
+		for v in $HVX_KVERS; do
+			[ -f "/boot/vmlinuz-$v" ] || die "no /boot/vmlinuz-$v (HVX_KVERS)"
+			echo "$v"
+		done
+		return
+	fi
+	for d in /lib/modules/*/build; do
+		[ -d "$d" ] || continue
+		v=$(basename "$(dirname "$d")")
+		[ -f "/boot/vmlinuz-$v" ] && echo "$v"
+	done | sort -V
+}
+
+# Modules needed to load $2 in kernel $1, in load order, as paths relative
+# to /lib/modules/$1.  A modules.dep line ("path: dep dep ...") already
+# lists the whole closure; like modprobe, load it from the last one.
+mod_closure() {
+	local kver=$1 name=$2 dep line d order=""
+	dep=/lib/modules/$kver/modules.dep
+	line=$(grep -E "(^|/)$name\.ko(\.[gx]z|\.zst)?:" "$dep" | head -n 1) ||
+		die "$name not found in $dep"
+	for d in ${line#*:}; do
+		order="$d $order"
+	done
+	echo $order "${line%%:*}"
+}
+
+# Copy a module file, decompressed, to $2.
+copy_module() {
+	case $1 in
+	*.xz) xz -dc "$1" >"$2" ;;
+	*.gz) gzip -dc "$1" >"$2" ;;
+	*.zst) zstd -qdc "$1" >"$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
+}
+
+# Copy the shared libraries of dynamic executables in $1... into $root.
+copy_libs() {
+	local f lib
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		for lib in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true); do
+			[ -e "$root$lib" ] || cp -L --parents "$lib" "$root/"
+		done
+	done
+}
+
+# The tests to run: TESTS, or the HVX_TESTS subset of it, one per line.
+test_list() {
+	local tests=$BUILD/selftests/hvx/TESTS t
+	if [ ! -f "$tests" ]; then
+		return 0
+	fi
+	if [ -z "${HVX_TESTS:-}" ]; then
+		grep -v '^[[:space:]]*$' "$tests" || true
+		return 0
+	fi
+	for t in $HVX_TESTS; do
+		grep -qx "$t" "$tests" || [ -x "$BUILD/selftests/hvx/$t" ] ||
+			die "HVX_TESTS: no test '$t' (see $tests)"
+		echo "$t"
+	done
+}
+
+# build_initramfs KVER MODE: writes $RIG/$kver/initramfs.cpio.gz.
+build_initramfs() {
+	local kver=$1 mode=$2 ko m dir
+	dir=$RIG/$kver
+	root=$dir/root
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,etc}
+	mkdir -p "$root"/{hvx,kvm,selftests,guests}
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$top/scripts/rig-init.sh" "$root/init"
+	chmod 755 "$root/init"
+	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+
+	ko=$BUILD/$kver/hvx.ko
+	[ "${HVX_USE_DKMS:-0}" = 1 ] && ko=$BUILD/$kver/hvx-dkms.ko
+	if [ -f "$ko" ]; then
+		cp "$ko" "$root/hvx/hvx.ko"
+		# Modules of the kernel that hvx.ko needs (none so far).
+		for m in $(modinfo -F depends "$ko" | tr ',' ' '); do
+			for p in $(mod_closure "$kver" "$m"); do
+				m=$(basename "${p%%.ko*}").ko
+				[ -f "$root/hvx/$m" ] && continue
+				copy_module "/lib/modules/$kver/$p" "$root/hvx/$m"
+				echo "$m" >>"$root/hvx/deps"
+			done
+		done
+	else
+		echo "rig: warning: no $ko" >&2
+	fi
+
+	# The kernel's own KVM, for side-by-side benchmarks and coexistence
+	# tests: /kvm/ORDER lists them in insmod order.
+	for p in $(mod_closure "$kver" kvm-amd); do
+		m=$(basename "${p%%.ko*}").ko
+		copy_module "/lib/modules/$kver/$p" "$root/kvm/$m"
+		echo "$m" >>"$root/kvm/ORDER"
+	done
+
+	if [ -d "$BUILD/bin" ]; then
+		cp -a "$BUILD/bin/." "$root/usr/bin/"
+		copy_libs "$root"/usr/bin/*
+	fi
+	if [ -d "$BUILD/selftests/hvx" ]; then
+		cp -a "$BUILD/selftests/hvx/." "$root/selftests/"
+		copy_libs "$root"/selftests/*
+	fi
+	test_list >"$root/selftests/TESTS"
+	if [ -d "$BUILD/guests" ]; then
+		cp -a "$BUILD/guests/." "$root/guests/"
+	fi
+
+	{
+		echo "MODE=$mode"
+		echo "TEST_TIMEOUT=$TEST_TIMEOUT"
+		printf 'DEMO_CMD=%q\n' "$DEMO_CMD"
+		echo "BENCH_CMD=$BENCH_CMD"
+	} >"$root/hvx/rig.conf"
+
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+		gzip -1 >"$dir/initramfs.cpio.gz"
+}
+
+# Summarise one check log.  Prints "PASS|FAIL|SKIP <what>" lines, one per
+# counted result, then nothing else.  How results are counted (also in
+# Documentation/testing.rst):
+#  - Only lines between HVX-TEST-BEGIN/END of a test count, and only TAP
+#    test-case lines ("ok N ...", "not ok N ...", optionally indented) at
+#    the smallest indentation seen in that test: nested KTAP subtests are
+#    details of their parent's line, not results of their own.  Plan lines
+#    ("1..N") and comments ("# ...") are not results.
+#  - "# SKIP" on a result line makes it a skip, "# XFAIL" a pass.
+#  - A test fails once per "not ok" line and once per planned result that
+#    never came.  If that makes no failure but it exited with a code other
+#    than 0 or 4 (KSFT_SKIP), timed out, or never returned, it fails once.
+#    With no result lines at all, exit code 0 is one pass, 4 one skip.
+#  - A test in the list that never started (the kernel died before) fails
+#    once.  A kernel splat fails once per section of the log it is in (one
+#    test's run, the boot, the end).  A failed insmod of hvx.ko, or a run
+#    that never reached its end marker, fails once.
+summarise() {
+	local log=$1 list=$2
+	sed "$CLEAN_SED" "$log" | awk -v list="$list" -v splat="$SPLAT_RE" \
+		-v allow="$SPLAT_ALLOW" '
+	function reset() {
+		for (k in np) delete np[k]
+		for (k in nf) delete nf[k]
+		for (k in ns) delete ns[k]
+		for (k in fl) delete fl[k]
+		minind = -1; plan = -1; planind = -1; timedout = 0
+	}
+	function emit(name, rc, ended,   i, f, miss, n) {
+		started[name] = 1
+		f = 0; n = 0
+		if (minind >= 0) {
+			i = minind
+			for (k = 1; k <= np[i]; k++) print "PASS " name
+			for (k = 1; k <= ns[i]; k++) print "SKIP " name
+			for (k = 1; k <= nf[i]; k++) {
+				print "FAIL " name ": " fl[i, k]
+			}
+			f = nf[i]; n = np[i] + nf[i] + ns[i]
+		}
+		if (plan >= 0 && (planind == minind || minind < 0) && n < plan) {
+			miss = plan - n
+			for (k = 1; k <= miss; k++)
+				print "FAIL " name ": planned result " n + k \
+					" of " plan " never came" \
+					(timedout ? " (timed out)" : \
+					(ended ? "" : " (the test never returned)"))
+			f += miss
+		}
+		if (f > 0)
+			return
+		if (!ended)
+			print "FAIL " name ": never returned (kernel crash or hang)"
+		else if (timedout)
+			print "FAIL " name ": timed out"
+		else if (rc != 0 && rc != 4)
+			print "FAIL " name ": exited with rc=" rc
+		else if (n == 0 && rc == 0)
+			print "PASS " name
+		else if (n == 0)
+			print "SKIP " name
+	}
+	function indent(s) { match(s, /^[ \t]*/); return RLENGTH }
+	BEGIN { sect = "boot"; cur = "" }
+	# A marker may follow unterminated output of the firmware or kernel.
+	/.HVX-[A-Z]+-?[A-Z]*/ {
+		p = index($0, "HVX-")
+		if (substr($0, p) ~ /^HVX-[A-Z-]+( |$)/) $0 = substr($0, p)
+	}
+	/^HVX-TEST-BEGIN / { cur = $2; sect = cur; reset(); next }
+	/^HVX-TEST-TIMEOUT / { timedout = 1; next }
+	/^HVX-TEST-END / {
+		rc = $3; sub(/^rc=/, "", rc)
+		emit(cur, rc + 0, 1); cur = ""; sect = "the end of the run"; next
+	}
+	/^HVX-INSMOD-FAILED/ { print "FAIL insmod: " $0; next }
+	/^HVX-SUITE-END/ { suite_end = 1; next }
+	/^HVX-POWEROFF/ { poweroff = 1; next }
+	/\[ *[0-9]+\.[0-9]+\]/ && $0 ~ splat && (allow == "" || $0 !~ allow) {
+		if (!(sect in splatted)) {
+			splatted[sect] = 1
+			s = $0; sub(/^.*\[ *[0-9]+\.[0-9]+\] /, "", s)
+			print "FAIL kernel splat during " sect ": " s
+		}
+		next
+	}
+	cur != "" && /^[ \t]*(not )?ok [0-9]+([ \t]|$)/ {
+		i = indent($0)
+		if (minind < 0 || i < minind) minind = i
+		line = $0; sub(/^[ \t]*/, "", line)
+		if (line ~ /#[ \t]*[Ss][Kk][Ii][Pp]/) ns[i]++
+		else if (line ~ /^not ok/) { nf[i]++; fl[i, nf[i]] = line }
+		else np[i]++
+		next
+	}
+	cur != "" && /^[ \t]*1\.\.[0-9]+/ {
+		i = indent($0)
+		if (planind < 0 || i < planind) {
+			planind = i; s = $0; sub(/^[ \t]*1\.\./, "", s)
+			plan = s + 0
+		}
+		next
+	}
+	cur != "" && /^[ \t]*Bail out!/ { print "FAIL " cur ": " $0; next }
+	END {
+		if (cur != "")
+			emit(cur, 0, 0)
+		n = split(list, want, " ")
+		for (k = 1; k <= n; k++)
+			if (!(want[k] in started))
+				print "FAIL " want[k] ": never started"
+		if (!suite_end || !poweroff)
+			print "FAIL run: did not reach its end (crash or timeout)"
+	}'
+}
+
+# Prints the per-kernel report of a summary in $1 and adds to the totals.
+report() {
+	local kver=$1 sum=$2 wall=$3 boot=$4 p f s
+	p=$(grep -c '^PASS ' "$sum" || true)
+	f=$(grep -c '^FAIL ' "$sum" || true)
+	s=$(grep -c '^SKIP ' "$sum" || true)
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + s))
+	echo "== $kver: $p passed, $f failed, $s skipped" \
+		"(boot to init ${boot}s, wall ${wall}s)"
+	sed -n 's/^FAIL /   FAIL /p' "$sum"
+}
+
+# run_kernel KVER MODE: boots and shows progress; sets wall_s, boot_s, qrc.
+run_kernel() {
+	local kver=$1 mode=$2 log qemu t0 line gdb_args=() append=$CMDLINE
+	local tmo=$BOOT_TIMEOUT state=""
+	log=$RIG/$kver-$mode.log
+	build_initramfs "$kver" "$mode"
+
+	if [ "${HVX_QEMU_GDB:-0}" = 1 ]; then
+		gdb_args=(-s -S)
+		append+=" nokaslr"
+		tmo=0
+		echo "rig: QEMU waits for gdb on :1234 (see Documentation/testing.rst)"
+	fi
+	qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$QEMU_SMP"
+		-m "$QEMU_MEM" -nographic -no-reboot -nic none
+		-kernel "/boot/vmlinuz-$kver" -initrd "$RIG/$kver/initramfs.cpio.gz"
+		-append "$append" "${gdb_args[@]}")
+
+	echo "== $kver: booting ($mode)"
+	t0=$EPOCHREALTIME
+	boot_s="?"
+	if [ "$mode" = shell ]; then
+		"${qemu[@]}" | tee "$log"
+		qrc=${PIPESTATUS[0]}
+	else
+		set +e
+		nice timeout -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
+		sed -u "$CLEAN_SED" |
+		while IFS= read -r line; do
+			printf '%s\n' "$line" >>"$log"
+			if [ "${HVX_VERBOSE:-0}" = 1 ]; then
+				printf '%s\n' "$line"
+				continue
+			fi
+			case $line in
+			*HVX-INIT*)
+				echo "   init after $(since "$t0")s ($line)" ;;
+			HVX-TEST-END*|HVX-TEST-TIMEOUT*|HVX-TEST-STUCK*|HVX-INSMOD-FAILED*)
+				echo "   $line" ;;
+			HVX-DEMO-BEGIN|HVX-BENCH-BEGIN) state=show ;;
+			HVX-DEMO-END*|HVX-BENCH-END*) state=""; echo "   $line" ;;
+			HVX-*) ;;
+			*)
+				if [ "$state" = show ]; then
+					printf '%s\n' "$line"
+				elif [[ $line =~ ^[[:space:]]*not\ ok ||
+					( $line =~ $TS_RE && $line =~ $SPLAT_RE ) ]]; then
+					echo "   | $line"
+				fi ;;
+			esac
+		done
+		qrc=${PIPESTATUS[0]}
+		set -e
+	fi
+	wall_s=$(since "$t0")
+	boot_s=$(sed -n 's/.*HVX-INIT uptime=\([0-9.]*\).*/\1/p' "$log" | head -n 1)
+	boot_s=${boot_s:-?}
+	[ "$qrc" = 124 ] && echo "   boot timed out after ${tmo}s (HVX_BOOT_TIMEOUT)"
+	echo "   wall time ${wall_s}s, log $log"
+}
+
+check_tools() {
+	local t
+	for t in qemu-system-x86_64 cpio gzip xz modinfo ldd timeout; do
+		command -v "$t" >/dev/null || die "$t not found: run 'make setup'"
+	done
+	[ -x /bin/busybox ] || die "/bin/busybox missing: run 'make setup'"
+}
+
+mode=${1:-}
+case $mode in
+check|demo|bench|shell) ;;
+parse)
+	shift
+	total_pass=0 total_fail=0 total_skip=0
+	for log in "$@"; do
+		summarise "$log" "" >"$log.sum"
+		report "$(basename "$log")" "$log.sum" "?" "?"
+	done
+	echo "skipped: $total_skip"
+	echo "$total_pass passed, $total_fail failed"
+	[ "$total_fail" -eq 0 ]
+	exit
+	;;
+*) usage ;;
+esac
+check_tools
+mkdir -p "$RIG"
+
+kvers=$(kernels)
+[ -n "$kvers" ] || die "no kernel with headers in /lib/modules: run 'make setup'"
+if [ "$mode" = demo ] || [ "$mode" = shell ]; then
+	# One kernel is enough to show a guest: the first one, or HVX_KVERS.
+	kvers=$(echo "$kvers" | head -n 1)
+fi
+
+total_pass=0 total_fail=0 total_skip=0
+results=()
+rc=0
+for kver in $kvers; do
+	log=$RIG/$kver-$mode.log
+	: >"$log"
+	run_kernel "$kver" "$mode"
+	case $mode in
+	check)
+		list=$(tr '\n' ' ' <"$RIG/$kver/root/selftests/TESTS")
+		summarise "$log" "$list" >"$RIG/$kver-check.sum"
+		if [ ! -s "$RIG/$kver/root/selftests/TESTS" ]; then
+			echo "FAIL no tests to run: $BUILD/selftests/hvx/TESTS missing or empty" \
+				>>"$RIG/$kver-check.sum"
+		fi
+		if [ ! -f "$RIG/$kver/root/hvx/hvx.ko" ]; then
+			echo "FAIL no hvx.ko for $kver" >>"$RIG/$kver-check.sum"
+		fi
+		results+=("$kver" "$RIG/$kver-check.sum" "$wall_s" "$boot_s")
+		;;
+	demo|bench)
+		splats=$(sed "$CLEAN_SED" "$log" | grep -aE "$TS_RE" |
+			grep -aE "$SPLAT_RE" | { [ -n "$SPLAT_ALLOW" ] &&
+			grep -avE "$SPLAT_ALLOW" || cat; })
+		if [ -n "$splats" ]; then
+			echo "rig: kernel splat on $kver during $mode:" >&2
+			echo "$splats" | head -n 5 >&2
+			rc=1
+		fi
+		end=$(grep -a -m 1 "^HVX-${mode^^}-END rc=" "$log" || true)
+		if [ -z "$end" ]; then
+			echo "rig: $mode on $kver did not finish (see $log)" >&2
+			rc=1
+		elif [ "$mode" = demo ] && [ "$end" != "HVX-DEMO-END rc=0" ]; then
+			echo "rig: demo failed on $kver: $end" >&2
+			rc=1
+		fi
+		;;
+	esac
+done
+
+if [ "$mode" = check ]; then
+	echo
+	set -- "${results[@]}"
+	while [ $# -ge 4 ]; do
+		report "$1" "$2" "$3" "$4"
+		shift 4
+	done
+	echo "skipped: $total_skip"
+	echo "$total_pass passed, $total_fail failed"
+	[ "$total_fail" -eq 0 ] || rc=1
+fi
+exit "$rc"
