@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every exit reason of HVX_RUN: IO (incl. string I/O), MMIO, HLT, SHUTDOWN,
+ * HYPERCALL, MSR, IRQ_WINDOW, FAIL_ENTRY, INTERNAL_ERROR, INTR; and event
+ * injection (EXTINT, NMI, exception).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+
+#include "kselftest_harness.h"
+#include "test_util.h"
+
+GUEST_CODE(exits_io);
+GUEST_CODE(exits_mmio);
+GUEST_CODE(exits_hlt);
+GUEST_CODE(exits_shutdown);
+GUEST_CODE(exits_hcall);
+GUEST_CODE(exits_msr);
+GUEST_CODE(exits_msr_gp);
+GUEST_CODE(exits_irqwin);
+GUEST_CODE(exits_inject);
+GUEST_CODE(exits_fetch);
+GUEST_CODE(exits_spin);
+
+extern const unsigned char io_out8[], io_out16[], io_out32[], io_in8[], io_in16[], io_in32[];
+extern const unsigned char io_rep_outsb[], io_rep_insb[], io_outsw[];
+extern const unsigned char mmio_read[], mmio_read_end[], mmio_write[], mmio_write_end[];
+extern const unsigned char mmio_write2[], mmio_write2_end[];
+extern const unsigned char hlt_insn[], hcall_insn[];
+extern const unsigned char msr_rd[], msr_wr[], msr_gp[], msr_gp_rd[], msr_gp_wr[];
+extern const unsigned char irqwin_sti_next[], irqwin_nops_end[];
+extern const unsigned char inject_after_report[];
+extern const unsigned char spin_count[], spin_flag[];
+
+#define MMIO_GPA	0xd0000000ULL
+
+/* Asserts an IO exit with the given shape at the given guest rip. */
+#define ASSERT_IO(t, dir, sz, prt, str, rp, at) do {				\
+	struct hvx_run *__run = (t)->vcpu[0].run;				\
+	ASSERT_RUN_EXIT(t, 0, HVX_EXIT_IO);					\
+	EXPECT_EQ(dir, __run->io.direction);					\
+	EXPECT_EQ(sz, __run->io.size);						\
+	EXPECT_EQ(prt, __run->io.port);						\
+	EXPECT_EQ(1, __run->io.count);						\
+	EXPECT_EQ(str, __run->io.string);					\
+	EXPECT_EQ(rp, __run->io.rep);						\
+	EXPECT_EQ(at, __run->rip);						\
+} while (0)
+
+static __u32 io_val(struct hvx_run *run)
+{
+	__u32 v = 0;
+
+	memcpy(&v, run->io_data, run->io.size <= 4 ? run->io.size : 4);
+	return v;
+}
+
+TEST(io)
+{
+	struct tvm t;
+	struct hvx_run *run;
+	struct hvx_regs regs;
+	int i;
+
+	TVM_LONG_GUEST(&t, exits_io, 0);
+	run = t.vcpu[0].run;
+
+	ASSERT_IO(&t, HVX_IO_OUT, 1, 0x80, 0, 0, GUEST_ADDR(exits_io, io_out8));
+	EXPECT_EQ(0x42, io_val(run));
+	/* RIP is already past the 2-byte OUT imm8. */
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	EXPECT_EQ(GUEST_ADDR(exits_io, io_out8) + 2, regs.rip);
+
+	ASSERT_IO(&t, HVX_IO_OUT, 2, 0x81, 0, 0, GUEST_ADDR(exits_io, io_out16));
+	EXPECT_EQ(0x1234, io_val(run));
+	ASSERT_IO(&t, HVX_IO_OUT, 4, 0x82, 0, 0, GUEST_ADDR(exits_io, io_out32));
+	EXPECT_EQ(0xdeadbeef, io_val(run));
+
+	ASSERT_IO(&t, HVX_IO_IN, 1, 0x83, 0, 0, GUEST_ADDR(exits_io, io_in8));
+	run->io_data[0] = 0x5a;
+	ASSERT_IO(&t, HVX_IO_IN, 2, 0x84, 0, 0, GUEST_ADDR(exits_io, io_in16));
+	run->io_data[0] = 0xef;
+	run->io_data[1] = 0xbe;
+	ASSERT_IO(&t, HVX_IO_IN, 4, 0x85, 0, 0, GUEST_ADDR(exits_io, io_in32));
+	memcpy(run->io_data, &(__u32){ 0x87654321 }, 4);
+
+	/* REP OUTSB of "ABCD": one exit per byte. */
+	for (i = 0; i < 4; i++) {
+		ASSERT_IO(&t, HVX_IO_OUT, 1, 0x86, 1, 1, GUEST_ADDR(exits_io, io_rep_outsb));
+		EXPECT_EQ('A' + i, io_val(run)) TH_LOG("rep outsb item %d", i);
+	}
+	/* REP INSB of "xyz". */
+	for (i = 0; i < 3; i++) {
+		ASSERT_IO(&t, HVX_IO_IN, 1, 0x87, 1, 1, GUEST_ADDR(exits_io, io_rep_insb));
+		run->io_data[0] = 'x' + i;
+	}
+	ASSERT_IO(&t, HVX_IO_OUT, 2, 0x88, 1, 0, GUEST_ADDR(exits_io, io_outsw));
+	EXPECT_EQ(0xa55a, io_val(run));
+
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+struct mmio_log {
+	__u64 gpa;
+	__u32 data;
+	unsigned int len;
+	int is_write;
+	int calls;
+};
+
+static int mmio_cb(void *opaque, __u64 gpa, void *data, unsigned int len, int is_write)
+{
+	struct mmio_log *log = opaque;
+
+	log->calls++;
+	log->gpa = gpa;
+	log->len = len;
+	log->is_write = is_write;
+	if (is_write)
+		memcpy(&log->data, data, len < 4 ? len : 4);
+	else
+		memcpy(data, &(__u64){ 0x11223344 }, len < 8 ? len : 8);
+	return 0;
+}
+
+TEST(mmio)
+{
+	struct mmio_log log = { 0 };
+	struct hvx_run *run;
+	struct hvx_regs regs;
+	char msg[256] = "";
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_mmio, 0);
+	run = t.vcpu[0].run;
+
+	/* Read: mov (%rbx), %eax. */
+	ASSERT_RUN_EXIT(&t, 0, HVX_EXIT_MMIO);
+	EXPECT_EQ(MMIO_GPA + 0x10, run->mmio.gpa);
+	EXPECT_EQ(0, run->mmio.is_write);
+	EXPECT_EQ(GUEST_ADDR(exits_mmio, mmio_read), run->rip);
+	EXPECT_EQ(GUEST_ADDR(exits_mmio, mmio_read), run->mmio.gva);
+	ASSERT_GE(run->mmio.insn_len, mmio_read_end - mmio_read);
+	ASSERT_LE(run->mmio.insn_len, sizeof(run->mmio.insn));
+	EXPECT_EQ(0, memcmp(run->mmio.insn, mmio_read, mmio_read_end - mmio_read));
+	/* RIP has not moved. */
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	EXPECT_EQ(GUEST_ADDR(exits_mmio, mmio_read), regs.rip);
+	ASSERT_EQ(0, hvx_mmio_complete(&t.vcpu[0], mmio_cb, &log, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	EXPECT_EQ(1, log.calls);
+	EXPECT_EQ(0, log.is_write);
+	EXPECT_EQ(4, log.len);
+
+	/* Write: movl $0xcafef00d, 4(%rbx). */
+	ASSERT_RUN_EXIT(&t, 0, HVX_EXIT_MMIO);
+	EXPECT_EQ(MMIO_GPA + 0x14, run->mmio.gpa);
+	EXPECT_EQ(1, run->mmio.is_write);
+	EXPECT_EQ(GUEST_ADDR(exits_mmio, mmio_write), run->rip);
+	EXPECT_EQ(GUEST_ADDR(exits_mmio, mmio_write), run->mmio.gva);
+	ASSERT_GE(run->mmio.insn_len, mmio_write_end - mmio_write);
+	EXPECT_EQ(0, memcmp(run->mmio.insn, mmio_write, mmio_write_end - mmio_write));
+	if (run->mmio.len) {
+		EXPECT_EQ(4, run->mmio.len);
+		EXPECT_EQ(0, memcmp(run->mmio.data, &(__u32){ 0xcafef00d }, 4));
+	}
+	ASSERT_EQ(0, hvx_mmio_complete(&t.vcpu[0], mmio_cb, &log, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	EXPECT_EQ(2, log.calls);
+	EXPECT_EQ(1, log.is_write);
+	EXPECT_EQ(MMIO_GPA + 0x14, log.gpa);
+	EXPECT_EQ(0xcafef00d, log.data);
+
+	/* Write completed by hand: skip the 3-byte mov %ecx, 8(%rbx). */
+	ASSERT_RUN_EXIT(&t, 0, HVX_EXIT_MMIO);
+	EXPECT_EQ(MMIO_GPA + 0x18, run->mmio.gpa);
+	EXPECT_EQ(1, run->mmio.is_write);
+	EXPECT_EQ(0, memcmp(run->mmio.insn, mmio_write2, mmio_write2_end - mmio_write2));
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	EXPECT_EQ(GUEST_ADDR(exits_mmio, mmio_write2), regs.rip);
+	regs.rip += mmio_write2_end - mmio_write2;
+	ASSERT_OK(tvm_set_regs(&t, 0, &regs));
+
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+TEST(hlt)
+{
+	struct hvx_regs regs;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_hlt, 0);
+	ASSERT_RUN_EXIT(&t, 0, HVX_EXIT_HLT);
+	EXPECT_EQ(GUEST_ADDR(exits_hlt, hlt_insn), t.vcpu[0].run->rip);
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	EXPECT_EQ(GUEST_ADDR(exits_hlt, hlt_insn) + 1, regs.rip);
+	/* The next RUN resumes after the HLT. */
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+TEST(shutdown)
+{
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_shutdown, 0);
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_SHUTDOWN);
+	tvm_destroy(&t);
+}
+
+TEST(hypercall)
+{
+	struct hvx_run *run;
+	struct hvx_regs regs;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_hcall, 0);
+	run = t.vcpu[0].run;
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_HYPERCALL);
+	EXPECT_EQ(0x1234, run->hypercall.nr);
+	EXPECT_EQ(0xabcdef0123456789ULL, run->hypercall.args[0]);
+	EXPECT_EQ(0x2222, run->hypercall.args[1]);
+	EXPECT_EQ(0x3333, run->hypercall.args[2]);
+	EXPECT_EQ(0x4444, run->hypercall.args[3]);
+	EXPECT_EQ(0x5555000000000001ULL, run->hypercall.args[4]);
+	EXPECT_EQ(GUEST_ADDR(exits_hcall, hcall_insn), run->rip);
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	EXPECT_EQ(GUEST_ADDR(exits_hcall, hcall_insn) + 3, regs.rip);
+	run->hypercall.ret = 0x5555aaaa;
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+TEST(msr)
+{
+	struct hvx_run *run;
+	struct hvx_regs regs;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_msr, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	run = t.vcpu[0].run;
+
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_MSR);
+	EXPECT_EQ(0x40000100, run->msr.index);
+	EXPECT_EQ(0, run->msr.is_write);
+	EXPECT_EQ(GUEST_ADDR(exits_msr, msr_rd), run->rip);
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	EXPECT_EQ(GUEST_ADDR(exits_msr, msr_rd) + 2, regs.rip);
+	run->msr.data = 0x1122334455667788ULL;
+	run->msr.error = 0;
+
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_MSR);
+	EXPECT_EQ(0x40000100, run->msr.index);
+	EXPECT_EQ(1, run->msr.is_write);
+	EXPECT_EQ(0x01020304aabbccddULL, run->msr.data);
+	EXPECT_EQ(GUEST_ADDR(exits_msr, msr_wr), run->rip);
+	run->msr.error = 0;
+
+	/* Refused read: the guest gets #GP(0) at the RDMSR. */
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_MSR);
+	EXPECT_EQ(0, run->msr.is_write);
+	EXPECT_EQ(GUEST_ADDR(exits_msr, msr_gp), run->rip);
+	run->msr.error = 1;
+
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(13, t.io[0].excs[0].vector);
+	EXPECT_EQ(0, t.io[0].excs[0].error_code);
+	EXPECT_EQ(GUEST_ADDR(exits_msr, msr_gp), t.io[0].excs[0].rip);
+	tvm_destroy(&t);
+}
+
+TEST(msr_unhandled_gp)
+{
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_msr_gp, HVX_VM_MSR_UNHANDLED_GP);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(2, t.io[0].nr_excs);
+	EXPECT_EQ(13, t.io[0].excs[0].vector);
+	EXPECT_EQ(GUEST_ADDR(exits_msr_gp, msr_gp_rd), t.io[0].excs[0].rip);
+	EXPECT_EQ(13, t.io[0].excs[1].vector);
+	EXPECT_EQ(GUEST_ADDR(exits_msr_gp, msr_gp_wr), t.io[0].excs[1].rip);
+	tvm_destroy(&t);
+}
+
+static int report_exit(struct tvm *t, __u32 *val)
+{
+	struct hvx_run *run = t->vcpu[0].run;
+	int r = tvm_run_once(t, 0);
+
+	if (r == HVX_EXIT_IO && run->io.port == PORT_REPORT && run->io.direction == HVX_IO_OUT)
+		*val = io_val(run);
+	return r;
+}
+
+TEST(irq_window)
+{
+	struct hvx_run *run;
+	__u32 val = 0;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_irqwin, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	run = t.vcpu[0].run;
+
+	ASSERT_EQ(HVX_EXIT_IO, report_exit(&t, &val));
+	ASSERT_EQ(1, val);
+	EXPECT_EQ(0, run->if_flag);
+	EXPECT_EQ(0, run->ready_for_interrupt);
+
+	/* IF=0: the window must not open before the STI. */
+	run->request_interrupt_window = 1;
+	ASSERT_EQ(HVX_EXIT_IO, report_exit(&t, &val))
+		TH_LOG("window exit with IF=0 at rip 0x%llx", (unsigned long long)run->rip);
+	ASSERT_EQ(2, val);
+
+	ASSERT_RUN_EXIT(&t, 0, HVX_EXIT_IRQ_WINDOW);
+	EXPECT_EQ(1, run->if_flag);
+	EXPECT_EQ(1, run->ready_for_interrupt);
+	/* Not inside the STI shadow, not past the NOPs. */
+	EXPECT_GT(run->rip, GUEST_ADDR(exits_irqwin, irqwin_sti_next));
+	EXPECT_LE(run->rip, GUEST_ADDR(exits_irqwin, irqwin_nops_end));
+
+	run->request_interrupt_window = 0;
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_EXTINT, 0x40, 0, 0));
+	/* One external interrupt at a time. */
+	EXPECT_EQ(-EBUSY, hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_EXTINT, 0x41, 0, 0));
+
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(0x40, t.io[0].excs[0].vector);
+	EXPECT_EQ(2, t.io[0].nr_reports);
+	tvm_destroy(&t);
+}
+
+TEST(extint_waits_for_if)
+{
+	struct tvm t;
+	__u32 val = 0;
+
+	TVM_LONG_GUEST(&t, exits_irqwin, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	ASSERT_EQ(HVX_EXIT_IO, report_exit(&t, &val));
+	ASSERT_EQ(1, val);
+	/* Queued with IF=0: delivered after the STI, before report 3. */
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_EXTINT, 0x81, 0, 0));
+	ASSERT_EQ(HVX_EXIT_IO, report_exit(&t, &val));
+	ASSERT_EQ(2, val);
+	EXPECT_EQ(0, t.io[0].nr_excs);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(0x81, t.io[0].excs[0].vector);
+	EXPECT_GT(t.io[0].excs[0].rip, GUEST_ADDR(exits_irqwin, irqwin_sti_next));
+	EXPECT_LE(t.io[0].excs[0].rip, GUEST_ADDR(exits_irqwin, irqwin_nops_end));
+	tvm_destroy(&t);
+}
+
+TEST(inject_nmi)
+{
+	struct tvm t;
+	__u32 val = 0;
+
+	TVM_LONG_GUEST(&t, exits_inject, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	ASSERT_EQ(HVX_EXIT_IO, report_exit(&t, &val));
+	/* NMIs are taken with IF=0. */
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_NMI, 2, 0, 0));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(2, t.io[0].excs[0].vector);
+	EXPECT_EQ(GUEST_ADDR(exits_inject, inject_after_report), t.io[0].excs[0].rip);
+	tvm_destroy(&t);
+}
+
+TEST(inject_exception)
+{
+	struct tvm t;
+	__u32 val = 0;
+
+	TVM_LONG_GUEST(&t, exits_inject, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	ASSERT_EQ(HVX_EXIT_IO, report_exit(&t, &val));
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_EXCEPTION, 13, HVX_EVENT_HAS_ERRCODE,
+				  0x18));
+	ASSERT_EQ(HVX_EXIT_IO, report_exit(&t, &val));
+	ASSERT_EQ(2, val);
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(13, t.io[0].excs[0].vector);
+	EXPECT_EQ(0x18, t.io[0].excs[0].error_code);
+	EXPECT_EQ(GUEST_ADDR(exits_inject, inject_after_report), t.io[0].excs[0].rip);
+	/* Without an error code. */
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_EXCEPTION, 6, 0, 0));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(2, t.io[0].nr_excs);
+	EXPECT_EQ(6, t.io[0].excs[1].vector);
+	tvm_destroy(&t);
+}
+
+/* Guest states the hardware refuses at VMRUN/VM entry. */
+static void fail_entry_check(struct __test_metadata *_metadata, struct tvm *t)
+{
+	struct hvx_run *run = t->vcpu[0].run;
+
+	ASSERT_RUN_EXIT(t, 0, HVX_EXIT_FAIL_ENTRY);
+	if (tvm_is_amd(t))
+		EXPECT_EQ(0xffffffffffffffffULL, run->fail_entry.hardware_reason)
+			TH_LOG("VMEXIT_INVALID expected");
+}
+
+TEST(fail_entry_pg_without_pe)
+{
+	struct hvx_vcpu_state st;
+	struct tvm t;
+
+	TVM_CREATE(&t, GUEST_MIN_MEM, 0, 1);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	st.cregs.cr0 = (st.cregs.cr0 | (1ULL << 31)) & ~1ULL;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	fail_entry_check(_metadata, &t);
+	tvm_destroy(&t);
+}
+
+TEST(fail_entry_lme_pg_without_pae)
+{
+	struct hvx_vcpu_state st;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_hlt, 0);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	st.cregs.cr4 &= ~(1ULL << 5);
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	fail_entry_check(_metadata, &t);
+	tvm_destroy(&t);
+}
+
+TEST(fail_entry_nw_without_cd)
+{
+	struct hvx_vcpu_state st;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_hlt, 0);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	st.cregs.cr0 = (st.cregs.cr0 | (1ULL << 29)) & ~(1ULL << 30);
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	fail_entry_check(_metadata, &t);
+	tvm_destroy(&t);
+}
+
+TEST(internal_error_fetch)
+{
+	struct hvx_run *run;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, exits_fetch, 0);
+	run = t.vcpu[0].run;
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_INTERNAL_ERROR);
+	EXPECT_EQ(HVX_INTERNAL_FETCH, run->internal.suberror);
+	ASSERT_GE(run->internal.ndata, 2);
+	EXPECT_EQ(MMIO_GPA, run->internal.data[0]);
+	EXPECT_EQ(MMIO_GPA, run->internal.data[1]);
+	tvm_destroy(&t);
+}
+
+static void noop_handler(int sig)
+{
+	(void)sig;
+}
+
+TEST(intr_signal)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 100 * 1000 } };
+	struct sigaction sa = { .sa_handler = noop_handler };	/* no SA_RESTART */
+	struct hvx_run *run;
+	__u64 count;
+	struct tvm t;
+	int r;
+
+	TVM_LONG_GUEST(&t, exits_spin, 0);
+	run = t.vcpu[0].run;
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	r = tvm_run_once(&t, 0);
+	ASSERT_EQ(-EINTR, r) TH_LOG("RUN returned %d (%s)", r, tvm_exit_str(r));
+	EXPECT_EQ(HVX_EXIT_INTR, run->exit_reason);
+	memcpy(&count, t.mem + GUEST_ADDR(exits_spin, spin_count), 8);
+	EXPECT_NE(0, count) TH_LOG("the guest never ran");
+	tvm_destroy(&t);
+}
+
+TEST(intr_immediate_exit)
+{
+	struct hvx_regs before, after;
+	struct hvx_run *run;
+	__u64 count;
+	struct tvm t;
+	int r;
+
+	TVM_LONG_GUEST(&t, exits_spin, 0);
+	run = t.vcpu[0].run;
+	ASSERT_OK(tvm_get_regs(&t, 0, &before));
+	run->immediate_exit = 1;
+	r = tvm_run_once(&t, 0);
+	ASSERT_EQ(-EINTR, r) TH_LOG("RUN returned %d (%s)", r, tvm_exit_str(r));
+	EXPECT_EQ(HVX_EXIT_INTR, run->exit_reason);
+	ASSERT_OK(tvm_get_regs(&t, 0, &after));
+	EXPECT_EQ(before.rip, after.rip);
+	memcpy(&count, t.mem + GUEST_ADDR(exits_spin, spin_count), 8);
+	EXPECT_EQ(0, count) TH_LOG("the guest ran despite immediate_exit");
+
+	/* Cleared: the guest runs and finishes once the flag is set. */
+	run->immediate_exit = 0;
+	memcpy(t.mem + GUEST_ADDR(exits_spin, spin_flag), &(__u32){ 1 }, 4);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+TEST_HARNESS_MAIN

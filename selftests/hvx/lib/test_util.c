@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx selftest helpers: VM setup, guest code loading, the port protocol.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "test_util.h"
+
+GUEST_CODE(guest_idt64);
+
+/* Start and end of the VMMCALL site list (see HYPERCALL in guest.h). */
+extern const __u64 __start_hvx_hcall_sites[] __attribute__((weak));
+extern const __u64 __stop_hvx_hcall_sites[] __attribute__((weak));
+
+int tvm_sys_open(struct hvx_sys *sys)
+{
+	return hvx_open(sys);
+}
+
+__u64 tvm_cap(struct hvx_sys *sys, __u32 cap, __u64 def)
+{
+	__u64 v;
+
+	return hvx_check_cap(sys, cap, &v) ? def : v;
+}
+
+int tvm_create(struct tvm *t, size_t mem_size, __u32 vm_flags, unsigned int nr_vcpus)
+{
+	unsigned int i;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->sys.fd = -1;
+	t->vm.fd = -1;
+	for (i = 0; i < TVM_MAX_VCPUS; i++)
+		t->vcpu[i].fd = -1;
+	if (nr_vcpus > TVM_MAX_VCPUS)
+		return -EINVAL;
+
+	ret = tvm_sys_open(&t->sys);
+	if (ret)
+		return ret;
+	t->vendor = (__u32)tvm_cap(&t->sys, HVX_CAP_VENDOR, 0);
+
+	ret = hvx_vm_create(&t->sys, &t->vm, HVX_PAGING_AUTO, vm_flags);
+	if (ret)
+		goto error_close_sys;
+
+	t->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->mem == MAP_FAILED) {
+		ret = -errno;
+		t->mem = NULL;
+		goto error_destroy_vm;
+	}
+	t->mem_size = mem_size;
+	ret = hvx_vm_set_region(&t->vm, 0, 0, 0, mem_size, t->mem);
+	if (ret)
+		goto error_destroy_vm;
+
+	for (i = 0; i < nr_vcpus; i++) {
+		ret = hvx_vcpu_create(&t->vm, i, &t->vcpu[i]);
+		if (ret)
+			goto error_destroy_vm;
+		t->nr_vcpus++;
+	}
+	return 0;
+
+error_destroy_vm:
+	tvm_destroy(t);
+	return ret;
+error_close_sys:
+	hvx_close(&t->sys);
+	return ret;
+}
+
+void tvm_destroy(struct tvm *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_vcpus; i++)
+		hvx_vcpu_destroy(&t->vcpu[i]);
+	t->nr_vcpus = 0;
+	if (t->vm.fd >= 0)
+		hvx_vm_destroy(&t->vm);
+	t->vm.fd = -1;
+	if (t->mem)
+		munmap(t->mem, t->mem_size);
+	t->mem = NULL;
+	hvx_close(&t->sys);
+}
+
+void tvm_load(struct tvm *t, __u64 gpa, const void *start, const void *end)
+{
+	const unsigned char *s = start, *e = end;
+	const __u64 *site;
+
+	memcpy(t->mem + gpa, s, e - s);
+	if (t->vendor != HVX_VENDOR_INTEL)
+		return;
+	for (site = __start_hvx_hcall_sites; site < __stop_hvx_hcall_sites; site++) {
+		const unsigned char *p = (const unsigned char *)(uintptr_t)*site;
+
+		if (p >= s && p + 3 <= e)
+			t->mem[gpa + (p - s) + 2] = 0xc1;	/* VMCALL: 0f 01 c1 */
+	}
+}
+
+void tvm_load_code(struct tvm *t, const char *src, const void *start, const void *end)
+{
+	t->src = src;
+	tvm_load(t, GUEST_CODE_GPA, start, end);
+}
+
+int tvm_setup(struct tvm *t, unsigned int idx, enum hvx_mode mode, __u64 entry)
+{
+	return hvx_setup_mode(&t->vcpu[idx], t->mem, t->mem_size, mode, entry,
+			      GUEST_STACK_TOP - idx * 0x4000ULL);
+}
+
+int tvm_setup_idt64(struct tvm *t, unsigned int idx)
+{
+	struct hvx_vcpu_state st;
+	unsigned int v;
+	int ret;
+
+	tvm_load(t, GUEST_STUBS_GPA, guest_idt64_start, guest_idt64_end);
+	for (v = 0; v < 256; v++) {
+		__u64 h = GUEST_STUBS_GPA + v * GUEST_STUB_SIZE;
+		unsigned char *g = t->mem + GUEST_IDT_GPA + v * 16;
+		__u64 lo, hi;
+
+		/* 64-bit interrupt gate, DPL 0, IST 0 (SDM vol. 3 §6.14.1). */
+		lo = (h & 0xffff) | ((__u64)HVX_SEL_CODE64 << 16) | (0x8eULL << 40) |
+		     ((h >> 16) & 0xffff) << 48;
+		hi = h >> 32;
+		memcpy(g, &lo, 8);
+		memcpy(g + 8, &hi, 8);
+	}
+	memset(&st, 0, sizeof(st));
+	ret = hvx_vcpu_get_state(&t->vcpu[idx], &st, HVX_STATE_SREGS);
+	if (ret)
+		return ret;
+	st.sregs.idt.base = GUEST_IDT_GPA;
+	st.sregs.idt.limit = 256 * 16 - 1;
+	return hvx_vcpu_set_state(&t->vcpu[idx], &st, HVX_STATE_SREGS);
+}
+
+int tvm_get_regs(struct tvm *t, unsigned int idx, struct hvx_regs *regs)
+{
+	struct hvx_vcpu_state st;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	ret = hvx_vcpu_get_state(&t->vcpu[idx], &st, HVX_STATE_REGS);
+	if (!ret)
+		*regs = st.regs;
+	return ret;
+}
+
+int tvm_set_regs(struct tvm *t, unsigned int idx, const struct hvx_regs *regs)
+{
+	struct hvx_vcpu_state st;
+
+	memset(&st, 0, sizeof(st));
+	st.regs = *regs;
+	return hvx_vcpu_set_state(&t->vcpu[idx], &st, HVX_STATE_REGS);
+}
+
+int tvm_run_once(struct tvm *t, unsigned int idx)
+{
+	int ret = hvx_vcpu_run(&t->vcpu[idx]);
+
+	return ret ? ret : (int)t->vcpu[idx].run->exit_reason;
+}
+
+/* Handles one protocol OUT; returns 0 to resume, or a GUEST_EXIT_* code. */
+static int handle_protocol(struct tvm_io *io, struct hvx_run *run)
+{
+	__u32 val = 0;
+
+	memcpy(&val, run->io_data, run->io.size);
+	switch (run->io.port) {
+	case PORT_PUTC:
+		if (io->console_len < sizeof(io->console) - 1)
+			io->console[io->console_len++] = (char)val;
+		io->console[io->console_len] = 0;
+		return 0;
+	case PORT_REPORT:
+		if (io->nr_reports < TVM_MAX_REPORTS)
+			io->reports[io->nr_reports++] = val;
+		return 0;
+	case PORT_EXC:
+		if (io->nr_excs >= TVM_MAX_EXCS)
+			return GUEST_EXIT_EXC_LOOP;
+		if (io->exc_words == 0)
+			io->excs[io->nr_excs].vector = val;
+		else if (io->exc_words == 1)
+			io->excs[io->nr_excs].error_code = val;
+		else
+			io->excs[io->nr_excs].rip = val;
+		if (++io->exc_words == 3) {
+			io->exc_words = 0;
+			io->nr_excs++;
+		}
+		return 0;
+	case PORT_DONE:
+		io->done = val;
+		return GUEST_EXIT_DONE;
+	case PORT_FAIL:
+		io->fail_line = val;
+		return GUEST_EXIT_FAIL;
+	}
+	return -1;
+}
+
+int tvm_run_guest(struct tvm *t, unsigned int idx)
+{
+	struct hvx_run *run = t->vcpu[idx].run;
+	int ret;
+
+	for (;;) {
+		ret = tvm_run_once(t, idx);
+		if (ret != HVX_EXIT_IO || run->io.direction != HVX_IO_OUT ||
+		    run->io.string || run->io.count != 1)
+			return ret;
+		ret = handle_protocol(&t->io[idx], run);
+		if (ret < 0)
+			return HVX_EXIT_IO;
+		if (ret)
+			return ret;
+	}
+}
+
+const char *tvm_exit_str(int reason)
+{
+	switch (reason) {
+	case GUEST_EXIT_DONE:
+		return "guest DONE";
+	case GUEST_EXIT_FAIL:
+		return "guest FAIL";
+	case GUEST_EXIT_EXC_LOOP:
+		return "guest exception loop";
+	}
+	if (reason < 0)
+		return "error";
+	return hvx_exit_name(reason);
+}
+
+const char *tvm_describe(struct tvm *t, unsigned int idx, int ret, char *buf, size_t len)
+{
+	struct hvx_run *run = t->vcpu[idx].run;
+	struct tvm_io *io = &t->io[idx];
+	int n;
+
+	if (ret < 0) {
+		n = snprintf(buf, len, "HVX_RUN failed: %s (exit_reason %s)", strerror(-ret),
+			     hvx_exit_name(run->exit_reason));
+	} else if (ret == GUEST_EXIT_DONE) {
+		n = snprintf(buf, len, "guest done, value 0x%x", io->done);
+	} else if (ret == GUEST_EXIT_FAIL) {
+		n = snprintf(buf, len, "guest assertion failed at %s:%u (rip 0x%llx)",
+			     t->src ? t->src : "guest", io->fail_line,
+			     (unsigned long long)run->rip);
+	} else if (ret == GUEST_EXIT_EXC_LOOP) {
+		n = snprintf(buf, len, "guest exception loop: vector %u error 0x%x at rip 0x%x",
+			     io->excs[TVM_MAX_EXCS - 1].vector,
+			     io->excs[TVM_MAX_EXCS - 1].error_code,
+			     io->excs[TVM_MAX_EXCS - 1].rip);
+	} else {
+		n = snprintf(buf, len, "exit %s (%u) at rip 0x%llx", hvx_exit_name(ret), ret,
+			     (unsigned long long)run->rip);
+		if (n > 0 && (size_t)n < len) {
+			if (ret == HVX_EXIT_IO)
+				snprintf(buf + n, len - n, ": %s port 0x%x size %u count %u",
+					 run->io.direction == HVX_IO_OUT ? "out" : "in",
+					 run->io.port, run->io.size, run->io.count);
+			else if (ret == HVX_EXIT_MMIO)
+				snprintf(buf + n, len - n, ": gpa 0x%llx %s",
+					 (unsigned long long)run->mmio.gpa,
+					 run->mmio.is_write ? "write" : "read");
+			else if (ret == HVX_EXIT_INTERNAL_ERROR)
+				snprintf(buf + n, len - n, ": suberror %u data 0x%llx 0x%llx",
+					 run->internal.suberror,
+					 (unsigned long long)run->internal.data[0],
+					 (unsigned long long)run->internal.data[1]);
+			else if (ret == HVX_EXIT_FAIL_ENTRY)
+				snprintf(buf + n, len - n, ": hardware reason 0x%llx",
+					 (unsigned long long)run->fail_entry.hardware_reason);
+			else if (ret == HVX_EXIT_MSR)
+				snprintf(buf + n, len - n, ": msr 0x%x %s", run->msr.index,
+					 run->msr.is_write ? "write" : "read");
+		}
+	}
+	if (io->console_len && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, "; console: \"%s\"", io->console);
+	return buf;
+}
+
+unsigned long long tvm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the hvx selftests: a VM with guest RAM at gpa 0, guest
+ * code loading, and a run loop that speaks the port protocol of guest.h.
+ * The ASSERT-style macros at the end expand to kselftest_harness.h macros:
+ * a test includes that header before this one.
+ */
+#ifndef HVX_SELFTEST_TEST_UTIL_H
+#define HVX_SELFTEST_TEST_UTIL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include "libhvx.h"
+#include "guest.h"
+
+#define TVM_MAX_VCPUS	8
+#define TVM_MAX_REPORTS	64
+#define TVM_MAX_EXCS	16	/* exception events kept; more is a fault loop */
+
+/* Results of tvm_run_guest() besides HVX_EXIT_* and -errno. */
+#define GUEST_EXIT_DONE		0x100	/* guest wrote PORT_DONE; value in io.done */
+#define GUEST_EXIT_FAIL		0x101	/* guest wrote PORT_FAIL; line in io.fail_line */
+#define GUEST_EXIT_EXC_LOOP	0x102	/* more than TVM_MAX_EXCS exception events */
+
+#define GUEST_CODE(name) extern const unsigned char name##_start[], name##_end[]
+
+/* Guest address of a label inside a blob loaded at GUEST_CODE_GPA. */
+#define GUEST_ADDR(blob, label) \
+	(GUEST_CODE_GPA + (__u64)((const unsigned char *)(label) - (blob##_start)))
+
+struct tvm_exc {
+	__u32 vector;
+	__u32 error_code;
+	__u32 rip;
+};
+
+/* What the guest said over the port protocol since the last reset. */
+struct tvm_io {
+	char console[256];
+	unsigned int console_len;
+	__u32 reports[TVM_MAX_REPORTS];
+	unsigned int nr_reports;
+	struct tvm_exc excs[TVM_MAX_EXCS];
+	unsigned int nr_excs;
+	unsigned int exc_words;	/* PORT_EXC words of the current event */
+	__u32 done;
+	__u32 fail_line;
+};
+
+struct tvm {
+	struct hvx_sys sys;
+	struct hvx_vm vm;
+	struct hvx_vcpu vcpu[TVM_MAX_VCPUS];
+	struct tvm_io io[TVM_MAX_VCPUS];
+	unsigned int nr_vcpus;
+	unsigned char *mem;		/* guest RAM, slot 0 at gpa 0 */
+	size_t mem_size;
+	__u32 vendor;			/* HVX_VENDOR_* */
+	const char *src;		/* guest source file, for messages */
+};
+
+/* 0 if /dev/hvx opens; -errno otherwise (-ENOENT: module not loaded). */
+int tvm_sys_open(struct hvx_sys *sys);
+/* Capability value, or def if the query fails. */
+__u64 tvm_cap(struct hvx_sys *sys, __u32 cap, __u64 def);
+
+/*
+ * Opens /dev/hvx, creates a VM (paging auto, vm_flags) with mem_size bytes of
+ * RAM at gpa 0 in slot 0 and vCPUs 0 .. nr_vcpus - 1.  0 or -errno.
+ */
+int tvm_create(struct tvm *t, size_t mem_size, __u32 vm_flags, unsigned int nr_vcpus);
+void tvm_destroy(struct tvm *t);
+
+/*
+ * Copies the blob [start, end) to guest RAM at gpa, turning the recorded
+ * VMMCALL sites into VMCALL on Intel.
+ */
+void tvm_load(struct tvm *t, __u64 gpa, const void *start, const void *end);
+/* tvm_load() at GUEST_CODE_GPA; src names the .S file for messages. */
+void tvm_load_code(struct tvm *t, const char *src, const void *start, const void *end);
+
+/* hvx_setup_mode() for vCPU idx, entry at gpa, RSP GUEST_STACK_TOP - idx * 0x4000. */
+int tvm_setup(struct tvm *t, unsigned int idx, enum hvx_mode mode, __u64 entry);
+
+/* Loads guest_idt64 and points the vCPU's IDT (long mode) at its stubs. */
+int tvm_setup_idt64(struct tvm *t, unsigned int idx);
+
+/* Set/get general registers. */
+int tvm_get_regs(struct tvm *t, unsigned int idx, struct hvx_regs *regs);
+int tvm_set_regs(struct tvm *t, unsigned int idx, const struct hvx_regs *regs);
+
+/* One HVX_RUN: the exit reason, or -errno. */
+int tvm_run_once(struct tvm *t, unsigned int idx);
+
+/*
+ * Runs vCPU idx, handling PUTC/REPORT/EXC OUTs, until the guest is done
+ * (GUEST_EXIT_DONE), fails (GUEST_EXIT_FAIL), loops on exceptions
+ * (GUEST_EXIT_EXC_LOOP) or exits for any other reason (HVX_EXIT_*, the run
+ * page tells the rest).  -errno if HVX_RUN fails.
+ */
+int tvm_run_guest(struct tvm *t, unsigned int idx);
+
+/* Human-readable account of a tvm_run_*() result, for failure messages. */
+const char *tvm_describe(struct tvm *t, unsigned int idx, int ret, char *buf, size_t len);
+
+/* 1 if the test CPU matches, for a vendor-specific expectation. */
+static inline bool tvm_is_amd(struct tvm *t)
+{
+	return t->vendor == HVX_VENDOR_AMD;
+}
+
+/* Monotonic clock in milliseconds. */
+unsigned long long tvm_now_ms(void);
+
+/* ---- harness glue: these need the kselftest _metadata in scope ----------- */
+
+/* Creates the VM or SKIPs (no /dev/hvx) / fails the test. */
+#define TVM_CREATE(t, mem_size, vm_flags, nr_vcpus) do {			\
+	int __r = tvm_create(t, mem_size, vm_flags, nr_vcpus);			\
+	if (__r == -ENOENT)							\
+		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");	\
+	ASSERT_EQ(0, __r) TH_LOG("creating a VM: %s", strerror(-__r));	\
+} while (0)
+
+/* Runs vCPU idx and asserts the guest finished with the given value. */
+#define ASSERT_GUEST_DONE(t, idx, value) do {					\
+	char __b[512];								\
+	int __r = tvm_run_guest(t, idx);					\
+	ASSERT_EQ(GUEST_EXIT_DONE, __r)						\
+		TH_LOG("%s", tvm_describe(t, idx, __r, __b, sizeof(__b)));	\
+	ASSERT_EQ((__u32)(value), (t)->io[idx].done)				\
+		TH_LOG("guest result 0x%x, expected 0x%x",			\
+		       (t)->io[idx].done, (__u32)(value));			\
+} while (0)
+
+/* Runs vCPU idx and asserts the given exit (HVX_EXIT_* or GUEST_EXIT_*). */
+#define ASSERT_GUEST_EXIT(t, idx, reason) do {					\
+	char __b[512];								\
+	int __r = tvm_run_guest(t, idx);					\
+	ASSERT_EQ((int)(reason), __r)						\
+		TH_LOG("expected exit %s, got %s", tvm_exit_str(reason),	\
+		       tvm_describe(t, idx, __r, __b, sizeof(__b)));		\
+} while (0)
+
+/* One HVX_RUN of vCPU idx; asserts the exit reason. */
+#define ASSERT_RUN_EXIT(t, idx, reason) do {					\
+	char __b[512];								\
+	int __r = tvm_run_once(t, idx);						\
+	ASSERT_EQ((int)(reason), __r)						\
+		TH_LOG("expected exit %s, got %s", tvm_exit_str(reason),	\
+		       tvm_describe(t, idx, __r, __b, sizeof(__b)));		\
+} while (0)
+
+const char *tvm_exit_str(int reason);
+
+/* A VM with one vCPU in long mode at the start of blob, code loaded. */
+#define TVM_LONG_GUEST(t, blob, vm_flags) do {					\
+	TVM_CREATE(t, 2 * GUEST_MIN_MEM, vm_flags, 1);				\
+	tvm_load_code(t, #blob, blob##_start, blob##_end);			\
+	ASSERT_OK(tvm_setup(t, 0, HVX_MODE_LONG, GUEST_CODE_GPA));		\
+} while (0)
+
+#define ASSERT_OK(expr) do {							\
+	int __r = (expr);							\
+	ASSERT_EQ(0, __r) TH_LOG("%s: %s", #expr, strerror(-__r));		\
+} while (0)
+
+#endif /* HVX_SELFTEST_TEST_UTIL_H */
