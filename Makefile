@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# hvx top-level build.  `make` builds the module for every installed kernel
+# that has headers, the userspace tools and the selftests; `make check` runs
+# the whole suite in emulated hardware; `make demo` runs a guest.
+
+BUILD	?= $(CURDIR)/build
+# Kernels to build for: every /lib/modules/<ver> with a build tree.
+KVERS	?= $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
+KMOD_SRC := Kbuild $(shell find kmod uapi -name '*.[chS]' 2>/dev/null)
+
+.PHONY: all modules userspace selftests setup check demo bench clean sparse checkpatch dkms-check
+
+all: modules userspace selftests
+
+modules: $(foreach v,$(KVERS),$(BUILD)/$(v)/hvx.ko)
+
+# Kbuild writes its objects next to the sources, so each kernel gets its own
+# copy of the tree.  W=1 and C=1 (sparse) run on every build; any warning
+# fails it (scripts/kbuild-strict.sh).
+$(BUILD)/%/hvx.ko: $(KMOD_SRC)
+	@scripts/build-module.sh $* $(BUILD)/$*
+
+userspace:
+	$(MAKE) -C userspace BUILD=$(BUILD)
+
+selftests: userspace
+	$(MAKE) -C selftests/hvx BUILD=$(BUILD)
+
+setup:
+	scripts/setup.sh
+
+check: all
+	scripts/rig.sh check
+
+demo: all
+	scripts/rig.sh demo
+
+bench: all
+	scripts/rig.sh bench
+
+checkpatch:
+	scripts/checkpatch.sh
+
+dkms-check:
+	scripts/dkms-check.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx: the vendor-neutral half of exit handling.  A backend decodes its
+ * exit information, sets vcpu->exit_rip (the exiting instruction) and
+ * vcpu->rip (where the guest resumes), and calls one of these.  Each
+ * returns 1 (resume the guest), 0 (return to userspace, run page filled)
+ * or a negative errno.
+ */
+#include <linux/kernel.h>
+#include <asm/processor.h>
+
+#include "hvx_core.h"
+
+/* CPUID bits hvx never lets a guest see (it cannot nest). */
+#define CPUID_1_ECX_VMX		BIT(5)
+#define CPUID_1_ECX_OSXSAVE	BIT(27)
+#define CPUID_1_ECX_HYPERVISOR	BIT(31)
+#define CPUID_8000_0001_ECX_SVM	BIT(2)
+
+static bool hvx_cpuid_lookup(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
+{
+	u32 i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++) {
+		const struct hvx_cpuid_entry *e = &vcpu->cpuid[i];
+
+		if (e->function != fn)
+			continue;
+		if ((e->flags & HVX_CPUID_SIGNIFICANT_INDEX) && e->index != idx)
+			continue;
+		r[0] = e->eax;
+		r[1] = e->ebx;
+		r[2] = e->ecx;
+		r[3] = e->edx;
+		return true;
+	}
+	return false;
+}
+
+int hvx_exit_cpuid(struct hvx_vcpu *vcpu)
+{
+	u32 fn = vcpu->regs[HVX_RAX], idx = vcpu->regs[HVX_RCX];
+	struct hvx_paging pg;
+	u32 r[4] = { 0 };
+
+	if (vcpu->cpuid) {
+		hvx_cpuid_lookup(vcpu, fn, idx, r);
+	} else if (fn == 0xa || fn == 0x8000000a) {
+		/* Performance monitoring and SVM features: not virtualized. */
+	} else {
+		cpuid_count(fn, idx, &r[0], &r[1], &r[2], &r[3]);
+	}
+	if (fn == 1) {
+		hvx_ops->get_paging(vcpu, &pg);
+		r[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_OSXSAVE);
+		r[2] |= CPUID_1_ECX_HYPERVISOR;
+		if (pg.cr4 & X86_CR4_OSXSAVE)
+			r[2] |= CPUID_1_ECX_OSXSAVE;
+	} else if (fn == 0x80000001) {
+		r[2] &= ~CPUID_8000_0001_ECX_SVM;
+	}
+	vcpu->regs[HVX_RAX] = r[0];
+	vcpu->regs[HVX_RBX] = r[1];
+	vcpu->regs[HVX_RCX] = r[2];
+	vcpu->regs[HVX_RDX] = r[3];
+	return 1;
+}
+
+int hvx_exit_internal(struct hvx_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
+{
+	struct hvx_run *run = vcpu->run;
+
+	run->exit_reason = HVX_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = suberror;
+	run->internal.ndata = 2;
+	run->internal.data[0] = d0;
+	run->internal.data[1] = d1;
+	return 0;
+}
+
+static void hvx_gp(struct hvx_vcpu *vcpu)
+{
+	vcpu->rip = vcpu->exit_rip;
+	hvx_ops->inject_gp(vcpu);
+}
+
+int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data)
+{
+	struct hvx_run *run = vcpu->run;
+	u64 val;
+	int ret;
+
+	if (is_write) {
+		ret = hvx_ops->set_msr(vcpu, index, data, false);
+	} else {
+		ret = hvx_ops->get_msr(vcpu, index, &val);
+		if (!ret) {
+			vcpu->regs[HVX_RAX] = (u32)val;
+			vcpu->regs[HVX_RDX] = val >> 32;
+		}
+	}
+	if (ret == -ENOENT && !(vcpu->vm->flags & HVX_VM_MSR_UNHANDLED_GP)) {
+		run->exit_reason = HVX_EXIT_MSR;
+		run->msr.index = index;
+		run->msr.is_write = is_write;
+		run->msr.error = 0;
+		run->msr.data = is_write ? data : 0;
+		vcpu->complete = HVX_COMPLETE_MSR;
+		return 0;
+	}
+	if (ret)
+		hvx_gp(vcpu);
+	return 1;
+}
+
+/* Adds delta to a register as an instruction with this address size would. */
+static void hvx_reg_add(u64 *reg, s64 delta, u8 addr_bytes)
+{
+	switch (addr_bytes) {
+	case 2:
+		*reg = (*reg & ~0xffffULL) | ((*reg + delta) & 0xffff);
+		break;
+	case 4:
+		*reg = (u32)(*reg + delta);
+		break;
+	default:
+		*reg += delta;
+		break;
+	}
+}
+
+static u64 hvx_addr_mask(u8 addr_bytes)
+{
+	return addr_bytes == 8 ? ~0ULL : (1ULL << (addr_bytes * 8)) - 1;
+}
+
+/* One item of a string I/O instruction is done: step RSI/RDI and RCX. */
+static void hvx_string_step(struct hvx_vcpu *vcpu, enum hvx_reg ptr, u8 size,
+			    bool rep, u8 addr_bytes, u64 next_rip)
+{
+	s64 delta = vcpu->rflags & X86_EFLAGS_DF ? -(s64)size : size;
+
+	hvx_reg_add(&vcpu->regs[ptr], delta, addr_bytes);
+	if (rep) {
+		hvx_reg_add(&vcpu->regs[HVX_RCX], -1, addr_bytes);
+		/* More to do: run the instruction again. */
+		if (vcpu->regs[HVX_RCX] & hvx_addr_mask(addr_bytes))
+			return;
+	}
+	vcpu->rip = next_rip;
+}
+
+int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
+		bool string, bool rep, u8 addr_bytes, u64 next_rip)
+{
+	struct hvx_run *run = vcpu->run;
+	u64 mask = hvx_addr_mask(addr_bytes);
+	u64 gva;
+
+	run->exit_reason = HVX_EXIT_IO;
+	run->io.direction = in ? HVX_IO_IN : HVX_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = 1;
+	run->io.string = string;
+	run->io.rep = rep;
+
+	if (!string) {
+		vcpu->rip = next_rip;
+		if (in) {
+			memset(run->io_data, 0, size);
+			vcpu->complete = HVX_COMPLETE_IO_IN;
+		} else {
+			memcpy(run->io_data, &vcpu->regs[HVX_RAX], size);
+		}
+		return 0;
+	}
+
+	if (rep && !(vcpu->regs[HVX_RCX] & mask)) {
+		vcpu->rip = next_rip;
+		return 1;
+	}
+	if (in) {
+		/* INS stores to ES:rDI (no segment override applies). */
+		vcpu->ins_gva = hvx_seg_linear(vcpu, HVX_SEG_ES, vcpu->regs[HVX_RDI] & mask);
+		vcpu->ins_size = size;
+		vcpu->complete = HVX_COMPLETE_INS;
+		vcpu->rip = vcpu->exit_rip;
+		/* The step waits for the data: keep what it needs. */
+		run->io.rep = rep;
+		vcpu->io_addr_bytes = addr_bytes;
+		vcpu->io_next_rip = next_rip;
+		memset(run->io_data, 0, size);
+		return 0;
+	}
+	/* OUTS reads DS:rSI; a segment override is not reported without decode assists. */
+	gva = hvx_seg_linear(vcpu, HVX_SEG_DS, vcpu->regs[HVX_RSI] & mask);
+	if (hvx_read_gva(vcpu, gva, run->io_data, size))
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO, gva, 0);
+	hvx_string_step(vcpu, HVX_RSI, size, rep, addr_bytes, next_rip);
+	return 0;
+}
+
+int hvx_exit_hypercall(struct hvx_vcpu *vcpu)
+{
+	struct hvx_run *run = vcpu->run;
+
+	run->exit_reason = HVX_EXIT_HYPERCALL;
+	run->hypercall.nr = vcpu->regs[HVX_RAX];
+	run->hypercall.args[0] = vcpu->regs[HVX_RBX];
+	run->hypercall.args[1] = vcpu->regs[HVX_RCX];
+	run->hypercall.args[2] = vcpu->regs[HVX_RDX];
+	run->hypercall.args[3] = vcpu->regs[HVX_RSI];
+	run->hypercall.args[4] = vcpu->regs[HVX_RDI];
+	run->hypercall.ret = 0;
+	vcpu->complete = HVX_COMPLETE_HYPERCALL;
+	return 0;
+}
+
+int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write)
+{
+	struct hvx_run *run = vcpu->run;
+	unsigned int len = sizeof(run->mmio.insn);
+	u64 gva, bad_gpa = 0;
+
+	vcpu->exit_rip = vcpu->rip;
+	gva = hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip);
+	memset(&run->mmio, 0, sizeof(run->mmio));
+	if (hvx_fetch_insn(vcpu, gva, run->mmio.insn, &len, &bad_gpa))
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, gva, bad_gpa);
+	run->exit_reason = HVX_EXIT_MMIO;
+	run->mmio.gpa = gpa;
+	run->mmio.gva = gva;
+	run->mmio.is_write = is_write;
+	run->mmio.insn_len = len;
+	return 0;
+}
+
+/* Finishes the instruction that last exited to userspace. */
+int hvx_complete_userspace(struct hvx_vcpu *vcpu)
+{
+	struct hvx_run *run = vcpu->run;
+	enum hvx_completion c = vcpu->complete;
+
+	vcpu->complete = HVX_COMPLETE_NONE;
+	switch (c) {
+	case HVX_COMPLETE_NONE:
+		break;
+	case HVX_COMPLETE_IO_IN:
+		memcpy(&vcpu->regs[HVX_RAX], run->io_data, run->io.size == 4 ? 4 :
+		       run->io.size == 2 ? 2 : 1);
+		/* A 32-bit IN zero-extends into RAX. */
+		if (run->io.size == 4)
+			vcpu->regs[HVX_RAX] &= 0xffffffffULL;
+		break;
+	case HVX_COMPLETE_INS:
+		if (hvx_write_gva(vcpu, vcpu->ins_gva, run->io_data, vcpu->ins_size))
+			return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO,
+						 vcpu->ins_gva, 0);
+		hvx_string_step(vcpu, HVX_RDI, vcpu->ins_size, run->io.rep,
+				vcpu->io_addr_bytes, vcpu->io_next_rip);
+		break;
+	case HVX_COMPLETE_MSR:
+		if (run->msr.error) {
+			hvx_gp(vcpu);
+		} else if (!run->msr.is_write) {
+			vcpu->regs[HVX_RAX] = (u32)run->msr.data;
+			vcpu->regs[HVX_RDX] = run->msr.data >> 32;
+		}
+		break;
+	case HVX_COMPLETE_HYPERCALL:
+		vcpu->regs[HVX_RAX] = run->hypercall.ret;
+		break;
+	}
+	return 1;
+}

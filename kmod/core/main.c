@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx: module entry, /dev/hvx and the system ioctls, per-CPU enabling.
+ */
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+#include <linux/cpuhotplug.h>
+#include <linux/reboot.h>
+#include <linux/uaccess.h>
+#include <linux/cpu.h>
+
+#include "hvx_core.h"
+
+const struct hvx_backend_ops *hvx_ops;
+static enum cpuhp_state hvx_cpuhp_state;
+
+static int hvx_cpu_online(unsigned int cpu)
+{
+	return hvx_ops->cpu_enable();
+}
+
+static int hvx_cpu_offline(unsigned int cpu)
+{
+	hvx_ops->cpu_disable();
+	return 0;
+}
+
+static void hvx_cpu_disable_ipi(void *unused)
+{
+	hvx_ops->cpu_disable();
+}
+
+/* Leave no CPU in SVM/VMX operation across a reboot or kexec. */
+static int hvx_reboot(struct notifier_block *nb, unsigned long code, void *v)
+{
+	on_each_cpu(hvx_cpu_disable_ipi, NULL, 1);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block hvx_reboot_nb = {
+	.notifier_call = hvx_reboot,
+};
+
+static long hvx_check_cap(struct hvx_capability __user *argp)
+{
+	struct hvx_capability c;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (c.flags)
+		return -EINVAL;
+	switch (c.cap) {
+	case HVX_CAP_VENDOR:
+		c.value = hvx_ops->vendor;
+		break;
+	case HVX_CAP_MAX_VCPUS:
+		c.value = HVX_MAX_VCPUS;
+		break;
+	case HVX_CAP_NR_MEMSLOTS:
+		c.value = HVX_NR_SLOTS;
+		break;
+	case HVX_CAP_MAX_MSRS:
+		c.value = HVX_MAX_MSRS;
+		break;
+	case HVX_CAP_XSAVE_SIZE:
+		c.value = HVX_XSAVE_SIZE;
+		break;
+	case HVX_CAP_STATE_MASK:
+		c.value = HVX_STATE_ALL;
+		break;
+	case HVX_CAP_MAX_CPUID:
+		c.value = HVX_MAX_CPUID;
+		break;
+	case HVX_CAP_MAX_GPA_BITS:
+		c.value = HVX_GPA_BITS;
+		break;
+	case HVX_CAP_PAGING_SHADOW:
+		c.value = 0;
+		break;
+	case HVX_CAP_PAGING_NESTED:
+	case HVX_CAP_NRIP_SAVE:
+		c.value = hvx_ops->cap(c.cap);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (copy_to_user(argp, &c, sizeof(c)))
+		return -EFAULT;
+	return 0;
+}
+
+static long hvx_create_vm(struct hvx_vm_create __user *argp)
+{
+	struct hvx_vm_create c;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (c.flags & ~HVX_VM_FLAGS_ALL || memchr_inv(c.reserved, 0, sizeof(c.reserved)))
+		return -EINVAL;
+	switch (c.paging) {
+	case HVX_PAGING_AUTO:
+	case HVX_PAGING_NESTED:
+		if (!hvx_ops->cap(HVX_CAP_PAGING_NESTED))
+			return c.paging == HVX_PAGING_AUTO ? -EOPNOTSUPP : -ENODEV;
+		c.paging = HVX_PAGING_NESTED;
+		break;
+	case HVX_PAGING_SHADOW:
+		return -EOPNOTSUPP;
+	default:
+		return -EINVAL;
+	}
+	return hvx_vm_create(c.paging, c.flags);
+}
+
+static long hvx_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case HVX_GET_API_VERSION:
+		return arg ? -EINVAL : HVX_API_VERSION;
+	case HVX_CHECK_CAP:
+		return hvx_check_cap(argp);
+	case HVX_CREATE_VM:
+		return hvx_create_vm(argp);
+	case HVX_GET_VCPU_MMAP_SIZE:
+		return arg ? -EINVAL : HVX_RUN_PAGES * PAGE_SIZE;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations hvx_dev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= hvx_dev_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice hvx_dev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "hvx",
+	.fops	= &hvx_dev_fops,
+	.mode	= 0660,
+};
+
+static bool hvx_ops_complete(const struct hvx_backend_ops *ops)
+{
+	const void *const *op = (const void *const *)&ops->probe;
+	const void *const *end = (const void *const *)(ops + 1);
+
+	/* Every member from probe to the end is a mandatory function. */
+	for (; op < end; op++)
+		if (WARN_ON_ONCE(!*op))
+			return false;
+	return true;
+}
+
+static int __init hvx_init(void)
+{
+	int ret;
+
+	if (hvx_svm_ops.probe() == 0) {
+		hvx_ops = &hvx_svm_ops;
+	} else {
+		pr_err("hvx: no supported virtualization extension (AMD SVM) on this CPU\n");
+		return -ENODEV;
+	}
+	if (!hvx_ops_complete(hvx_ops))
+		return -EINVAL;
+
+	ret = hvx_ops->hardware_setup();
+	if (ret)
+		return ret;
+
+	/* Enables every online CPU now and each CPU that comes online later. */
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "hvx:online",
+				hvx_cpu_online, hvx_cpu_offline);
+	if (ret < 0)
+		goto err_unsetup;
+	hvx_cpuhp_state = ret;
+
+	register_reboot_notifier(&hvx_reboot_nb);
+
+	ret = misc_register(&hvx_dev);
+	if (ret)
+		goto err_cpuhp;
+
+	pr_info("hvx: %s backend ready\n", hvx_ops->name);
+	return 0;
+
+err_cpuhp:
+	unregister_reboot_notifier(&hvx_reboot_nb);
+	cpuhp_remove_state(hvx_cpuhp_state);
+err_unsetup:
+	hvx_ops->hardware_unsetup();
+	return ret;
+}
+
+static void __exit hvx_exit(void)
+{
+	misc_deregister(&hvx_dev);
+	unregister_reboot_notifier(&hvx_reboot_nb);
+	cpuhp_remove_state(hvx_cpuhp_state);
+	hvx_ops->hardware_unsetup();
+}
+
+module_init(hvx_init);
+module_exit(hvx_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("hvx: a small hypervisor for AMD SVM and Intel VMX");
+MODULE_VERSION("0.1");

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx: the vCPU fd: run page, the run loop, state, events, CPUID table.
+ */
+#include <linux/module.h>
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include <asm/fpu/api.h>
+
+#include "hvx_core.h"
+
+/* The run loop: enter the guest until an exit needs userspace. */
+static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
+{
+	struct hvx_run *run = vcpu->run;
+	int ret;
+
+	if (run->immediate_exit) {
+		run->exit_reason = HVX_EXIT_INTR;
+		return -EINTR;
+	}
+	run->exit_reason = HVX_EXIT_NONE;
+	ret = hvx_complete_userspace(vcpu);
+	if (ret <= 0)
+		return ret;
+
+	fpu_swap_kvm_fpstate(&vcpu->gfpu, true);
+	for (;;) {
+		/* Got a signal? Leave; a pending resched is honoured here too. */
+		if (signal_pending(current)) {
+			run->exit_reason = HVX_EXIT_INTR;
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+		ret = hvx_ops->run(vcpu);
+		if (ret <= 0)
+			break;
+	}
+	fpu_swap_kvm_fpstate(&vcpu->gfpu, false);
+
+	run->rip = run->exit_reason == HVX_EXIT_INTR ? vcpu->rip : vcpu->exit_rip;
+	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt = !vcpu->ev.irq && hvx_ops->interruptible(vcpu);
+	return ret;
+}
+
+static void hvx_get_regs(struct hvx_vcpu *vcpu, struct hvx_regs *r)
+{
+	r->rax = vcpu->regs[HVX_RAX];
+	r->rbx = vcpu->regs[HVX_RBX];
+	r->rcx = vcpu->regs[HVX_RCX];
+	r->rdx = vcpu->regs[HVX_RDX];
+	r->rsi = vcpu->regs[HVX_RSI];
+	r->rdi = vcpu->regs[HVX_RDI];
+	r->rsp = vcpu->regs[HVX_RSP];
+	r->rbp = vcpu->regs[HVX_RBP];
+	r->r8 = vcpu->regs[HVX_R8];
+	r->r9 = vcpu->regs[HVX_R9];
+	r->r10 = vcpu->regs[HVX_R10];
+	r->r11 = vcpu->regs[HVX_R11];
+	r->r12 = vcpu->regs[HVX_R12];
+	r->r13 = vcpu->regs[HVX_R13];
+	r->r14 = vcpu->regs[HVX_R14];
+	r->r15 = vcpu->regs[HVX_R15];
+	r->rip = vcpu->rip;
+	r->rflags = vcpu->rflags;
+}
+
+static void hvx_set_regs(struct hvx_vcpu *vcpu, const struct hvx_regs *r)
+{
+	vcpu->regs[HVX_RAX] = r->rax;
+	vcpu->regs[HVX_RBX] = r->rbx;
+	vcpu->regs[HVX_RCX] = r->rcx;
+	vcpu->regs[HVX_RDX] = r->rdx;
+	vcpu->regs[HVX_RSI] = r->rsi;
+	vcpu->regs[HVX_RDI] = r->rdi;
+	vcpu->regs[HVX_RSP] = r->rsp;
+	vcpu->regs[HVX_RBP] = r->rbp;
+	vcpu->regs[HVX_R8] = r->r8;
+	vcpu->regs[HVX_R9] = r->r9;
+	vcpu->regs[HVX_R10] = r->r10;
+	vcpu->regs[HVX_R11] = r->r11;
+	vcpu->regs[HVX_R12] = r->r12;
+	vcpu->regs[HVX_R13] = r->r13;
+	vcpu->regs[HVX_R14] = r->r14;
+	vcpu->regs[HVX_R15] = r->r15;
+	vcpu->rip = r->rip;
+	/* Bit 1 is always one; the reserved bits are zero (SDM vol. 1 §3.4.3). */
+	vcpu->rflags = (r->rflags & 0x3f7fd7) | X86_EFLAGS_FIXED;
+}
+
+static int hvx_state_msrs(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st, bool set)
+{
+	struct hvx_msr_entry __user *up = u64_to_user_ptr(st->msrs);
+	struct hvx_msr_entry *e;
+	u32 i;
+	int ret = 0;
+
+	if (st->nmsrs > HVX_MAX_MSRS)
+		return -E2BIG;
+	if (!st->nmsrs)
+		return 0;
+	e = memdup_user(up, st->nmsrs * sizeof(*e));
+	if (IS_ERR(e))
+		return PTR_ERR(e);
+	for (i = 0; i < st->nmsrs && !ret; i++) {
+		if (e[i].reserved)
+			ret = -EINVAL;
+		else if (set)
+			ret = hvx_ops->set_msr(vcpu, e[i].index, e[i].data, true);
+		else
+			ret = hvx_ops->get_msr(vcpu, e[i].index, &e[i].data);
+	}
+	/* An index the kernel does not hold is a bad argument here. */
+	if (ret == -ENOENT)
+		ret = -EINVAL;
+	if (!ret && !set && copy_to_user(up, e, st->nmsrs * sizeof(*e)))
+		ret = -EFAULT;
+	kfree(e);
+	return ret;
+}
+
+static int hvx_state_fpu(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st, bool set)
+{
+	void __user *up = u64_to_user_ptr(st->xsave);
+	u32 pkru = 0;
+	void *buf;
+	int ret = 0;
+
+	buf = kzalloc(HVX_XSAVE_SIZE, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	if (set) {
+		if (copy_from_user(buf, up, HVX_XSAVE_SIZE)) {
+			ret = -EFAULT;
+			goto out;
+		}
+		/* Rejects reserved or unsupported header bits with -EINVAL. */
+		ret = fpu_copy_uabi_to_guest_fpstate(&vcpu->gfpu, buf,
+						     vcpu->gfpu.fpstate->user_xfeatures, &pkru);
+	} else {
+		fpu_copy_guest_fpstate_to_uabi(&vcpu->gfpu, buf, HVX_XSAVE_SIZE,
+					       vcpu->gfpu.fpstate->user_xfeatures, 0);
+		if (copy_to_user(up, buf, HVX_XSAVE_SIZE))
+			ret = -EFAULT;
+	}
+out:
+	kfree(buf);
+	return ret;
+}
+
+static int hvx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
+{
+	struct hvx_pending *p = &vcpu->ev;
+
+	if (e->flags & ~HVX_EVENTS_ALL || e->pad || e->pad2 ||
+	    memchr_inv(e->reserved, 0, sizeof(e->reserved)))
+		return -EINVAL;
+	if ((e->flags & HVX_EVENTS_EXCEPTION) && e->exception_vector >= 32)
+		return -EINVAL;
+	if ((e->flags & HVX_EVENTS_IRQ) && e->irq_vector < 32)
+		return -EINVAL;
+	p->exception = e->flags & HVX_EVENTS_EXCEPTION;
+	p->exc_vector = e->exception_vector;
+	p->exc_has_error = e->flags & HVX_EVENTS_EXC_ERRCODE;
+	p->exc_error = e->exception_error_code;
+	p->nmi = e->flags & HVX_EVENTS_NMI;
+	p->nmi_masked = e->flags & HVX_EVENTS_NMI_MASKED;
+	p->irq = e->flags & HVX_EVENTS_IRQ;
+	p->irq_vector = e->irq_vector;
+	hvx_ops->set_events(vcpu, e);
+	return 0;
+}
+
+static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __user *argp)
+{
+	struct hvx_vcpu_state *st;
+	long ret;
+
+	st = memdup_user(argp, sizeof(*st));
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	ret = -EINVAL;
+	if (st->components & ~HVX_STATE_ALL || st->flags || st->pad ||
+	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
+		goto out;
+	if (st->components & HVX_STATE_REGS)
+		hvx_get_regs(vcpu, &st->regs);
+	if (st->components & HVX_STATE_SREGS)
+		hvx_ops->get_sregs(vcpu, &st->sregs);
+	if (st->components & HVX_STATE_CREGS)
+		hvx_ops->get_cregs(vcpu, &st->cregs);
+	if (st->components & HVX_STATE_DREGS)
+		hvx_ops->get_dregs(vcpu, &st->dregs);
+	if (st->components & HVX_STATE_EVENTS)
+		hvx_ops->get_events(vcpu, &st->events);
+	ret = 0;
+	if (st->components & HVX_STATE_MSRS)
+		ret = hvx_state_msrs(vcpu, st, false);
+	if (!ret && st->components & HVX_STATE_FPU)
+		ret = hvx_state_fpu(vcpu, st, false);
+	if (!ret && copy_to_user(argp, st, sizeof(*st)))
+		ret = -EFAULT;
+out:
+	kfree(st);
+	return ret;
+}
+
+/*
+ * Validates every selected component before changing any, so that a
+ * rejected SET_STATE leaves the vCPU as it was (except for MSRs and FPU,
+ * which are checked entry by entry and come last).
+ */
+static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __user *argp)
+{
+	struct hvx_vcpu_state *st;
+	long ret;
+
+	st = memdup_user(argp, sizeof(*st));
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	ret = -EINVAL;
+	if (st->components & ~HVX_STATE_ALL || st->flags || st->pad ||
+	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
+		goto out;
+	if ((st->components & HVX_STATE_CREGS) && st->cregs.reserved)
+		goto out;
+	if ((st->components & HVX_STATE_DREGS) &&
+	    memchr_inv(st->dregs.reserved, 0, sizeof(st->dregs.reserved)))
+		goto out;
+	if ((st->components & HVX_STATE_MSRS) && st->nmsrs > HVX_MAX_MSRS) {
+		ret = -E2BIG;
+		goto out;
+	}
+	if (st->components & HVX_STATE_EVENTS) {
+		ret = hvx_set_events(vcpu, &st->events);
+		if (ret)
+			goto out;
+	}
+	if (st->components & HVX_STATE_SREGS) {
+		ret = hvx_ops->set_sregs(vcpu, &st->sregs);
+		if (ret)
+			goto out;
+	}
+	if (st->components & HVX_STATE_CREGS) {
+		ret = hvx_ops->set_cregs(vcpu, &st->cregs);
+		if (ret)
+			goto out;
+	}
+	if (st->components & HVX_STATE_REGS)
+		hvx_set_regs(vcpu, &st->regs);
+	if (st->components & HVX_STATE_DREGS)
+		hvx_ops->set_dregs(vcpu, &st->dregs);
+	/* New state from userspace: no half-done instruction to complete. */
+	if (st->components & HVX_STATE_REGS)
+		vcpu->complete = HVX_COMPLETE_NONE;
+	ret = 0;
+	if (st->components & HVX_STATE_MSRS)
+		ret = hvx_state_msrs(vcpu, st, true);
+	if (!ret && st->components & HVX_STATE_FPU)
+		ret = hvx_state_fpu(vcpu, st, true);
+out:
+	kfree(st);
+	return ret;
+}
+
+static bool hvx_exception_has_error(u32 vector)
+{
+	switch (vector) {
+	case 8: case 10: case 11: case 12: case 13: case 14:
+	case 17: case 21: case 29: case 30:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static long hvx_vcpu_inject(struct hvx_vcpu *vcpu, struct hvx_event __user *argp)
+{
+	struct hvx_pending *p = &vcpu->ev;
+	struct hvx_event e;
+
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	if (e.flags & ~HVX_EVENT_HAS_ERRCODE || memchr_inv(e.reserved, 0, sizeof(e.reserved)))
+		return -EINVAL;
+	if (e.type != HVX_EVENT_EXCEPTION && (e.flags || e.error_code))
+		return -EINVAL;
+
+	switch (e.type) {
+	case HVX_EVENT_EXTINT:
+		if (e.vector < 32 || e.vector > 255)
+			return -EINVAL;
+		if (p->irq)
+			return -EBUSY;
+		p->irq = true;
+		p->irq_vector = e.vector;
+		return 0;
+	case HVX_EVENT_NMI:
+		if (e.vector)
+			return -EINVAL;
+		if (p->nmi)
+			return -EBUSY;
+		p->nmi = true;
+		return 0;
+	case HVX_EVENT_EXCEPTION:
+		if (e.vector >= 32 || e.vector == 2)
+			return -EINVAL;
+		if (!!(e.flags & HVX_EVENT_HAS_ERRCODE) != hvx_exception_has_error(e.vector))
+			return -EINVAL;
+		if (!(e.flags & HVX_EVENT_HAS_ERRCODE) && e.error_code)
+			return -EINVAL;
+		if (p->exception)
+			return -EBUSY;
+		p->exception = true;
+		p->exc_vector = e.vector;
+		p->exc_has_error = e.flags & HVX_EVENT_HAS_ERRCODE;
+		p->exc_error = e.error_code;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static long hvx_vcpu_set_cpuid(struct hvx_vcpu *vcpu, struct hvx_cpuid __user *argp)
+{
+	struct hvx_cpuid_entry *e = NULL;
+	struct hvx_cpuid c;
+	u32 i;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	if (c.flags || memchr_inv(c.reserved, 0, sizeof(c.reserved)))
+		return -EINVAL;
+	if (c.nent > HVX_MAX_CPUID)
+		return -E2BIG;
+	if (c.nent) {
+		e = memdup_user(u64_to_user_ptr(c.entries), c.nent * sizeof(*e));
+		if (IS_ERR(e))
+			return PTR_ERR(e);
+	}
+	for (i = 0; i < c.nent; i++) {
+		if (e[i].reserved || e[i].flags & ~HVX_CPUID_SIGNIFICANT_INDEX) {
+			kfree(e);
+			return -EINVAL;
+		}
+	}
+	kfree(vcpu->cpuid);
+	vcpu->cpuid = e;
+	vcpu->cpuid_nent = c.nent;
+	return 0;
+}
+
+static long hvx_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	struct hvx_vcpu *vcpu = filp->private_data;
+	void __user *argp = (void __user *)arg;
+	long ret;
+
+	if (current->mm != vcpu->vm->mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	switch (ioctl) {
+	case HVX_RUN:
+		ret = arg ? -EINVAL : hvx_vcpu_run(vcpu);
+		break;
+	case HVX_GET_STATE:
+		ret = hvx_vcpu_get_state(vcpu, argp);
+		break;
+	case HVX_SET_STATE:
+		ret = hvx_vcpu_set_state(vcpu, argp);
+		break;
+	case HVX_INJECT_EVENT:
+		ret = hvx_vcpu_inject(vcpu, argp);
+		break;
+	case HVX_SET_CPUID:
+		ret = hvx_vcpu_set_cpuid(vcpu, argp);
+		break;
+	default:
+		ret = -ENOTTY;
+		break;
+	}
+	mutex_unlock(&vcpu->mutex);
+	return ret;
+}
+
+static vm_fault_t hvx_vcpu_fault(struct vm_fault *vmf)
+{
+	struct hvx_vcpu *vcpu = vmf->vma->vm_file->private_data;
+
+	if (vmf->pgoff >= HVX_RUN_PAGES)
+		return VM_FAULT_SIGBUS;
+	vmf->page = virt_to_page(vcpu->run);
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct hvx_vcpu_vm_ops = {
+	.fault = hvx_vcpu_fault,
+};
+
+static int hvx_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff || vma_pages(vma) > HVX_RUN_PAGES)
+		return -EINVAL;
+	vma->vm_ops = &hvx_vcpu_vm_ops;
+	return 0;
+}
+
+static void hvx_vcpu_free(struct hvx_vcpu *vcpu)
+{
+	hvx_ops->vcpu_free(vcpu);
+	fpu_free_guest_fpstate(&vcpu->gfpu);
+	kfree(vcpu->cpuid);
+	free_page((unsigned long)vcpu->run);
+	kfree(vcpu);
+}
+
+static int hvx_vcpu_release(struct inode *inode, struct file *filp)
+{
+	struct hvx_vcpu *vcpu = filp->private_data;
+	struct hvx_vm *vm = vcpu->vm;
+
+	mutex_lock(&vm->lock);
+	vm->vcpus[vcpu->id] = NULL;
+	vm->nr_vcpus--;
+	mutex_unlock(&vm->lock);
+	hvx_vcpu_free(vcpu);
+	hvx_vm_put(vm);
+	return 0;
+}
+
+static const struct file_operations hvx_vcpu_fops = {
+	.owner		= THIS_MODULE,
+	.release	= hvx_vcpu_release,
+	.unlocked_ioctl	= hvx_vcpu_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= hvx_vcpu_mmap,
+	.llseek		= noop_llseek,
+};
+
+int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
+{
+	struct hvx_vcpu *vcpu;
+	int ret;
+
+	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->vm = vm;
+	vcpu->id = id;
+	mutex_init(&vcpu->mutex);
+	vcpu->run = (struct hvx_run *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vcpu->run) {
+		ret = -ENOMEM;
+		goto err_free_vcpu;
+	}
+	if (!fpu_alloc_guest_fpstate(&vcpu->gfpu)) {
+		ret = -ENOMEM;
+		goto err_free_run;
+	}
+	vcpu->xcr0 = XFEATURE_MASK_FP;
+	vcpu->rflags = X86_EFLAGS_FIXED;
+	vcpu->rip = 0xfff0;
+	vcpu->regs[HVX_RDX] = 0x600;	/* reset value: family 6 */
+	vcpu->tlb_gen = atomic_read(&vm->tlb_gen);
+	ret = hvx_ops->vcpu_create(vcpu);
+	if (ret)
+		goto err_free_fpu;
+
+	mutex_lock(&vm->lock);
+	if (vm->vcpus[id]) {
+		mutex_unlock(&vm->lock);
+		ret = -EEXIST;
+		goto err_free_arch;
+	}
+	vm->vcpus[id] = vcpu;
+	vm->nr_vcpus++;
+	refcount_inc(&vm->users);
+	mutex_unlock(&vm->lock);
+
+	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
+	if (ret < 0) {
+		mutex_lock(&vm->lock);
+		vm->vcpus[id] = NULL;
+		vm->nr_vcpus--;
+		mutex_unlock(&vm->lock);
+		hvx_vcpu_free(vcpu);
+		hvx_vm_put(vm);
+	}
+	return ret;
+
+err_free_arch:
+	hvx_ops->vcpu_free(vcpu);
+err_free_fpu:
+	fpu_free_guest_fpstate(&vcpu->gfpu);
+err_free_run:
+	free_page((unsigned long)vcpu->run);
+err_free_vcpu:
+	kfree(vcpu);
+	return ret;
+}

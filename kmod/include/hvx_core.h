@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private structures of hvx: the VM, the vCPU, the memory slots and the
+ * vendor backend ops table.
+ *
+ * Field keys say how a field is initialised and what guards it:
+ *   (c) set at creation, constant after;  (l) vm->lock;
+ *   (v) only the vCPU's owning thread, under vcpu->mutex;  (a) atomic.
+ */
+#ifndef HVX_CORE_H
+#define HVX_CORE_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/mm_types.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+#include <linux/hvx.h>
+
+#define HVX_MAX_VCPUS		64
+#define HVX_NR_SLOTS		32
+#define HVX_GPA_BITS		48
+#define HVX_RUN_PAGES		1
+
+struct hvx_vm;
+struct hvx_vcpu;
+
+/* General-purpose register numbers, in the hardware's encoding order. */
+enum hvx_reg {
+	HVX_RAX, HVX_RCX, HVX_RDX, HVX_RBX, HVX_RSP, HVX_RBP, HVX_RSI, HVX_RDI,
+	HVX_R8, HVX_R9, HVX_R10, HVX_R11, HVX_R12, HVX_R13, HVX_R14, HVX_R15,
+	HVX_NR_GPRS
+};
+
+/* The paging registers a guest page-table walk needs. */
+struct hvx_paging {
+	u64 cr0, cr3, cr4, efer;
+};
+
+/* What the vCPU owes the guest when userspace calls RUN again. */
+enum hvx_completion {
+	HVX_COMPLETE_NONE,
+	HVX_COMPLETE_IO_IN,		/* IN: io_data -> RAX */
+	HVX_COMPLETE_INS,		/* INS: io_data -> guest memory */
+	HVX_COMPLETE_MSR,		/* RDMSR data / #GP */
+	HVX_COMPLETE_HYPERCALL,		/* ret -> RAX */
+};
+
+/* A guest event the kernel will deliver on a coming entry. */
+struct hvx_pending {
+	bool exception;
+	bool exc_has_error;
+	u8 exc_vector;
+	u32 exc_error;
+	bool nmi;
+	bool nmi_masked;
+	bool irq;
+	u8 irq_vector;
+};
+
+struct hvx_slot {
+	u64 gpa;		/* (l) */
+	u64 npages;		/* (l) 0: slot free */
+	u64 uaddr;		/* (l) */
+	u32 flags;		/* (l) HVX_MEM_* */
+};
+
+/*
+ * The two-dimensional (NPT/EPT) page table of a VM: 4 levels, populated
+ * lazily, every leaf a pinned user page.
+ */
+struct hvx_tdp_format {
+	u64 (*leaf)(phys_addr_t pa, bool writable);
+	u64 table_flags;	/* flags of a non-leaf entry */
+	u64 present_mask;	/* any of these set: entry present */
+};
+
+struct hvx_tdp {
+	const struct hvx_tdp_format *fmt;	/* (c) */
+	u64 *root;				/* (l) */
+	unsigned long table_pages;		/* (l) */
+	unsigned long pinned_pages;		/* (l) */
+};
+
+struct hvx_vm {
+	refcount_t users;		/* (a) the VM fd and each vCPU */
+	struct mm_struct *mm;		/* (c) owner's address space */
+	u32 paging;			/* (c) HVX_PAGING_NESTED (for now) */
+	u32 flags;			/* (c) HVX_VM_* */
+	struct mutex lock;		/* slots, tdp, vcpus[] */
+	struct hvx_slot slots[HVX_NR_SLOTS];	/* (l) */
+	struct hvx_tdp tdp;			/* (l) */
+	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];	/* (l) */
+	unsigned int nr_vcpus;			/* (l) */
+	atomic_t tlb_gen;		/* (a) bumped when mappings go away */
+	void *arch;			/* (c) backend private */
+};
+
+struct hvx_vcpu {
+	struct hvx_vm *vm;		/* (c) */
+	u32 id;				/* (c) */
+	struct mutex mutex;		/* serialises the vCPU's ioctls */
+	struct hvx_run *run;		/* (c) the mmap'd run page */
+	u64 regs[HVX_NR_GPRS];		/* (v) RAX/RSP synced by the backend */
+	u64 rip, rflags;		/* (v) synced by the backend */
+	u64 dr[4];			/* (v) DR0-3: the hardware does not switch them */
+	u64 xcr0;			/* (v) */
+	struct fpu_guest gfpu;		/* (v) */
+	struct hvx_pending ev;		/* (v) */
+	enum hvx_completion complete;	/* (v) */
+	u64 exit_rip;			/* (v) RIP of the exiting instruction */
+	u64 ins_gva;			/* (v) HVX_COMPLETE_INS target */
+	u8 ins_size;			/* (v) */
+	u8 io_addr_bytes;		/* (v) address size of the string I/O */
+	u64 io_next_rip;		/* (v) RIP after the string I/O */
+	int tlb_gen;			/* (v) vm->tlb_gen at the last flush */
+	u32 cpuid_nent;			/* (v) */
+	struct hvx_cpuid_entry *cpuid;	/* (v) NULL: host values, masked */
+	void *arch;			/* (c) backend private */
+};
+
+/**
+ * struct hvx_backend_ops - what a vendor backend provides.
+ *
+ * All ops are mandatory; hvx_init() refuses a backend with a NULL op.
+ * Exit handlers behind @run follow one contract: 1 resumes the guest,
+ * 0 returns to userspace with the run page filled, <0 is an errno.
+ */
+struct hvx_backend_ops {
+	const char *name;
+	u32 vendor;				/* HVX_VENDOR_* */
+	int (*probe)(void);			/* 0 if the CPU can run us */
+	int (*hardware_setup)(void);		/* global resources */
+	void (*hardware_unsetup)(void);
+	int (*cpu_enable)(void);		/* this CPU, preemption off */
+	void (*cpu_disable)(void);
+	u64 (*cap)(u32 cap);			/* vendor part of CHECK_CAP */
+	int (*vm_init)(struct hvx_vm *vm);
+	void (*vm_destroy)(struct hvx_vm *vm);
+	int (*vcpu_create)(struct hvx_vcpu *vcpu);
+	void (*vcpu_free)(struct hvx_vcpu *vcpu);
+	int (*run)(struct hvx_vcpu *vcpu);	/* one entry, one exit */
+	void (*get_sregs)(struct hvx_vcpu *vcpu, struct hvx_sregs *s);
+	int (*set_sregs)(struct hvx_vcpu *vcpu, const struct hvx_sregs *s);
+	void (*get_cregs)(struct hvx_vcpu *vcpu, struct hvx_cregs *c);
+	int (*set_cregs)(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);
+	void (*get_dregs)(struct hvx_vcpu *vcpu, struct hvx_dregs *d);
+	void (*set_dregs)(struct hvx_vcpu *vcpu, const struct hvx_dregs *d);
+	void (*get_events)(struct hvx_vcpu *vcpu, struct hvx_events *e);
+	void (*set_events)(struct hvx_vcpu *vcpu, const struct hvx_events *e);
+	/* MSRs the kernel virtualizes: 0, -ENOENT if unknown, -EINVAL if invalid */
+	int (*get_msr)(struct hvx_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
+	void (*get_paging)(struct hvx_vcpu *vcpu, struct hvx_paging *pg);
+	u64 (*seg_base)(struct hvx_vcpu *vcpu, int seg);	/* HVX_SEG_* */
+	bool (*interruptible)(struct hvx_vcpu *vcpu);
+	void (*inject_gp)(struct hvx_vcpu *vcpu);
+};
+
+enum { HVX_SEG_ES, HVX_SEG_CS, HVX_SEG_SS, HVX_SEG_DS, HVX_SEG_FS, HVX_SEG_GS };
+
+extern const struct hvx_backend_ops *hvx_ops;
+
+/* core/vm.c */
+int hvx_vm_create(u32 paging, u32 flags);
+void hvx_vm_put(struct hvx_vm *vm);
+struct hvx_slot *hvx_slot_find(struct hvx_vm *vm, u64 gpa);
+int hvx_read_gpa(struct hvx_vm *vm, u64 gpa, void *buf, unsigned int len);
+int hvx_write_gpa(struct hvx_vm *vm, u64 gpa, const void *buf, unsigned int len);
+
+/* core/vcpu.c */
+int hvx_vcpu_create(struct hvx_vm *vm, u32 id);
+bool hvx_vcpu_fpu_init(struct hvx_vcpu *vcpu);
+
+/* core/exit.c: vendor-neutral exit work shared by the backends */
+int hvx_exit_cpuid(struct hvx_vcpu *vcpu);
+int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data);
+int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
+		bool string, bool rep, u8 addr_bytes, u64 next_rip);
+int hvx_exit_hypercall(struct hvx_vcpu *vcpu);
+int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write);
+int hvx_exit_internal(struct hvx_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
+int hvx_complete_userspace(struct hvx_vcpu *vcpu);
+
+/* mmu/tdp.c */
+int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt);
+void hvx_tdp_destroy(struct hvx_tdp *tdp);
+int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write);
+void hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages);
+phys_addr_t hvx_tdp_root_pa(struct hvx_tdp *tdp);
+
+/* mmu/walk.c */
+int hvx_gva_to_gpa(struct hvx_vcpu *vcpu, u64 gva, u64 *gpa);
+int hvx_fetch_insn(struct hvx_vcpu *vcpu, u64 gva, u8 *buf, unsigned int *len,
+		   u64 *bad_gpa);
+int hvx_read_gva(struct hvx_vcpu *vcpu, u64 gva, void *buf, unsigned int len);
+int hvx_write_gva(struct hvx_vcpu *vcpu, u64 gva, const void *buf, unsigned int len);
+
+/* svm/svm.c */
+extern const struct hvx_backend_ops hvx_svm_ops;
+
+static inline u64 hvx_seg_linear(struct hvx_vcpu *vcpu, int seg, u64 off)
+{
+	return hvx_ops->seg_base(vcpu, seg) + off;
+}
+
+#endif /* HVX_CORE_H */

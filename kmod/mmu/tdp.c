@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx: two-dimensional paging (AMD NPT, Intel EPT).  One 4-level table per
+ * VM maps guest-physical to host-physical addresses with 4 KiB leaves.  It
+ * starts empty and is filled on the first guest access to each page: the
+ * page behind the slot's user address is pinned and mapped.  Removing a
+ * slot or destroying the VM unmaps, flushes every vCPU, then unpins.
+ *
+ * The entry format is the vendor's (struct hvx_tdp_format); the table
+ * geometry (9 bits a level, 4 levels) is the same on both.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/io.h>
+
+#include "hvx_core.h"
+
+#define TDP_LEVELS	4
+#define TDP_ENTRIES	512
+#define TDP_PA_MASK	GENMASK_ULL(51, 12)
+
+static inline unsigned int tdp_index(u64 gpa, int level)
+{
+	return (gpa >> (12 + 9 * (level - 1))) & (TDP_ENTRIES - 1);
+}
+
+static inline u64 *tdp_table(u64 entry)
+{
+	return __va(entry & TDP_PA_MASK);
+}
+
+int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt)
+{
+	tdp->fmt = fmt;
+	tdp->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!tdp->root)
+		return -ENOMEM;
+	tdp->table_pages = 1;
+	return 0;
+}
+
+phys_addr_t hvx_tdp_root_pa(struct hvx_tdp *tdp)
+{
+	return __pa(tdp->root);
+}
+
+static bool tdp_present(const struct hvx_tdp *tdp, u64 e)
+{
+	return e & tdp->fmt->present_mask;
+}
+
+/* Unpins every leaf and frees every table below @table (at @level). */
+static void tdp_free_table(struct hvx_tdp *tdp, u64 *table, int level)
+{
+	int i;
+
+	for (i = 0; i < TDP_ENTRIES; i++) {
+		u64 e = table[i];
+
+		if (!tdp_present(tdp, e))
+			continue;
+		if (level == 1) {
+			unpin_user_page(pfn_to_page((e & TDP_PA_MASK) >> PAGE_SHIFT));
+			tdp->pinned_pages--;
+		} else {
+			tdp_free_table(tdp, tdp_table(e), level - 1);
+		}
+	}
+	free_page((unsigned long)table);
+	tdp->table_pages--;
+}
+
+void hvx_tdp_destroy(struct hvx_tdp *tdp)
+{
+	if (!tdp->root)
+		return;
+	tdp_free_table(tdp, tdp->root, TDP_LEVELS);
+	tdp->root = NULL;
+	WARN_ON_ONCE(tdp->pinned_pages || tdp->table_pages);
+}
+
+int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
+{
+	struct hvx_vm *vm = vcpu->vm;
+	struct hvx_tdp *tdp = &vm->tdp;
+	struct hvx_slot *slot;
+	struct page *page;
+	unsigned int gup;
+	bool writable;
+	u64 *table, uaddr;
+	int level, ret = 1;
+
+	mutex_lock(&vm->lock);
+	slot = hvx_slot_find(vm, gpa);
+	if (!slot || (write && (slot->flags & HVX_MEM_READONLY))) {
+		mutex_unlock(&vm->lock);
+		return hvx_exit_mmio(vcpu, gpa, write);
+	}
+	writable = !(slot->flags & HVX_MEM_READONLY);
+	uaddr = slot->uaddr + ((gpa & PAGE_MASK) - slot->gpa);
+
+	table = tdp->root;
+	for (level = TDP_LEVELS; level > 1; level--) {
+		u64 *e = &table[tdp_index(gpa, level)];
+
+		if (!tdp_present(tdp, *e)) {
+			u64 *new = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+
+			if (!new) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			tdp->table_pages++;
+			*e = __pa(new) | tdp->fmt->table_flags;
+		}
+		table = tdp_table(*e);
+	}
+	/* Present already: another vCPU mapped it, or a stale TLB entry. */
+	if (tdp_present(tdp, table[tdp_index(gpa, 1)]))
+		goto out;
+
+	gup = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
+	if (pin_user_pages_unlocked(uaddr, 1, &page, gup) != 1) {
+		mutex_unlock(&vm->lock);
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_MEMORY, gpa, uaddr);
+	}
+	tdp->pinned_pages++;
+	WRITE_ONCE(table[tdp_index(gpa, 1)], tdp->fmt->leaf(page_to_phys(page), writable));
+out:
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
+static void hvx_noop(void *unused)
+{
+}
+
+/*
+ * Clears the leaves for [gpa, gpa + npages pages) and returns their pages
+ * in @pages (a list through page->lru is not ours to use: keep an array).
+ */
+static unsigned long tdp_zap(struct hvx_tdp *tdp, u64 *table, int level, u64 base,
+			     u64 start, u64 end, struct page **pages, unsigned long n)
+{
+	u64 span = 1ULL << (12 + 9 * (level - 1));
+	int i;
+
+	for (i = 0; i < TDP_ENTRIES; i++) {
+		u64 lo = base + i * span, hi = lo + span;
+		u64 e = table[i];
+
+		if (hi <= start || lo >= end || !tdp_present(tdp, e))
+			continue;
+		if (level == 1) {
+			pages[n++] = pfn_to_page((e & TDP_PA_MASK) >> PAGE_SHIFT);
+			WRITE_ONCE(table[i], 0);
+		} else {
+			n = tdp_zap(tdp, tdp_table(e), level - 1, lo, start, end, pages, n);
+		}
+	}
+	return n;
+}
+
+void hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages)
+{
+	struct hvx_tdp *tdp = &vm->tdp;
+	struct page **pages;
+	unsigned long n;
+
+	lockdep_assert_held(&vm->lock);
+	if (!tdp->pinned_pages)
+		return;
+	pages = kvmalloc_array(tdp->pinned_pages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (WARN_ON_ONCE(!pages))
+		return;
+	n = tdp_zap(tdp, tdp->root, TDP_LEVELS, 0, gpa, gpa + (npages << PAGE_SHIFT),
+		    pages, 0);
+	/*
+	 * Every vCPU flushes before it next enters the guest; one in the
+	 * guest now is made to exit by the IPI, which on_each_cpu() waits
+	 * for.  Only then may the pages go.
+	 */
+	atomic_inc(&vm->tlb_gen);
+	on_each_cpu(hvx_noop, NULL, 1);
+	unpin_user_pages(pages, n);
+	tdp->pinned_pages -= n;
+	kvfree(pages);
+}

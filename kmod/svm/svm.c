@@ -1,0 +1,887 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx: the AMD SVM backend (AMD APM vol. 2 ch. 15): enabling, the VMCB,
+ * ASIDs, NPT, vCPU state and the entry path.  Exit handlers live in
+ * svm_exit.c.
+ */
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/types.h>
+#include <asm/cpufeature.h>
+
+#include "svm.h"
+
+struct svm_cpu {
+	void *hsave;		/* host save area, MSR VM_HSAVE_PA */
+	void *host_vmcb;	/* VMSAVE/VMLOAD target for host state */
+	u64 asid_gen;
+	u32 next_asid;
+	bool enabled;		/* EFER.SVME set by us */
+};
+
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
+static u32 svm_max_asid;
+static bool svm_nrips;
+static bool svm_npt;
+
+/* Segment attributes: APM §15.5.1, descriptor bits 47:40 and 55:52. */
+#define SEG_P		BIT(7)
+#define HVX_DR7_FIXED	0x400ULL
+
+static inline void svm_clgi(void)
+{
+	asm volatile("clgi" ::: "memory");
+}
+
+static inline void svm_stgi(void)
+{
+	asm volatile("stgi" ::: "memory");
+}
+
+static inline void svm_vmsave(u64 pa)
+{
+	asm volatile("vmsave %0" :: "a"(pa) : "memory");
+}
+
+static inline void svm_vmload(u64 pa)
+{
+	asm volatile("vmload %0" :: "a"(pa) : "memory");
+}
+
+static int svm_probe(void)
+{
+	u32 eax, ebx, ecx, edx;
+	u64 vm_cr;
+
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_AMD &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_HYGON)
+		return -ENODEV;
+	if (cpuid_eax(0x80000000) < 0x8000000a)
+		return -ENODEV;
+	cpuid(0x80000001, &eax, &ebx, &ecx, &edx);
+	if (!(ecx & BIT(2)))
+		return -ENODEV;
+	rdmsrl(MSR_HVX_VM_CR, vm_cr);
+	if (vm_cr & VM_CR_SVMDIS) {
+		pr_err("hvx: SVM is disabled by the firmware (VM_CR.SVMDIS)\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static void svm_hardware_unsetup(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
+
+		free_page((unsigned long)sc->hsave);
+		free_page((unsigned long)sc->host_vmcb);
+		sc->hsave = NULL;
+		sc->host_vmcb = NULL;
+	}
+}
+
+static int svm_hardware_setup(void)
+{
+	u32 eax, ebx, ecx, edx;
+	int cpu;
+
+	cpuid(0x8000000a, &eax, &ebx, &ecx, &edx);
+	svm_max_asid = ebx - 1;
+	svm_npt = edx & SVM_FEAT_NPT;
+	svm_nrips = edx & SVM_FEAT_NRIPS;
+	if (!svm_npt) {
+		pr_err("hvx: this CPU has no nested paging (NPT)\n");
+		return -ENODEV;
+	}
+	if (ebx < 2)
+		return -ENODEV;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
+
+		sc->hsave = (void *)get_zeroed_page(GFP_KERNEL);
+		sc->host_vmcb = (void *)get_zeroed_page(GFP_KERNEL);
+		if (!sc->hsave || !sc->host_vmcb) {
+			svm_hardware_unsetup();
+			return -ENOMEM;
+		}
+		sc->next_asid = svm_max_asid + 1;	/* first use starts a generation */
+	}
+	pr_info("hvx: SVM with NPT, %u ASIDs, NRIP-save %s\n", svm_max_asid,
+		svm_nrips ? "yes" : "no");
+	return 0;
+}
+
+static int svm_cpu_enable(void)
+{
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME) {
+		/* Someone else (kvm-amd, VirtualBox) runs guests here. */
+		pr_err("hvx: SVM is already enabled on CPU %d by another hypervisor; not touching it\n",
+		       smp_processor_id());
+		return -EBUSY;
+	}
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_HVX_VM_HSAVE_PA, __pa(sc->hsave));
+	sc->enabled = true;
+	return 0;
+}
+
+static void svm_cpu_disable(void)
+{
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
+	u64 efer;
+
+	if (!sc->enabled)
+		return;
+	wrmsrl(MSR_HVX_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	sc->enabled = false;
+}
+
+static u64 svm_cap(u32 cap)
+{
+	switch (cap) {
+	case HVX_CAP_PAGING_NESTED:
+		return svm_npt;
+	case HVX_CAP_NRIP_SAVE:
+		return svm_nrips;
+	default:
+		return 0;
+	}
+}
+
+/* NPT entries have the legacy page-table format; all guest accesses are user accesses. */
+#define NPT_P		BIT_ULL(0)
+#define NPT_RW		BIT_ULL(1)
+#define NPT_US		BIT_ULL(2)
+#define NPT_A		BIT_ULL(5)
+#define NPT_D		BIT_ULL(6)
+
+static u64 npt_leaf(phys_addr_t pa, bool writable)
+{
+	return pa | NPT_P | NPT_US | NPT_A | NPT_D | (writable ? NPT_RW : 0);
+}
+
+static const struct hvx_tdp_format npt_format = {
+	.leaf		= npt_leaf,
+	.table_flags	= NPT_P | NPT_RW | NPT_US | NPT_A,
+	.present_mask	= NPT_P,
+};
+
+/* The MSRs that VMLOAD/VMSAVE switch: the guest may touch them freely. */
+static const u32 svm_passthrough_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
+	MSR_CSTAR, MSR_SYSCALL_MASK, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+	MSR_IA32_SYSENTER_EIP,
+};
+
+static void svm_msrpm_allow(u8 *msrpm, u32 msr)
+{
+	u32 base, offset;
+
+	if (msr < 0x2000) {
+		base = 0;
+		offset = 0;
+	} else if (msr >= 0xc0000000 && msr < 0xc0002000) {
+		base = 0xc0000000;
+		offset = 0x800;
+	} else {
+		base = 0xc0010000;
+		offset = 0x1000;
+	}
+	/* Two bits an MSR: read intercept, then write intercept (APM §15.11). */
+	msrpm[offset + (msr - base) / 4] &= ~(3 << (((msr - base) % 4) * 2));
+}
+
+static int svm_vm_init(struct hvx_vm *vm)
+{
+	struct svm_vm *sv;
+	int i, ret = -ENOMEM;
+
+	sv = kzalloc(sizeof(*sv), GFP_KERNEL_ACCOUNT);
+	if (!sv)
+		return -ENOMEM;
+	sv->iopm = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT, get_order(IOPM_PAGES * PAGE_SIZE));
+	if (!sv->iopm)
+		goto err_free_sv;
+	sv->msrpm = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT, get_order(MSRPM_PAGES * PAGE_SIZE));
+	if (!sv->msrpm)
+		goto err_free_iopm;
+	memset(sv->iopm, 0xff, IOPM_PAGES * PAGE_SIZE);
+	memset(sv->msrpm, 0xff, MSRPM_PAGES * PAGE_SIZE);
+	for (i = 0; i < ARRAY_SIZE(svm_passthrough_msrs); i++)
+		svm_msrpm_allow(sv->msrpm, svm_passthrough_msrs[i]);
+	ret = hvx_tdp_init(&vm->tdp, &npt_format);
+	if (ret)
+		goto err_free_msrpm;
+	vm->arch = sv;
+	return 0;
+
+err_free_msrpm:
+	free_pages((unsigned long)sv->msrpm, get_order(MSRPM_PAGES * PAGE_SIZE));
+err_free_iopm:
+	free_pages((unsigned long)sv->iopm, get_order(IOPM_PAGES * PAGE_SIZE));
+err_free_sv:
+	kfree(sv);
+	return ret;
+}
+
+static void svm_vm_destroy(struct hvx_vm *vm)
+{
+	struct svm_vm *sv = vm->arch;
+
+	free_pages((unsigned long)sv->msrpm, get_order(MSRPM_PAGES * PAGE_SIZE));
+	free_pages((unsigned long)sv->iopm, get_order(IOPM_PAGES * PAGE_SIZE));
+	kfree(sv);
+}
+
+static void svm_set_seg(struct vmcb_seg *s, u16 sel, u64 base, u32 limit, u16 attrib)
+{
+	s->selector = sel;
+	s->base = base;
+	s->limit = limit;
+	s->attrib = attrib;
+}
+
+/* The state after RESET (APM §14.1.3). */
+static void svm_reset_state(struct hvx_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save *s = &svm->vmcb->save;
+
+	svm_set_seg(&s->cs, 0xf000, 0xffff0000, 0xffff, 0x9b);
+	svm_set_seg(&s->ds, 0, 0, 0xffff, 0x93);
+	svm_set_seg(&s->es, 0, 0, 0xffff, 0x93);
+	svm_set_seg(&s->ss, 0, 0, 0xffff, 0x93);
+	svm_set_seg(&s->fs, 0, 0, 0xffff, 0x93);
+	svm_set_seg(&s->gs, 0, 0, 0xffff, 0x93);
+	svm_set_seg(&s->gdtr, 0, 0, 0xffff, 0);
+	svm_set_seg(&s->idtr, 0, 0, 0xffff, 0);
+	svm_set_seg(&s->ldtr, 0, 0, 0xffff, 0x82);
+	svm_set_seg(&s->tr, 0, 0, 0xffff, 0x8b);
+	s->cr0 = X86_CR0_ET | X86_CR0_NW | X86_CR0_CD;
+	s->dr6 = DR6_RESERVED;
+	s->dr7 = HVX_DR7_FIXED;
+	s->g_pat = 0x0007040600070406ULL;
+	svm->guest_efer = 0;
+	s->efer = EFER_SVME;
+}
+
+static int svm_vcpu_create(struct hvx_vcpu *vcpu)
+{
+	struct svm_vm *sv = vcpu->vm->arch;
+	struct vmcb_control *c;
+	struct svm_vcpu *svm;
+
+	svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+	if (!svm)
+		return -ENOMEM;
+	svm->vmcb = (struct vmcb *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!svm->vmcb) {
+		kfree(svm);
+		return -ENOMEM;
+	}
+	svm->vmcb_pa = __pa(svm->vmcb);
+	svm->cpu = -1;
+	vcpu->arch = svm;
+
+	c = &svm->vmcb->control;
+	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_CPUID |
+			     INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO |
+			     INTERCEPT_MSR | INTERCEPT_SHUTDOWN;
+	/* Every instruction that takes a host-physical address, and the rest of SVM. */
+	c->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
+			     INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI |
+			     INTERCEPT_SKINIT | INTERCEPT_MONITOR | INTERCEPT_MWAIT |
+			     INTERCEPT_XSETBV;
+	c->iopm_base_pa = __pa(sv->iopm);
+	c->msrpm_base_pa = __pa(sv->msrpm);
+	/* Physical interrupts stay the host's whatever the guest's RFLAGS.IF. */
+	c->int_ctl = V_INTR_MASKING;
+	c->nested_ctl = NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = hvx_tdp_root_pa(&vcpu->vm->tdp);
+	svm_reset_state(vcpu);
+	return 0;
+}
+
+static void svm_vcpu_free(struct hvx_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	free_page((unsigned long)svm->vmcb);
+	kfree(svm);
+}
+
+/* Gives the vCPU a fresh ASID on this CPU (called with interrupts off). */
+static void svm_new_asid(struct svm_vcpu *svm, struct svm_cpu *sc)
+{
+	if (sc->next_asid > svm_max_asid) {
+		/* Wrapped: old translations may linger under reused ASIDs. */
+		sc->asid_gen++;
+		sc->next_asid = 1;
+		svm->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
+	}
+	svm->asid = sc->next_asid++;
+	svm->asid_gen = sc->asid_gen;
+	svm->vmcb->control.asid = svm->asid;
+}
+
+static bool svm_interruptible(struct hvx_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	return (vcpu->rflags & X86_EFLAGS_IF) &&
+	       !(vmcb->control.int_state & SVM_INT_SHADOW);
+}
+
+static void svm_set_vintr(struct vmcb *vmcb, bool on)
+{
+	if (on) {
+		/*
+		 * A virtual interrupt that the guest cannot mask with CR8
+		 * exits as soon as the guest can take it.  While it is
+		 * pending, CR8 writes are intercepted (see svm_exit.c).
+		 */
+		vmcb->control.int_ctl |= V_IRQ | V_IGN_TPR;
+		vmcb->control.intercept_misc1 |= INTERCEPT_VINTR;
+		vmcb->control.intercept_cr |= INTERCEPT_CR8_WRITE;
+	} else {
+		vmcb->control.int_ctl &= ~(V_IRQ | V_IGN_TPR);
+		vmcb->control.intercept_misc1 &= ~INTERCEPT_VINTR;
+		vmcb->control.intercept_cr &= ~INTERCEPT_CR8_WRITE;
+	}
+}
+
+/*
+ * Picks what EVENTINJ carries on this entry: an event whose delivery an
+ * exit interrupted first (EXITINTINFO, kept in event_inj by the exit
+ * path), then a queued exception, NMI, or interrupt if the guest can take
+ * it now; otherwise asks for an exit when it can.
+ */
+static void svm_inject_events(struct hvx_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	struct hvx_pending *p = &vcpu->ev;
+	bool want_window = p->irq || vcpu->run->request_interrupt_window;
+
+	if (!(vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
+		if (p->exception) {
+			vmcb->control.event_inj = p->exc_vector | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID |
+				(p->exc_has_error ? SVM_EVTINJ_EV | ((u64)p->exc_error << 32) : 0);
+			p->exception = false;
+		} else if (p->nmi && !p->nmi_masked) {
+			vmcb->control.event_inj = 2 | SVM_EVTINJ_NMI | SVM_EVTINJ_VALID;
+			p->nmi = false;
+		} else if (p->irq && svm_interruptible(vcpu)) {
+			vmcb->control.event_inj = p->irq_vector | SVM_EVTINJ_INTR | SVM_EVTINJ_VALID;
+			p->irq = false;
+			want_window = vcpu->run->request_interrupt_window;
+		}
+	}
+	if (svm->vintr_hold) {
+		svm->vintr_hold = false;
+		want_window = false;
+	}
+	svm_set_vintr(vmcb, want_window);
+}
+
+static void svm_switch_dr(const u64 *load, u64 *save)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		save[i] = native_get_debugreg(i);
+		if (save[i] != load[i])
+			native_set_debugreg(i, load[i]);
+	}
+}
+
+static int svm_run(struct hvx_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	u64 host_dr[4], host_xcr0;
+	struct svm_cpu *sc;
+	int gen;
+
+	if (vcpu->run->request_interrupt_window && !vcpu->ev.irq &&
+	    svm_interruptible(vcpu) && !(vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
+		vcpu->exit_rip = vcpu->rip;
+		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
+		return 0;
+	}
+
+	preempt_disable();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	local_irq_disable();
+	if (need_resched() || signal_pending(current)) {
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
+
+	sc = this_cpu_ptr(&svm_cpu);
+	if (svm->cpu != smp_processor_id() || svm->asid_gen != sc->asid_gen) {
+		svm->cpu = smp_processor_id();
+		svm_new_asid(svm, sc);
+	}
+	gen = atomic_read(&vcpu->vm->tlb_gen);
+	if (gen != vcpu->tlb_gen) {
+		/* No flush-by-ASID assumed: flush everything (APM §15.16.1). */
+		vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
+		vcpu->tlb_gen = gen;
+	}
+	svm_inject_events(vcpu);
+
+	vmcb->save.rax = vcpu->regs[HVX_RAX];
+	vmcb->save.rsp = vcpu->regs[HVX_RSP];
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rflags = vcpu->rflags;
+
+	svm_clgi();
+	host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	if (vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	svm_switch_dr(vcpu->dr, host_dr);
+	/* FS, GS, TR, LDTR and the SYSCALL/SYSENTER MSRs: VMLOAD/VMSAVE pairs. */
+	svm_vmsave(__pa(sc->host_vmcb));
+
+	hvx_svm_vmrun(vcpu->regs, svm->vmcb_pa);
+
+	svm_vmload(__pa(sc->host_vmcb));
+	svm_switch_dr(host_dr, vcpu->dr);
+	if (vcpu->xcr0 != host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	svm_stgi();
+	/* A host interrupt that made the exit is taken here. */
+	local_irq_enable();
+	preempt_enable();
+
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	vcpu->regs[HVX_RAX] = vmcb->save.rax;
+	vcpu->regs[HVX_RSP] = vmcb->save.rsp;
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+	return svm_handle_exit(vcpu);
+}
+
+static void svm_seg_get(const struct vmcb_seg *v, struct hvx_segment *s)
+{
+	s->base = v->base;
+	s->limit = v->limit;
+	s->selector = v->selector;
+	s->type = v->attrib & 0xf;
+	s->s = (v->attrib >> 4) & 1;
+	s->dpl = (v->attrib >> 5) & 3;
+	s->present = (v->attrib >> 7) & 1;
+	s->avl = (v->attrib >> 8) & 1;
+	s->l = (v->attrib >> 9) & 1;
+	s->db = (v->attrib >> 10) & 1;
+	s->g = (v->attrib >> 11) & 1;
+	s->unusable = !s->present;
+	s->pad = 0;
+}
+
+static int svm_seg_set(struct vmcb_seg *v, const struct hvx_segment *s)
+{
+	if (s->type > 15 || s->s > 1 || s->dpl > 3 || s->present > 1 || s->avl > 1 ||
+	    s->l > 1 || s->db > 1 || s->g > 1 || s->unusable > 1 || s->pad)
+		return -EINVAL;
+	v->base = s->base;
+	v->limit = s->limit;
+	v->selector = s->selector;
+	v->attrib = s->unusable ? 0 :
+		    s->type | s->s << 4 | s->dpl << 5 | s->present << 7 |
+		    s->avl << 8 | s->l << 9 | s->db << 10 | s->g << 11;
+	return 0;
+}
+
+static void svm_dt_get(const struct vmcb_seg *v, struct hvx_dtable *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->base = v->base;
+	d->limit = v->limit;
+}
+
+static void svm_get_sregs(struct hvx_vcpu *vcpu, struct hvx_sregs *s)
+{
+	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
+
+	svm_seg_get(&v->cs, &s->cs);
+	svm_seg_get(&v->ds, &s->ds);
+	svm_seg_get(&v->es, &s->es);
+	svm_seg_get(&v->fs, &s->fs);
+	svm_seg_get(&v->gs, &s->gs);
+	svm_seg_get(&v->ss, &s->ss);
+	svm_seg_get(&v->tr, &s->tr);
+	svm_seg_get(&v->ldtr, &s->ldt);
+	svm_dt_get(&v->gdtr, &s->gdt);
+	svm_dt_get(&v->idtr, &s->idt);
+}
+
+static int svm_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *s)
+{
+	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
+	struct vmcb_save tmp = *v;
+
+	if (memchr_inv(s->gdt.pad, 0, sizeof(s->gdt.pad)) ||
+	    memchr_inv(s->idt.pad, 0, sizeof(s->idt.pad)))
+		return -EINVAL;
+	/* Checked in full before anything changes. */
+	if (svm_seg_set(&tmp.cs, &s->cs) || svm_seg_set(&tmp.ds, &s->ds) ||
+	    svm_seg_set(&tmp.es, &s->es) || svm_seg_set(&tmp.fs, &s->fs) ||
+	    svm_seg_set(&tmp.gs, &s->gs) || svm_seg_set(&tmp.ss, &s->ss) ||
+	    svm_seg_set(&tmp.tr, &s->tr) || svm_seg_set(&tmp.ldtr, &s->ldt))
+		return -EINVAL;
+	tmp.gdtr.base = s->gdt.base;
+	tmp.gdtr.limit = s->gdt.limit;
+	tmp.idtr.base = s->idt.base;
+	tmp.idtr.limit = s->idt.limit;
+	/* CPL is SS.DPL (APM §15.5.1). */
+	tmp.cpl = s->ss.dpl;
+	*v = tmp;
+	return 0;
+}
+
+#define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | EFER_FFXSR)
+
+static int svm_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0)
+{
+	u64 supported = vcpu->gfpu.fpstate->user_xfeatures;
+
+	/* SDM vol. 1 §13.3: x87 always, AVX needs SSE, nothing unsupported. */
+	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~supported) ||
+	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE)))
+		return -EINVAL;
+	return 0;
+}
+
+static void svm_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+
+	c->cr0 = vmcb->save.cr0;
+	c->cr2 = vmcb->save.cr2;
+	c->cr3 = vmcb->save.cr3;
+	c->cr4 = vmcb->save.cr4;
+	c->cr8 = vmcb->control.int_ctl & 0xf;
+	/* LMA is the hardware's: it tracks the guest's paging. */
+	c->efer = (svm->guest_efer & ~EFER_LMA) | (vmcb->save.efer & EFER_LMA);
+	c->xcr0 = vcpu->xcr0;
+	c->reserved = 0;
+}
+
+static int svm_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+
+	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || svm_check_xcr0(vcpu, c->xcr0))
+		return -EINVAL;
+	/* Inconsistent CR0/CR3/CR4 are refused by VMRUN: a FAIL_ENTRY exit. */
+	vmcb->save.cr0 = c->cr0;
+	vmcb->save.cr2 = c->cr2;
+	vmcb->save.cr3 = c->cr3;
+	vmcb->save.cr4 = c->cr4;
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~0xf) | c->cr8;
+	svm->guest_efer = c->efer;
+	vmcb->save.efer = c->efer | EFER_SVME;
+	vcpu->xcr0 = c->xcr0;
+	return 0;
+}
+
+static void svm_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	memset(d, 0, sizeof(*d));
+	d->dr0 = vcpu->dr[0];
+	d->dr1 = vcpu->dr[1];
+	d->dr2 = vcpu->dr[2];
+	d->dr3 = vcpu->dr[3];
+	d->dr6 = vmcb->save.dr6;
+	d->dr7 = vmcb->save.dr7;
+}
+
+static void svm_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	vcpu->dr[0] = d->dr0;
+	vcpu->dr[1] = d->dr1;
+	vcpu->dr[2] = d->dr2;
+	vcpu->dr[3] = d->dr3;
+	/* Upper halves must be zero, the fixed bits set (SDM vol. 3 §18.2). */
+	vmcb->save.dr6 = ((u32)d->dr6 & ~DR6_RESERVED) | DR6_RESERVED;
+	vmcb->save.dr7 = ((u32)d->dr7 & ~0x400ULL) | HVX_DR7_FIXED;
+}
+
+static void svm_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	const struct hvx_pending *p = &vcpu->ev;
+	u64 inj = vmcb->control.event_inj;
+
+	memset(e, 0, sizeof(*e));
+	/* An event the hardware was delivering when it exited is still pending. */
+	if (inj & SVM_EVTINJ_VALID) {
+		switch (inj & SVM_EVTINJ_TYPE_MASK) {
+		case SVM_EVTINJ_EXC:
+			e->flags |= HVX_EVENTS_EXCEPTION;
+			e->exception_vector = inj & 0xff;
+			if (inj & SVM_EVTINJ_EV) {
+				e->flags |= HVX_EVENTS_EXC_ERRCODE;
+				e->exception_error_code = inj >> 32;
+			}
+			break;
+		case SVM_EVTINJ_NMI:
+			e->flags |= HVX_EVENTS_NMI;
+			break;
+		case SVM_EVTINJ_INTR:
+			e->flags |= HVX_EVENTS_IRQ;
+			e->irq_vector = inj & 0xff;
+			break;
+		}
+	}
+	if (p->exception) {
+		e->flags |= HVX_EVENTS_EXCEPTION;
+		e->exception_vector = p->exc_vector;
+		if (p->exc_has_error) {
+			e->flags |= HVX_EVENTS_EXC_ERRCODE;
+			e->exception_error_code = p->exc_error;
+		}
+	}
+	if (p->nmi)
+		e->flags |= HVX_EVENTS_NMI;
+	if (p->irq) {
+		e->flags |= HVX_EVENTS_IRQ;
+		e->irq_vector = p->irq_vector;
+	}
+	if (p->nmi_masked)
+		e->flags |= HVX_EVENTS_NMI_MASKED;
+	if (vmcb->control.int_state & SVM_INT_SHADOW)
+		e->flags |= HVX_EVENTS_SHADOW;
+}
+
+static void svm_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	/* The core has queued the events; drop any half-delivered one. */
+	vmcb->control.event_inj = 0;
+	if (e->flags & HVX_EVENTS_SHADOW)
+		vmcb->control.int_state |= SVM_INT_SHADOW;
+	else
+		vmcb->control.int_state &= ~SVM_INT_SHADOW;
+}
+
+static bool svm_pat_valid(u64 pat)
+{
+	int i;
+
+	/* Memory types 2 and 3 are reserved, as is anything above 7. */
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (i * 8);
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+static int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save *s = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		*data = (svm->guest_efer & ~EFER_LMA) | (s->efer & EFER_LMA);
+		break;
+	case MSR_IA32_CR_PAT:
+		*data = s->g_pat;
+		break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + svm->vmcb->control.tsc_offset;
+		break;
+	case MSR_FS_BASE:
+		*data = s->fs.base;
+		break;
+	case MSR_GS_BASE:
+		*data = s->gs.base;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		*data = s->kernel_gs_base;
+		break;
+	case MSR_STAR:
+		*data = s->star;
+		break;
+	case MSR_LSTAR:
+		*data = s->lstar;
+		break;
+	case MSR_CSTAR:
+		*data = s->cstar;
+		break;
+	case MSR_SYSCALL_MASK:
+		*data = s->sfmask;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*data = s->sysenter_cs;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = s->sysenter_esp;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = s->sysenter_eip;
+		break;
+	default:
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save *s = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		if (data & ~EFER_GUEST_BITS)
+			return -EINVAL;
+		/* LMA is read-only to the guest (APM §3.1.7). */
+		if (!host)
+			data = (data & ~EFER_LMA) | (s->efer & EFER_LMA);
+		svm->guest_efer = data;
+		s->efer = data | EFER_SVME;
+		break;
+	case MSR_IA32_CR_PAT:
+		if (!svm_pat_valid(data))
+			return -EINVAL;
+		s->g_pat = data;
+		break;
+	case MSR_IA32_TSC:
+		svm->vmcb->control.tsc_offset = data - rdtsc();
+		break;
+	case MSR_FS_BASE:
+		s->fs.base = data;
+		break;
+	case MSR_GS_BASE:
+		s->gs.base = data;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		s->kernel_gs_base = data;
+		break;
+	case MSR_STAR:
+		s->star = data;
+		break;
+	case MSR_LSTAR:
+		s->lstar = data;
+		break;
+	case MSR_CSTAR:
+		s->cstar = data;
+		break;
+	case MSR_SYSCALL_MASK:
+		s->sfmask = data;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		s->sysenter_cs = data;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		s->sysenter_esp = data;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		s->sysenter_eip = data;
+		break;
+	default:
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void svm_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
+{
+	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+
+	pg->cr0 = s->cr0;
+	pg->cr3 = s->cr3;
+	pg->cr4 = s->cr4;
+	pg->efer = s->efer;
+}
+
+static u64 svm_seg_base(struct hvx_vcpu *vcpu, int seg)
+{
+	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+	bool long64 = (s->efer & EFER_LMA) && (s->cs.attrib & BIT(9));
+
+	switch (seg) {
+	case HVX_SEG_FS:
+		return s->fs.base;
+	case HVX_SEG_GS:
+		return s->gs.base;
+	case HVX_SEG_ES:
+		return long64 ? 0 : s->es.base;
+	case HVX_SEG_CS:
+		return long64 ? 0 : s->cs.base;
+	case HVX_SEG_SS:
+		return long64 ? 0 : s->ss.base;
+	default:
+		return long64 ? 0 : s->ds.base;
+	}
+}
+
+static void svm_inject_gp(struct hvx_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	vmcb->control.event_inj = 13 | SVM_EVTINJ_EXC | SVM_EVTINJ_EV | SVM_EVTINJ_VALID;
+}
+
+const struct hvx_backend_ops hvx_svm_ops = {
+	.name			= "AMD SVM",
+	.vendor			= HVX_VENDOR_AMD,
+	.probe			= svm_probe,
+	.hardware_setup		= svm_hardware_setup,
+	.hardware_unsetup	= svm_hardware_unsetup,
+	.cpu_enable		= svm_cpu_enable,
+	.cpu_disable		= svm_cpu_disable,
+	.cap			= svm_cap,
+	.vm_init		= svm_vm_init,
+	.vm_destroy		= svm_vm_destroy,
+	.vcpu_create		= svm_vcpu_create,
+	.vcpu_free		= svm_vcpu_free,
+	.run			= svm_run,
+	.get_sregs		= svm_get_sregs,
+	.set_sregs		= svm_set_sregs,
+	.get_cregs		= svm_get_cregs,
+	.set_cregs		= svm_set_cregs,
+	.get_dregs		= svm_get_dregs,
+	.set_dregs		= svm_set_dregs,
+	.get_events		= svm_get_events,
+	.set_events		= svm_set_events,
+	.get_msr		= svm_get_msr,
+	.set_msr		= svm_set_msr,
+	.get_paging		= svm_get_paging,
+	.seg_base		= svm_seg_base,
+	.interruptible		= svm_interruptible,
+	.inject_gp		= svm_inject_gp,
+};
