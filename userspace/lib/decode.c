@@ -301,6 +301,42 @@ static void format_failure(char *msg, size_t msglen, const struct hvx_run *run,
 	}
 }
 
+int hvx_insn_emulate(const struct hvx_insn *insn, unsigned int bits, struct hvx_regs *regs,
+		     __u64 gpa, hvx_mmio_fn fn, void *opaque)
+{
+	__u8 data[8];
+	unsigned int i;
+	__u64 val;
+	int ret;
+
+	memset(data, 0, sizeof(data));
+	if (insn->dir == HVX_INSN_WRITE) {
+		val = read_source(regs, insn);
+		for (i = 0; i < insn->size; i++)
+			data[i] = val >> (8 * i);
+		ret = fn(opaque, gpa, data, insn->size, 1);
+		if (ret)
+			return ret;
+	} else {
+		ret = fn(opaque, gpa, data, insn->size, 0);
+		if (ret)
+			return ret;
+		val = 0;
+		for (i = 0; i < insn->size; i++)
+			val |= (__u64)data[i] << (8 * i);
+		if (insn->ext == HVX_INSN_EXT_SIGN && (val >> (8 * insn->size - 1)) & 1)
+			val |= ~0ULL << (8 * insn->size);
+		write_gpr(regs, insn, val);
+	}
+
+	regs->rip += insn->len;
+	if (bits == 16)
+		regs->rip &= 0xffff;
+	else if (bits == 32)
+		regs->rip &= 0xffffffffULL;
+	return 0;
+}
+
 int hvx_mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, char *msg,
 		      size_t msglen)
 {
@@ -310,8 +346,6 @@ int hvx_mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, char 
 	struct hvx_insn insn;
 	unsigned int bits, n;
 	const char *why;
-	__u8 data[8];
-	__u64 val;
 	int ret;
 
 	if (msg && msglen)
@@ -329,31 +363,8 @@ int hvx_mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, char 
 		format_failure(msg, msglen, run, bits, why);
 		return -EINVAL;
 	}
-
-	memset(data, 0, sizeof(data));
-	if (insn.dir == HVX_INSN_WRITE) {
-		val = read_source(&st.regs, &insn);
-		for (n = 0; n < insn.size; n++)
-			data[n] = val >> (8 * n);
-		ret = fn(opaque, run->mmio.gpa, data, insn.size, 1);
-		if (ret)
-			return ret;
-	} else {
-		ret = fn(opaque, run->mmio.gpa, data, insn.size, 0);
-		if (ret)
-			return ret;
-		val = 0;
-		for (n = 0; n < insn.size; n++)
-			val |= (__u64)data[n] << (8 * n);
-		if (insn.ext == HVX_INSN_EXT_SIGN && (val >> (8 * insn.size - 1)) & 1)
-			val |= ~0ULL << (8 * insn.size);
-		write_gpr(&st.regs, &insn, val);
-	}
-
-	st.regs.rip += insn.len;
-	if (bits == 16)
-		st.regs.rip &= 0xffff;
-	else if (bits == 32)
-		st.regs.rip &= 0xffffffffULL;
+	ret = hvx_insn_emulate(&insn, bits, &st.regs, run->mmio.gpa, fn, opaque);
+	if (ret)
+		return ret;
 	return hvx_vcpu_set_state(vcpu, &st, HVX_STATE_REGS);
 }

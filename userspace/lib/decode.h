@@ -8,6 +8,8 @@
 
 #include <linux/types.h>
 
+#include "libhvx.h"
+
 #define HVX_INSN_MAX_LEN	15
 
 enum hvx_insn_dir {
@@ -38,5 +40,14 @@ struct hvx_insn {
  */
 int hvx_insn_decode(const __u8 *bytes, unsigned int n, unsigned int bits,
 		    struct hvx_insn *insn, const char **why);
+
+/*
+ * Performs a decoded access at gpa through fn and applies it to regs: the
+ * destination register of a read (8/16-bit writes merge, 32-bit writes
+ * zero-extend, MOVZX/MOVSX extend) and RIP += len, wrapped to the mode's
+ * width.  Returns 0, or fn's error with regs unchanged.
+ */
+int hvx_insn_emulate(const struct hvx_insn *insn, unsigned int bits, struct hvx_regs *regs,
+		     __u64 gpa, hvx_mmio_fn fn, void *opaque);
 
 #endif /* LIBHVX_DECODE_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of the libhvx instruction decoder: a table of encodings with
- * the length, access size, register and direction each must decode to.
+ * the length, access size, register and direction each must decode to, and
+ * a table of accesses with the register values and RIP they must leave.
  * Runs on any x86-64 host (no /dev/hvx needed); TAP output.
  */
 #include <stdio.h>
@@ -113,6 +114,143 @@ static const struct decode_case cases[] = {
 	{ "bad mode", 8, B(0x8b, 0x00), FAIL },
 };
 
+/* Emulation of decoded accesses: register write-back and RIP. */
+struct emulate_case {
+	const char *name;
+	unsigned int bits;
+	unsigned int n;
+	__u8 bytes[16];
+	__u64 rip;		/* before */
+	int reg;		/* register expected to change (x86 number), -1: none */
+	__u64 reg_value;	/* its value after */
+	__u64 written;		/* for writes: the bytes stored, little-endian */
+	__u64 rip_after;
+};
+
+static const struct emulate_case emulate_cases[] = {
+	{ "mov ah,[rax] merges bits 15:8", 64, B(0x8a, 0x20), 0x1000, 0, 0x1122334455668088, 0, 0x1002 },
+	{ "mov ecx,[rax] zero-extends", 64, B(0x8b, 0x08), 0x1000, 1, 0x83828180, 0, 0x1002 },
+	{ "mov cx,[rax] merges bits 15:0", 64, B(0x66, 0x8b, 0x08), 0x1000, 1, 0x0202020202028180, 0, 0x1003 },
+	{ "mov rcx,[rax]", 64, B(0x48, 0x8b, 0x08), 0x1000, 1, 0x8786858483828180, 0, 0x1003 },
+	{ "mov cl,[rax]", 64, B(0x8a, 0x08), 0x1000, 1, 0x0202020202020280, 0, 0x1002 },
+	{ "mov r8b,[rax]", 64, B(0x44, 0x8a, 0x00), 0x1000, 8, 0x0909090909090980, 0, 0x1003 },
+	{ "mov spl,[rax] (REX: not AH)", 64, B(0x40, 0x8a, 0x20), 0x1000, 4, 0x0505050505050580, 0, 0x1003 },
+	{ "movsx ecx,byte", 64, B(0x0f, 0xbe, 0x08), 0x1000, 1, 0xffffff80, 0, 0x1003 },
+	{ "movsx rcx,word", 64, B(0x48, 0x0f, 0xbf, 0x08), 0x1000, 1, 0xffffffffffff8180, 0, 0x1004 },
+	{ "movzx ecx,word", 64, B(0x0f, 0xb7, 0x08), 0x1000, 1, 0x8180, 0, 0x1003 },
+	{ "movzx cx,byte merges", 64, B(0x66, 0x0f, 0xb6, 0x08), 0x1000, 1, 0x0202020202020080, 0, 0x1004 },
+	{ "mov [disp32],ah stores AH", 64, B(0x88, 0x24, 0x25, 0, 0, 0, 0), 0x1000, -1, 0, 0x77, 0x1007 },
+	{ "mov [rax],ecx stores 4 bytes", 64, B(0x89, 0x08), 0x1000, -1, 0, 0x02020202, 0x1002 },
+	{ "mov [rax],r9 stores 8 bytes", 64, B(0x4c, 0x89, 0x08), 0x1000, -1, 0, 0x0a0a0a0a0a0a0a0a, 0x1003 },
+	{ "mov qword [rax],-1", 64, B(0x48, 0xc7, 0x00, 0xff, 0xff, 0xff, 0xff), 0x1000, -1, 0, ~0ULL, 0x1007 },
+	{ "mov word [rax],imm16", 64, B(0x66, 0xc7, 0x00, 0x34, 0x12), 0x1000, -1, 0, 0x1234, 0x1005 },
+	{ "mov al,moffs64", 64, B(0xa0, 0, 0, 0, 0, 0, 0, 0, 0), 0x1000, 0, 0x1122334455667780, 0, 0x1009 },
+	{ "mov bh,[esp] (32-bit)", 32, B(0x8a, 0x3c, 0x24), 0x1000, 3, 0x0404040404048004, 0, 0x1003 },
+	{ "mov eax,[ebx]: EIP wraps at 4G", 32, B(0x8b, 0x03), 0xffffffff, 0, 0x83828180, 0, 0x1 },
+	{ "mov ax,[bx]: IP wraps at 64K", 16, B(0x8b, 0x07), 0xfffe, 0, 0x1122334455668180, 0, 0x0 },
+	{ "mov [bx],dh (16-bit)", 16, B(0x88, 0x37), 0x100, -1, 0, 0x03, 0x102 },
+};
+
+/* The memory seen by the emulation: reads give 80 81 .. 87; writes are kept. */
+struct fake_mmio {
+	__u64 gpa;
+	__u8 written[8];
+	unsigned int written_len;
+};
+
+static int fake_access(void *opaque, __u64 gpa, void *data, unsigned int len, int is_write)
+{
+	struct fake_mmio *m = opaque;
+	unsigned int i;
+
+	m->gpa = gpa;
+	if (is_write) {
+		memcpy(m->written, data, len);
+		m->written_len = len;
+	} else {
+		for (i = 0; i < len; i++)
+			((__u8 *)data)[i] = 0x80 + i;
+	}
+	return 0;
+}
+
+static void initial_regs(struct hvx_regs *r, __u64 rip)
+{
+	__u64 *const gprs[16] = {
+		&r->rax, &r->rcx, &r->rdx, &r->rbx, &r->rsp, &r->rbp, &r->rsi, &r->rdi,
+		&r->r8, &r->r9, &r->r10, &r->r11, &r->r12, &r->r13, &r->r14, &r->r15,
+	};
+	unsigned int i;
+
+	/* Register i holds the byte i + 1 everywhere; RAX a distinct pattern. */
+	for (i = 0; i < 16; i++)
+		*gprs[i] = 0x0101010101010101ULL * (i + 1);
+	r->rax = 0x1122334455667788ULL;
+	r->rip = rip;
+	r->rflags = 0x2;
+}
+
+static __u64 gpr_value(const struct hvx_regs *r, int n)
+{
+	const __u64 vals[16] = {
+		r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
+		r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+	};
+
+	return vals[n];
+}
+
+static int check_emulate(const struct emulate_case *tc, char *err, size_t errlen)
+{
+	struct fake_mmio m = { 0 };
+	struct hvx_regs before, after;
+	struct hvx_insn insn;
+	const char *why;
+	__u64 written = 0;
+	int i;
+
+	if (hvx_insn_decode(tc->bytes, tc->n, tc->bits, &insn, &why)) {
+		snprintf(err, errlen, "refused: %s", why);
+		return -1;
+	}
+	initial_regs(&before, tc->rip);
+	after = before;
+	if (hvx_insn_emulate(&insn, tc->bits, &after, 0xfeb00000, fake_access, &m)) {
+		snprintf(err, errlen, "emulation failed");
+		return -1;
+	}
+	if (m.gpa != 0xfeb00000) {
+		snprintf(err, errlen, "access at 0x%llx, not at the exit's gpa",
+			 (unsigned long long)m.gpa);
+		return -1;
+	}
+	for (i = 0; i < 16; i++) {
+		__u64 want = i == tc->reg ? tc->reg_value : gpr_value(&before, i);
+
+		if (gpr_value(&after, i) != want) {
+			snprintf(err, errlen, "register %d is 0x%llx, expected 0x%llx", i,
+				 (unsigned long long)gpr_value(&after, i),
+				 (unsigned long long)want);
+			return -1;
+		}
+	}
+	if (tc->reg < 0) {
+		memcpy(&written, m.written, m.written_len);
+		if (m.written_len != insn.size || written != tc->written) {
+			snprintf(err, errlen, "stored %u bytes 0x%llx, expected %u bytes 0x%llx",
+				 m.written_len, (unsigned long long)written, insn.size,
+				 (unsigned long long)tc->written);
+			return -1;
+		}
+	}
+	if (after.rip != tc->rip_after) {
+		snprintf(err, errlen, "rip 0x%llx, expected 0x%llx",
+			 (unsigned long long)after.rip, (unsigned long long)tc->rip_after);
+		return -1;
+	}
+	return 0;
+}
+
 static int check(const struct decode_case *tc, char *err, size_t errlen)
 {
 	struct hvx_insn insn;
@@ -152,11 +290,12 @@ static int check(const struct decode_case *tc, char *err, size_t errlen)
 
 int main(void)
 {
-	unsigned int i, n = sizeof(cases) / sizeof(cases[0]), failed = 0;
+	unsigned int i, nd = sizeof(cases) / sizeof(cases[0]), failed = 0;
+	unsigned int ne = sizeof(emulate_cases) / sizeof(emulate_cases[0]), n = nd + ne;
 	char err[256];
 
 	printf("TAP version 13\n1..%u\n", n);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < nd; i++) {
 		err[0] = '\0';
 		if (check(&cases[i], err, sizeof(err))) {
 			failed++;
@@ -164,6 +303,17 @@ int main(void)
 			       cases[i].name, err);
 		} else {
 			printf("ok %u - %u-bit %s\n", i + 1, cases[i].bits, cases[i].name);
+		}
+	}
+	for (i = 0; i < ne; i++) {
+		err[0] = '\0';
+		if (check_emulate(&emulate_cases[i], err, sizeof(err))) {
+			failed++;
+			printf("not ok %u - emulate %u-bit %s\n# %s\n", nd + i + 1,
+			       emulate_cases[i].bits, emulate_cases[i].name, err);
+		} else {
+			printf("ok %u - emulate %u-bit %s\n", nd + i + 1, emulate_cases[i].bits,
+			       emulate_cases[i].name);
 		}
 	}
 	printf("# %u passed, %u failed\n", n - failed, failed);
