@@ -156,6 +156,18 @@ unsigned long long tvm_now_ms(void);
 		       tvm_describe(t, idx, __r, __b, sizeof(__b)));		\
 } while (0)
 
+/* Asserts vCPU 0's reports equal the expected list. */
+#define ASSERT_REPORTS(t, ...) do {						\
+	const __u32 _want[] = { __VA_ARGS__ };					\
+	unsigned int _i, _n = sizeof(_want) / sizeof(_want[0]);		\
+	ASSERT_EQ(_n, (t)->io[0].nr_reports);					\
+	for (_i = 0; _i < _n; _i++) {						\
+		__u32 _w = _want[_i], _g = (t)->io[0].reports[_i];		\
+		EXPECT_EQ(_w, _g)						\
+			TH_LOG("report %u: 0x%x, expected 0x%x", _i, _g, _w);	\
+	}									\
+} while (0)
+
 const char *tvm_exit_str(int reason);
 
 /* A VM with one vCPU in long mode at the start of blob, code loaded. */

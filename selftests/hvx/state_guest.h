@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Register values shared by state_guest.S and state_test.c. */
+#ifndef HVX_SELFTEST_STATE_GUEST_H
+#define HVX_SELFTEST_STATE_GUEST_H
+
+#ifdef __ASSEMBLER__
+#define U64(x)	x
+#else
+#define U64(x)	x##ULL
+#endif
+
+/* GPR k (1 = rbx, 2 = rcx, 3 = rdx, 4 = rsi, 5 = rdi, 6 = rbp, 7.. = r8..) */
+#define REG_IN(k)	(U64(0x0123456789abcdef) ^ ((k) * U64(0x1111111111111111)))
+#define REG_OUT(k)	(U64(0xfedcba9876543210) ^ ((k) * U64(0x0101010101010101)))
+
+/* Byte j of vector register i: low 128 bits and high 128 bits (YMM). */
+#define VEC_LO(i, j)	(((i) * 16 + (j)) & 0xff)
+#define VEC_HI(i, j)	((~((i) * 16 + (j))) & 0xff)
+
+#endif

@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * HVX_GET_STATE / HVX_SET_STATE: the reset state, a round trip for every
+ * component, the guest seeing what the host set and the host seeing what
+ * the guest set; FPU/SSE/AVX state in both directions with the host's own
+ * vector registers preserved across HVX_RUN.
+ */
+#include <cpuid.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "test_util.h"
+#include "state_guest.h"
+
+GUEST_CODE(state_regs);
+GUEST_CODE(state_seg);
+GUEST_CODE(state_cr);
+GUEST_CODE(state_dr);
+GUEST_CODE(state_msr);
+GUEST_CODE(state_fpu);
+GUEST_CODE(state_events);
+extern const unsigned char state_regs_hlt[], state_events_after[];
+
+#define MSR_EFER		0xc0000080
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_CSTAR		0xc0000083
+#define MSR_SFMASK		0xc0000084
+#define MSR_FS_BASE		0xc0000100
+#define MSR_GS_BASE		0xc0000101
+#define MSR_KERNEL_GS_BASE	0xc0000102
+#define MSR_SYSENTER_CS		0x174
+#define MSR_SYSENTER_ESP	0x175
+#define MSR_SYSENTER_EIP	0x176
+#define MSR_PAT			0x277
+#define MSR_TSC			0x10
+
+/* XSAVE standard format (SDM vol. 1 §13.4). */
+#define XSAVE_XMM_OFF		160
+#define XSAVE_HDR_OFF		512
+#define XSAVE_YMM_HI_OFF	576
+
+TEST(reset_state)
+{
+	struct hvx_vcpu_state st;
+	struct tvm t;
+
+	TVM_CREATE(&t, GUEST_MIN_MEM, 0, 1);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_REGS | HVX_STATE_SREGS |
+				     HVX_STATE_CREGS | HVX_STATE_DREGS | HVX_STATE_EVENTS));
+	EXPECT_EQ(0xfff0, st.regs.rip);
+	EXPECT_EQ(0x2, st.regs.rflags);
+	EXPECT_EQ(0xf000, st.sregs.cs.selector);
+	EXPECT_EQ(0xffff0000ULL, st.sregs.cs.base);
+	EXPECT_EQ(0xffff, st.sregs.cs.limit);
+	EXPECT_EQ(0, st.sregs.ds.selector);
+	EXPECT_EQ(0, st.sregs.ds.base);
+	EXPECT_EQ(0xffff, st.sregs.idt.limit);
+	/* CR0 = CD | NW | ET at reset (SDM vol. 3 §10.1.1, APM vol. 2 §14.1.3). */
+	EXPECT_EQ(0x60000010ULL, st.cregs.cr0);
+	EXPECT_EQ(0, st.cregs.cr3);
+	EXPECT_EQ(0, st.cregs.cr4);
+	EXPECT_EQ(0, st.cregs.efer);
+	EXPECT_EQ(0xffff0ff0ULL, st.dregs.dr6);
+	EXPECT_EQ(0x400, st.dregs.dr7);
+	EXPECT_EQ(0, st.events.flags);
+	tvm_destroy(&t);
+}
+
+TEST(regs)
+{
+	struct hvx_regs r, got;
+	__u64 *gpr;
+	int k;
+
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_regs, 0);
+	ASSERT_OK(tvm_get_regs(&t, 0, &r));
+	/* k: rax, rbx, rcx, rdx, rsi, rdi = 0..5, rbp = 6, r8..r15 = 7..14; not rsp. */
+	gpr = &r.rax;
+	for (k = 0; k <= 14; k++)
+		gpr[k < 6 ? k : k + 1] = REG_IN(k);
+	r.rflags = 0x2 | 0x1;		/* CF */
+	ASSERT_OK(tvm_set_regs(&t, 0, &r));
+	ASSERT_OK(tvm_get_regs(&t, 0, &got));
+	EXPECT_EQ(0, memcmp(&r, &got, sizeof(r))) TH_LOG("REGS round trip differs");
+
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_HLT);
+	ASSERT_OK(tvm_get_regs(&t, 0, &got));
+	EXPECT_EQ(REG_OUT(0), got.rax);
+	EXPECT_EQ(REG_OUT(1), got.rbx);
+	EXPECT_EQ(REG_OUT(2), got.rcx);
+	EXPECT_EQ(REG_OUT(3), got.rdx);
+	EXPECT_EQ(REG_OUT(4), got.rsi);
+	EXPECT_EQ(REG_OUT(5), got.rdi);
+	EXPECT_EQ(REG_OUT(6), got.rbp);
+	EXPECT_EQ(REG_OUT(7), got.r8);
+	EXPECT_EQ(REG_OUT(8), got.r9);
+	EXPECT_EQ(REG_OUT(9), got.r10);
+	EXPECT_EQ(REG_OUT(10), got.r11);
+	EXPECT_EQ(REG_OUT(11), got.r12);
+	EXPECT_EQ(REG_OUT(12), got.r13);
+	EXPECT_EQ(REG_OUT(13), got.r14);
+	EXPECT_EQ(REG_OUT(14), got.r15);
+	EXPECT_EQ(GUEST_STACK_TOP, got.rsp);
+	EXPECT_EQ(GUEST_ADDR(state_regs, state_regs_hlt) + 1, got.rip);
+	EXPECT_EQ(1, got.rflags & 1) TH_LOG("guest's CF lost");
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+static int seg_eq(const struct hvx_segment *a, const struct hvx_segment *b)
+{
+	return a->base == b->base && a->limit == b->limit && a->selector == b->selector &&
+	       a->type == b->type && a->present == b->present && a->dpl == b->dpl &&
+	       a->db == b->db && a->s == b->s && a->l == b->l && a->g == b->g;
+}
+
+TEST(sregs)
+{
+	struct hvx_vcpu_state st, got;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_seg, 0);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_SREGS));
+	st.sregs.fs.base = GUEST_DATA_GPA;
+	st.sregs.gs.base = GUEST_DATA_GPA + 0x100;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_SREGS));
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_SREGS));
+	EXPECT_TRUE(seg_eq(&st.sregs.cs, &got.sregs.cs));
+	EXPECT_TRUE(seg_eq(&st.sregs.ds, &got.sregs.ds));
+	EXPECT_TRUE(seg_eq(&st.sregs.ss, &got.sregs.ss));
+	EXPECT_TRUE(seg_eq(&st.sregs.fs, &got.sregs.fs));
+	EXPECT_TRUE(seg_eq(&st.sregs.gs, &got.sregs.gs));
+	EXPECT_TRUE(seg_eq(&st.sregs.tr, &got.sregs.tr));
+	EXPECT_EQ(st.sregs.gdt.base, got.sregs.gdt.base);
+	EXPECT_EQ(st.sregs.gdt.limit, got.sregs.gdt.limit);
+	EXPECT_EQ(st.sregs.idt.base, got.sregs.idt.base);
+	EXPECT_EQ(st.sregs.idt.limit, got.sregs.idt.limit);
+
+	memcpy(t.mem + GUEST_DATA_GPA, &(__u32){ 0x11110000 }, 4);
+	memcpy(t.mem + GUEST_DATA_GPA + 0x108, &(__u32){ 0x22220000 }, 4);
+	memcpy(t.mem + GUEST_DATA_GPA + 0x200, &(__u32){ 0x33330000 }, 4);
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_HLT);
+	ASSERT_REPORTS(&t, 0x11110000, 0x22220000, 0x33330000);
+	/* The guest's WRMSR to FS_BASE shows in SREGS. */
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_SREGS));
+	EXPECT_EQ(GUEST_DATA_GPA + 0x200, got.sregs.fs.base);
+	EXPECT_EQ(GUEST_DATA_GPA + 0x100, got.sregs.gs.base);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+TEST(cregs)
+{
+	struct hvx_vcpu_state st, got;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_cr, 0);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	EXPECT_EQ(HVX_LAYOUT_PML4, st.cregs.cr3);
+	EXPECT_EQ(0x500, st.cregs.efer & 0x500);
+	EXPECT_EQ(1, st.cregs.xcr0 & 1) TH_LOG("XCR0.X87 must be set");
+	st.cregs.cr2 = 0x12345678abULL;
+	st.cregs.cr8 = 5;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_CREGS));
+	EXPECT_EQ(st.cregs.cr0, got.cregs.cr0);
+	EXPECT_EQ(st.cregs.cr2, got.cregs.cr2);
+	EXPECT_EQ(st.cregs.cr3, got.cregs.cr3);
+	EXPECT_EQ(st.cregs.cr4, got.cregs.cr4);
+	EXPECT_EQ(st.cregs.cr8, got.cregs.cr8);
+	EXPECT_EQ(st.cregs.efer, got.cregs.efer);
+	EXPECT_EQ(st.cregs.xcr0, got.cregs.xcr0);
+
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_HLT);
+	ASSERT_REPORTS(&t, 0x345678ab, 0x12, 5);
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_CREGS));
+	EXPECT_EQ(0x5555000066ULL, got.cregs.cr2);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+TEST(dregs)
+{
+	struct hvx_vcpu_state st, got;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_dr, 0);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_DREGS));
+	st.dregs.dr0 = 0x1000;
+	st.dregs.dr1 = 0x2000;
+	st.dregs.dr2 = 0x3000;
+	st.dregs.dr3 = 0x4000;
+	st.dregs.dr6 = 0xffff0ff0;
+	st.dregs.dr7 = 0x400;		/* no breakpoint enabled */
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_DREGS));
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_DREGS));
+	EXPECT_EQ(0x1000, got.dregs.dr0);
+	EXPECT_EQ(0x2000, got.dregs.dr1);
+	EXPECT_EQ(0x3000, got.dregs.dr2);
+	EXPECT_EQ(0x4000, got.dregs.dr3);
+	EXPECT_EQ(0xffff0ff0ULL, got.dregs.dr6);
+	EXPECT_EQ(0x400, got.dregs.dr7);
+
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_HLT);
+	ASSERT_REPORTS(&t, 0x1000, 0x2000, 0x3000, 0x4000);
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_DREGS));
+	EXPECT_EQ(0x7000, got.dregs.dr3);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+static const struct hvx_msr_entry msr_values[] = {
+	{ .index = MSR_STAR, .data = 0x0023001000000000ULL },
+	{ .index = MSR_LSTAR, .data = 0xffffffff81000000ULL },
+	{ .index = MSR_CSTAR, .data = 0xffffffff81000040ULL },
+	{ .index = MSR_SFMASK, .data = 0x47700 },
+	{ .index = MSR_KERNEL_GS_BASE, .data = 0x7f0000001000ULL },
+	{ .index = MSR_FS_BASE, .data = 0x7f0000002000ULL },
+	{ .index = MSR_GS_BASE, .data = 0x7f0000003000ULL },
+	{ .index = MSR_SYSENTER_CS, .data = 0x10 },
+	{ .index = MSR_SYSENTER_ESP, .data = 0xffffffff82000000ULL },
+	{ .index = MSR_SYSENTER_EIP, .data = 0xffffffff81000080ULL },
+	{ .index = MSR_PAT, .data = 0x0007010600070106ULL },
+};
+#define NR_MSR_VALUES (sizeof(msr_values) / sizeof(msr_values[0]))
+
+static int get_msrs(struct tvm *t, struct hvx_msr_entry *e, __u32 n)
+{
+	struct hvx_vcpu_state st;
+
+	memset(&st, 0, sizeof(st));
+	st.nmsrs = n;
+	st.msrs = (__u64)(uintptr_t)e;
+	return hvx_vcpu_get_state(&t->vcpu[0], &st, HVX_STATE_MSRS);
+}
+
+TEST(msrs)
+{
+	struct hvx_msr_entry e[NR_MSR_VALUES + 2];
+	struct hvx_vcpu_state st;
+	unsigned int i;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_msr, 0);
+	memcpy(e, msr_values, sizeof(msr_values));
+	memset(&st, 0, sizeof(st));
+	st.nmsrs = NR_MSR_VALUES;
+	st.msrs = (__u64)(uintptr_t)e;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_MSRS));
+
+	memset(e, 0, sizeof(e));
+	for (i = 0; i < NR_MSR_VALUES; i++)
+		e[i].index = msr_values[i].index;
+	e[NR_MSR_VALUES].index = MSR_EFER;
+	e[NR_MSR_VALUES + 1].index = MSR_TSC;
+	ASSERT_OK(get_msrs(&t, e, NR_MSR_VALUES + 2));
+	for (i = 0; i < NR_MSR_VALUES; i++) {
+		__u64 want = msr_values[i].data, got = e[i].data;
+
+		EXPECT_EQ(want, got) TH_LOG("MSR 0x%x: 0x%llx, expected 0x%llx", e[i].index,
+					    (unsigned long long)got, (unsigned long long)want);
+	}
+	EXPECT_EQ(0x500, e[NR_MSR_VALUES].data & 0x500) TH_LOG("EFER 0x%llx",
+		(unsigned long long)e[NR_MSR_VALUES].data);
+	EXPECT_NE(0, e[NR_MSR_VALUES + 1].data) TH_LOG("TSC reads 0");
+
+	/* FS_BASE through MSRS and through SREGS agree. */
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_SREGS));
+	EXPECT_EQ(0x7f0000002000ULL, st.sregs.fs.base);
+	EXPECT_EQ(0x7f0000003000ULL, st.sregs.gs.base);
+
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_HLT);
+	ASSERT_REPORTS(&t, 0x81000000, 0xffffffff);
+	memset(e, 0, sizeof(e));
+	e[0].index = MSR_SFMASK;
+	ASSERT_OK(get_msrs(&t, e, 1));
+	EXPECT_EQ(0x300, e[0].data);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+TEST(events)
+{
+	struct hvx_vcpu_state st, got;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_events, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_EVENTS));
+	EXPECT_EQ(0, got.events.flags);
+
+	/* A pending #GP(0x28) set through EVENTS is delivered at the next entry. */
+	memset(&st, 0, sizeof(st));
+	st.events.flags = HVX_EVENTS_EXCEPTION | HVX_EVENTS_EXC_ERRCODE;
+	st.events.exception_vector = 13;
+	st.events.exception_error_code = 0x28;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_EVENTS));
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_EVENTS));
+	EXPECT_EQ(st.events.flags, got.events.flags);
+	EXPECT_EQ(13, got.events.exception_vector);
+	EXPECT_EQ(0x28, got.events.exception_error_code);
+
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	/* Delivered: no longer pending. */
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_EVENTS));
+	EXPECT_EQ(0, got.events.flags & (HVX_EVENTS_EXCEPTION | HVX_EVENTS_NMI));
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(13, t.io[0].excs[0].vector);
+	EXPECT_EQ(0x28, t.io[0].excs[0].error_code);
+	EXPECT_EQ(GUEST_CODE_GPA, t.io[0].excs[0].rip);
+	tvm_destroy(&t);
+}
+
+TEST(events_nmi)
+{
+	struct hvx_vcpu_state st, got;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_events, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	memset(&st, 0, sizeof(st));
+	st.events.flags = HVX_EVENTS_NMI;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_EVENTS));
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_EVENTS));
+	EXPECT_EQ(HVX_EVENTS_NMI, got.events.flags & HVX_EVENTS_NMI);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(2, t.io[0].excs[0].vector);
+	EXPECT_EQ(GUEST_CODE_GPA, t.io[0].excs[0].rip);
+	tvm_destroy(&t);
+}
+
+/* ---- FPU ---------------------------------------------------------------- */
+
+static int host_has_avx(void)
+{
+	unsigned int a, b, c, d;
+	__u32 xcr0_lo, xcr0_hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d))
+		return 0;
+	/* XSAVE, OSXSAVE, AVX */
+	if ((c & ((1u << 26) | (1u << 27) | (1u << 28))) != ((1u << 26) | (1u << 27) | (1u << 28)))
+		return 0;
+	asm volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+	return (xcr0_lo & 6) == 6;
+}
+
+static void fill_host_pattern(unsigned char *buf)
+{
+	int i;
+
+	for (i = 0; i < 512; i++)
+		buf[i] = (unsigned char)(0x5a ^ (i * 7));
+}
+
+/*
+ * HVX_RUN with the host's own vector registers loaded from `in` and saved to
+ * `out` right after, in one asm block so that nothing else touches them.
+ * Vector register n is at n * 32 (YMM) in both buffers.
+ */
+static long run_keeping_vectors(int fd, const unsigned char *in, unsigned char *out, int avx)
+{
+	long ret;
+
+#define VEC_REGS(op, fmt) \
+	op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) \
+	op(8) op(9) op(10) op(11) op(12) op(13) op(14) op(15)
+#define YLOAD(n)  "vmovdqu " #n "*32(%[in]), %%ymm" #n "\n\t"
+#define YSTORE(n) "vmovdqu %%ymm" #n ", " #n "*32(%[out])\n\t"
+#define XLOAD(n)  "movdqu " #n "*32(%[in]), %%xmm" #n "\n\t"
+#define XSTORE(n) "movdqu %%xmm" #n ", " #n "*32(%[out])\n\t"
+#define CLOBBER_VEC "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", \
+	"xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15"
+
+	if (avx)
+		asm volatile(VEC_REGS(YLOAD, 0) "syscall\n\t" VEC_REGS(YSTORE, 0)
+			     : "=a"(ret)
+			     : "a"((long)SYS_ioctl), "D"((long)fd), "S"((long)HVX_RUN), "d"(0L),
+			       [in] "r"(in), [out] "r"(out)
+			     : "rcx", "r11", "memory", CLOBBER_VEC);
+	else
+		asm volatile(VEC_REGS(XLOAD, 0) "syscall\n\t" VEC_REGS(XSTORE, 0)
+			     : "=a"(ret)
+			     : "a"((long)SYS_ioctl), "D"((long)fd), "S"((long)HVX_RUN), "d"(0L),
+			       [in] "r"(in), [out] "r"(out)
+			     : "rcx", "r11", "memory", CLOBBER_VEC);
+	return ret;
+}
+
+TEST(fpu)
+{
+	static struct hvx_cpuid_entry cpuid[HVX_MAX_CPUID];
+	unsigned char host_in[512] __attribute__((aligned(32)));
+	unsigned char host_out[512] __attribute__((aligned(32)));
+	struct hvx_vcpu_state st;
+	unsigned char *xs, *g;
+	__u32 nent, val;
+	int avx, i, j;
+	__u64 xstate_bv;
+	struct hvx_run *run;
+	struct hvx_regs regs;
+	long r;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_fpu, 0);
+	run = t.vcpu[0].run;
+	avx = host_has_avx();
+	ASSERT_OK(hvx_cpuid_from_host(cpuid, HVX_MAX_CPUID, &nent));
+	ASSERT_OK(hvx_vcpu_set_cpuid(&t.vcpu[0], cpuid, nent));
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	regs.rbx = avx;
+	ASSERT_OK(tvm_set_regs(&t, 0, &regs));
+
+	/* Report 1: whether the guest uses AVX. */
+	ASSERT_EQ(HVX_EXIT_IO, tvm_run_once(&t, 0));
+	ASSERT_EQ(PORT_REPORT, run->io.port);
+	memcpy(&val, run->io_data, 4);
+	if (avx && !val)
+		TH_LOG("guest CPUID lacks XSAVE/AVX: checking SSE only");
+	if (!avx)
+		TH_LOG("host has no AVX: checking SSE only");
+	avx = avx && val;
+
+	/* Report 2 comes with the guest's vectors loaded; our own must survive. */
+	fill_host_pattern(host_in);
+	memset(host_out, 0, sizeof(host_out));
+	r = run_keeping_vectors(t.vcpu[0].fd, host_in, host_out, avx);
+	ASSERT_EQ(0, r) TH_LOG("HVX_RUN: %s", strerror((int)-r));
+	ASSERT_EQ(HVX_EXIT_IO, run->exit_reason);
+	ASSERT_EQ(PORT_REPORT, run->io.port);
+	for (i = 0; i < 16; i++) {
+		EXPECT_EQ(0, memcmp(host_in + i * 32, host_out + i * 32, 16))
+			TH_LOG("host xmm%d changed by HVX_RUN", i);
+		if (avx)
+			EXPECT_EQ(0, memcmp(host_in + i * 32 + 16, host_out + i * 32 + 16, 16))
+				TH_LOG("host ymm%d[255:128] changed by HVX_RUN", i);
+	}
+
+	xs = aligned_alloc(64, HVX_XSAVE_SIZE);
+	ASSERT_NE(NULL, xs);
+	memset(xs, 0, HVX_XSAVE_SIZE);
+	memset(&st, 0, sizeof(st));
+	st.xsave = (__u64)(uintptr_t)xs;
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_FPU));
+	memcpy(&xstate_bv, xs + XSAVE_HDR_OFF, 8);
+	EXPECT_EQ(2, xstate_bv & 2) TH_LOG("XSTATE_BV 0x%llx lacks SSE",
+					   (unsigned long long)xstate_bv);
+	for (i = 0; i < 16; i++) {
+		for (j = 0; j < 16; j++) {
+			int lo = xs[XSAVE_XMM_OFF + i * 16 + j];
+			int hi = xs[XSAVE_YMM_HI_OFF + i * 16 + j];
+
+			EXPECT_EQ(VEC_LO(i, j), lo) TH_LOG("guest xmm%d byte %d", i, j);
+			if (avx)
+				EXPECT_EQ(VEC_HI(i, j), hi) TH_LOG("guest ymm%d byte %d", i, 16 + j);
+		}
+	}
+	if (avx)
+		EXPECT_EQ(4, xstate_bv & 4) TH_LOG("XSTATE_BV 0x%llx lacks AVX",
+						   (unsigned long long)xstate_bv);
+
+	/* Host -> guest: new values, stored by the guest at GUEST_DATA_GPA. */
+	for (i = 0; i < 16; i++) {
+		for (j = 0; j < 16; j++) {
+			xs[XSAVE_XMM_OFF + i * 16 + j] = (unsigned char)(0xa0 + i + j * 3);
+			if (avx)
+				xs[XSAVE_YMM_HI_OFF + i * 16 + j] = (unsigned char)(0x30 + i * 5 + j);
+		}
+	}
+	xstate_bv |= 2 | (avx ? 4 : 0);
+	memcpy(xs + XSAVE_HDR_OFF, &xstate_bv, 8);
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_FPU));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	g = t.mem + GUEST_DATA_GPA;
+	for (i = 0; i < 16; i++) {
+		for (j = 0; j < 16; j++) {
+			EXPECT_EQ((unsigned char)(0xa0 + i + j * 3), g[i * 32 + j])
+				TH_LOG("xmm%d byte %d as the guest sees it", i, j);
+			if (avx)
+				EXPECT_EQ((unsigned char)(0x30 + i * 5 + j), g[i * 32 + 16 + j])
+					TH_LOG("ymm%d byte %d as the guest sees it", i, 16 + j);
+		}
+	}
+	free(xs);
+	tvm_destroy(&t);
+}
+
+TEST(fpu_round_trip)
+{
+	unsigned char *a, *b;
+	struct hvx_vcpu_state st;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_events, 0);
+	a = aligned_alloc(64, HVX_XSAVE_SIZE);
+	b = aligned_alloc(64, HVX_XSAVE_SIZE);
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	memset(a, 0, HVX_XSAVE_SIZE);
+	memset(b, 0, HVX_XSAVE_SIZE);
+	memset(&st, 0, sizeof(st));
+	st.xsave = (__u64)(uintptr_t)a;
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_FPU));
+	/* FCW 0x37f and MXCSR 0x1f80 after reset (SDM vol. 3 table 10-1). */
+	EXPECT_EQ(0x37f, a[0] | a[1] << 8);
+	EXPECT_EQ(0x1f80, a[24] | a[25] << 8);
+	memset(a + XSAVE_XMM_OFF + 16 * 3, 0x3c, 16);
+	a[XSAVE_HDR_OFF] |= 2;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_FPU));
+	st.xsave = (__u64)(uintptr_t)b;
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_FPU));
+	EXPECT_EQ(0, memcmp(a, b, 32)) TH_LOG("x87 control/status differ");
+	EXPECT_EQ(0, memcmp(a + XSAVE_XMM_OFF, b + XSAVE_XMM_OFF, 256)) TH_LOG("xmm differ");
+	free(a);
+	free(b);
+	tvm_destroy(&t);
+}
+
+TEST_HARNESS_MAIN
