@@ -311,3 +311,41 @@ unsigned long long tvm_now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
+
+int tvm_smoke(char *msg, size_t len)
+{
+	const size_t size = 0x10000;
+	unsigned char *rom;
+	struct tvm t;
+	int r;
+
+	r = tvm_create(&t, GUEST_MIN_MEM, 0, 1);
+	if (r) {
+		snprintf(msg, len, "creating a VM: %s", strerror(-r));
+		return r;
+	}
+	rom = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rom == MAP_FAILED) {
+		r = -errno;
+		goto out_destroy;
+	}
+	memset(rom, 0xf4, size);	/* HLT at the reset vector, 0xfffffff0 */
+	r = hvx_vm_set_region(&t.vm, 1, HVX_MEM_READONLY, 0xffff0000ULL, size, rom);
+	if (r) {
+		snprintf(msg, len, "HVX_SET_MEMORY_REGION: %s", strerror(-r));
+		goto out_unmap;
+	}
+	r = tvm_run_once(&t, 0);
+	if (r == HVX_EXIT_HLT && t.vcpu[0].run->rip == 0xfff0) {
+		r = 0;
+	} else {
+		tvm_describe(&t, 0, r, msg, len);
+		if (!r)
+			r = -EIO;
+	}
+out_unmap:
+	munmap(rom, size);
+out_destroy:
+	tvm_destroy(&t);
+	return r;
+}

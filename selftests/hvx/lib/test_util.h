@@ -114,6 +114,12 @@ static inline bool tvm_is_amd(struct tvm *t)
 	return t->vendor == HVX_VENDOR_AMD;
 }
 
+/*
+ * Creates a VM whose vCPU runs a HLT at the reset vector: 0 if it exits
+ * with HLT, else -errno or the exit reason, with msg saying what happened.
+ */
+int tvm_smoke(char *msg, size_t len);
+
 /* Monotonic clock in milliseconds. */
 unsigned long long tvm_now_ms(void);
 
