@@ -30,6 +30,7 @@ struct hvx_runner {
 	void *mem;
 	unsigned long long mem_size;
 	int verbose;
+	unsigned long trace;		/* exits still to print */
 	FILE *console;			/* where the guest's UART output goes */
 	unsigned long long exits[HVX_EXIT_INTR + 2];	/* per exit reason; last: unknown */
 };

@@ -27,6 +27,7 @@ struct run_options {
 	int have_entry;
 	__u32 paging;
 	int verbose;
+	unsigned long trace;
 };
 
 static void usage(FILE *f)
@@ -46,6 +47,7 @@ static void usage(FILE *f)
 		"                      so ADDR must be >= 0x8000 there.  The stack pointer starts at ADDR.\n"
 		"  --paging MODE       auto (default), nested (NPT/EPT) or shadow\n"
 		"  --verbose, -v       report unhandled ports, MMIO and an exit count summary on stderr\n"
+		"  --trace N           print the first N exits to userspace on stderr\n"
 		"  --help, -h          this text\n"
 		"\n"
 		"Devices: COM1 UART transmit at 0x3f8 (to stdout; LSR at 0x3fd reads 0x60), debug-exit at\n"
@@ -134,6 +136,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ "entry", required_argument, NULL, 'e' },
 		{ "paging", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "trace", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -143,7 +146,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	o->mem_size = DEFAULT_MEM_SIZE;
 	o->paging = HVX_PAGING_AUTO;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:f:e:p:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:f:e:p:t:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o->mem_size = parse_size(optarg);
@@ -176,6 +179,18 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		case 'v':
 			o->verbose = 1;
 			break;
+		case 't': {
+			char *end;
+
+			errno = 0;
+			o->trace = strtoul(optarg, &end, 0);
+			if (errno || end == optarg || *end || *optarg == '-') {
+				fprintf(stderr, "hvx-run: --trace '%s': expected a number of exits\n",
+					optarg);
+				return -1;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -390,6 +405,34 @@ static void report_exits(const struct hvx_runner *r)
 	fputc('\n', stderr);
 }
 
+static void trace_exit(const struct hvx_run *run)
+{
+	__u32 v = 0;
+
+	fprintf(stderr, "hvx-run: exit %s at rip 0x%llx", hvx_exit_name(run->exit_reason),
+		(unsigned long long)run->rip);
+	switch (run->exit_reason) {
+	case HVX_EXIT_IO:
+		if (run->io.size <= sizeof(v))
+			memcpy(&v, run->io_data, run->io.size);
+		fprintf(stderr, ": %s port 0x%x size %u count %u%s", run->io.direction == HVX_IO_OUT ?
+			"OUT" : "IN", run->io.port, run->io.size, run->io.count,
+			run->io.string ? " string" : "");
+		if (run->io.direction == HVX_IO_OUT)
+			fprintf(stderr, " data 0x%x", v);
+		break;
+	case HVX_EXIT_MMIO:
+		fprintf(stderr, ": %s gpa 0x%llx, %u instruction bytes",
+			run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.gpa,
+			run->mmio.insn_len);
+		break;
+	case HVX_EXIT_MSR:
+		fprintf(stderr, ": %s 0x%x", run->msr.is_write ? "wrmsr" : "rdmsr", run->msr.index);
+		break;
+	}
+	fputc('\n', stderr);
+}
+
 /* Runs the vCPU until the guest ends; returns hvx-run's exit status. */
 static int run_guest(struct hvx_runner *r)
 {
@@ -407,6 +450,10 @@ static int run_guest(struct hvx_runner *r)
 			return HVX_RUN_EXIT_HOST;
 		}
 		r->exits[run->exit_reason < n - 1 ? run->exit_reason : n - 1]++;
+		if (r->trace) {
+			r->trace--;
+			trace_exit(run);
+		}
 
 		switch (run->exit_reason) {
 		case HVX_EXIT_IO:
@@ -480,6 +527,7 @@ int main(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	r.mem_size = o.mem_size;
 	r.verbose = o.verbose;
+	r.trace = o.trace;
 	r.console = stdout;
 	r.sys.fd = r.vm.fd = r.vcpu.fd = -1;
 	if (o.mode != HVX_MODE_REAL && r.mem_size < HVX_LAYOUT_END) {
