@@ -4,17 +4,31 @@
 # hvx-bench.sh [BENCH OPTIONS]: hvx against KVM on this machine, side by side.
 #
 # Runs hvx-bench on hvx (hvx.ko loaded), unloads hvx, loads KVM from
-# $HVX_KVM_DIR (default /kvm: irqbypass.ko, ccp.ko, kvm.ko, kvm-amd.ko, or
-# kvm-intel.ko on Intel; .ko.xz accepted), runs hvx-kvm-bench with the same
-# guests and options, and prints a table of microseconds per round trip and
-# the hvx/KVM ratio.  The numbers are reported, never judged: the exit status
-# is non-zero only when a client could not run.  Options (e.g. -n 5000) go to
-# both clients.  busybox ash compatible.
+# $HVX_KVM_DIR (default /kvm), runs hvx-kvm-bench with the same guests and
+# options, and prints a table of microseconds per round trip and the hvx/KVM
+# ratio.  The numbers are reported, never judged: the exit status is non-zero
+# only when a client could not run.  Options (e.g. -n 5000) go to both
+# clients.  busybox ash compatible.
+#
+# Environment:
+#   HVX_KVM_DIR    KVM modules; insmod order from its ORDER file (one module
+#                  file name per line) if there is one, else irqbypass ccp
+#                  kvm kvm-amd (irqbypass kvm kvm-intel on Intel); .ko or .ko.xz
+#   HVX_GUEST_DIR  bench-pio.bin and bench-cpuid.bin; default ../guests next
+#                  to this script, else /guests
+#   HVX_BENCH_TIMEOUT  seconds allowed per client, default 600 (a hung guest
+#                  must not hang the whole run)
 
 bindir=$(dirname "$0")
 kvm_dir=${HVX_KVM_DIR:-/kvm}
+guest_dir=${HVX_GUEST_DIR:-}
+if [ -z "$guest_dir" ]; then
+	guest_dir=$bindir/../guests
+	[ -f "$guest_dir/bench-pio.bin" ] || guest_dir=/guests
+fi
 tmp=${TMPDIR:-/tmp}/hvx-bench.$$
 status=0
+limit=${HVX_BENCH_TIMEOUT:-600}
 
 mkdir -p "$tmp" || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -23,13 +37,23 @@ say() {
 	echo "hvx-bench.sh: $*"
 }
 
+# run CMD...: CMD under the time limit, when a timeout command exists.
+run() {
+	if command -v timeout >/dev/null 2>&1; then
+		timeout "$limit" "$@"
+	else
+		"$@"
+	fi
+}
+
 # Value of TEST from a client's output FILE ("pio: N iterations, X us ...").
 field() {
 	awk -v t="$1:" '$1 == t { print $4; exit }' "$2"
 }
 
 load_module() {
-	name=$1
+	name=${1%.xz}
+	name=${name%.ko}
 	sysname=$(echo "$name" | tr - _)
 	[ -d "/sys/module/$sysname" ] && return 0
 	if [ -f "$kvm_dir/$name.ko" ]; then
@@ -44,12 +68,12 @@ load_module() {
 	insmod "$ko" || { say "insmod $ko failed"; return 1; }
 }
 
-say "hvx: running hvx-bench $*"
-if "$bindir/hvx-bench" "$@" >"$tmp/hvx.out"; then
+say "hvx: running hvx-bench -d $guest_dir $*"
+if run "$bindir/hvx-bench" -d "$guest_dir" "$@" >"$tmp/hvx.out"; then
 	cat "$tmp/hvx.out"
 else
 	cat "$tmp/hvx.out"
-	say "hvx-bench failed"
+	say "hvx-bench failed or ran out of its ${limit}s"
 	status=1
 fi
 
@@ -57,7 +81,9 @@ if [ -d /sys/module/hvx ]; then
 	rmmod hvx || { say "rmmod hvx failed: KVM cannot take over SVM/VMX"; status=1; }
 fi
 
-if grep -qw vmx /proc/cpuinfo; then
+if [ -f "$kvm_dir/ORDER" ]; then
+	kvm_modules=$(cat "$kvm_dir/ORDER")
+elif grep -qw vmx /proc/cpuinfo; then
 	kvm_modules="irqbypass kvm kvm-intel"
 else
 	kvm_modules="irqbypass ccp kvm kvm-amd"
@@ -68,12 +94,12 @@ for m in $kvm_modules; do
 done
 
 if [ $kvm_ok = 1 ]; then
-	say "KVM: running hvx-kvm-bench $*"
-	if "$bindir/hvx-kvm-bench" "$@" >"$tmp/kvm.out"; then
+	say "KVM: running hvx-kvm-bench -d $guest_dir $*"
+	if run "$bindir/hvx-kvm-bench" -d "$guest_dir" "$@" >"$tmp/kvm.out"; then
 		cat "$tmp/kvm.out"
 	else
 		cat "$tmp/kvm.out"
-		say "hvx-kvm-bench failed"
+		say "hvx-kvm-bench failed or ran out of its ${limit}s"
 		status=1
 	fi
 else
