@@ -37,7 +37,7 @@ static int xioctl(int fd, unsigned long req, const void *arg)
 
 FIXTURE(bad) {
 	int sys, vm, vcpu;
-	void *unmapped;
+	void *unmapped;		/* PROT_NONE page */
 	void *page;		/* page-aligned scratch memory */
 	__u64 max_vcpus, nr_slots, gpa_bits;
 };
@@ -58,10 +58,9 @@ FIXTURE_SETUP(bad)
 	self->vcpu = xioctl(self->vm, HVX_CREATE_VCPU, &cc);
 	ASSERT_LE(0, self->vcpu) TH_LOG("HVX_CREATE_VCPU: %s", strerror(-self->vcpu));
 
-	self->unmapped = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Inaccessible, and kept mapped so that no later mmap reuses it. */
+	self->unmapped = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->unmapped);
-	munmap(self->unmapped, 4096);
 	self->page = mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->page);
