@@ -135,14 +135,17 @@ FIXTURE_TEARDOWN(coexist)
 		TH_LOG("reloading hvx from %s: %s", mod_hvx_ko(), strerror(-r));
 }
 
-TEST_F(coexist, hvx_load_busy_while_kvm_owns_svm)
+/* Module loads are slow under emulation: a generous timeout. */
+TEST_F_TIMEOUT(coexist, hvx_load_busy_while_kvm_owns_svm, 150)
 {
 	char msg[256] = "", name[64];
 	int i, r;
 
+	TH_LOG("rmmod hvx");
 	r = mod_unload_wait("hvx", 2000);
 	ASSERT_EQ(0, r) TH_LOG("rmmod hvx: %s", strerror(-r));
 
+	TH_LOG("insmod the KVM modules from %s", mod_kvm_dir());
 	for (i = 0; i < self->nr_mods; i++) {
 		mod_name(self->mods[i], name, sizeof(name));
 		r = mod_load(self->paths[i]);
@@ -157,6 +160,7 @@ TEST_F(coexist, hvx_load_busy_while_kvm_owns_svm)
 	}
 	ASSERT_TRUE(mod_loaded("kvm_amd"));
 
+	TH_LOG("KVM_CREATE_VM");
 	/* A KVM VM makes KVM turn SVM on (older kernels enable it only then). */
 	for (i = 0; i < 40 && self->kvm_fd < 0; i++) {
 		self->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -167,6 +171,7 @@ TEST_F(coexist, hvx_load_busy_while_kvm_owns_svm)
 	self->kvm_vm_fd = ioctl(self->kvm_fd, KVM_CREATE_VM, 0);
 	ASSERT_LE(0, self->kvm_vm_fd) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
 
+	TH_LOG("insmod hvx (must fail: EBUSY)");
 	r = mod_load(mod_hvx_ko());
 	EXPECT_EQ(-EBUSY, r) TH_LOG("insmod hvx with KVM owning SVM: %s",
 				    r ? strerror(-r) : "succeeded");
@@ -181,6 +186,7 @@ TEST_F(coexist, hvx_load_busy_while_kvm_owns_svm)
 	if (r >= 0)
 		close(r);
 
+	TH_LOG("rmmod the KVM modules, insmod hvx, run a guest");
 	unload_kvm(_metadata, self, true);
 	ASSERT_FALSE(mod_loaded("kvm_amd"));
 	r = mod_ensure_hvx();

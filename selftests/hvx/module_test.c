@@ -53,7 +53,8 @@ FIXTURE_TEARDOWN(mod)
 	EXPECT_TRUE(mod_loaded("hvx"));						\
 } while (0)
 
-TEST_F(mod, unload_refused_while_in_use)
+/* Module loads are slow under emulation: a generous timeout. */
+TEST_F_TIMEOUT(mod, unload_refused_while_in_use, 90)
 {
 	struct tvm *t = &self->t;
 	char msg[256] = "";
@@ -87,10 +88,11 @@ TEST_F(mod, unload_refused_while_in_use)
 	EXPECT_NE(0, access("/dev/hvx", F_OK)) TH_LOG("/dev/hvx still there after unload");
 
 	ASSERT_EQ(0, mod_ensure_hvx()) TH_LOG("reload from %s", mod_hvx_ko());
+	TH_LOG("unloaded and reloaded; running a guest");
 	ASSERT_EQ(0, tvm_smoke(msg, sizeof(msg))) TH_LOG("after reload: %s", msg);
 }
 
-TEST_F(mod, unload_reload_cycles)
+TEST_F_TIMEOUT(mod, unload_reload_cycles, 120)
 {
 	char msg[256] = "";
 	int i, r;
