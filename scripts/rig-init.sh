@@ -24,7 +24,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ln -sf /proc/self/fd /dev/fd 2>/dev/null
 hostname hvx-rig
 
-# MODE, TEST_TIMEOUT, DEMO_CMD, BENCH_CMD
+# MODE, TEST_TIMEOUT, DEMO_CMD, DEMO_TIMEOUT, BENCH_CMD
 . /hvx/rig.conf
 
 export HVX_KO=/hvx/hvx.ko
@@ -52,7 +52,13 @@ if [ -f /hvx/deps ]; then
 fi
 if [ -f /hvx/hvx.ko ]; then
 	if insmod /hvx/hvx.ko; then
-		echo "HVX-INSMOD-OK"
+		# For gdb's add-symbol-file (Documentation/testing.rst).
+		secs=""
+		for sec in .text .data .bss; do
+			f=/sys/module/hvx/sections/$sec
+			[ -r "$f" ] && secs="$secs $sec=$(cat "$f")"
+		done
+		echo "HVX-INSMOD-OK$secs"
 	else
 		echo "HVX-INSMOD-FAILED hvx.ko rc=$?"
 	fi
@@ -61,27 +67,54 @@ else
 fi
 dmesg_section boot
 
-# Kills a test that outlives TEST_TIMEOUT (the whole process group: the
-# kselftest harness forks).  A test that cannot be killed leaves the kernel
-# in a state not worth going on from: dump blocked tasks and power off.
+# watchdog PID NAME SECONDS: kills a run that outlives SECONDS (the whole
+# process group: the kselftest harness forks).  A process that cannot be
+# killed (stuck in the kernel) leaves a kernel not worth going on with:
+# show where it is, dump blocked tasks and power off.
 watchdog() {
 	pid=$1
 	name=$2
 	i=0
-	while [ "$i" -lt "$TEST_TIMEOUT" ]; do
+	while [ "$i" -lt "$3" ]; do
 		sleep 1
 		i=$((i + 1))
 	done
-	echo "HVX-TEST-TIMEOUT $name after ${TEST_TIMEOUT}s"
+	echo "HVX-TIMEOUT $name after ${3}s"
 	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
 	sleep 5
 	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
-	sleep 30
+	sleep 20
 	[ -e "/tmp/done.$name" ] && exit 0
-	echo "HVX-TEST-STUCK $name"
+	echo "HVX-STUCK $name: cannot be killed; kernel stacks:"
+	for p in /proc/[0-9]*; do
+		read -r n comm state ppid pgrp rest <"$p/stat" 2>/dev/null || continue
+		[ "$pgrp" = "$pid" ] || continue
+		echo "$n $comm state $state:"
+		cat "$p/stack" 2>/dev/null
+	done
+	echo l >/proc/sysrq-trigger
 	echo w >/proc/sysrq-trigger
 	dmesg_section "$name"
+	echo "HVX-POWEROFF uptime=$(uptime_s) (stuck)"
 	poweroff -f
+}
+
+# run_watched NAME SECONDS DIR CMD...: runs CMD in DIR, in a session of its
+# own, under a watchdog; sets rc.
+run_watched() {
+	name=$1
+	secs=$2
+	dir=$3
+	shift 3
+	(cd "$dir" && exec setsid "$@") </dev/null &
+	pid=$!
+	watchdog "$pid" "$name" "$secs" &
+	wd=$!
+	wait "$pid"
+	rc=$?
+	touch "/tmp/done.$name"
+	kill "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
 }
 
 run_test() {
@@ -89,15 +122,7 @@ run_test() {
 	echo "HVX-TEST-BEGIN $name"
 	t0=$(uptime_s)
 	if [ -x "/selftests/$name" ]; then
-		(cd /selftests && exec setsid "./$name") </dev/null &
-		pid=$!
-		watchdog "$pid" "$name" &
-		wd=$!
-		wait "$pid"
-		rc=$?
-		touch "/tmp/done.$name"
-		kill "$wd" 2>/dev/null
-		wait "$wd" 2>/dev/null
+		run_watched "$name" "$TEST_TIMEOUT" /selftests "./$name"
 	else
 		echo "# /selftests/$name: no such executable"
 		rc=127
@@ -117,8 +142,7 @@ check)
 demo)
 	echo "HVX-DEMO-BEGIN"
 	echo "\$ $DEMO_CMD"
-	sh -c "$DEMO_CMD"
-	rc=$?
+	run_watched demo "$DEMO_TIMEOUT" / sh -c "$DEMO_CMD"
 	echo "HVX-DEMO-END rc=$rc"
 	;;
 bench)

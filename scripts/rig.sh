@@ -24,6 +24,8 @@
 #   HVX_USE_DKMS=1     boot build/<kver>/hvx-dkms.ko (make dkms-check)
 #   HVX_BOOT_TIMEOUT   seconds for one boot, default 1200
 #   HVX_TEST_TIMEOUT   seconds for one test executable, default 300
+#   HVX_DEMO_TIMEOUT   seconds for the demo command, default 120
+#   HVX_RIG_LOCK       lock file that keeps to one QEMU per host
 #   HVX_VERBOSE=1      show the whole serial console while it runs
 #   HVX_DEMO_CMD       command line of the demo
 #   BUILD              build directory, default <top>/build
@@ -35,6 +37,7 @@ BENCH_CMD=/usr/bin/hvx-bench.sh
 
 BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-1200}
 TEST_TIMEOUT=${HVX_TEST_TIMEOUT:-300}
+DEMO_TIMEOUT=${HVX_DEMO_TIMEOUT:-120}
 QEMU_MEM=${HVX_QEMU_MEM:-2048}
 QEMU_SMP=2
 # oops=panic with panic=-1 and -no-reboot: an oops ends the run at once
@@ -184,6 +187,7 @@ build_initramfs() {
 	fi
 	if [ -d "$BUILD/selftests/hvx" ]; then
 		cp -a "$BUILD/selftests/hvx/." "$root/selftests/"
+		find "$root/selftests" -name '*.o' -delete
 		copy_libs "$root"/selftests/*
 	fi
 	test_list >"$root/selftests/TESTS"
@@ -194,6 +198,7 @@ build_initramfs() {
 	{
 		echo "MODE=$mode"
 		echo "TEST_TIMEOUT=$TEST_TIMEOUT"
+		echo "DEMO_TIMEOUT=$DEMO_TIMEOUT"
 		printf 'DEMO_CMD=%q\n' "$DEMO_CMD"
 		echo "BENCH_CMD=$BENCH_CMD"
 	} >"$root/hvx/rig.conf"
@@ -272,7 +277,7 @@ summarise() {
 		if (substr($0, p) ~ /^HVX-[A-Z-]+( |$)/) $0 = substr($0, p)
 	}
 	/^HVX-TEST-BEGIN / { cur = $2; sect = cur; reset(); next }
-	/^HVX-TEST-TIMEOUT / { timedout = 1; next }
+	/^HVX-TIMEOUT / { timedout = 1; next }
 	/^HVX-TEST-END / {
 		rc = $3; sub(/^rc=/, "", rc)
 		emit(cur, rc + 0, 1); cur = ""; sect = "the end of the run"; next
@@ -357,8 +362,15 @@ run_kernel() {
 		"${qemu[@]}" | tee "$log"
 		qrc=${PIPESTATUS[0]}
 	else
-		set +e
-		nice timeout -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
+		# --foreground keeps QEMU in our process group, so that an
+		# interrupt of the rig ends it too; the rig waits in the
+		# background so a TERM trap runs at once.
+		{
+			sh -c 'echo $$ >"$0"; exec "$@"' "$RIG/qemu.pid" \
+				nice timeout --foreground -k 10 "$tmo" \
+				"${qemu[@]}" </dev/null 2>&1
+			echo $? >"$RIG/qemu.rc"
+		} |
 		sed -u "$CLEAN_SED" |
 		while IFS= read -r line; do
 			printf '%s\n' "$line" >>"$log"
@@ -369,7 +381,7 @@ run_kernel() {
 			case $line in
 			*HVX-INIT*)
 				echo "   init after $(since "$t0")s ($line)" ;;
-			HVX-TEST-END*|HVX-TEST-TIMEOUT*|HVX-TEST-STUCK*|HVX-INSMOD-FAILED*)
+			HVX-TEST-END*|HVX-TIMEOUT*|HVX-STUCK*|HVX-INSMOD-FAILED*)
 				echo "   $line" ;;
 			HVX-DEMO-BEGIN|HVX-BENCH-BEGIN) state=show ;;
 			HVX-DEMO-END*|HVX-BENCH-END*) state=""; echo "   $line" ;;
@@ -382,9 +394,10 @@ run_kernel() {
 					echo "   | $line"
 				fi ;;
 			esac
-		done
-		qrc=${PIPESTATUS[0]}
-		set -e
+		done &
+		wait $! || true
+		qrc=$(cat "$RIG/qemu.rc" 2>/dev/null || echo "?")
+		rm -f "$RIG/qemu.pid" "$RIG/qemu.rc"
 	fi
 	wall_s=$(since "$t0")
 	boot_s=$(sed -n 's/.*HVX-INIT uptime=\([0-9.]*\).*/\1/p' "$log" | head -n 1)
@@ -395,7 +408,7 @@ run_kernel() {
 
 check_tools() {
 	local t
-	for t in qemu-system-x86_64 cpio gzip xz modinfo ldd timeout; do
+	for t in qemu-system-x86_64 cpio gzip xz modinfo ldd timeout flock; do
 		command -v "$t" >/dev/null || die "$t not found: run 'make setup'"
 	done
 	[ -x /bin/busybox ] || die "/bin/busybox missing: run 'make setup'"
@@ -420,6 +433,23 @@ parse)
 esac
 check_tools
 mkdir -p "$RIG"
+
+# One emulated machine at a time on this host, whoever starts it: the
+# emulator wants a core of its own, and timings are worth nothing otherwise.
+lock=${HVX_RIG_LOCK:-/tmp/hvx-rig.lock}
+exec 9>>"$lock"
+if ! flock -n 9; then
+	echo "rig: waiting for another rig run to finish ($lock)"
+	flock 9
+fi
+stop_qemu() {
+	local pid
+	pid=$(cat "$RIG/qemu.pid" 2>/dev/null) || return 0
+	kill "$pid" 2>/dev/null || true
+	rm -f "$RIG/qemu.pid"
+}
+trap 'stop_qemu; exit 130' INT
+trap 'stop_qemu; exit 143' TERM
 
 kvers=$(kernels)
 [ -n "$kvers" ] || die "no kernel with headers in /lib/modules: run 'make setup'"
