@@ -67,7 +67,7 @@ struct hvx_slot {
 };
 
 /*
- * The two-dimensional (NPT/EPT) page table of a VM: 4 levels, populated
+ * The two-dimensional (NPT/EPT) page table of a VM: 4 or 5 levels, populated
  * lazily, every leaf a pinned user page.
  */
 struct hvx_tdp_format {
@@ -78,6 +78,7 @@ struct hvx_tdp_format {
 
 struct hvx_tdp {
 	const struct hvx_tdp_format *fmt;	/* (c) */
+	int levels;				/* (c) 4 or 5 */
 	u64 *root;				/* (l) */
 	unsigned long table_pages;		/* (l) */
 	unsigned long pinned_pages;		/* (l) */
@@ -184,7 +185,7 @@ int hvx_exit_internal(struct hvx_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
 int hvx_complete_userspace(struct hvx_vcpu *vcpu);
 
 /* mmu/tdp.c */
-int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt);
+int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt, int levels);
 void hvx_tdp_destroy(struct hvx_tdp *tdp);
 int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write);
 void hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages);

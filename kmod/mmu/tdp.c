@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hvx: two-dimensional paging (AMD NPT, Intel EPT).  One 4-level table per
- * VM maps guest-physical to host-physical addresses with 4 KiB leaves.  It
+ * hvx: two-dimensional paging (AMD NPT, Intel EPT).  One table per VM (4
+ * levels, or 5 where the host's own paging has 5, as AMD NPT requires)
+ * maps guest-physical to host-physical addresses with 4 KiB leaves.  It
  * starts empty and is filled on the first guest access to each page: the
  * page behind the slot's user address is pinned and mapped.  Removing a
  * slot or destroying the VM unmaps, flushes every vCPU, then unpins.
  *
  * The entry format is the vendor's (struct hvx_tdp_format); the table
- * geometry (9 bits a level, 4 levels) is the same on both.
+ * geometry (9 bits a level) is the same on both.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -16,7 +17,6 @@
 
 #include "hvx_core.h"
 
-#define TDP_LEVELS	4
 #define TDP_ENTRIES	512
 #define TDP_PA_MASK	GENMASK_ULL(51, 12)
 
@@ -30,9 +30,10 @@ static inline u64 *tdp_table(u64 entry)
 	return __va(entry & TDP_PA_MASK);
 }
 
-int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt)
+int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt, int levels)
 {
 	tdp->fmt = fmt;
+	tdp->levels = levels;
 	tdp->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!tdp->root)
 		return -ENOMEM;
@@ -75,7 +76,7 @@ void hvx_tdp_destroy(struct hvx_tdp *tdp)
 {
 	if (!tdp->root)
 		return;
-	tdp_free_table(tdp, tdp->root, TDP_LEVELS);
+	tdp_free_table(tdp, tdp->root, tdp->levels);
 	tdp->root = NULL;
 	WARN_ON_ONCE(tdp->pinned_pages || tdp->table_pages);
 }
@@ -101,7 +102,7 @@ int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 	uaddr = slot->uaddr + ((gpa & PAGE_MASK) - slot->gpa);
 
 	table = tdp->root;
-	for (level = TDP_LEVELS; level > 1; level--) {
+	for (level = tdp->levels; level > 1; level--) {
 		u64 *e = &table[tdp_index(gpa, level)];
 
 		if (!tdp_present(tdp, *e)) {
@@ -121,7 +122,7 @@ int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 		goto out;
 
 	gup = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
-	if (pin_user_pages_unlocked(uaddr, 1, &page, gup) != 1) {
+	if (pin_user_pages_fast(uaddr, 1, gup, &page) != 1) {
 		mutex_unlock(&vm->lock);
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_MEMORY, gpa, uaddr);
 	}
@@ -174,7 +175,7 @@ void hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages)
 	pages = kvmalloc_array(tdp->pinned_pages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (WARN_ON_ONCE(!pages))
 		return;
-	n = tdp_zap(tdp, tdp->root, TDP_LEVELS, 0, gpa, gpa + (npages << PAGE_SHIFT),
+	n = tdp_zap(tdp, tdp->root, tdp->levels, 0, gpa, gpa + (npages << PAGE_SHIFT),
 		    pages, 0);
 	/*
 	 * Every vCPU flushes before it next enters the guest; one in the

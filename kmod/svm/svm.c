@@ -227,7 +227,9 @@ static int svm_vm_init(struct hvx_vm *vm)
 	memset(sv->msrpm, 0xff, MSRPM_PAGES * PAGE_SIZE);
 	for (i = 0; i < ARRAY_SIZE(svm_passthrough_msrs); i++)
 		svm_msrpm_allow(sv->msrpm, svm_passthrough_msrs[i]);
-	ret = hvx_tdp_init(&vm->tdp, &npt_format);
+	/* NPT has as many levels as the host's paging (APM §15.25.3). */
+	ret = hvx_tdp_init(&vm->tdp, &npt_format,
+			   native_read_cr4() & X86_CR4_LA57 ? 5 : 4);
 	if (ret)
 		goto err_free_msrpm;
 	vm->arch = sv;
