@@ -8,6 +8,7 @@
  */
 #include <linux/kernel.h>
 #include <asm/processor.h>
+#include <asm/msr-index.h>
 
 #include "hvx_core.h"
 
@@ -150,11 +151,59 @@ static void hvx_string_step(struct hvx_vcpu *vcpu, enum hvx_reg ptr, u8 size,
 	vcpu->rip = next_rip;
 }
 
+/*
+ * The address size and segment of a string I/O instruction come from its
+ * prefixes: SVM reports them only with decode assists (and QEMU's
+ * emulation reports the size one bit off), VMX not at all without the
+ * instruction-information field.  So read the prefixes from guest memory.
+ */
+static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg)
+{
+	struct hvx_sregs sregs;
+	struct hvx_paging pg;
+	unsigned int len = 15, i;
+	u8 insn[15];
+	u64 bad;
+	bool long64, a67 = false;
+
+	hvx_ops->get_sregs(vcpu, &sregs);
+	hvx_ops->get_paging(vcpu, &pg);
+	long64 = (pg.efer & EFER_LMA) && sregs.cs.l;
+	if (hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->exit_rip),
+			   insn, &len, &bad))
+		return -EFAULT;
+	*seg = HVX_SEG_DS;
+	for (i = 0; i < len; i++) {
+		switch (insn[i]) {
+		case 0x26: *seg = HVX_SEG_ES; continue;
+		case 0x2e: *seg = HVX_SEG_CS; continue;
+		case 0x36: *seg = HVX_SEG_SS; continue;
+		case 0x3e: *seg = HVX_SEG_DS; continue;
+		case 0x64: *seg = HVX_SEG_FS; continue;
+		case 0x65: *seg = HVX_SEG_GS; continue;
+		case 0x67: a67 = true; continue;
+		case 0x66: case 0xf0: case 0xf2: case 0xf3: continue;
+		}
+		if (long64 && (insn[i] & 0xf0) == 0x40)
+			continue;
+		break;
+	}
+	if (long64)
+		*addr_bytes = a67 ? 4 : 8;
+	else if (sregs.cs.db)
+		*addr_bytes = a67 ? 2 : 4;
+	else
+		*addr_bytes = a67 ? 4 : 2;
+	return 0;
+}
+
 int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
-		bool string, bool rep, u8 addr_bytes, u64 next_rip)
+		bool string, bool rep, u64 next_rip)
 {
 	struct hvx_run *run = vcpu->run;
-	u64 mask = hvx_addr_mask(addr_bytes);
+	u8 addr_bytes;
+	int seg;
+	u64 mask;
 	u64 gva;
 
 	run->exit_reason = HVX_EXIT_IO;
@@ -176,6 +225,9 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 		return 0;
 	}
 
+	if (hvx_string_io_decode(vcpu, &addr_bytes, &seg))
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, vcpu->exit_rip, 0);
+	mask = hvx_addr_mask(addr_bytes);
 	if (rep && !(vcpu->regs[HVX_RCX] & mask)) {
 		vcpu->rip = next_rip;
 		return 1;
@@ -193,8 +245,8 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 		memset(run->io_data, 0, size);
 		return 0;
 	}
-	/* OUTS reads DS:rSI; a segment override is not reported without decode assists. */
-	gva = hvx_seg_linear(vcpu, HVX_SEG_DS, vcpu->regs[HVX_RSI] & mask);
+	/* OUTS reads seg:rSI, DS unless overridden. */
+	gva = hvx_seg_linear(vcpu, seg, vcpu->regs[HVX_RSI] & mask);
 	if (hvx_read_gva(vcpu, gva, run->io_data, size))
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO, gva, 0);
 	hvx_string_step(vcpu, HVX_RSI, size, rep, addr_bytes, next_rip);

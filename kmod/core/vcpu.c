@@ -303,7 +303,8 @@ static long hvx_vcpu_inject(struct hvx_vcpu *vcpu, struct hvx_event __user *argp
 		p->irq_vector = e.vector;
 		return 0;
 	case HVX_EVENT_NMI:
-		if (e.vector)
+		/* The vector of an NMI is 2; 0 means the same. */
+		if (e.vector && e.vector != 2)
 			return -EINVAL;
 		if (p->nmi)
 			return -EBUSY;

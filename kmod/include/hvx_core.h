@@ -178,7 +178,7 @@ bool hvx_vcpu_fpu_init(struct hvx_vcpu *vcpu);
 int hvx_exit_cpuid(struct hvx_vcpu *vcpu);
 int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data);
 int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
-		bool string, bool rep, u8 addr_bytes, u64 next_rip);
+		bool string, bool rep, u64 next_rip);
 int hvx_exit_hypercall(struct hvx_vcpu *vcpu);
 int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write);
 int hvx_exit_internal(struct hvx_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);

@@ -415,11 +415,13 @@ static void svm_switch_dr(const u64 *load, u64 *save)
 	}
 }
 
+static int svm_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
+
 static int svm_run(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
-	u64 host_dr[4], host_xcr0;
+	u64 host_dr[4], host_xcr0, guest_xcr0;
 	struct svm_cpu *sc;
 	int gen;
 
@@ -470,7 +472,14 @@ static int svm_run(struct hvx_vcpu *vcpu)
 
 	svm_vmload(__pa(sc->host_vmcb));
 	svm_switch_dr(host_dr, vcpu->dr);
-	if (vcpu->xcr0 != host_xcr0)
+	/*
+	 * XSETBV is intercepted, but QEMU's emulated SVM lets it through and
+	 * the guest's value lands in the real XCR0: keep it as the guest's.
+	 */
+	guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	if (unlikely(guest_xcr0 != vcpu->xcr0) && !svm_check_xcr0(vcpu, guest_xcr0))
+		vcpu->xcr0 = guest_xcr0;
+	if (guest_xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
 	svm_stgi();
 	/* A host interrupt that made the exit is taken here. */
@@ -598,6 +607,13 @@ static int svm_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 	struct vmcb *vmcb = svm->vmcb;
 
 	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || svm_check_xcr0(vcpu, c->xcr0))
+		return -EINVAL;
+	/*
+	 * Paging without protection is refused here: VMRUN does not check
+	 * it (APM §15.5.1) but VM entry does, and launchers should see one
+	 * behaviour on both vendors.
+	 */
+	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
 		return -EINVAL;
 	/* Inconsistent CR0/CR3/CR4 are refused by VMRUN: a FAIL_ENTRY exit. */
 	vmcb->save.cr0 = c->cr0;

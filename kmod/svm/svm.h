@@ -94,7 +94,6 @@
 #define IOIO_STR		BIT(2)
 #define IOIO_REP		BIT(3)
 #define IOIO_SIZE_SHIFT		4
-#define IOIO_ADDR_SHIFT		7
 #define IOIO_PORT_SHIFT		16
 
 /* NPF EXITINFO1: a #PF-style error code. */

@@ -46,6 +46,8 @@ static int svm_exit_nop(struct hvx_vcpu *vcpu)
 static int svm_exit_vintr(struct hvx_vcpu *vcpu)
 {
 	/* The guest can take an interrupt now; svm_inject_events() delivers it. */
+	if (!hvx_svm_ops.interruptible(vcpu))
+		return 1;
 	if (vcpu->run->request_interrupt_window && !vcpu->ev.irq) {
 		vcpu->exit_rip = vcpu->rip;
 		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
@@ -84,11 +86,10 @@ static int svm_exit_ioio(struct hvx_vcpu *vcpu)
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 	u64 info = vmcb->control.exit_info_1;
 	u8 size = (info >> IOIO_SIZE_SHIFT) & 7;	/* one-hot: 1, 2, 4 */
-	u8 addr = ((info >> IOIO_ADDR_SHIFT) & 7) * 2;	/* one-hot: 2, 4, 8 */
 
 	vcpu->exit_rip = vcpu->rip;
 	return hvx_exit_io(vcpu, info >> IOIO_PORT_SHIFT, size, info & IOIO_TYPE_IN,
-			   info & IOIO_STR, info & IOIO_REP, addr, vmcb->control.exit_info_2);
+			   info & IOIO_STR, info & IOIO_REP, vmcb->control.exit_info_2);
 }
 
 static int svm_exit_msr(struct hvx_vcpu *vcpu)
@@ -200,9 +201,10 @@ int svm_handle_exit(struct hvx_vcpu *vcpu)
 		return svm_exit_handlers[code](vcpu);
 
 	vcpu->exit_rip = vcpu->rip;
-	if (code == SVM_EXIT_INVALID) {
+	/* VMEXIT_INVALID is -1; some implementations store only 32 bits of it. */
+	if ((u32)code == (u32)SVM_EXIT_INVALID) {
 		run->exit_reason = HVX_EXIT_FAIL_ENTRY;
-		run->fail_entry.hardware_reason = code;
+		run->fail_entry.hardware_reason = SVM_EXIT_INVALID;
 		run->fail_entry.cpu = to_svm(vcpu)->cpu;
 		run->fail_entry.pad = 0;
 		return 0;

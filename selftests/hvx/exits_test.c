@@ -289,10 +289,17 @@ TEST(msr_unhandled_gp)
 	tvm_destroy(&t);
 }
 
+/* Runs to the next exit that is not an exception report or console output. */
 static int report_exit(struct tvm *t, __u32 *val)
 {
 	struct hvx_run *run = t->vcpu[0].run;
 	int r = tvm_run_once(t, 0);
+
+	while (r == HVX_EXIT_IO && run->io.direction == HVX_IO_OUT &&
+	       (run->io.port == PORT_EXC || run->io.port == PORT_PUTC)) {
+		tvm_run_protocol_exit(t, 0);
+		r = tvm_run_once(t, 0);
+	}
 
 	if (r == HVX_EXIT_IO && run->io.port == PORT_REPORT && run->io.direction == HVX_IO_OUT)
 		*val = io_val(run);
@@ -413,17 +420,27 @@ static void fail_entry_check(struct __test_metadata *_metadata, struct tvm *t)
 			TH_LOG("VMEXIT_INVALID expected");
 }
 
-TEST(fail_entry_pg_without_pe)
+/*
+ * CR0.PG without CR0.PE is no VMRUN consistency check on AMD (APM
+ * §15.5.1) but is one on Intel: hvx refuses it in SET_STATE on both, so
+ * launchers see one behaviour, and the vCPU keeps its state.
+ */
+TEST(set_state_pg_without_pe)
 {
 	struct hvx_vcpu_state st;
 	struct tvm t;
+	__u64 cr0;
 
-	TVM_CREATE(&t, GUEST_MIN_MEM, 0, 1);
+	TVM_LONG_GUEST(&t, exits_hlt, 0);
 	memset(&st, 0, sizeof(st));
 	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	cr0 = st.cregs.cr0;
 	st.cregs.cr0 = (st.cregs.cr0 | (1ULL << 31)) & ~1ULL;
-	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
-	fail_entry_check(_metadata, &t);
+	ASSERT_EQ(-EINVAL, hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	EXPECT_EQ(cr0, st.cregs.cr0);
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_HLT);
 	tvm_destroy(&t);
 }
 

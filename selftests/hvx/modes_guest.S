@@ -106,9 +106,9 @@ GUEST_BEGIN(modes_long)
 	mov lm_data(%rip), %rbx
 	ror $16, %rbx
 	mov %rbx, %rcx
-	GUEST_REPORT(%ebx)			/* 0x98763210 */
+	GUEST_REPORT(%ebx)			/* 0xba987654 */
 	shr $32, %rcx
-	GUEST_REPORT(%ecx)			/* 0xfedcba */
+	GUEST_REPORT(%ecx)			/* 0x3210fedc */
 	/* r8-r15 exist. */
 	mov $7, %r8d
 	mov $6, %r15d

@@ -69,7 +69,7 @@ TEST(long_mode)
 
 	TVM_LONG_GUEST(&t, modes_long, 0);
 	ASSERT_GUEST_DONE(&t, 0, 0x600d);
-	ASSERT_REPORTS(&t, 0x56789000, 0x1234, 0x98763210, 0xfedcba, 42);
+	ASSERT_REPORTS(&t, 0x56789000, 0x1234, 0xba987654, 0x3210fedc, 42);
 	tvm_destroy(&t);
 }
 

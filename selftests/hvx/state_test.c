@@ -412,6 +412,7 @@ TEST(fpu)
 	static struct hvx_cpuid_entry cpuid[HVX_MAX_CPUID];
 	unsigned char host_in[512] __attribute__((aligned(32)));
 	unsigned char host_out[512] __attribute__((aligned(32)));
+	__u64 cr4, xcr0;
 	struct hvx_vcpu_state st;
 	unsigned char *xs, *g;
 	__u32 nent, val;
@@ -423,6 +424,8 @@ TEST(fpu)
 	struct tvm t;
 
 	TVM_LONG_GUEST(&t, state_fpu, 0);
+	/* A fault reports its vector and RIP instead of a triple fault. */
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
 	run = t.vcpu[0].run;
 	avx = host_has_avx();
 	ASSERT_OK(hvx_cpuid_from_host(cpuid, HVX_MAX_CPUID, &nent));
@@ -489,7 +492,16 @@ TEST(fpu)
 	}
 	xstate_bv |= 2 | (avx ? 4 : 0);
 	memcpy(xs + XSAVE_HDR_OFF, &xstate_bv, 8);
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	cr4 = st.cregs.cr4;
+	xcr0 = st.cregs.xcr0;
 	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_FPU));
+	/* Setting the FPU image leaves CR4 and XCR0 alone. */
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	EXPECT_EQ(cr4, st.cregs.cr4);
+	EXPECT_EQ(xcr0, st.cregs.xcr0);
+	if (avx)
+		EXPECT_EQ(7, st.cregs.xcr0 & 7);
 	ASSERT_GUEST_DONE(&t, 0, 0x600d);
 	g = t.mem + GUEST_DATA_GPA;
 	for (i = 0; i < 16; i++) {

@@ -221,6 +221,11 @@ static int handle_protocol(struct tvm_io *io, struct hvx_run *run)
 	return -1;
 }
 
+int tvm_run_protocol_exit(struct tvm *t, unsigned int idx)
+{
+	return handle_protocol(&t->io[idx], t->vcpu[idx].run);
+}
+
 int tvm_run_guest(struct tvm *t, unsigned int idx)
 {
 	struct hvx_run *run = t->vcpu[idx].run;

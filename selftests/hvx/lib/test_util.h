@@ -96,6 +96,8 @@ int tvm_set_regs(struct tvm *t, unsigned int idx, const struct hvx_regs *regs);
 
 /* One HVX_RUN: the exit reason, or -errno. */
 int tvm_run_once(struct tvm *t, unsigned int idx);
+/* Records a protocol OUT (console, exception report, ...) in t->io[idx]. */
+int tvm_run_protocol_exit(struct tvm *t, unsigned int idx);
 
 /*
  * Runs vCPU idx, handling PUTC/REPORT/EXC OUTs, until the guest is done
