@@ -226,7 +226,8 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 	}
 
 	if (hvx_string_io_decode(vcpu, &addr_bytes, &seg))
-		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, vcpu->exit_rip, 0);
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
+					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->exit_rip), ~0ULL);
 	mask = hvx_addr_mask(addr_bytes);
 	if (rep && !(vcpu->regs[HVX_RCX] & mask)) {
 		vcpu->rip = next_rip;
@@ -239,7 +240,7 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 		vcpu->complete = HVX_COMPLETE_INS;
 		vcpu->rip = vcpu->exit_rip;
 		/* The step waits for the data: keep what it needs. */
-		run->io.rep = rep;
+		vcpu->io_rep = rep;
 		vcpu->io_addr_bytes = addr_bytes;
 		vcpu->io_next_rip = next_rip;
 		memset(run->io_data, 0, size);
@@ -309,7 +310,7 @@ int hvx_complete_userspace(struct hvx_vcpu *vcpu)
 		if (hvx_write_gva(vcpu, vcpu->ins_gva, run->io_data, vcpu->ins_size))
 			return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO,
 						 vcpu->ins_gva, 0);
-		hvx_string_step(vcpu, HVX_RDI, vcpu->ins_size, run->io.rep,
+		hvx_string_step(vcpu, HVX_RDI, vcpu->ins_size, vcpu->io_rep,
 				vcpu->io_addr_bytes, vcpu->io_next_rip);
 		break;
 	case HVX_COMPLETE_MSR:

@@ -129,7 +129,7 @@ static int hvx_state_msrs(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st, bool
 static int hvx_state_fpu(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st, bool set)
 {
 	void __user *up = u64_to_user_ptr(st->xsave);
-	u32 pkru = 0;
+	u32 pkru = vcpu->pkru;
 	void *buf;
 	int ret = 0;
 
@@ -144,9 +144,11 @@ static int hvx_state_fpu(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st, bool 
 		/* Rejects reserved or unsupported header bits with -EINVAL. */
 		ret = fpu_copy_uabi_to_guest_fpstate(&vcpu->gfpu, buf,
 						     vcpu->gfpu.fpstate->user_xfeatures, &pkru);
+		if (!ret)
+			vcpu->pkru = pkru;
 	} else {
 		fpu_copy_guest_fpstate_to_uabi(&vcpu->gfpu, buf, HVX_XSAVE_SIZE,
-					       vcpu->gfpu.fpstate->user_xfeatures, 0);
+					       vcpu->gfpu.fpstate->user_xfeatures, vcpu->pkru);
 		if (copy_to_user(up, buf, HVX_XSAVE_SIZE))
 			ret = -EFAULT;
 	}
@@ -155,17 +157,32 @@ out:
 	return ret;
 }
 
-static int hvx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
-{
-	struct hvx_pending *p = &vcpu->ev;
+static bool hvx_exception_has_error(u32 vector);
 
+static int hvx_check_events(const struct hvx_events *e)
+{
 	if (e->flags & ~HVX_EVENTS_ALL || e->pad || e->pad2 ||
 	    memchr_inv(e->reserved, 0, sizeof(e->reserved)))
 		return -EINVAL;
-	if ((e->flags & HVX_EVENTS_EXCEPTION) && e->exception_vector >= 32)
+	if (e->flags & HVX_EVENTS_EXCEPTION) {
+		if (e->exception_vector >= 32 || e->exception_vector == 2)
+			return -EINVAL;
+		if (!!(e->flags & HVX_EVENTS_EXC_ERRCODE) !=
+		    hvx_exception_has_error(e->exception_vector))
+			return -EINVAL;
+	} else if (e->flags & HVX_EVENTS_EXC_ERRCODE || e->exception_vector ||
+		   e->exception_error_code) {
 		return -EINVAL;
-	if ((e->flags & HVX_EVENTS_IRQ) && e->irq_vector < 32)
+	}
+	if ((e->flags & HVX_EVENTS_IRQ) ? e->irq_vector < 32 : e->irq_vector)
 		return -EINVAL;
+	return 0;
+}
+
+static void hvx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
+{
+	struct hvx_pending *p = &vcpu->ev;
+
 	p->exception = e->flags & HVX_EVENTS_EXCEPTION;
 	p->exc_vector = e->exception_vector;
 	p->exc_has_error = e->flags & HVX_EVENTS_EXC_ERRCODE;
@@ -175,7 +192,6 @@ static int hvx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
 	p->irq = e->flags & HVX_EVENTS_IRQ;
 	p->irq_vector = e->irq_vector;
 	hvx_ops->set_events(vcpu, e);
-	return 0;
 }
 
 static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __user *argp)
@@ -213,9 +229,10 @@ out:
 }
 
 /*
- * Validates every selected component before changing any, so that a
- * rejected SET_STATE leaves the vCPU as it was (except for MSRs and FPU,
- * which are checked entry by entry and come last).
+ * Validates the selected components before changing them, so that a
+ * rejected SET_STATE leaves the vCPU as it was.  The exceptions: CREGS is
+ * checked after SREGS is set, and MSRs and FPU, checked entry by entry,
+ * come last.
  */
 static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __user *argp)
 {
@@ -239,10 +256,11 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 		goto out;
 	}
 	if (st->components & HVX_STATE_EVENTS) {
-		ret = hvx_set_events(vcpu, &st->events);
+		ret = hvx_check_events(&st->events);
 		if (ret)
 			goto out;
 	}
+	/* SREGS and CREGS check everything before they change anything. */
 	if (st->components & HVX_STATE_SREGS) {
 		ret = hvx_ops->set_sregs(vcpu, &st->sregs);
 		if (ret)
@@ -253,6 +271,8 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 		if (ret)
 			goto out;
 	}
+	if (st->components & HVX_STATE_EVENTS)
+		hvx_set_events(vcpu, &st->events);
 	if (st->components & HVX_STATE_REGS)
 		hvx_set_regs(vcpu, &st->regs);
 	if (st->components & HVX_STATE_DREGS)

@@ -124,8 +124,9 @@ static long hvx_vm_set_region(struct hvx_vm *vm, struct hvx_memory_region __user
 			goto out;
 		}
 		/* Unmaps, flushes every vCPU's TLB, then unpins. */
-		hvx_tdp_zap_range(vm, slot->gpa, slot->npages);
-		slot->npages = 0;
+		ret = hvx_tdp_zap_range(vm, slot->gpa, slot->npages);
+		if (!ret)
+			slot->npages = 0;
 		goto out;
 	}
 	if (slot->npages) {

@@ -107,6 +107,7 @@ struct hvx_vcpu {
 	u64 rip, rflags;		/* (v) synced by the backend */
 	u64 dr[4];			/* (v) DR0-3: the hardware does not switch them */
 	u64 xcr0;			/* (v) */
+	u32 pkru;			/* (v) */
 	struct fpu_guest gfpu;		/* (v) */
 	struct hvx_pending ev;		/* (v) */
 	enum hvx_completion complete;	/* (v) */
@@ -114,6 +115,7 @@ struct hvx_vcpu {
 	u64 ins_gva;			/* (v) HVX_COMPLETE_INS target */
 	u8 ins_size;			/* (v) */
 	u8 io_addr_bytes;		/* (v) address size of the string I/O */
+	bool io_rep;			/* (v) it has a REP prefix */
 	u64 io_next_rip;		/* (v) RIP after the string I/O */
 	int tlb_gen;			/* (v) vm->tlb_gen at the last flush */
 	u32 cpuid_nent;			/* (v) */
@@ -188,7 +190,7 @@ int hvx_complete_userspace(struct hvx_vcpu *vcpu);
 int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt, int levels);
 void hvx_tdp_destroy(struct hvx_tdp *tdp);
 int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write);
-void hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages);
+int hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages);
 phys_addr_t hvx_tdp_root_pa(struct hvx_tdp *tdp);
 
 /* mmu/walk.c */

@@ -163,7 +163,7 @@ static unsigned long tdp_zap(struct hvx_tdp *tdp, u64 *table, int level, u64 bas
 	return n;
 }
 
-void hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages)
+int hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages)
 {
 	struct hvx_tdp *tdp = &vm->tdp;
 	struct page **pages;
@@ -171,10 +171,10 @@ void hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages)
 
 	lockdep_assert_held(&vm->lock);
 	if (!tdp->pinned_pages)
-		return;
+		return 0;
 	pages = kvmalloc_array(tdp->pinned_pages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	if (WARN_ON_ONCE(!pages))
-		return;
+	if (!pages)
+		return -ENOMEM;
 	n = tdp_zap(tdp, tdp->root, tdp->levels, 0, gpa, gpa + (npages << PAGE_SHIFT),
 		    pages, 0);
 	/*
@@ -187,4 +187,5 @@ void hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages)
 	unpin_user_pages(pages, n);
 	tdp->pinned_pages -= n;
 	kvfree(pages);
+	return 0;
 }

@@ -35,6 +35,7 @@ static bool svm_npt;
 /* Segment attributes: APM §15.5.1, descriptor bits 47:40 and 55:52. */
 #define SEG_P		BIT(7)
 #define HVX_DR7_FIXED	0x400ULL
+#define HVX_DR7_BP_ENABLE	0xffUL	/* L0-L3, G0-G3 */
 
 static inline void svm_clgi(void)
 {
@@ -44,16 +45,6 @@ static inline void svm_clgi(void)
 static inline void svm_stgi(void)
 {
 	asm volatile("stgi" ::: "memory");
-}
-
-static inline void svm_vmsave(u64 pa)
-{
-	asm volatile("vmsave %0" :: "a"(pa) : "memory");
-}
-
-static inline void svm_vmload(u64 pa)
-{
-	asm volatile("vmload %0" :: "a"(pa) : "memory");
 }
 
 static int svm_probe(void)
@@ -404,15 +395,63 @@ static void svm_inject_events(struct hvx_vcpu *vcpu)
 	svm_set_vintr(vmcb, want_window);
 }
 
-static void svm_switch_dr(const u64 *load, u64 *save)
+/* Host debug registers while a guest runs; VMRUN does not switch DR0-3. */
+struct svm_host_dr {
+	unsigned long dr[4], dr6, dr7;
+};
+
+static void svm_load_guest_dr(struct hvx_vcpu *vcpu, struct svm_host_dr *h)
+{
+	int i;
+
+	/* No host breakpoint may match a guest address while DR0-3 hold them. */
+	h->dr7 = native_get_debugreg(7);
+	if (h->dr7 & HVX_DR7_BP_ENABLE)
+		native_set_debugreg(7, 0);
+	h->dr6 = native_get_debugreg(6);
+	for (i = 0; i < 4; i++) {
+		h->dr[i] = native_get_debugreg(i);
+		if (h->dr[i] != vcpu->dr[i])
+			native_set_debugreg(i, vcpu->dr[i]);
+	}
+}
+
+static void svm_put_guest_dr(struct hvx_vcpu *vcpu, const struct svm_host_dr *h)
 {
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		save[i] = native_get_debugreg(i);
-		if (save[i] != load[i])
-			native_set_debugreg(i, load[i]);
+		vcpu->dr[i] = native_get_debugreg(i);
+		if (vcpu->dr[i] != h->dr[i])
+			native_set_debugreg(i, h->dr[i]);
 	}
+	/* #VMEXIT leaves DR7 with breakpoints disabled (APM §15.5.1). */
+	if (native_get_debugreg(6) != h->dr6)
+		native_set_debugreg(6, h->dr6);
+	if (native_get_debugreg(7) != h->dr7)
+		native_set_debugreg(7, h->dr7);
+}
+
+/* PKRU is user state the guest can write with CR4.PKE; VMRUN does not switch it. */
+static u32 svm_load_guest_pkru(struct hvx_vcpu *vcpu)
+{
+	u32 host;
+
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return 0;
+	host = rdpkru();
+	if (host != vcpu->pkru)
+		wrpkru(vcpu->pkru);
+	return host;
+}
+
+static void svm_put_guest_pkru(struct hvx_vcpu *vcpu, u32 host)
+{
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return;
+	vcpu->pkru = rdpkru();
+	if (vcpu->pkru != host)
+		wrpkru(host);
 }
 
 static int svm_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
@@ -421,7 +460,9 @@ static int svm_run(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
-	u64 host_dr[4], host_xcr0, guest_xcr0;
+	u64 host_xcr0, guest_xcr0;
+	struct svm_host_dr host_dr;
+	u32 host_pkru;
 	struct svm_cpu *sc;
 	int gen;
 
@@ -464,14 +505,14 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	if (vcpu->xcr0 != host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-	svm_switch_dr(vcpu->dr, host_dr);
-	/* FS, GS, TR, LDTR and the SYSCALL/SYSENTER MSRs: VMLOAD/VMSAVE pairs. */
-	svm_vmsave(__pa(sc->host_vmcb));
+	svm_load_guest_dr(vcpu, &host_dr);
+	host_pkru = svm_load_guest_pkru(vcpu);
 
-	hvx_svm_vmrun(vcpu->regs, svm->vmcb_pa);
+	/* Host FS, GS, TR, LDTR and SYSCALL MSRs are saved and restored in there. */
+	hvx_svm_vmrun(vcpu->regs, svm->vmcb_pa, __pa(sc->host_vmcb));
 
-	svm_vmload(__pa(sc->host_vmcb));
-	svm_switch_dr(host_dr, vcpu->dr);
+	svm_put_guest_pkru(vcpu, host_pkru);
+	svm_put_guest_dr(vcpu, &host_dr);
 	/*
 	 * XSETBV is intercepted, but QEMU's emulated SVM lets it through and
 	 * the guest's value lands in the real XCR0: keep it as the guest's.
@@ -578,9 +619,19 @@ static int svm_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0)
 {
 	u64 supported = vcpu->gfpu.fpstate->user_xfeatures;
 
-	/* SDM vol. 1 §13.3: x87 always, AVX needs SSE, nothing unsupported. */
+	/*
+	 * SDM vol. 1 §13.3: x87 always, AVX needs SSE, the MPX pair and the
+	 * AVX-512 triple all or none, AVX-512 needs AVX, nothing unsupported.
+	 * The host executes XSETBV with this value: a bad one would fault there.
+	 */
 	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~supported) ||
 	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE)))
+		return -EINVAL;
+	if (!!(xcr0 & XFEATURE_MASK_BNDREGS) != !!(xcr0 & XFEATURE_MASK_BNDCSR))
+		return -EINVAL;
+	if ((xcr0 & XFEATURE_MASK_AVX512) &&
+	    ((xcr0 & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512 ||
+	     !(xcr0 & XFEATURE_MASK_YMM)))
 		return -EINVAL;
 	return 0;
 }

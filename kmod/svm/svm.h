@@ -223,8 +223,11 @@ static inline struct svm_vcpu *to_svm(struct hvx_vcpu *vcpu)
 	return vcpu->arch;
 }
 
-/* vmrun.S: runs the guest once; GPRs other than RAX/RSP live in @regs. */
-void hvx_svm_vmrun(u64 *regs, u64 vmcb_pa);
+/*
+ * vmrun.S: runs the guest once; GPRs other than RAX/RSP live in @regs.
+ * The host's VMLOAD/VMSAVE state goes to and comes back from @host_pa.
+ */
+void hvx_svm_vmrun(u64 *regs, u64 vmcb_pa, u64 host_pa);
 
 /* svm_exit.c */
 int svm_handle_exit(struct hvx_vcpu *vcpu);

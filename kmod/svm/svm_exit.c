@@ -104,7 +104,7 @@ static int svm_exit_msr(struct hvx_vcpu *vcpu)
 
 static int svm_exit_shutdown(struct hvx_vcpu *vcpu)
 {
-	/* A triple fault; the VMCB state is undefined now (APM §15.11). */
+	/* A triple fault; the VMCB state is undefined now (APM §15.12). */
 	vcpu->exit_rip = vcpu->rip;
 	vcpu->run->exit_reason = HVX_EXIT_SHUTDOWN;
 	return 0;
@@ -130,10 +130,16 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
 	u64 xcr0 = (u32)vcpu->regs[HVX_RAX] | (vcpu->regs[HVX_RDX] << 32);
 	struct hvx_cregs c;
 
+	/* SDM vol. 2 XSETBV: #UD without CR4.OSXSAVE, #GP for the rest. */
+	if (!(vmcb->save.cr4 & X86_CR4_OSXSAVE)) {
+		vcpu->exit_rip = vcpu->rip;
+		svm_queue_exception(vcpu, X86_TRAP_UD);
+		return 1;
+	}
 	hvx_svm_ops.get_cregs(vcpu, &c);
 	c.xcr0 = xcr0;
 	if ((u32)vcpu->regs[HVX_RCX] != 0 || vmcb->save.cpl ||
-	    !(vmcb->save.cr4 & X86_CR4_OSXSAVE) || hvx_svm_ops.set_cregs(vcpu, &c)) {
+	    hvx_svm_ops.set_cregs(vcpu, &c)) {
 		vcpu->exit_rip = vcpu->rip;
 		hvx_svm_ops.inject_gp(vcpu);
 		return 1;

@@ -2,12 +2,14 @@
 /*
  * hvx: the SVM world switch.
  *
- * void hvx_svm_vmrun(u64 *regs, u64 vmcb_pa)
+ * void hvx_svm_vmrun(u64 *regs, u64 vmcb_pa, u64 host_pa)
  *
- * Called with GIF clear and host interrupts disabled.  Loads the guest's
+ * Called with GIF clear and host interrupts disabled.  VMSAVEs the host's
+ * FS/GS/TR/LDTR and SYSCALL/SYSENTER MSRs to @host_pa, loads the guest's
  * general-purpose registers (RAX and RSP are in the VMCB) from @regs,
- * VMLOADs and VMRUNs the guest, and on #VMEXIT VMSAVEs and stores the
- * guest registers back.  STI before VMRUN makes host interrupts exit the
+ * VMLOADs and VMRUNs the guest; on #VMEXIT VMSAVEs the guest, VMLOADs the
+ * host back before any C code can touch GS, and stores the guest
+ * registers.  STI before VMRUN makes host interrupts exit the
  * guest (the host's RFLAGS.IF is what VMRUN saves, APM §15.21.1); GIF
  * keeps them pending until the caller's STGI.
  */
@@ -41,9 +43,12 @@ SYM_FUNC_START(hvx_svm_vmrun)
 	push	%r13
 	push	%r12
 	push	%rbx
-	/* @regs, for after the exit. */
+	/* @host_pa and @regs, for after the exit. */
+	push	%rdx
 	push	%rdi
 
+	mov	%rdx, %rax
+	vmsave	%rax
 	mov	%rsi, %rax
 	mov	R_RCX(%rdi), %rcx
 	mov	R_RDX(%rdi), %rdx
@@ -84,6 +89,10 @@ SYM_FUNC_START(hvx_svm_vmrun)
 	mov	%r14, R_R14(%rdi)
 	mov	%r15, R_R15(%rdi)
 
+	/* The host's GS base (per-CPU data) and the rest come back. */
+	mov	8(%rsp), %rax
+	vmload	%rax
+
 	/* Leave no guest value in a register the host might speculate on. */
 	xor	%ecx, %ecx
 	xor	%edx, %edx
@@ -93,7 +102,7 @@ SYM_FUNC_START(hvx_svm_vmrun)
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
 
-	pop	%rdi
+	add	$16, %rsp
 	pop	%rbx
 	pop	%r12
 	pop	%r13

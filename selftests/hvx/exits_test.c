@@ -290,6 +290,29 @@ TEST(msr_unhandled_gp)
 }
 
 /* Runs to the next exit that is not an exception report or console output. */
+/*
+ * Known deviation of the emulated host, not of hvx: QEMU's TCG takes a
+ * pending virtual interrupt (V_IRQ) right after STI, ignoring the
+ * one-instruction STI shadow (SDM vol. 2 STI, APM §15.21.5), and records
+ * no shadow in the VMCB.  Under TCG the window may therefore open at the
+ * instruction after STI; everywhere else it must open one later.
+ */
+static bool host_is_tcg(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	__asm__ volatile("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx)
+			 : "a"(0x40000000), "c"(0));
+	return ebx == 0x54474354 && ecx == 0x43544743 && edx == 0x47435447;	/* TCGTCGTCGTCG */
+}
+
+static __u64 sti_window_min(void)
+{
+	__u64 sti_next = GUEST_ADDR(exits_irqwin, irqwin_sti_next);
+
+	return host_is_tcg() ? sti_next : sti_next + 1;
+}
+
 static int report_exit(struct tvm *t, __u32 *val)
 {
 	struct hvx_run *run = t->vcpu[0].run;
@@ -330,8 +353,8 @@ TEST(irq_window)
 	ASSERT_RUN_EXIT(&t, 0, HVX_EXIT_IRQ_WINDOW);
 	EXPECT_EQ(1, run->if_flag);
 	EXPECT_EQ(1, run->ready_for_interrupt);
-	/* Not inside the STI shadow, not past the NOPs. */
-	EXPECT_GT(run->rip, GUEST_ADDR(exits_irqwin, irqwin_sti_next));
+	/* Not inside the STI shadow (but see host_is_tcg()), not past the NOPs. */
+	EXPECT_GE(run->rip, sti_window_min());
 	EXPECT_LE(run->rip, GUEST_ADDR(exits_irqwin, irqwin_nops_end));
 
 	run->request_interrupt_window = 0;
@@ -342,7 +365,9 @@ TEST(irq_window)
 	ASSERT_GUEST_DONE(&t, 0, 0x600d);
 	ASSERT_EQ(1, t.io[0].nr_excs);
 	EXPECT_EQ(0x40, t.io[0].excs[0].vector);
-	EXPECT_EQ(2, t.io[0].nr_reports);
+	/* Reports 1 and 2 came through report_exit(); only 3 is left. */
+	ASSERT_EQ(1, t.io[0].nr_reports);
+	EXPECT_EQ(3, t.io[0].reports[0]);
 	tvm_destroy(&t);
 }
 
@@ -363,7 +388,7 @@ TEST(extint_waits_for_if)
 	ASSERT_GUEST_DONE(&t, 0, 0x600d);
 	ASSERT_EQ(1, t.io[0].nr_excs);
 	EXPECT_EQ(0x81, t.io[0].excs[0].vector);
-	EXPECT_GT(t.io[0].excs[0].rip, GUEST_ADDR(exits_irqwin, irqwin_sti_next));
+	EXPECT_GE(t.io[0].excs[0].rip, sti_window_min());
 	EXPECT_LE(t.io[0].excs[0].rip, GUEST_ADDR(exits_irqwin, irqwin_nops_end));
 	tvm_destroy(&t);
 }

@@ -238,10 +238,15 @@ struct hvx_cpuid {
 #define HVX_IO_OUT		1
 
 /* HVX_EXIT_INTERNAL_ERROR suberrors */
-#define HVX_INTERNAL_UNKNOWN_EXIT	1	/* data[0]: vendor exit code */
-#define HVX_INTERNAL_FETCH		2	/* data[0]: gva, data[1]: gpa of MMIO */
-#define HVX_INTERNAL_STRING_IO		3	/* data[0]: gva not in guest RAM */
-#define HVX_INTERNAL_MEMORY		4	/* data[0]: gpa whose page cannot be pinned */
+/* data[0]: vendor exit code, data[1]: its first qualification (EXITINFO1) */
+#define HVX_INTERNAL_UNKNOWN_EXIT	1
+/* data[0]: linear address of the instruction, data[1]: gpa of its first
+ * unreadable byte, or ~0 if the guest's page tables do not map it */
+#define HVX_INTERNAL_FETCH		2
+/* data[0]: linear address of the INS/OUTS data outside guest RAM */
+#define HVX_INTERNAL_STRING_IO		3
+/* data[0]: gpa whose page cannot be pinned, data[1]: its user address */
+#define HVX_INTERNAL_MEMORY		4
 
 #define HVX_IO_DATA_SIZE	1024	/* bytes of run->io_data */
 
