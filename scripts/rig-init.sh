@@ -67,40 +67,52 @@ else
 fi
 dmesg_section boot
 
-# watchdog PID NAME SECONDS: kills a run that outlives SECONDS (the whole
-# process group: the kselftest harness forks).  A process that cannot be
-# killed (stuck in the kernel) leaves a kernel not worth going on with:
-# show where it is, dump blocked tasks and power off.
-watchdog() {
-	pid=$1
-	name=$2
-	i=0
-	while [ "$i" -lt "$3" ]; do
-		sleep 1
-		i=$((i + 1))
-	done
-	echo "HVX-TIMEOUT $name after ${3}s"
-	kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid"
-	sleep 5
-	kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
-	sleep 20
-	[ -e "/tmp/done.$name" ] && exit 0
-	echo "HVX-STUCK $name: cannot be killed; kernel stacks:"
+# Live (not zombie) processes of process group $1.
+pgrp_members() {
 	for p in /proc/[0-9]*; do
 		read -r n comm state ppid pgrp rest <"$p/stat" 2>/dev/null || continue
-		[ "$pgrp" = "$pid" ] || continue
+		[ "$pgrp" = "$1" ] && [ "$state" != Z ] && echo "$n$comm"
+	done
+}
+
+# stuck NAME PGID: processes that cannot be killed are stuck in the kernel,
+# which is not worth going on with: show where they are, dump blocked
+# tasks and power off.
+stuck() {
+	echo "HVX-STUCK $1: cannot be killed; kernel stacks:"
+	for p in /proc/[0-9]*; do
+		read -r n comm state ppid pgrp rest <"$p/stat" 2>/dev/null || continue
+		[ "$pgrp" = "$2" ] || continue
 		echo "$n $comm state $state:"
 		cat "$p/stack" 2>/dev/null
 	done
 	echo l >/proc/sysrq-trigger
 	echo w >/proc/sysrq-trigger
-	dmesg_section "$name"
+	dmesg_section "$1"
 	echo "HVX-POWEROFF uptime=$(uptime_s) (stuck)"
 	poweroff -f
 }
 
+# watchdog PID NAME SECONDS: kills a run that outlives SECONDS, with its
+# whole process group (the kselftest harness forks a child per test case).
+watchdog() {
+	i=0
+	while [ "$i" -lt "$3" ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	echo "HVX-TIMEOUT $2 after ${3}s"
+	kill -TERM -- "-$1" 2>/dev/null || kill -TERM "$1" 2>/dev/null
+	sleep 5
+	kill -KILL -- "-$1" 2>/dev/null || kill -KILL "$1" 2>/dev/null
+	sleep 20
+	[ -e "/tmp/done.$2" ] || stuck "$2" "$1"
+}
+
 # run_watched NAME SECONDS DIR CMD...: runs CMD in DIR, in a session of its
-# own, under a watchdog; sets rc.
+# own, under a watchdog; sets rc.  Processes of the session left behind
+# (a harness child stuck in an ioctl) are killed; if they do not die, the
+# run ends here.
 run_watched() {
 	name=$1
 	secs=$2
@@ -115,6 +127,16 @@ run_watched() {
 	touch "/tmp/done.$name"
 	kill "$wd" 2>/dev/null
 	wait "$wd" 2>/dev/null
+	left=$(pgrp_members "$pid")
+	[ -z "$left" ] && return
+	echo "# left behind by $name:" $left "- killing them"
+	kill -KILL -- "-$pid" 2>/dev/null
+	i=0
+	while [ "$i" -lt 10 ] && [ -n "$(pgrp_members "$pid")" ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	[ -z "$(pgrp_members "$pid")" ] || stuck "$name" "$pid"
 }
 
 run_test() {
@@ -133,7 +155,7 @@ run_test() {
 
 case $MODE in
 check)
-	echo "HVX-SUITE-BEGIN"
+	echo "HVX-SUITE-BEGIN" $(cat /selftests/TESTS)
 	while read -r t; do
 		[ -n "$t" ] && run_test "$t"
 	done </selftests/TESTS

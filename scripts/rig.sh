@@ -61,7 +61,7 @@ usage() { sed -n '3,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 SPLAT_RE='WARNING:|BUG:|KASAN:|UBSAN:|KFENCE:|general protection|Oops|'
 SPLAT_RE+='possible circular locking|possible recursive locking|INFO: |'
 SPLAT_RE+='Kernel panic|kernel BUG at|Call Trace:|detected stalls|'
-SPLAT_RE+='refcount_t: |list_(add|del) corruption'
+SPLAT_RE+='refcount_t: |list_(add|del) corruption|\[#[0-9]+\]'
 # Benign messages of the emulated machine that match the above, each with
 # its reason.  Extended regular expression, empty for none.
 SPLAT_ALLOW=''
@@ -207,8 +207,8 @@ build_initramfs() {
 		gzip -1 >"$dir/initramfs.cpio.gz"
 }
 
-# Summarise one check log.  Prints "PASS|FAIL|SKIP <what>" lines, one per
-# counted result, then nothing else.  How results are counted (also in
+# Summarise one check log.  Prints "PASS|FAIL|SKIP <count> <what>" lines
+# and nothing else.  How results are counted (also in
 # Documentation/testing.rst):
 #  - Only lines between HVX-TEST-BEGIN/END of a test count, and only TAP
 #    test-case lines ("ok N ...", "not ok N ...", optionally indented) at
@@ -240,34 +240,34 @@ summarise() {
 		f = 0; n = 0
 		if (minind >= 0) {
 			i = minind
-			for (k = 1; k <= np[i]; k++) print "PASS " name
-			for (k = 1; k <= ns[i]; k++) print "SKIP " name
-			for (k = 1; k <= nf[i]; k++) {
-				print "FAIL " name ": " fl[i, k]
-			}
+			if (np[i]) print "PASS " np[i] " " name
+			if (ns[i]) print "SKIP " ns[i] " " name
+			for (k = 1; k <= nf[i]; k++)
+				print "FAIL 1 " name ": " fl[i, k]
 			f = nf[i]; n = np[i] + nf[i] + ns[i]
 		}
 		if (plan >= 0 && (planind == minind || minind < 0) && n < plan) {
 			miss = plan - n
-			for (k = 1; k <= miss; k++)
-				print "FAIL " name ": planned result " n + k \
-					" of " plan " never came" \
-					(timedout ? " (timed out)" : \
-					(ended ? "" : " (the test never returned)"))
+			print "FAIL " miss " " name ": " miss " of " plan \
+				" planned results never came" \
+				(timedout ? " (timed out)" : \
+				(ended ? "" : " (the test never returned)"))
 			f += miss
 		}
 		if (f > 0)
 			return
-		if (!ended)
-			print "FAIL " name ": never returned (kernel crash or hang)"
+		if (!ended && stuck)
+			print "FAIL 1 " name ": stuck in the kernel, could not be killed"
+		else if (!ended)
+			print "FAIL 1 " name ": never returned (kernel crash or hang)"
 		else if (timedout)
-			print "FAIL " name ": timed out"
+			print "FAIL 1 " name ": timed out"
 		else if (rc != 0 && rc != 4)
-			print "FAIL " name ": exited with rc=" rc
+			print "FAIL 1 " name ": exited with rc=" rc
 		else if (n == 0 && rc == 0)
-			print "PASS " name
+			print "PASS 1 " name
 		else if (n == 0)
-			print "SKIP " name
+			print "SKIP 1 " name
 	}
 	function indent(s) { match(s, /^[ \t]*/); return RLENGTH }
 	BEGIN { sect = "boot"; cur = "" }
@@ -278,18 +278,24 @@ summarise() {
 	}
 	/^HVX-TEST-BEGIN / { cur = $2; sect = cur; reset(); next }
 	/^HVX-TIMEOUT / { timedout = 1; next }
+	# What follows are stack dumps the init asked for, not splats.
+	/^HVX-STUCK / { stuck = 1; next }
 	/^HVX-TEST-END / {
 		rc = $3; sub(/^rc=/, "", rc)
 		emit(cur, rc + 0, 1); cur = ""; sect = "the end of the run"; next
 	}
-	/^HVX-INSMOD-FAILED/ { print "FAIL insmod: " $0; next }
+	/^HVX-INSMOD-FAILED/ { print "FAIL 1 insmod: " $0; next }
+	/^HVX-SUITE-BEGIN/ {
+		if (list == "") { list = $0; sub(/^HVX-SUITE-BEGIN */, "", list) }
+		next
+	}
 	/^HVX-SUITE-END/ { suite_end = 1; next }
 	/^HVX-POWEROFF/ { poweroff = 1; next }
-	/\[ *[0-9]+\.[0-9]+\]/ && $0 ~ splat && (allow == "" || $0 !~ allow) {
+	!stuck && /\[ *[0-9]+\.[0-9]+\]/ && $0 ~ splat && (allow == "" || $0 !~ allow) {
 		if (!(sect in splatted)) {
 			splatted[sect] = 1
 			s = $0; sub(/^.*\[ *[0-9]+\.[0-9]+\] /, "", s)
-			print "FAIL kernel splat during " sect ": " s
+			print "FAIL 1 kernel splat during " sect ": " s
 		}
 		next
 	}
@@ -310,31 +316,31 @@ summarise() {
 		}
 		next
 	}
-	cur != "" && /^[ \t]*Bail out!/ { print "FAIL " cur ": " $0; next }
+	cur != "" && /^[ \t]*Bail out!/ { print "FAIL 1 " cur ": " $0; next }
 	END {
 		if (cur != "")
 			emit(cur, 0, 0)
 		n = split(list, want, " ")
 		for (k = 1; k <= n; k++)
 			if (!(want[k] in started))
-				print "FAIL " want[k] ": never started"
+				print "FAIL 1 " want[k] ": never started"
 		if (!suite_end || !poweroff)
-			print "FAIL run: did not reach its end (crash or timeout)"
+			print "FAIL 1 run: did not reach its end (crash or timeout)"
 	}'
 }
 
 # Prints the per-kernel report of a summary in $1 and adds to the totals.
 report() {
 	local kver=$1 sum=$2 wall=$3 boot=$4 p f s
-	p=$(grep -c '^PASS ' "$sum" || true)
-	f=$(grep -c '^FAIL ' "$sum" || true)
-	s=$(grep -c '^SKIP ' "$sum" || true)
+	p=$(awk '$1 == "PASS" { n += $2 } END { print n + 0 }' "$sum")
+	f=$(awk '$1 == "FAIL" { n += $2 } END { print n + 0 }' "$sum")
+	s=$(awk '$1 == "SKIP" { n += $2 } END { print n + 0 }' "$sum")
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
 	echo "== $kver: $p passed, $f failed, $s skipped" \
 		"(boot to init ${boot}s, wall ${wall}s)"
-	sed -n 's/^FAIL /   FAIL /p' "$sum"
+	sed -n 's/^FAIL [0-9]* /   FAIL /p' "$sum"
 }
 
 # run_kernel KVER MODE: boots and shows progress; sets wall_s, boot_s, qrc.
@@ -470,11 +476,11 @@ for kver in $kvers; do
 		list=$(tr '\n' ' ' <"$RIG/$kver/root/selftests/TESTS")
 		summarise "$log" "$list" >"$RIG/$kver-check.sum"
 		if [ ! -s "$RIG/$kver/root/selftests/TESTS" ]; then
-			echo "FAIL no tests to run: $BUILD/selftests/hvx/TESTS missing or empty" \
+			echo "FAIL 1 no tests to run: $BUILD/selftests/hvx/TESTS missing or empty" \
 				>>"$RIG/$kver-check.sum"
 		fi
 		if [ ! -f "$RIG/$kver/root/hvx/hvx.ko" ]; then
-			echo "FAIL no hvx.ko for $kver" >>"$RIG/$kver-check.sum"
+			echo "FAIL 1 no hvx.ko for $kver" >>"$RIG/$kver-check.sum"
 		fi
 		results+=("$kver" "$RIG/$kver-check.sum" "$wall_s" "$boot_s")
 		;;
