@@ -44,13 +44,11 @@ int hvx_exit_cpuid(struct hvx_vcpu *vcpu)
 	struct hvx_paging pg;
 	u32 r[4] = { 0 };
 
-	if (vcpu->cpuid) {
+	/* Performance monitoring and SVM features are not virtualized. */
+	if (vcpu->cpuid)
 		hvx_cpuid_lookup(vcpu, fn, idx, r);
-	} else if (fn == 0xa || fn == 0x8000000a) {
-		/* Performance monitoring and SVM features: not virtualized. */
-	} else {
+	else if (fn != 0xa && fn != 0x8000000a)
 		cpuid_count(fn, idx, &r[0], &r[1], &r[2], &r[3]);
-	}
 	if (fn == 1) {
 		hvx_ops->get_paging(vcpu, &pg);
 		r[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_OSXSAVE);
@@ -157,6 +155,27 @@ static void hvx_string_step(struct hvx_vcpu *vcpu, enum hvx_reg ptr, u8 size,
  * emulation reports the size one bit off), VMX not at all without the
  * instruction-information field.  So read the prefixes from guest memory.
  */
+/* The segment a prefix byte overrides to, or -1. */
+static int hvx_prefix_seg(u8 b)
+{
+	switch (b) {
+	case 0x26:
+		return HVX_SEG_ES;
+	case 0x2e:
+		return HVX_SEG_CS;
+	case 0x36:
+		return HVX_SEG_SS;
+	case 0x3e:
+		return HVX_SEG_DS;
+	case 0x64:
+		return HVX_SEG_FS;
+	case 0x65:
+		return HVX_SEG_GS;
+	default:
+		return -1;
+	}
+}
+
 static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg)
 {
 	struct hvx_sregs sregs;
@@ -174,19 +193,15 @@ static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg)
 		return -EFAULT;
 	*seg = HVX_SEG_DS;
 	for (i = 0; i < len; i++) {
-		switch (insn[i]) {
-		case 0x26: *seg = HVX_SEG_ES; continue;
-		case 0x2e: *seg = HVX_SEG_CS; continue;
-		case 0x36: *seg = HVX_SEG_SS; continue;
-		case 0x3e: *seg = HVX_SEG_DS; continue;
-		case 0x64: *seg = HVX_SEG_FS; continue;
-		case 0x65: *seg = HVX_SEG_GS; continue;
-		case 0x67: a67 = true; continue;
-		case 0x66: case 0xf0: case 0xf2: case 0xf3: continue;
-		}
-		if (long64 && (insn[i] & 0xf0) == 0x40)
-			continue;
-		break;
+		int s = hvx_prefix_seg(insn[i]);
+
+		if (s >= 0)
+			*seg = s;
+		else if (insn[i] == 0x67)
+			a67 = true;
+		else if (insn[i] != 0x66 && insn[i] != 0xf0 && insn[i] != 0xf2 &&
+			 insn[i] != 0xf3 && !(long64 && (insn[i] & 0xf0) == 0x40))
+			break;
 	}
 	if (long64)
 		*addr_bytes = a67 ? 4 : 8;

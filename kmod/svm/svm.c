@@ -208,10 +208,12 @@ static int svm_vm_init(struct hvx_vm *vm)
 	sv = kzalloc(sizeof(*sv), GFP_KERNEL_ACCOUNT);
 	if (!sv)
 		return -ENOMEM;
-	sv->iopm = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT, get_order(IOPM_PAGES * PAGE_SIZE));
+	sv->iopm = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT,
+					    get_order(IOPM_PAGES * PAGE_SIZE));
 	if (!sv->iopm)
 		goto err_free_sv;
-	sv->msrpm = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT, get_order(MSRPM_PAGES * PAGE_SIZE));
+	sv->msrpm = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT,
+					     get_order(MSRPM_PAGES * PAGE_SIZE));
 	if (!sv->msrpm)
 		goto err_free_iopm;
 	memset(sv->iopm, 0xff, IOPM_PAGES * PAGE_SIZE);
@@ -376,14 +378,16 @@ static void svm_inject_events(struct hvx_vcpu *vcpu)
 
 	if (!(vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
 		if (p->exception) {
-			vmcb->control.event_inj = p->exc_vector | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID |
-				(p->exc_has_error ? SVM_EVTINJ_EV | ((u64)p->exc_error << 32) : 0);
+			vmcb->control.event_inj = p->exc_vector | SVM_EVTINJ_EXC |
+				SVM_EVTINJ_VALID | (p->exc_has_error ?
+				SVM_EVTINJ_EV | ((u64)p->exc_error << 32) : 0);
 			p->exception = false;
 		} else if (p->nmi && !p->nmi_masked) {
 			vmcb->control.event_inj = 2 | SVM_EVTINJ_NMI | SVM_EVTINJ_VALID;
 			p->nmi = false;
 		} else if (p->irq && svm_interruptible(vcpu)) {
-			vmcb->control.event_inj = p->irq_vector | SVM_EVTINJ_INTR | SVM_EVTINJ_VALID;
+			vmcb->control.event_inj = p->irq_vector | SVM_EVTINJ_INTR |
+						  SVM_EVTINJ_VALID;
 			p->irq = false;
 			want_window = vcpu->run->request_interrupt_window;
 		}

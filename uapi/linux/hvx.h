@@ -240,8 +240,10 @@ struct hvx_cpuid {
 /* HVX_EXIT_INTERNAL_ERROR suberrors */
 /* data[0]: vendor exit code, data[1]: its first qualification (EXITINFO1) */
 #define HVX_INTERNAL_UNKNOWN_EXIT	1
-/* data[0]: linear address of the instruction, data[1]: gpa of its first
- * unreadable byte, or ~0 if the guest's page tables do not map it */
+/*
+ * data[0]: linear address of the instruction, data[1]: gpa of its first
+ * unreadable byte, or ~0 if the guest's page tables do not map it
+ */
 #define HVX_INTERNAL_FETCH		2
 /* data[0]: linear address of the INS/OUTS data outside guest RAM */
 #define HVX_INTERNAL_STRING_IO		3
@@ -334,32 +336,34 @@ struct hvx_run {
 #define HVX_INJECT_EVENT	_IOW(HVXIO, 0x23, struct hvx_event)
 #define HVX_SET_CPUID		_IOW(HVXIO, 0x24, struct hvx_cpuid)
 
-#ifndef __KERNEL__
-#ifdef __cplusplus
-#define HVX_STATIC_ASSERT static_assert
-#else
-#define HVX_STATIC_ASSERT _Static_assert
-#endif
-#else
-#define HVX_STATIC_ASSERT _Static_assert
+/* The layout is the ABI: pinned at compile time (C11/C++11 and up). */
+#ifdef __KERNEL__
+#include <linux/build_bug.h>
+#define HVX_ABI_CHECKS 1
+#elif defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L)
+#include <assert.h>
+#define HVX_ABI_CHECKS 1
 #endif
 
-HVX_STATIC_ASSERT(sizeof(struct hvx_capability) == 16, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_vm_create) == 32, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_memory_region) == 48, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_vcpu_create) == 32, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_regs) == 144, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_segment) == 24, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_dtable) == 16, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_sregs) == 224, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_cregs) == 64, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_dregs) == 64, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_events) == 32, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_msr_entry) == 16, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_vcpu_state) == 600, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_event) == 32, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_cpuid_entry) == 32, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_cpuid) == 32, "abi");
-HVX_STATIC_ASSERT(sizeof(struct hvx_run) == 56 + 256 + HVX_IO_DATA_SIZE, "abi");
+#ifdef HVX_ABI_CHECKS
+
+static_assert(sizeof(struct hvx_capability) == 16, "abi");
+static_assert(sizeof(struct hvx_vm_create) == 32, "abi");
+static_assert(sizeof(struct hvx_memory_region) == 48, "abi");
+static_assert(sizeof(struct hvx_vcpu_create) == 32, "abi");
+static_assert(sizeof(struct hvx_regs) == 144, "abi");
+static_assert(sizeof(struct hvx_segment) == 24, "abi");
+static_assert(sizeof(struct hvx_dtable) == 16, "abi");
+static_assert(sizeof(struct hvx_sregs) == 224, "abi");
+static_assert(sizeof(struct hvx_cregs) == 64, "abi");
+static_assert(sizeof(struct hvx_dregs) == 64, "abi");
+static_assert(sizeof(struct hvx_events) == 32, "abi");
+static_assert(sizeof(struct hvx_msr_entry) == 16, "abi");
+static_assert(sizeof(struct hvx_vcpu_state) == 600, "abi");
+static_assert(sizeof(struct hvx_event) == 32, "abi");
+static_assert(sizeof(struct hvx_cpuid_entry) == 32, "abi");
+static_assert(sizeof(struct hvx_cpuid) == 32, "abi");
+static_assert(sizeof(struct hvx_run) == 56 + 256 + HVX_IO_DATA_SIZE, "abi");
+#endif
 
 #endif /* _UAPI_LINUX_HVX_H */
