@@ -159,6 +159,7 @@ build_initramfs() {
 	ko=$BUILD/$kver/hvx.ko
 	[ "${HVX_USE_DKMS:-0}" = 1 ] && ko=$BUILD/$kver/hvx-dkms.ko
 	if [ -f "$ko" ]; then
+		[ "${HVX_USE_DKMS:-0}" = 1 ] && echo "   module: $ko (DKMS)"
 		cp "$ko" "$root/hvx/hvx.ko"
 		# Modules of the kernel that hvx.ko needs (none so far).
 		for m in $(modinfo -F depends "$ko" | tr ',' ' '); do
