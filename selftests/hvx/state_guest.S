@@ -198,3 +198,109 @@ GLABEL(state_events_after)
 	GUEST_REPORT($2)
 	GUEST_DONE($0x600d)
 GUEST_END(state_events)
+
+/* Reads XCR0 with XGETBV and reports its halves, HLTs, and again. */
+GUEST_BEGIN(state_xcr0)
+	.code64
+1:	xor %ecx, %ecx
+	xgetbv
+	mov %edx, %ebx
+	GUEST_REPORT(%eax)
+	GUEST_REPORT(%ebx)
+	hlt
+	jmp 1b
+GUEST_END(state_xcr0)
+
+/*
+ * XSETBV faults (SDM vol. 2 XSETBV): #UD with CR4.OSXSAVE clear, #GP(0)
+ * for ECX != 0 and for XCR0 = SSE without x87.  R15 holds the length of
+ * the faulting instruction for the IDT handler.  Then a valid XSETBV of
+ * x87|SSE, read back with XGETBV and reported.
+ */
+GUEST_BEGIN(state_xsetbv)
+	.code64
+	mov %cr4, %rax
+	and $~(1 << 18), %rax
+	mov %rax, %cr4
+	xor %ecx, %ecx
+	xor %edx, %edx
+	mov $3, %eax
+	mov $3, %r15d
+GLABEL(xsetbv_ud)
+	xsetbv
+	mov %cr4, %rax
+	or $(1 << 18), %rax
+	mov %rax, %cr4
+	mov $1, %ecx
+	xor %edx, %edx
+	mov $3, %eax
+	mov $3, %r15d
+GLABEL(xsetbv_gp_ecx)
+	xsetbv
+	xor %ecx, %ecx
+	xor %edx, %edx
+	mov $2, %eax
+	mov $3, %r15d
+GLABEL(xsetbv_gp_val)
+	xsetbv
+	xor %ecx, %ecx
+	xor %edx, %edx
+	mov $3, %eax
+	mov $3, %r15d
+	xsetbv
+	xor %r15d, %r15d
+	xor %ecx, %ecx
+	xgetbv
+	mov %eax, %ebx
+	GUEST_REPORT(%ebx)
+	GUEST_DONE($0x600d)
+GUEST_END(state_xsetbv)
+
+/*
+ * Protection keys: sets CR4.PKE, writes PKRU_GUEST1 with WRPKRU and
+ * reports 1 (the host inspects and replaces PKRU), then reports what
+ * RDPKRU reads; clears CR4.PKE, reports 3, sets it again and reports
+ * RDPKRU once more.
+ */
+GUEST_BEGIN(state_pkru)
+	.code64
+	mov %cr4, %rax
+	or $(1 << 22), %rax
+	mov %rax, %cr4
+	xor %ecx, %ecx
+	xor %edx, %edx
+	mov $PKRU_GUEST1, %eax
+	wrpkru
+	GUEST_REPORT($1)
+	xor %ecx, %ecx
+	rdpkru
+	mov %eax, %ebx
+	GUEST_REPORT(%ebx)
+	/* CR4.PKE off across an exit, then on: PKRU kept its value. */
+	mov %cr4, %rax
+	and $~(1 << 22), %rax
+	mov %rax, %cr4
+	GUEST_REPORT($3)
+	mov %cr4, %rax
+	or $(1 << 22), %rax
+	mov %rax, %cr4
+	xor %ecx, %ecx
+	rdpkru
+	mov %eax, %ebx
+	GUEST_REPORT(%ebx)
+	GUEST_DONE($0x600d)
+GUEST_END(state_pkru)
+
+/* Reports DR0-DR3, low half then high half each, HLTs, and again. */
+GUEST_BEGIN(state_dr_loop)
+	.code64
+1:	.irp n, 0, 1, 2, 3
+	mov %dr\n, %rbx
+	mov %rbx, %rcx
+	shr $32, %rcx
+	GUEST_REPORT(%ebx)
+	GUEST_REPORT(%ecx)
+	.endr
+	hlt
+	jmp 1b
+GUEST_END(state_dr_loop)

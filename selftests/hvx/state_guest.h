@@ -7,6 +7,10 @@
 #define U64(x)	x
 #else
 #define U64(x)	x##ULL
+/* PKRU values of state_pkru: key 0 stays accessible, the guest's pages use it. */
+#define PKRU_GUEST1	0xaaaaaaa8
+#define PKRU_GUEST2	0x0ffffff0
+
 #endif
 
 /* GPR k (1 = rbx, 2 = rcx, 3 = rdx, 4 = rsi, 5 = rdi, 6 = rbp, 7.. = r8..) */
@@ -16,5 +20,12 @@
 /* Byte j of vector register i: low 128 bits and high 128 bits (YMM). */
 #define VEC_LO(i, j)	(((i) * 16 + (j)) & 0xff)
 #define VEC_HI(i, j)	((~((i) * 16 + (j))) & 0xff)
+
+/*
+ * PKRU values of state_pkru.  Key 0, which every guest page carries, stays
+ * accessible: PKRU also governs supervisor data accesses to user pages.
+ */
+#define PKRU_GUEST1	0xaaaaaaa8
+#define PKRU_GUEST2	0x0ffffff0
 
 #endif

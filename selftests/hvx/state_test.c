@@ -20,7 +20,12 @@ GUEST_CODE(state_dr);
 GUEST_CODE(state_msr);
 GUEST_CODE(state_fpu);
 GUEST_CODE(state_events);
+GUEST_CODE(state_xcr0);
+GUEST_CODE(state_xsetbv);
+GUEST_CODE(state_pkru);
+GUEST_CODE(state_dr_loop);
 extern const unsigned char state_regs_hlt[], state_events_after[];
+extern const unsigned char xsetbv_ud[], xsetbv_gp_ecx[], xsetbv_gp_val[];
 
 #define MSR_EFER		0xc0000080
 #define MSR_STAR		0xc0000081
@@ -40,6 +45,9 @@ extern const unsigned char state_regs_hlt[], state_events_after[];
 #define XSAVE_XMM_OFF		160
 #define XSAVE_HDR_OFF		512
 #define XSAVE_YMM_HI_OFF	576
+
+#define CR4_OSXSAVE		(1ULL << 18)
+#define XFEATURE_PKRU		9
 
 TEST(reset_state)
 {
@@ -190,6 +198,139 @@ TEST(cregs)
 	tvm_destroy(&t);
 }
 
+/* The host's XCR0, or 0 if the kernel has not enabled XSAVE. */
+static __u64 host_xcr0(void)
+{
+	unsigned int a, b, c, d;
+	__u32 lo, hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27)))	/* OSXSAVE */
+		return 0;
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (__u64)hi << 32 | lo;
+}
+
+/* SET_STATE CREGS with xcr0 (and a new CR2) must fail and change nothing. */
+static void expect_xcr0_refused(struct __test_metadata *_metadata, struct tvm *t,
+				const struct hvx_cregs *orig, __u64 xcr0)
+{
+	struct hvx_vcpu_state st;
+	int r;
+
+	memset(&st, 0, sizeof(st));
+	st.cregs = *orig;
+	st.cregs.cr2 = 0xdead000;
+	st.cregs.xcr0 = xcr0;
+	r = hvx_vcpu_set_state(&t->vcpu[0], &st, HVX_STATE_CREGS);
+	EXPECT_EQ(-EINVAL, r) TH_LOG("XCR0 0x%llx accepted (%d)", (unsigned long long)xcr0, r);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t->vcpu[0], &st, HVX_STATE_CREGS));
+	EXPECT_EQ(0, memcmp(orig, &st.cregs, sizeof(*orig)))
+		TH_LOG("refused XCR0 0x%llx changed CREGS: cr2 0x%llx xcr0 0x%llx",
+		       (unsigned long long)xcr0, (unsigned long long)st.cregs.cr2,
+		       (unsigned long long)st.cregs.xcr0);
+}
+
+/* A valid XCR0 is taken, read back, and is what the guest's XGETBV sees. */
+static void expect_xcr0_loaded(struct __test_metadata *_metadata, struct tvm *t,
+			       const struct hvx_cregs *orig, __u64 xcr0)
+{
+	struct hvx_vcpu_state st;
+	unsigned int n;
+
+	memset(&st, 0, sizeof(st));
+	st.cregs = *orig;
+	st.cregs.cr4 |= CR4_OSXSAVE;
+	st.cregs.xcr0 = xcr0;
+	ASSERT_OK(hvx_vcpu_set_state(&t->vcpu[0], &st, HVX_STATE_CREGS));
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t->vcpu[0], &st, HVX_STATE_CREGS));
+	EXPECT_EQ(xcr0, st.cregs.xcr0);
+	n = t->io[0].nr_reports;
+	ASSERT_GUEST_EXIT(t, 0, HVX_EXIT_HLT);
+	ASSERT_EQ(n + 2, t->io[0].nr_reports);
+	EXPECT_EQ((__u32)xcr0, t->io[0].reports[n]) TH_LOG("guest XGETBV");
+	EXPECT_EQ((__u32)(xcr0 >> 32), t->io[0].reports[n + 1]);
+}
+
+/*
+ * SDM vol. 1 §13.3: XCR0 always has x87, AVX needs SSE, the MPX pair and
+ * the AVX-512 triple are all or none, and no bit the CPU lacks.  hvx loads
+ * the value with XSETBV on the host, so SET_STATE refuses what would fault.
+ */
+TEST(cregs_xcr0)
+{
+	static const __u64 bad[] = {
+		0x0,			/* no x87 */
+		0x2,			/* SSE without x87 */
+		0x5,			/* AVX without SSE */
+		0x27,			/* AVX-512 opmask without ZMM_Hi256/Hi16_ZMM */
+		0x9,			/* MPX BNDREGS without BNDCSR */
+		0x11,			/* MPX BNDCSR without BNDREGS */
+		0x3 | 1ULL << 62,	/* reserved */
+	};
+	struct hvx_vcpu_state st;
+	struct hvx_cregs orig;
+	__u64 host = host_xcr0();
+	unsigned int i;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_xcr0, 0);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	orig = st.cregs;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_xcr0_refused(_metadata, &t, &orig, bad[i]);
+	/* A feature the host has not enabled cannot be the guest's. */
+	for (i = 2; i < 19; i++) {
+		if (!(host & (1ULL << i))) {
+			expect_xcr0_refused(_metadata, &t, &orig, 0x3 | 1ULL << i);
+			break;
+		}
+	}
+
+	expect_xcr0_loaded(_metadata, &t, &orig, 0x3);
+	if ((host & 0x7) == 0x7)
+		expect_xcr0_loaded(_metadata, &t, &orig, 0x7);
+	else
+		TH_LOG("host XCR0 0x%llx has no AVX: 0x7 not tried", (unsigned long long)host);
+	if ((host & 0xe7) == 0xe7)
+		expect_xcr0_loaded(_metadata, &t, &orig, 0xe7);
+	tvm_destroy(&t);
+}
+
+/*
+ * Guest XSETBV: #UD without CR4.OSXSAVE, #GP(0) for ECX != 0 or an invalid
+ * value, at the XSETBV.  hvx intercepts XSETBV and raises these itself; an
+ * emulated SVM that does not take the intercept (QEMU TCG) raises them on
+ * its own.  The guest must see the same either way, and a valid XSETBV
+ * must end up as the vCPU's XCR0 in both cases.
+ */
+TEST(xsetbv_faults)
+{
+	struct hvx_vcpu_state st;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_xsetbv, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(3, t.io[0].nr_excs);
+	EXPECT_EQ(6, t.io[0].excs[0].vector);
+	EXPECT_EQ(GUEST_ADDR(state_xsetbv, xsetbv_ud), t.io[0].excs[0].rip);
+	EXPECT_EQ(13, t.io[0].excs[1].vector);
+	EXPECT_EQ(0, t.io[0].excs[1].error_code);
+	EXPECT_EQ(GUEST_ADDR(state_xsetbv, xsetbv_gp_ecx), t.io[0].excs[1].rip);
+	EXPECT_EQ(13, t.io[0].excs[2].vector);
+	EXPECT_EQ(0, t.io[0].excs[2].error_code);
+	EXPECT_EQ(GUEST_ADDR(state_xsetbv, xsetbv_gp_val), t.io[0].excs[2].rip);
+	ASSERT_EQ(1, t.io[0].nr_reports);
+	EXPECT_EQ(3, t.io[0].reports[0]) TH_LOG("guest XCR0 after XSETBV of 3");
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	EXPECT_EQ(3, st.cregs.xcr0);
+	tvm_destroy(&t);
+}
+
 TEST(dregs)
 {
 	struct hvx_vcpu_state st, got;
@@ -220,6 +361,80 @@ TEST(dregs)
 	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got, HVX_STATE_DREGS));
 	EXPECT_EQ(0x7000, got.dregs.dr3);
 	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+/*
+ * DR0-3 are not switched by VMRUN: hvx loads the guest's before each entry
+ * and the host's after.  New values set between two runs reach the guest,
+ * in full 64 bits, and survive an exit in which the guest does not touch
+ * them.  The host's own values are not observable from here.
+ */
+static void expect_guest_dr(struct __test_metadata *_metadata, struct tvm *t,
+			    const __u64 *dr)
+{
+	struct hvx_vcpu_state st;
+	unsigned int n = t->io[0].nr_reports, i;
+
+	ASSERT_GUEST_EXIT(t, 0, HVX_EXIT_HLT);
+	ASSERT_EQ(n + 8, t->io[0].nr_reports);
+	for (i = 0; i < 4; i++) {
+		__u64 got = t->io[0].reports[n + 2 * i] |
+			    (__u64)t->io[0].reports[n + 2 * i + 1] << 32;
+
+		EXPECT_EQ(dr[i], got) TH_LOG("guest DR%u 0x%llx, expected 0x%llx", i,
+					     (unsigned long long)got, (unsigned long long)dr[i]);
+	}
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t->vcpu[0], &st, HVX_STATE_DREGS));
+	EXPECT_EQ(dr[0], st.dregs.dr0);
+	EXPECT_EQ(dr[1], st.dregs.dr1);
+	EXPECT_EQ(dr[2], st.dregs.dr2);
+	EXPECT_EQ(dr[3], st.dregs.dr3);
+}
+
+static void set_dr(struct __test_metadata *_metadata, struct tvm *t, const __u64 *dr,
+		   __u64 dr7)
+{
+	struct hvx_vcpu_state st;
+
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t->vcpu[0], &st, HVX_STATE_DREGS));
+	st.dregs.dr0 = dr[0];
+	st.dregs.dr1 = dr[1];
+	st.dregs.dr2 = dr[2];
+	st.dregs.dr3 = dr[3];
+	st.dregs.dr7 = dr7;
+	ASSERT_OK(hvx_vcpu_set_state(&t->vcpu[0], &st, HVX_STATE_DREGS));
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t->vcpu[0], &st, HVX_STATE_DREGS));
+	EXPECT_EQ(dr[0], st.dregs.dr0);
+	EXPECT_EQ(dr[1], st.dregs.dr1);
+	EXPECT_EQ(dr[2], st.dregs.dr2);
+	EXPECT_EQ(dr[3], st.dregs.dr3);
+	EXPECT_EQ(dr7, st.dregs.dr7);
+}
+
+TEST(dregs_across_runs)
+{
+	static const __u64 a[4] = {
+		0x00007f0000001000ULL, 0xffff800000002000ULL,
+		0x0000000012345678ULL, 0xffffffff81000000ULL,
+	};
+	static const __u64 b[4] = {
+		0xffffc90000004000ULL, 0x0000000000000008ULL,
+		0x00007ffffffff000ULL, 0x0000000000000000ULL,
+	};
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_dr_loop, 0);
+	set_dr(_metadata, &t, a, 0x400);
+	expect_guest_dr(_metadata, &t, a);
+	/* Unchanged by the host: the guest reads the same again. */
+	expect_guest_dr(_metadata, &t, a);
+	/* Breakpoints armed in the guest's DR7 on addresses it never touches. */
+	set_dr(_metadata, &t, b, 0x400 | 0x55);
+	expect_guest_dr(_metadata, &t, b);
 	tvm_destroy(&t);
 }
 
@@ -345,6 +560,89 @@ TEST(events_nmi)
 	ASSERT_GUEST_DONE(&t, 0, 0x600d);
 	ASSERT_EQ(1, t.io[0].nr_excs);
 	EXPECT_EQ(2, t.io[0].excs[0].vector);
+	EXPECT_EQ(GUEST_CODE_GPA, t.io[0].excs[0].rip);
+	tvm_destroy(&t);
+}
+
+/*
+ * SET_STATE EVENTS is checked before anything changes: a refused event
+ * leaves the pending events and the other components of the same call
+ * (REGS, CREGS here) as they were.
+ */
+TEST(events_invalid)
+{
+	static const struct {
+		const char *what;
+		__u32 flags;
+		__u8 exc_vector, irq_vector;
+		__u32 error_code;
+	} bad[] = {
+		{ "#UD with an error code", HVX_EVENTS_EXCEPTION | HVX_EVENTS_EXC_ERRCODE, 6, 0, 0 },
+		{ "#GP without an error code", HVX_EVENTS_EXCEPTION, 13, 0, 0 },
+		{ "#PF without an error code", HVX_EVENTS_EXCEPTION, 14, 0, 0 },
+		{ "exception vector 2 (NMI)", HVX_EVENTS_EXCEPTION, 2, 0, 0 },
+		{ "exception vector 32", HVX_EVENTS_EXCEPTION, 32, 0, 0 },
+		{ "exception vector 255", HVX_EVENTS_EXCEPTION, 255, 0, 0 },
+		{ "IRQ vector 31", HVX_EVENTS_IRQ, 0, 31, 0 },
+		{ "IRQ vector 0", HVX_EVENTS_IRQ, 0, 0, 0 },
+		{ "irq_vector without HVX_EVENTS_IRQ", 0, 0, 0x40, 0 },
+		{ "error code without an exception", 0, 0, 0, 0x10 },
+		{ "vector without an exception", 0, 6, 0, 0 },
+		{ "EXC_ERRCODE without an exception", HVX_EVENTS_EXC_ERRCODE, 0, 0, 0 },
+	};
+	struct hvx_vcpu_state st, orig, got;
+	unsigned int i;
+	int r;
+	struct tvm t;
+
+	TVM_LONG_GUEST(&t, state_events, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	memset(&orig, 0, sizeof(orig));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &orig,
+				     HVX_STATE_REGS | HVX_STATE_CREGS | HVX_STATE_EVENTS));
+	EXPECT_EQ(0, orig.events.flags);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		st = orig;
+		st.regs.rbx = 0xbadbadULL;
+		st.cregs.cr2 = 0xdead000ULL;
+		st.events.flags = bad[i].flags;
+		st.events.exception_vector = bad[i].exc_vector;
+		st.events.irq_vector = bad[i].irq_vector;
+		st.events.exception_error_code = bad[i].error_code;
+		r = hvx_vcpu_set_state(&t.vcpu[0], &st,
+				       HVX_STATE_REGS | HVX_STATE_CREGS | HVX_STATE_EVENTS);
+		EXPECT_EQ(-EINVAL, r) TH_LOG("%s: accepted (%d)", bad[i].what, r);
+		memset(&got, 0, sizeof(got));
+		ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got,
+					     HVX_STATE_REGS | HVX_STATE_CREGS | HVX_STATE_EVENTS));
+		EXPECT_EQ(0, memcmp(&orig.events, &got.events, sizeof(got.events)))
+			TH_LOG("%s: events changed, flags 0x%x", bad[i].what, got.events.flags);
+		EXPECT_EQ(orig.regs.rbx, got.regs.rbx) TH_LOG("%s: REGS changed", bad[i].what);
+		EXPECT_EQ(orig.cregs.cr2, got.cregs.cr2) TH_LOG("%s: CREGS changed", bad[i].what);
+	}
+
+	/* The same call with a valid event: all of it applies, #SS(0x3c) arrives. */
+	st = orig;
+	st.regs.rbx = 0x600dULL;
+	st.cregs.cr2 = 0xc0de000ULL;
+	st.events.flags = HVX_EVENTS_EXCEPTION | HVX_EVENTS_EXC_ERRCODE;
+	st.events.exception_vector = 12;
+	st.events.exception_error_code = 0x3c;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st,
+				     HVX_STATE_REGS | HVX_STATE_CREGS | HVX_STATE_EVENTS));
+	memset(&got, 0, sizeof(got));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &got,
+				     HVX_STATE_REGS | HVX_STATE_CREGS | HVX_STATE_EVENTS));
+	EXPECT_EQ(0x600dULL, got.regs.rbx);
+	EXPECT_EQ(0xc0de000ULL, got.cregs.cr2);
+	EXPECT_EQ(st.events.flags, got.events.flags);
+	EXPECT_EQ(12, got.events.exception_vector);
+	EXPECT_EQ(0x3c, got.events.exception_error_code);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(12, t.io[0].excs[0].vector);
+	EXPECT_EQ(0x3c, t.io[0].excs[0].error_code);
 	EXPECT_EQ(GUEST_CODE_GPA, t.io[0].excs[0].rip);
 	tvm_destroy(&t);
 }
@@ -545,6 +843,93 @@ TEST(fpu_round_trip)
 	EXPECT_EQ(0, memcmp(a + XSAVE_XMM_OFF, b + XSAVE_XMM_OFF, 256)) TH_LOG("xmm differ");
 	free(a);
 	free(b);
+	tvm_destroy(&t);
+}
+
+/* ---- PKRU --------------------------------------------------------------- */
+
+static __u32 rdpkru(void)
+{
+	__u32 eax, edx;
+
+	asm volatile("rdpkru" : "=a"(eax), "=d"(edx) : "c"(0));
+	return eax;
+}
+
+/*
+ * PKRU is user state that VMRUN does not switch: the guest's WRPKRU must
+ * not leak into the host thread, and the guest's value is carried in the
+ * XSAVE image of HVX_STATE_FPU (component 9) in both directions.
+ */
+TEST(pkru)
+{
+	unsigned int a, b, c, d, off;
+	struct hvx_vcpu_state st;
+	__u32 host, val, pkru;
+	struct hvx_run *run;
+	unsigned char *xs;
+	__u64 xstate_bv;
+	struct tvm t;
+
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(c & (1u << 3)))
+		SKIP(return, "host CPU has no protection keys (CPUID.7.0:ECX.PKU)");
+	if (!(c & (1u << 4)))
+		SKIP(return, "host kernel has not enabled protection keys (OSPKE)");
+	__cpuid_count(0xd, XFEATURE_PKRU, a, b, c, d);
+	off = b;
+	ASSERT_LE(off + 4, HVX_XSAVE_SIZE) TH_LOG("PKRU at XSAVE offset %u", off);
+
+	host = rdpkru();
+	ASSERT_NE(PKRU_GUEST1, host);
+
+	/* A guest that never touches PKRU: the host's is still there after the exit. */
+	TVM_LONG_GUEST(&t, state_events, 0);
+	ASSERT_EQ(HVX_EXIT_IO, tvm_run_once(&t, 0));
+	pkru = rdpkru();
+	EXPECT_EQ(host, pkru) TH_LOG("host PKRU 0x%x after HVX_RUN, was 0x%x", pkru, host);
+	tvm_destroy(&t);
+
+	TVM_LONG_GUEST(&t, state_pkru, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	run = t.vcpu[0].run;
+
+	/* Report 1 comes after the guest's WRPKRU. */
+	ASSERT_EQ(HVX_EXIT_IO, tvm_run_once(&t, 0));
+	pkru = rdpkru();
+	EXPECT_EQ(host, pkru) TH_LOG("host PKRU 0x%x after HVX_RUN, was 0x%x", pkru, host);
+	ASSERT_EQ(PORT_REPORT, run->io.port) TH_LOG("exit at rip 0x%llx, port 0x%x",
+						    (unsigned long long)run->rip, run->io.port);
+	memcpy(&val, run->io_data, 4);
+	ASSERT_EQ(1, val);
+
+	xs = aligned_alloc(64, HVX_XSAVE_SIZE);
+	ASSERT_NE(NULL, xs);
+	memset(xs, 0, HVX_XSAVE_SIZE);
+	memset(&st, 0, sizeof(st));
+	st.xsave = (__u64)(uintptr_t)xs;
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_FPU));
+	memcpy(&xstate_bv, xs + XSAVE_HDR_OFF, 8);
+	memcpy(&pkru, xs + off, 4);
+	EXPECT_TRUE(xstate_bv & (1ULL << XFEATURE_PKRU))
+		TH_LOG("XSTATE_BV 0x%llx lacks PKRU", (unsigned long long)xstate_bv);
+	EXPECT_EQ(PKRU_GUEST1, pkru) TH_LOG("guest PKRU in the XSAVE image");
+
+	/* Host -> guest: RDPKRU in the guest reads the new value. */
+	xstate_bv |= 1ULL << XFEATURE_PKRU;
+	memcpy(xs + XSAVE_HDR_OFF, &xstate_bv, 8);
+	memcpy(xs + off, &(__u32){ PKRU_GUEST2 }, 4);
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_FPU));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	pkru = rdpkru();
+	EXPECT_EQ(host, pkru) TH_LOG("host PKRU 0x%x after HVX_RUN, was 0x%x", pkru, host);
+	ASSERT_EQ(3, t.io[0].nr_reports);
+	EXPECT_EQ(PKRU_GUEST2, t.io[0].reports[0]) TH_LOG("guest RDPKRU");
+	/* CR4.PKE does not reset PKRU (SDM vol. 3 §4.6.2), with or without an exit. */
+	EXPECT_EQ(PKRU_GUEST2, t.io[0].reports[2])
+		TH_LOG("guest RDPKRU 0x%x after CR4.PKE was off across an exit",
+		       t.io[0].reports[2]);
+	EXPECT_EQ(0, t.io[0].nr_excs);
+	free(xs);
 	tvm_destroy(&t);
 }
 
