@@ -3,6 +3,9 @@
 #include "guest.h"
 
 #define MMIO_GPA	0xd0000000
+/* exits_io_seg: offset of the data from the FS/GS base, and the gpa of the 0x67 case. */
+#define IO_SEG_OFF	0x100
+#define IO_A32_GPA	(GUEST_DATA_GPA + 0x200)
 
 /* Port I/O of each size, both directions, string I/O with and without REP. */
 GUEST_BEGIN(exits_io)
@@ -221,3 +224,41 @@ GLABEL(spin_count)
 GLABEL(spin_flag)
 	.long 0
 GUEST_END(exits_spin)
+
+/*
+ * OUTS with segment overrides and a 32-bit address size, prefixes spelled
+ * out: f3 64 6e (REP FS: OUTSB), 65 f3 6e (GS: REP OUTSB), 67 f3 6e (REP
+ * OUTSB with ESI/ECX in 64-bit mode).
+ */
+GUEST_BEGIN(exits_io_seg)
+	.code64
+	cld
+	mov $IO_SEG_OFF, %esi
+	mov $4, %ecx
+	mov $0x89, %dx
+GLABEL(io_fs_outsb)
+	.byte 0xf3, 0x64, 0x6e
+	GUEST_ASSERT_EQ(%rcx, 0)
+	GUEST_ASSERT_EQ(%rsi, IO_SEG_OFF + 4)
+	mov $IO_SEG_OFF, %esi
+	mov $4, %ecx
+	mov $0x8a, %dx
+GLABEL(io_gs_outsb)
+	.byte 0x65, 0xf3, 0x6e
+	GUEST_ASSERT_EQ(%rcx, 0)
+	GUEST_ASSERT_EQ(%rsi, IO_SEG_OFF + 4)
+	/* Only ESI and ECX count; writing them clears bits 63:32. */
+	movabs $(0xffffffff00000000 + IO_A32_GPA), %rsi
+	movabs $0x1234567800000004, %rcx
+	mov $0x8b, %dx
+GLABEL(io_a32_outsb)
+	.byte 0x67, 0xf3, 0x6e
+	test %rcx, %rcx
+	jz 1f
+	GUEST_FAIL
+1:	mov $(IO_A32_GPA + 4), %ebx
+	cmp %rbx, %rsi
+	je 1f
+	GUEST_FAIL
+1:	GUEST_DONE($0x600d)
+GUEST_END(exits_io_seg)

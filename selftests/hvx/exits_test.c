@@ -22,6 +22,7 @@ GUEST_CODE(exits_irqwin);
 GUEST_CODE(exits_inject);
 GUEST_CODE(exits_fetch);
 GUEST_CODE(exits_spin);
+GUEST_CODE(exits_io_seg);
 
 extern const unsigned char io_out8[], io_out16[], io_out32[], io_in8[], io_in16[], io_in32[];
 extern const unsigned char io_rep_outsb[], io_rep_insb[], io_outsw[];
@@ -32,8 +33,13 @@ extern const unsigned char msr_rd[], msr_wr[], msr_gp[], msr_gp_rd[], msr_gp_wr[
 extern const unsigned char irqwin_sti_next[], irqwin_nops_end[];
 extern const unsigned char inject_after_report[];
 extern const unsigned char spin_count[], spin_flag[];
+extern const unsigned char io_fs_outsb[], io_gs_outsb[], io_a32_outsb[];
 
 #define MMIO_GPA	0xd0000000ULL
+/* As in exits_guest.S. */
+#define IO_SEG_OFF	0x100
+#define IO_A32_GPA	(GUEST_DATA_GPA + 0x200)
+#define MSR_GS_BASE	0xc0000101
 
 /* Asserts an IO exit with the given shape at the given guest rip. */
 #define ASSERT_IO(t, dir, sz, prt, str, rp, at) do {				\
@@ -98,6 +104,54 @@ TEST(io)
 	ASSERT_IO(&t, HVX_IO_OUT, 2, 0x88, 1, 0, GUEST_ADDR(exits_io, io_outsw));
 	EXPECT_EQ(0xa55a, io_val(run));
 
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	tvm_destroy(&t);
+}
+
+/*
+ * OUTS reads seg:rSI with the segment and address size of its prefixes,
+ * which hvx decodes itself: FS (base set through SREGS) and GS (base set
+ * through MSRS) overrides, and a 0x67 prefix that makes ESI/ECX the
+ * registers in 64-bit mode.  DS:IO_SEG_OFF holds other bytes, so an
+ * ignored override shows.
+ */
+TEST(io_string_prefixes)
+{
+	struct hvx_msr_entry gs = { .index = MSR_GS_BASE, .data = GUEST_DATA_GPA + 0x1000 };
+	struct hvx_vcpu_state st;
+	struct hvx_regs regs;
+	struct hvx_run *run;
+	struct tvm t;
+	int i;
+
+	TVM_LONG_GUEST(&t, exits_io_seg, 0);
+	run = t.vcpu[0].run;
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_SREGS));
+	st.sregs.fs.base = GUEST_DATA_GPA;
+	st.nmsrs = 1;
+	st.msrs = (__u64)(uintptr_t)&gs;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_SREGS | HVX_STATE_MSRS));
+	memcpy(t.mem + IO_SEG_OFF, "abcd", 4);
+	memcpy(t.mem + GUEST_DATA_GPA + IO_SEG_OFF, "WXYZ", 4);
+	memcpy(t.mem + GUEST_DATA_GPA + 0x1000 + IO_SEG_OFF, "wxyz", 4);
+	memcpy(t.mem + IO_A32_GPA, "0123", 4);
+
+	for (i = 0; i < 4; i++) {
+		ASSERT_IO(&t, HVX_IO_OUT, 1, 0x89, 1, 1, GUEST_ADDR(exits_io_seg, io_fs_outsb));
+		EXPECT_EQ("WXYZ"[i], io_val(run)) TH_LOG("REP FS: OUTSB item %d", i);
+	}
+	for (i = 0; i < 4; i++) {
+		ASSERT_IO(&t, HVX_IO_OUT, 1, 0x8a, 1, 1, GUEST_ADDR(exits_io_seg, io_gs_outsb));
+		EXPECT_EQ("wxyz"[i], io_val(run)) TH_LOG("GS: REP OUTSB item %d", i);
+	}
+	for (i = 0; i < 4; i++) {
+		ASSERT_IO(&t, HVX_IO_OUT, 1, 0x8b, 1, 1, GUEST_ADDR(exits_io_seg, io_a32_outsb));
+		EXPECT_EQ("0123"[i], io_val(run)) TH_LOG("ADDR32 REP OUTSB item %d", i);
+		ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+		EXPECT_EQ(IO_A32_GPA + i + 1, regs.rsi) TH_LOG("RSI after item %d", i);
+		EXPECT_EQ(3 - i, regs.rcx) TH_LOG("RCX after item %d", i);
+	}
 	ASSERT_GUEST_DONE(&t, 0, 0x600d);
 	tvm_destroy(&t);
 }
@@ -403,6 +457,27 @@ TEST(inject_nmi)
 	ASSERT_EQ(HVX_EXIT_IO, report_exit(&t, &val));
 	/* NMIs are taken with IF=0. */
 	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_NMI, 2, 0, 0));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(2, t.io[0].excs[0].vector);
+	EXPECT_EQ(GUEST_ADDR(exits_inject, inject_after_report), t.io[0].excs[0].rip);
+	tvm_destroy(&t);
+}
+
+/* The vector of an NMI is 2; 0 is accepted as the same, anything else is not. */
+TEST(inject_nmi_vector)
+{
+	struct tvm t;
+	__u32 val = 0;
+
+	TVM_LONG_GUEST(&t, exits_inject, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	ASSERT_EQ(HVX_EXIT_IO, report_exit(&t, &val));
+	EXPECT_EQ(-EINVAL, hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_NMI, 3, 0, 0));
+	EXPECT_EQ(-EINVAL, hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_NMI, 0x102, 0, 0));
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_NMI, 0, 0, 0));
+	/* Vector 2 passes the check too: refused only because one is pending. */
+	EXPECT_EQ(-EBUSY, hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_NMI, 2, 0, 0));
 	ASSERT_GUEST_DONE(&t, 0, 0x600d);
 	ASSERT_EQ(1, t.io[0].nr_excs);
 	EXPECT_EQ(2, t.io[0].excs[0].vector);
