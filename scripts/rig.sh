@@ -455,8 +455,8 @@ stop_qemu() {
 	kill "$pid" 2>/dev/null || true
 	rm -f "$RIG/qemu.pid"
 }
-trap 'stop_qemu; exit 130' INT
-trap 'stop_qemu; exit 143' TERM
+trap 'stop_qemu; echo "rig: interrupted" >&2; exit 130' INT
+trap 'stop_qemu; echo "rig: terminated" >&2; exit 143' TERM
 
 kvers=$(kernels)
 [ -n "$kvers" ] || die "no kernel with headers in /lib/modules: run 'make setup'"
