@@ -12,6 +12,7 @@
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/debugreg.h>
+#include <asm/hw_breakpoint.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/fpu/types.h>
@@ -31,6 +32,7 @@ static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
 static u32 svm_max_asid;
 static bool svm_nrips;
 static bool svm_npt;
+static u64 svm_host_xcr0;	/* the same on every CPU */
 
 /* Segment attributes: APM §15.5.1, descriptor bits 47:40 and 55:52. */
 #define SEG_P		BIT(7)
@@ -109,6 +111,8 @@ static int svm_hardware_setup(void)
 		}
 		sc->next_asid = svm_max_asid + 1;	/* first use starts a generation */
 	}
+	svm_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
+			xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
 	pr_info("hvx: SVM with NPT, %u ASIDs, NRIP-save %s\n", svm_max_asid,
 		svm_nrips ? "yes" : "no");
 	return 0;
@@ -254,6 +258,12 @@ static void svm_set_seg(struct vmcb_seg *s, u16 sel, u64 base, u32 limit, u16 at
 	s->attrib = attrib;
 }
 
+static void svm_dr_intercept(struct svm_vcpu *svm, bool on)
+{
+	svm->vmcb->control.intercept_dr = on ? ~0U : 0;
+	svm->guest_dr = !on;
+}
+
 /* The state after RESET (APM §14.1.3). */
 static void svm_reset_state(struct hvx_vcpu *vcpu)
 {
@@ -311,6 +321,7 @@ static int svm_vcpu_create(struct hvx_vcpu *vcpu)
 	c->int_ctl = V_INTR_MASKING;
 	c->nested_ctl = NESTED_CTL_NP_ENABLE;
 	c->nested_cr3 = hvx_tdp_root_pa(&vcpu->vm->tdp);
+	svm_dr_intercept(svm, true);
 	svm_reset_state(vcpu);
 	return 0;
 }
@@ -399,44 +410,37 @@ static void svm_inject_events(struct hvx_vcpu *vcpu)
 	svm_set_vintr(vmcb, want_window);
 }
 
-/* Host debug registers while a guest runs; VMRUN does not switch DR0-3. */
-struct svm_host_dr {
-	unsigned long dr[4], dr6, dr7;
-};
-
-static void svm_load_guest_dr(struct hvx_vcpu *vcpu, struct svm_host_dr *h)
+/*
+ * Debug registers.  VMRUN switches DR6/DR7 through the VMCB but not DR0-3,
+ * and #VMEXIT leaves DR7 with the host's breakpoints disabled.  DR
+ * accesses are intercepted until the guest first makes one (or userspace
+ * sets DREGS); from then on the guest owns DR0-3 while it runs and they
+ * are switched on every entry.  Most guests never pay for it.
+ */
+static void svm_load_guest_dr(struct hvx_vcpu *vcpu)
 {
 	int i;
 
 	/* No host breakpoint may match a guest address while DR0-3 hold them. */
-	h->dr7 = native_get_debugreg(7);
-	if (h->dr7 & HVX_DR7_BP_ENABLE)
+	if (hw_breakpoint_active())
 		native_set_debugreg(7, 0);
-	h->dr6 = native_get_debugreg(6);
-	for (i = 0; i < 4; i++) {
-		h->dr[i] = native_get_debugreg(i);
-		if (h->dr[i] != vcpu->dr[i])
-			native_set_debugreg(i, vcpu->dr[i]);
-	}
+	for (i = 0; i < 4; i++)
+		native_set_debugreg(i, vcpu->dr[i]);
 }
 
-static void svm_put_guest_dr(struct hvx_vcpu *vcpu, const struct svm_host_dr *h)
+static void svm_put_guest_dr(struct hvx_vcpu *vcpu)
 {
 	int i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 4; i++)
 		vcpu->dr[i] = native_get_debugreg(i);
-		if (vcpu->dr[i] != h->dr[i])
-			native_set_debugreg(i, h->dr[i]);
-	}
-	/* #VMEXIT leaves DR7 with breakpoints disabled (APM §15.5.1). */
-	if (native_get_debugreg(6) != h->dr6)
-		native_set_debugreg(6, h->dr6);
-	if (native_get_debugreg(7) != h->dr7)
-		native_set_debugreg(7, h->dr7);
 }
 
-/* PKRU is user state the guest can write with CR4.PKE; VMRUN does not switch it. */
+/*
+ * PKRU is user state that VMRUN does not switch; a guest can write it once
+ * it has set CR4.PKE (not intercepted), and CR4.PKE does not reset it, so
+ * the guest's value is switched in whenever the host has PKRU at all.
+ */
 static u32 svm_load_guest_pkru(struct hvx_vcpu *vcpu)
 {
 	u32 host;
@@ -464,8 +468,7 @@ static int svm_run(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
-	u64 host_xcr0, guest_xcr0;
-	struct svm_host_dr host_dr;
+	u64 guest_xcr0;
 	u32 host_pkru;
 	struct svm_cpu *sc;
 	int gen;
@@ -506,17 +509,20 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	vmcb->save.rflags = vcpu->rflags;
 
 	svm_clgi();
-	host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	if (vcpu->xcr0 != host_xcr0)
+	if (vcpu->xcr0 != svm_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-	svm_load_guest_dr(vcpu, &host_dr);
+	if (svm->guest_dr)
+		svm_load_guest_dr(vcpu);
 	host_pkru = svm_load_guest_pkru(vcpu);
 
 	/* Host FS, GS, TR, LDTR and SYSCALL MSRs are saved and restored in there. */
 	hvx_svm_vmrun(vcpu->regs, svm->vmcb_pa, __pa(sc->host_vmcb));
 
 	svm_put_guest_pkru(vcpu, host_pkru);
-	svm_put_guest_dr(vcpu, &host_dr);
+	if (svm->guest_dr)
+		svm_put_guest_dr(vcpu);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
 	/*
 	 * XSETBV is intercepted, but QEMU's emulated SVM lets it through and
 	 * the guest's value lands in the real XCR0: keep it as the guest's.
@@ -524,8 +530,8 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
 	if (unlikely(guest_xcr0 != vcpu->xcr0) && !svm_check_xcr0(vcpu, guest_xcr0))
 		vcpu->xcr0 = guest_xcr0;
-	if (guest_xcr0 != host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, host_xcr0);
+	if (guest_xcr0 != svm_host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, svm_host_xcr0);
 	svm_stgi();
 	/* A host interrupt that made the exit is taken here. */
 	local_irq_enable();
@@ -698,6 +704,9 @@ static void svm_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d)
 static void svm_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+
+	/* Userspace gave the guest debug registers: switch them from now on. */
+	svm_dr_intercept(to_svm(vcpu), false);
 
 	vcpu->dr[0] = d->dr0;
 	vcpu->dr[1] = d->dr1;

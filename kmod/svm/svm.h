@@ -85,6 +85,8 @@
 #define SVM_EXIT_MWAIT		0x08b
 #define SVM_EXIT_XSETBV		0x08d
 #define SVM_EXIT_CR8_WRITE	0x018
+#define SVM_EXIT_DR_FIRST	0x020	/* reads 0x20-0x2f, writes 0x30-0x3f */
+#define SVM_EXIT_DR_LAST	0x03f
 #define SVM_EXIT_NR		0x090
 #define SVM_EXIT_NPF		0x400
 #define SVM_EXIT_INVALID	(~0ULL)
@@ -211,6 +213,7 @@ struct svm_vcpu {
 	u64 asid_gen;			/* (v) */
 	u64 guest_efer;			/* (v) EFER as the guest sees it */
 	bool vintr_hold;		/* (v) skip the VINTR request once */
+	bool guest_dr;			/* (v) DR0-3 switched, DR accesses not intercepted */
 };
 
 struct svm_vm {

@@ -68,6 +68,19 @@ static int svm_exit_cr8_write(struct hvx_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * The guest's first debug-register access: hand DR0-3 over to it and run
+ * the instruction again, now unintercepted (no decoding needed).
+ */
+static int svm_exit_dr(struct hvx_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->vmcb->control.intercept_dr = 0;
+	svm->guest_dr = true;
+	return 1;
+}
+
 static int svm_exit_cpuid(struct hvx_vcpu *vcpu)
 {
 	svm_skip(vcpu, 2);
@@ -150,6 +163,7 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
 
 static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[SVM_EXIT_CR8_WRITE]	= svm_exit_cr8_write,
+	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
 	[SVM_EXIT_INTR]		= svm_exit_nop,
 	[SVM_EXIT_NMI]		= svm_exit_nop,
 	[SVM_EXIT_VINTR]	= svm_exit_vintr,
