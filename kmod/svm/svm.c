@@ -438,27 +438,35 @@ static void svm_put_guest_dr(struct hvx_vcpu *vcpu)
 
 /*
  * PKRU is user state that VMRUN does not switch; a guest can write it once
- * it has set CR4.PKE (not intercepted), and CR4.PKE does not reset it, so
- * the guest's value is switched in whenever the host has PKRU at all.
+ * it has set CR4.PKE, which is not intercepted.  Writing PKRU is costly
+ * (an emulated CPU flushes its TLB), so the guest's value is loaded only
+ * for a guest that has PKE set or a PKRU of its own (reset value 0), and
+ * after every exit a PKRU that is not the host's is taken as the guest's
+ * and the host's put back.  The one deviation: a guest that sets PKE and
+ * reads PKRU before writing it sees the host's value, not 0.
  */
-static u32 svm_load_guest_pkru(struct hvx_vcpu *vcpu)
+static bool svm_pkru_loaded(struct hvx_vcpu *vcpu, u32 *host)
 {
-	u32 host;
-
 	if (!boot_cpu_has(X86_FEATURE_OSPKE))
-		return 0;
-	host = rdpkru();
-	if (host != vcpu->pkru)
+		return false;
+	*host = rdpkru();
+	if (!(to_svm(vcpu)->vmcb->save.cr4 & X86_CR4_PKE) && !vcpu->pkru)
+		return false;
+	if (*host != vcpu->pkru)
 		wrpkru(vcpu->pkru);
-	return host;
+	return true;
 }
 
-static void svm_put_guest_pkru(struct hvx_vcpu *vcpu, u32 host)
+static void svm_put_guest_pkru(struct hvx_vcpu *vcpu, u32 host, bool loaded)
 {
+	u32 cur;
+
 	if (!boot_cpu_has(X86_FEATURE_OSPKE))
 		return;
-	vcpu->pkru = rdpkru();
-	if (vcpu->pkru != host)
+	cur = rdpkru();
+	if (loaded || cur != host || (to_svm(vcpu)->vmcb->save.cr4 & X86_CR4_PKE))
+		vcpu->pkru = cur;
+	if (cur != host)
 		wrpkru(host);
 }
 
@@ -469,7 +477,8 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 	u64 guest_xcr0;
-	u32 host_pkru;
+	u32 host_pkru = 0;
+	bool pkru_loaded;
 	struct svm_cpu *sc;
 	int gen;
 
@@ -513,12 +522,12 @@ static int svm_run(struct hvx_vcpu *vcpu)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 	if (svm->guest_dr)
 		svm_load_guest_dr(vcpu);
-	host_pkru = svm_load_guest_pkru(vcpu);
+	pkru_loaded = svm_pkru_loaded(vcpu, &host_pkru);
 
 	/* Host FS, GS, TR, LDTR and SYSCALL MSRs are saved and restored in there. */
 	hvx_svm_vmrun(vcpu->regs, svm->vmcb_pa, __pa(sc->host_vmcb));
 
-	svm_put_guest_pkru(vcpu, host_pkru);
+	svm_put_guest_pkru(vcpu, host_pkru, pkru_loaded);
 	if (svm->guest_dr)
 		svm_put_guest_dr(vcpu);
 	if (hw_breakpoint_active())
