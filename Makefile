@@ -9,7 +9,8 @@ BUILD	?= $(CURDIR)/build
 KVERS	?= $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
 KMOD_SRC := Kbuild $(shell find kmod uapi -name '*.[chS]' 2>/dev/null)
 
-.PHONY: all modules userspace selftests setup check demo bench clean sparse checkpatch dkms-check
+.PHONY: all modules userspace selftests setup check check-static check-dkms unit demo bench \
+	clean checkpatch dkms-check
 
 all: modules userspace selftests
 
@@ -17,7 +18,7 @@ modules: $(foreach v,$(KVERS),$(BUILD)/$(v)/hvx.ko)
 
 # Kbuild writes its objects next to the sources, so each kernel gets its own
 # copy of the tree.  W=1 and C=1 (sparse) run on every build; any warning
-# fails it (scripts/kbuild-strict.sh).
+# fails it (scripts/build-module.sh).
 $(BUILD)/%/hvx.ko: $(KMOD_SRC)
 	@scripts/build-module.sh $* $(BUILD)/$*
 
@@ -30,8 +31,19 @@ selftests: userspace
 setup:
 	scripts/setup.sh
 
-check: all
+# The whole suite: static checks and host-side unit tests first, then the
+# DKMS-built module loaded and used in the emulated host, and last the
+# selftests on every kernel, whose summary ends the output.
+check: all check-static check-dkms
 	scripts/rig.sh check
+
+check-static: checkpatch unit
+
+unit: userspace
+	$(MAKE) -C userspace BUILD=$(BUILD) test
+
+check-dkms: all dkms-check
+	HVX_USE_DKMS=1 HVX_TESTS="exits_test module_test" scripts/rig.sh check
 
 demo: all
 	scripts/rig.sh demo
