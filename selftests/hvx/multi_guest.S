@@ -33,3 +33,33 @@ GUEST_BEGIN(multi_vcpu)
 	loop 1b
 	GUEST_DONE(%ebx)
 GUEST_END(multi_vcpu)
+
+/*
+ * RBX = seed; 200 rounds of 50 LCG steps, reporting the low half after
+ * each round (the host moves the vCPU thread to another CPU at every
+ * report), then the high half.  XMM0 counts the rounds alongside.
+ */
+GUEST_BEGIN(multi_migrate)
+	.code64
+	mov %cr4, %rax
+	or $(1 << 9), %rax		/* OSFXSR */
+	mov %rax, %cr4
+	pxor %xmm0, %xmm0
+	mov $1, %eax
+	movq %rax, %xmm1
+	movabs $LCG_MUL, %r8
+	movabs $LCG_INC, %r9
+	mov $200, %r10d
+1:	mov $50, %ecx
+2:	imul %r8, %rbx
+	add %r9, %rbx
+	loop 2b
+	paddq %xmm1, %xmm0
+	GUEST_REPORT(%ebx)
+	dec %r10d
+	jnz 1b
+	movq %xmm0, %rax
+	GUEST_ASSERT_EQ(%rax, 200)
+	shr $32, %rbx
+	GUEST_DONE(%ebx)
+GUEST_END(multi_migrate)

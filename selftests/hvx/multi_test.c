@@ -4,12 +4,15 @@
  * work; several vCPUs of one VM on their own threads sharing a counter.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "test_util.h"
 
 GUEST_CODE(multi_calc);
 GUEST_CODE(multi_vcpu);
+GUEST_CODE(multi_migrate);
 
 #define NR_VMS		4
 #define LCG_MUL		6364136223846793005ULL
@@ -165,6 +168,55 @@ TEST(vcpus_in_parallel)
 	memcpy(&counter, t.mem + GUEST_DATA_GPA, 4);
 	EXPECT_EQ(1000 * n, counter);
 	pthread_barrier_destroy(&barrier);
+	tvm_destroy(&t);
+}
+
+
+/*
+ * A vCPU's thread may move between host CPUs between any two runs: the
+ * thread hops to the other CPU at every exit, and the guest's registers
+ * (general and vector) and its progress must come through unharmed.
+ */
+TEST(vcpu_migrates_between_cpus)
+{
+	const __u64 seed = 0x5eed1234abcdULL;
+	struct hvx_run *run;
+	struct hvx_regs regs;
+	__u64 x = seed;
+	int i, k, hops = 0;
+	cpu_set_t set;
+	struct tvm t;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two online CPUs");
+	TVM_LONG_GUEST(&t, multi_migrate, 0);
+	run = t.vcpu[0].run;
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	regs.rbx = seed;
+	ASSERT_OK(tvm_set_regs(&t, 0, &regs));
+
+	for (i = 0; i < 200; i++) {
+		int cpu = i % 2;
+
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+		if (sched_getcpu() == cpu)
+			hops++;
+		ASSERT_EQ(HVX_EXIT_IO, tvm_run_once(&t, 0));
+		ASSERT_EQ(PORT_REPORT, run->io.port);
+		for (k = 0; k < 50; k++)
+			x = x * LCG_MUL + LCG_INC;
+		ASSERT_EQ((__u32)x, *(__u32 *)run->io_data)
+			TH_LOG("round %d on CPU %d", i, cpu);
+	}
+	ASSERT_GUEST_DONE(&t, 0, (__u32)(x >> 32));
+	/* The thread really ran on both CPUs. */
+	EXPECT_GT(hops, 100);
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 	tvm_destroy(&t);
 }
 
