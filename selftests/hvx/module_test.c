@@ -5,6 +5,8 @@
  * unloads, reloads and works again.  Leaves hvx loaded.
  */
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,6 +14,8 @@
 #include "kselftest_harness.h"
 #include "test_util.h"
 #include "modules.h"
+
+GUEST_CODE(module_hlt);
 
 FIXTURE(mod) {
 	struct tvm t;
@@ -106,6 +110,57 @@ TEST_F_TIMEOUT(mod, unload_reload_cycles, 120)
 	}
 	/* Loading it twice is refused. */
 	EXPECT_EQ(-EEXIST, mod_load(mod_hvx_ko()));
+}
+
+static int cpu_set_online(int cpu, int online)
+{
+	char path[64];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, online ? "1" : "0", 1) == 1;
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * CPU hotplug: hvx turns SVM off on a CPU going offline and on again when
+ * it comes back.  A VM made before runs on the CPU that came back, and a
+ * new one too; a CPU left without SVM would fault the host at VMRUN.
+ */
+TEST(cpu_offline_online)
+{
+	struct tvm t, t2;
+	int r;
+
+	if (access("/sys/devices/system/cpu/cpu1/online", W_OK))
+		SKIP(return, "CPU 1 cannot be taken offline here");
+	TVM_LONG_GUEST(&t, module_hlt, 0);
+	pin_to_cpu(0);
+	ASSERT_EQ(0, cpu_set_online(1, 0));
+	r = tvm_run_once(&t, 0);
+	ASSERT_EQ(0, cpu_set_online(1, 1));
+	ASSERT_EQ(HVX_EXIT_HLT, r);
+	pin_to_cpu(1);
+	ASSERT_EQ(1, sched_getcpu());
+	ASSERT_EQ(HVX_EXIT_HLT, tvm_run_once(&t, 0));
+	TVM_LONG_GUEST(&t2, module_hlt, 0);
+	ASSERT_EQ(HVX_EXIT_HLT, tvm_run_once(&t2, 0));
+	tvm_destroy(&t2);
+	tvm_destroy(&t);
+	pin_to_cpu(0);
 }
 
 TEST_HARNESS_MAIN
