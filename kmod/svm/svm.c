@@ -149,6 +149,25 @@ static void svm_cpu_disable(void)
 	sc->enabled = false;
 }
 
+/*
+ * A CPU that comes back from suspend-to-RAM has lost EFER.SVME and
+ * VM_HSAVE_PA without going through CPU hotplug (the boot CPU never
+ * does).  VMRUN would then fault in the host: put them back first.
+ */
+static void svm_check_enabled(struct svm_cpu *sc)
+{
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	if (likely(efer & EFER_SVME))
+		return;
+	pr_warn_once("hvx: SVM was lost on CPU %d (resume?): enabling it again\n",
+		     smp_processor_id());
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_HVX_VM_HSAVE_PA, __pa(sc->hsave));
+	sc->enabled = true;
+}
+
 static u64 svm_cap(u32 cap)
 {
 	switch (cap) {
@@ -500,6 +519,7 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	}
 
 	sc = this_cpu_ptr(&svm_cpu);
+	svm_check_enabled(sc);
 	if (svm->cpu != smp_processor_id() || svm->asid_gen != sc->asid_gen) {
 		svm->cpu = smp_processor_id();
 		svm_new_asid(svm, sc);
