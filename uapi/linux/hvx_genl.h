@@ -27,6 +27,7 @@ enum hvx_genl_cmd {
 	HVX_CMD_EVENT,
 	__HVX_CMD_MAX,
 };
+
 #define HVX_CMD_MAX (__HVX_CMD_MAX - 1)
 
 enum hvx_genl_attr {
@@ -52,6 +53,7 @@ enum hvx_genl_attr {
 	HVX_A_EVENT_DATA,	/* u64: detail, see HVX_GENL_EVENT_* */
 	__HVX_A_MAX,
 };
+
 #define HVX_A_MAX (__HVX_A_MAX - 1)
 
 /* HVX_A_EVENT_TYPE; events carry HVX_A_VM_ID and HVX_A_VM_UID too. */
@@ -99,6 +101,7 @@ enum hvx_stat {
 	HVX_STAT_PAGES_MAPPED,		/* NPT/EPT leaves filled */
 	__HVX_STAT_MAX,
 };
+
 #define HVX_STAT_MAX (__HVX_STAT_MAX - 1)
 
 #endif /* _UAPI_LINUX_HVX_GENL_H */
