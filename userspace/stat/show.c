@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvxstat: the views, as text tables or as JSON.
+ *
+ * With a previous sample, each counter also gets a per-second rate and the
+ * text tables are sorted by it, highest first; JSON keeps id order.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hvxstat.h"
+
+#define MIB		(1024.0 * 1024.0)
+#define NAME_W		"-24"	/* counter and raw exit name column */
+#define NUM_W		"14"	/* number columns of the per-VM view */
+
+/* One table row and the rate it is sorted by. */
+struct row {
+	size_t index;
+	double rate;
+};
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->rate != y->rate)
+		return x->rate < y->rate ? 1 : -1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static double rate(uint64_t cur, uint64_t prev, double interval)
+{
+	return cur > prev ? (double)(cur - prev) / interval : 0.0;
+}
+
+static const struct vm_sample *find_vm(const struct vm_list *list, const struct vm_sample *vm)
+{
+	size_t i;
+
+	/* The pid too: a VM id may be reused once its VM is gone. */
+	for (i = 0; list && i < list->nr; i++)
+		if (list->vms[i].id == vm->id && list->vms[i].pid == vm->pid)
+			return &list->vms[i];
+	return NULL;
+}
+
+static const struct vcpu_sample *find_vcpu(const struct vcpu_list *list, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; list && i < list->nr; i++)
+		if (list->vcpus[i].id == id)
+			return &list->vcpus[i];
+	return NULL;
+}
+
+static uint64_t raw_count(const struct vcpu_sample *vcpu, uint32_t code)
+{
+	size_t i;
+
+	for (i = 0; vcpu && i < vcpu->nr_raw; i++)
+		if (vcpu->raw[i].code == code)
+			return vcpu->raw[i].count;
+	return 0;
+}
+
+static uint64_t page_size(void)
+{
+	long sz = sysconf(_SC_PAGESIZE);
+
+	return sz > 0 ? (uint64_t)sz : 4096;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void json_stats(FILE *f, const char *key, const uint64_t *stats)
+{
+	const char *sep = "";
+	unsigned int i;
+
+	fprintf(f, "\"%s\":{", key);
+	for (i = HVX_STAT_EXITS; i <= HVX_STAT_MAX; i++) {
+		fprintf(f, "%s\"%s\":%llu", sep, names__stat(i), (unsigned long long)stats[i]);
+		sep = ",";
+	}
+	fputc('}', f);
+}
+
+static void json_rates(FILE *f, const uint64_t *cur, const uint64_t *prev, double interval)
+{
+	static const uint64_t zero[HVX_STAT_MAX + 1];
+	const char *sep = "";
+	unsigned int i;
+
+	if (!prev)
+		prev = zero;
+	fputs(",\"rates\":{", f);
+	for (i = HVX_STAT_EXITS; i <= HVX_STAT_MAX; i++) {
+		fprintf(f, "%s\"%s\":%.3f", sep, names__stat(i), rate(cur[i], prev[i], interval));
+		sep = ",";
+	}
+	fputc('}', f);
+}
+
+static void json_vm(FILE *f, const struct vm_sample *vm, const struct vm_sample *prev,
+		    double interval, bool rates)
+{
+	fprintf(f, "{\"id\":%u,\"pid\":%u,\"uid\":%u,\"nr_vcpus\":%u,"
+		"\"mem_bytes\":%llu,\"pinned_pages\":%llu,\"table_pages\":%llu,"
+		"\"paging\":\"%s\",\"vendor\":\"%s\",",
+		vm->id, vm->pid, vm->uid, vm->nr_vcpus,
+		(unsigned long long)vm->mem_bytes, (unsigned long long)vm->pinned_pages,
+		(unsigned long long)vm->table_pages,
+		names__paging(vm->paging), names__vendor(vm->vendor));
+	json_stats(f, "stats", vm->stats);
+	if (rates)
+		json_rates(f, vm->stats, prev ? prev->stats : NULL, interval);
+	fputc('}', f);
+}
+
+static void json_vcpu(FILE *f, const struct vcpu_sample *vcpu, const struct vcpu_sample *prev,
+		      double interval, bool rates)
+{
+	const char *sep = "";
+	char buf[32];
+	const char *name;
+	size_t i;
+
+	fprintf(f, "{\"id\":%u,", vcpu->id);
+	json_stats(f, "stats", vcpu->stats);
+	if (rates)
+		json_rates(f, vcpu->stats, prev ? prev->stats : NULL, interval);
+	fputs(",\"raw_exits\":[", f);
+	for (i = 0; i < vcpu->nr_raw; i++) {
+		const struct raw_exit *raw = &vcpu->raw[i];
+
+		name = names__svm_exit(raw->code, buf, sizeof(buf));
+		fprintf(f, "%s{\"code\":%u,\"name\":", sep, raw->code);
+		if (name)
+			fprintf(f, "\"%s\"", name);
+		else
+			fputs("null", f);
+		fprintf(f, ",\"count\":%llu", (unsigned long long)raw->count);
+		if (rates)
+			fprintf(f, ",\"rate\":%.3f",
+				rate(raw->count, raw_count(prev, raw->code), interval));
+		fputc('}', f);
+		sep = ",";
+	}
+	fputs("]}", f);
+}
+
+/* ---- The VM list ------------------------------------------------------- */
+
+void show__vm_list(const struct view *v, const struct vm_list *cur,
+		   const struct vm_list *prev, double interval)
+{
+	const uint64_t pg = page_size();
+	const struct vm_sample *vm, *old;
+	struct row *rows;
+	size_t i;
+
+	if (v->json) {
+		fputs("{\"vms\":[", v->out);
+		for (i = 0; i < cur->nr; i++) {
+			vm = &cur->vms[i];
+			if (i)
+				fputc(',', v->out);
+			json_vm(v->out, vm, find_vm(prev, vm), interval, prev);
+		}
+		fputc(']', v->out);
+		if (prev)
+			fprintf(v->out, ",\"interval\":%.3f", interval);
+		fputs("}\n", v->out);
+		return;
+	}
+
+	fprintf(v->out, "%6s %8s %6s %5s %9s %11s %-6s %-6s %14s", "ID", "PID", "UID",
+		"VCPUS", "MEM(MiB)", "PINNED(MiB)", "PAGING", "VENDOR", "EXITS");
+	if (prev)
+		fprintf(v->out, " %12s", "EXITS/S");
+	fputc('\n', v->out);
+
+	rows = calloc(cur->nr ? cur->nr : 1, sizeof(*rows));
+	if (!rows)
+		return;
+	for (i = 0; i < cur->nr; i++) {
+		vm = &cur->vms[i];
+		old = find_vm(prev, vm);
+		rows[i].index = i;
+		rows[i].rate = rate(vm->stats[HVX_STAT_EXITS],
+				    old ? old->stats[HVX_STAT_EXITS] : 0, interval);
+	}
+	if (prev && cur->nr)
+		qsort(rows, cur->nr, sizeof(*rows), row_cmp);
+	for (i = 0; i < cur->nr; i++) {
+		vm = &cur->vms[rows[i].index];
+		fprintf(v->out, "%6u %8u %6u %5u %9.1f %11.1f %-6s %-6s %14llu", vm->id,
+			vm->pid, vm->uid, vm->nr_vcpus, vm->mem_bytes / MIB,
+			vm->pinned_pages * pg / MIB, names__paging(vm->paging),
+			names__vendor(vm->vendor),
+			(unsigned long long)vm->stats[HVX_STAT_EXITS]);
+		if (prev)
+			fprintf(v->out, " %12.1f", rows[i].rate);
+		fputc('\n', v->out);
+	}
+	free(rows);
+}
+
+/* ---- One VM ------------------------------------------------------------ */
+
+static void show__vm_header(const struct view *v, const struct vm_sample *vm)
+{
+	fprintf(v->out,
+		"vm %u  pid %u  uid %u  vcpus %u  mem %.1f MiB  pinned %.1f MiB  tables %llu pages  %s  %s\n\n",
+		vm->id, vm->pid, vm->uid, vm->nr_vcpus, vm->mem_bytes / MIB,
+		vm->pinned_pages * page_size() / MIB, (unsigned long long)vm->table_pages,
+		names__paging(vm->paging), names__vendor(vm->vendor));
+}
+
+/* Column headings: per vCPU counts, or with rates total, total/s, per vCPU/s. */
+static void show__columns(const struct view *v, const char *first,
+			  const struct vcpu_list *cur, bool rates)
+{
+	char buf[32];
+	size_t i;
+
+	fprintf(v->out, "%" NAME_W "s", first);
+	if (rates)
+		fprintf(v->out, " %" NUM_W "s %" NUM_W "s", "TOTAL", "TOTAL/S");
+	for (i = 0; i < cur->nr; i++) {
+		snprintf(buf, sizeof(buf), rates ? "VCPU%u/S" : "VCPU%u", cur->vcpus[i].id);
+		fprintf(v->out, " %" NUM_W "s", buf);
+	}
+	fputc('\n', v->out);
+}
+
+static void show__counters(const struct view *v, const struct vcpu_list *cur,
+			   const struct vcpu_list *prev, double interval)
+{
+	struct row rows[HVX_STAT_MAX + 1];
+	const struct vcpu_sample *vcpu, *old;
+	size_t nr = 0, i, j;
+	unsigned int stat;
+	uint64_t total;
+
+	for (stat = HVX_STAT_EXITS; stat <= HVX_STAT_MAX; stat++) {
+		rows[nr].index = stat;
+		rows[nr].rate = 0;
+		for (j = 0; j < cur->nr; j++) {
+			vcpu = &cur->vcpus[j];
+			old = find_vcpu(prev, vcpu->id);
+			rows[nr].rate += rate(vcpu->stats[stat], old ? old->stats[stat] : 0,
+					      interval);
+		}
+		nr++;
+	}
+	if (prev)
+		qsort(rows, nr, sizeof(*rows), row_cmp);
+
+	show__columns(v, "COUNTER", cur, prev);
+	for (i = 0; i < nr; i++) {
+		stat = rows[i].index;
+		fprintf(v->out, "%" NAME_W "s", names__stat(stat));
+		if (prev) {
+			for (total = 0, j = 0; j < cur->nr; j++)
+				total += cur->vcpus[j].stats[stat];
+			fprintf(v->out, " %" NUM_W "llu %" NUM_W ".1f",
+				(unsigned long long)total, rows[i].rate);
+		}
+		for (j = 0; j < cur->nr; j++) {
+			vcpu = &cur->vcpus[j];
+			old = find_vcpu(prev, vcpu->id);
+			if (prev)
+				fprintf(v->out, " %" NUM_W ".1f",
+					rate(vcpu->stats[stat], old ? old->stats[stat] : 0,
+					     interval));
+			else
+				fprintf(v->out, " %" NUM_W "llu",
+					(unsigned long long)vcpu->stats[stat]);
+		}
+		fputc('\n', v->out);
+	}
+}
+
+static int code_cmp(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+/* Every exit code seen on any vCPU, sorted, without duplicates. */
+static size_t raw_codes(const struct vcpu_list *cur, uint32_t **codes)
+{
+	size_t nr = 0, total = 0, i, j;
+	uint32_t *c;
+
+	for (i = 0; i < cur->nr; i++)
+		total += cur->vcpus[i].nr_raw;
+	c = calloc(total ? total : 1, sizeof(*c));
+	if (!c) {
+		*codes = NULL;
+		return 0;
+	}
+	for (i = 0; i < cur->nr; i++)
+		for (j = 0; j < cur->vcpus[i].nr_raw; j++)
+			c[nr++] = cur->vcpus[i].raw[j].code;
+	if (nr)
+		qsort(c, nr, sizeof(*c), code_cmp);
+	for (i = 0, j = 0; i < nr; i++)
+		if (!j || c[j - 1] != c[i])
+			c[j++] = c[i];
+	*codes = c;
+	return j;
+}
+
+static void show__raw_exits(const struct view *v, const struct vcpu_list *cur,
+			    const struct vcpu_list *prev, double interval)
+{
+	const struct vcpu_sample *vcpu, *old;
+	char label[48], buf[32];
+	struct row *rows;
+	const char *name;
+	uint32_t *codes;
+	size_t nr, i, j;
+	uint64_t total, count;
+
+	nr = raw_codes(cur, &codes);
+	if (!codes)
+		return;
+	rows = calloc(nr ? nr : 1, sizeof(*rows));
+	if (!rows) {
+		free(codes);
+		return;
+	}
+	for (i = 0; i < nr; i++) {
+		rows[i].index = i;
+		for (j = 0; j < cur->nr; j++) {
+			vcpu = &cur->vcpus[j];
+			old = find_vcpu(prev, vcpu->id);
+			rows[i].rate += rate(raw_count(vcpu, codes[i]),
+					     raw_count(old, codes[i]), interval);
+		}
+	}
+	if (prev && nr)
+		qsort(rows, nr, sizeof(*rows), row_cmp);
+
+	show__columns(v, "RAW EXIT", cur, prev);
+	for (i = 0; i < nr; i++) {
+		uint32_t code = codes[rows[i].index];
+
+		name = names__svm_exit(code, buf, sizeof(buf));
+		snprintf(label, sizeof(label), "0x%x %s", code, name ? name : "?");
+		fprintf(v->out, "%" NAME_W "s", label);
+		if (prev) {
+			for (total = 0, j = 0; j < cur->nr; j++)
+				total += raw_count(&cur->vcpus[j], code);
+			fprintf(v->out, " %" NUM_W "llu %" NUM_W ".1f",
+				(unsigned long long)total, rows[i].rate);
+		}
+		for (j = 0; j < cur->nr; j++) {
+			vcpu = &cur->vcpus[j];
+			count = raw_count(vcpu, code);
+			if (prev)
+				fprintf(v->out, " %" NUM_W ".1f",
+					rate(count, raw_count(find_vcpu(prev, vcpu->id), code),
+					     interval));
+			else
+				fprintf(v->out, " %" NUM_W "llu", (unsigned long long)count);
+		}
+		fputc('\n', v->out);
+	}
+	free(rows);
+	free(codes);
+}
+
+void show__vm(const struct view *v, const struct vm_sample *vm,
+	      const struct vcpu_list *cur, const struct vcpu_list *prev,
+	      double interval)
+{
+	size_t i;
+
+	if (v->json) {
+		fputs("{\"vm\":", v->out);
+		json_vm(v->out, vm, NULL, interval, false);
+		fputs(",\"vcpus\":[", v->out);
+		for (i = 0; i < cur->nr; i++) {
+			if (i)
+				fputc(',', v->out);
+			json_vcpu(v->out, &cur->vcpus[i], find_vcpu(prev, cur->vcpus[i].id),
+				  interval, prev);
+		}
+		fputc(']', v->out);
+		if (prev)
+			fprintf(v->out, ",\"interval\":%.3f", interval);
+		fputs("}\n", v->out);
+		return;
+	}
+	show__vm_header(v, vm);
+	show__counters(v, cur, prev, interval);
+	fputc('\n', v->out);
+	show__raw_exits(v, cur, prev, interval);
+}
+
+/* ---- Events ------------------------------------------------------------ */
+
+void show__event(const struct view *v, const struct event *ev)
+{
+	const char *name = names__event(ev->type);
+
+	if (v->json) {
+		fputs("{\"event\":", v->out);
+		if (name)
+			fprintf(v->out, "\"%s\"", name);
+		else
+			fputs("null", v->out);
+		fprintf(v->out, ",\"type\":%u,\"vm_id\":%u,\"uid\":%u", ev->type, ev->vm_id,
+			ev->uid);
+		if (ev->has_vcpu)
+			fprintf(v->out, ",\"vcpu_id\":%u", ev->vcpu_id);
+		if (ev->has_data)
+			fprintf(v->out, ",\"data\":%llu", (unsigned long long)ev->data);
+		fputs("}\n", v->out);
+		fflush(v->out);
+		return;
+	}
+
+	fprintf(v->out, "vm %u", ev->vm_id);
+	if (ev->has_vcpu)
+		fprintf(v->out, " vcpu %u", ev->vcpu_id);
+	if (name)
+		fprintf(v->out, " %s", name);
+	else
+		fprintf(v->out, " event %u", ev->type);
+	switch (ev->type) {
+	case HVX_GENL_EVENT_VM_CREATED:
+		fprintf(v->out, " uid %u", ev->uid);
+		break;
+	case HVX_GENL_EVENT_FAIL_ENTRY:
+		fprintf(v->out, " reason 0x%llx", (unsigned long long)ev->data);
+		break;
+	case HVX_GENL_EVENT_INTERNAL_ERROR:
+		fprintf(v->out, " suberror %llu", (unsigned long long)ev->data);
+		break;
+	default:
+		if (ev->has_data)
+			fprintf(v->out, " data 0x%llx", (unsigned long long)ev->data);
+	}
+	fputc('\n', v->out);
+	fflush(v->out);
+}
