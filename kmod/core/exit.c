@@ -44,6 +44,7 @@ int hvx_exit_cpuid(struct hvx_vcpu *vcpu)
 	struct hvx_paging pg;
 	u32 r[4] = { 0 };
 
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_CPUID);
 	/* Performance monitoring and SVM features are not virtualized. */
 	if (vcpu->cpuid)
 		hvx_cpuid_lookup(vcpu, fn, idx, r);
@@ -69,6 +70,8 @@ int hvx_exit_internal(struct hvx_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 {
 	struct hvx_run *run = vcpu->run;
 
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_INTERNAL_ERROR);
+	hvx_event(vcpu->vm, HVX_GENL_EVENT_INTERNAL_ERROR, vcpu->id, suberror);
 	run->exit_reason = HVX_EXIT_INTERNAL_ERROR;
 	run->internal.suberror = suberror;
 	run->internal.ndata = 2;
@@ -99,6 +102,7 @@ int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data)
 		}
 	}
 	if (ret == -ENOENT && !(vcpu->vm->flags & HVX_VM_MSR_UNHANDLED_GP)) {
+		hvx_stat_inc(vcpu, HVX_STAT_EXIT_MSR_USER);
 		run->exit_reason = HVX_EXIT_MSR;
 		run->msr.index = index;
 		run->msr.is_write = is_write;
@@ -107,6 +111,7 @@ int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data)
 		vcpu->complete = HVX_COMPLETE_MSR;
 		return 0;
 	}
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_MSR_KERNEL);
 	if (ret)
 		hvx_gp(vcpu);
 	return 1;
@@ -230,6 +235,7 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 	run->io.rep = rep;
 
 	if (!string) {
+		hvx_stat_inc(vcpu, in ? HVX_STAT_EXIT_IO_IN : HVX_STAT_EXIT_IO_OUT);
 		vcpu->rip = next_rip;
 		if (in) {
 			memset(run->io_data, 0, size);
@@ -248,6 +254,7 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 		vcpu->rip = next_rip;
 		return 1;
 	}
+	hvx_stat_inc(vcpu, in ? HVX_STAT_EXIT_IO_IN : HVX_STAT_EXIT_IO_OUT);
 	if (in) {
 		/* INS stores to ES:rDI (no segment override applies). */
 		vcpu->ins_gva = hvx_seg_linear(vcpu, HVX_SEG_ES, vcpu->regs[HVX_RDI] & mask);
@@ -273,6 +280,7 @@ int hvx_exit_hypercall(struct hvx_vcpu *vcpu)
 {
 	struct hvx_run *run = vcpu->run;
 
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_HYPERCALL);
 	run->exit_reason = HVX_EXIT_HYPERCALL;
 	run->hypercall.nr = vcpu->regs[HVX_RAX];
 	run->hypercall.args[0] = vcpu->regs[HVX_RBX];
@@ -296,6 +304,7 @@ int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write)
 	memset(&run->mmio, 0, sizeof(run->mmio));
 	if (hvx_fetch_insn(vcpu, gva, run->mmio.insn, &len, &bad_gpa))
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, gva, bad_gpa);
+	hvx_stat_inc(vcpu, is_write ? HVX_STAT_EXIT_MMIO_WRITE : HVX_STAT_EXIT_MMIO_READ);
 	run->exit_reason = HVX_EXIT_MMIO;
 	run->mmio.gpa = gpa;
 	run->mmio.gva = gva;

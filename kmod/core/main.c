@@ -182,14 +182,20 @@ static int __init hvx_init(void)
 	hvx_cpuhp_state = ret;
 
 	register_reboot_notifier(&hvx_reboot_nb);
+	hvx_stats_init();
 
-	ret = misc_register(&hvx_dev);
+	ret = hvx_netlink_init();
 	if (ret)
 		goto err_cpuhp;
+	ret = misc_register(&hvx_dev);
+	if (ret)
+		goto err_netlink;
 
 	pr_info("hvx: %s backend ready\n", hvx_ops->name);
 	return 0;
 
+err_netlink:
+	hvx_netlink_exit();
 err_cpuhp:
 	unregister_reboot_notifier(&hvx_reboot_nb);
 	cpuhp_remove_state(hvx_cpuhp_state);
@@ -201,6 +207,7 @@ err_unsetup:
 static void __exit hvx_exit(void)
 {
 	misc_deregister(&hvx_dev);
+	hvx_netlink_exit();
 	unregister_reboot_notifier(&hvx_reboot_nb);
 	cpuhp_remove_state(hvx_cpuhp_state);
 	hvx_ops->hardware_unsetup();

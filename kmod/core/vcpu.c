@@ -13,6 +13,7 @@
 #include <asm/fpu/api.h>
 
 #include "hvx_core.h"
+#include "hvx_trace.h"
 
 /* The run loop: enter the guest until an exit needs userspace. */
 static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
@@ -34,6 +35,7 @@ static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
 		/* Got a signal? Leave; a pending resched is honoured here too. */
 		if (signal_pending(current)) {
 			run->exit_reason = HVX_EXIT_INTR;
+			hvx_stat_inc(vcpu, HVX_STAT_EXIT_SIGNAL);
 			ret = -EINTR;
 			break;
 		}
@@ -47,6 +49,7 @@ static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
 	run->rip = run->exit_reason == HVX_EXIT_INTR ? vcpu->rip : vcpu->exit_rip;
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
 	run->ready_for_interrupt = !vcpu->ev.irq && hvx_ops->interruptible(vcpu);
+	trace_hvx_userspace_exit(vcpu->vm->id, vcpu->id, run->exit_reason, ret);
 	return ret;
 }
 
@@ -440,6 +443,7 @@ static void hvx_vcpu_free(struct hvx_vcpu *vcpu)
 	hvx_ops->vcpu_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->gfpu);
 	kfree(vcpu->cpuid);
+	kfree(vcpu->raw_exits);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);
 }
@@ -478,10 +482,15 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	mutex_init(&vcpu->mutex);
+	vcpu->raw_exits = kcalloc(hvx_ops->nr_raw_exits, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	if (!vcpu->raw_exits) {
+		ret = -ENOMEM;
+		goto err_free_vcpu;
+	}
 	vcpu->run = (struct hvx_run *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {
 		ret = -ENOMEM;
-		goto err_free_vcpu;
+		goto err_free_raw;
 	}
 	if (!fpu_alloc_guest_fpstate(&vcpu->gfpu)) {
 		ret = -ENOMEM;
@@ -524,6 +533,8 @@ err_free_fpu:
 	fpu_free_guest_fpstate(&vcpu->gfpu);
 err_free_run:
 	free_page((unsigned long)vcpu->run);
+err_free_raw:
+	kfree(vcpu->raw_exits);
 err_free_vcpu:
 	kfree(vcpu);
 	return ret;

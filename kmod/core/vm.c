@@ -9,12 +9,22 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/cred.h>
 #include <linux/uaccess.h>
 
 #include "hvx_core.h"
 
+/* Every live VM, in id order, for statistics; the lock guards the list. */
+DEFINE_MUTEX(hvx_vms_lock);
+LIST_HEAD(hvx_vms);
+static atomic_t hvx_vm_last_id;
+
 static void hvx_vm_free(struct hvx_vm *vm)
 {
+	mutex_lock(&hvx_vms_lock);
+	list_del(&vm->node);
+	mutex_unlock(&hvx_vms_lock);
+	hvx_event(vm, HVX_GENL_EVENT_VM_DESTROYED, -1, 0);
 	hvx_ops->vm_destroy(vm);
 	hvx_tdp_destroy(&vm->tdp);
 	mmdrop(vm->mm);
@@ -208,6 +218,10 @@ int hvx_vm_create(u32 paging, u32 flags)
 	vm->flags = flags;
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	/* Ids only grow, so that a netlink dump can resume after the last one. */
+	vm->id = atomic_inc_return(&hvx_vm_last_id);
+	vm->pid = task_tgid_vnr(current);
+	vm->uid = current_euid();
 
 	ret = hvx_ops->vm_init(vm);
 	if (ret)
@@ -215,9 +229,15 @@ int hvx_vm_create(u32 paging, u32 flags)
 
 	/* Held by the VM until it is freed: no unload while it lives. */
 	__module_get(THIS_MODULE);
+	mutex_lock(&hvx_vms_lock);
+	list_add_tail(&vm->node, &hvx_vms);
+	mutex_unlock(&hvx_vms_lock);
 	ret = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
-	if (ret < 0)
+	if (ret < 0) {
 		hvx_vm_put(vm);
+		return ret;
+	}
+	hvx_event(vm, HVX_GENL_EVENT_VM_CREATED, -1, 0);
 	return ret;
 
 err_free_vm:

@@ -17,6 +17,10 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 #include <linux/hvx.h>
+#include <linux/hvx_genl.h>
+#include <linux/list.h>
+#include <linux/uidgid.h>
+#include <linux/jump_label.h>
 
 #define HVX_MAX_VCPUS		64
 #define HVX_NR_SLOTS		32
@@ -85,6 +89,10 @@ struct hvx_tdp {
 };
 
 struct hvx_vm {
+	u32 id;				/* (c) VM id in statistics and events */
+	pid_t pid;			/* (c) thread group of the creator */
+	kuid_t uid;			/* (c) euid of the creator */
+	struct list_head node;		/* hvx_vms_lock: all VMs */
 	refcount_t users;		/* (a) the VM fd and each vCPU */
 	struct mm_struct *mm;		/* (c) owner's address space */
 	u32 paging;			/* (c) HVX_PAGING_NESTED (for now) */
@@ -120,6 +128,9 @@ struct hvx_vcpu {
 	int tlb_gen;			/* (v) vm->tlb_gen at the last flush */
 	u32 cpuid_nent;			/* (v) */
 	struct hvx_cpuid_entry *cpuid;	/* (v) NULL: host values, masked */
+	/* Counters: written by the vCPU thread only, read racily by netlink. */
+	u64 stat[__HVX_STAT_MAX];	/* (v) HVX_STAT_* */
+	u64 *raw_exits;			/* (v) ops->nr_raw_exits of them */
 	void *arch;			/* (c) backend private */
 };
 
@@ -133,6 +144,7 @@ struct hvx_vcpu {
 struct hvx_backend_ops {
 	const char *name;
 	u32 vendor;				/* HVX_VENDOR_* */
+	unsigned int nr_raw_exits;		/* raw exit counters a vCPU keeps */
 	int (*probe)(void);			/* 0 if the CPU can run us */
 	int (*hardware_setup)(void);		/* global resources */
 	void (*hardware_unsetup)(void);
@@ -159,11 +171,42 @@ struct hvx_backend_ops {
 	u64 (*seg_base)(struct hvx_vcpu *vcpu, int seg);	/* HVX_SEG_* */
 	bool (*interruptible)(struct hvx_vcpu *vcpu);
 	void (*inject_gp)(struct hvx_vcpu *vcpu);
+	u32 (*raw_exit_code)(unsigned int idx);	/* vendor code of a raw counter */
 };
 
 enum { HVX_SEG_ES, HVX_SEG_CS, HVX_SEG_SS, HVX_SEG_DS, HVX_SEG_FS, HVX_SEG_GS };
 
 extern const struct hvx_backend_ops *hvx_ops;
+
+/* core/stats.c: counters are cheap, and a static key turns them off. */
+DECLARE_STATIC_KEY_TRUE(hvx_stats_on);
+
+static inline void hvx_stat_inc(struct hvx_vcpu *vcpu, enum hvx_stat s)
+{
+	if (static_branch_likely(&hvx_stats_on))
+		vcpu->stat[s]++;
+}
+
+static inline void hvx_stat_add(struct hvx_vcpu *vcpu, enum hvx_stat s, u64 n)
+{
+	if (static_branch_likely(&hvx_stats_on))
+		vcpu->stat[s] += n;
+}
+
+static inline void hvx_stat_raw(struct hvx_vcpu *vcpu, unsigned int idx)
+{
+	if (static_branch_likely(&hvx_stats_on))
+		vcpu->raw_exits[idx]++;
+}
+
+void hvx_stats_init(void);
+void hvx_event(struct hvx_vm *vm, u32 type, int vcpu_id, u64 data);
+int hvx_netlink_init(void);
+void hvx_netlink_exit(void);
+
+/* core/vm.c: the list of live VMs, for statistics */
+extern struct mutex hvx_vms_lock;
+extern struct list_head hvx_vms;
 
 /* core/vm.c */
 int hvx_vm_create(u32 paging, u32 flags);

@@ -16,6 +16,7 @@
 #include <linux/io.h>
 
 #include "hvx_core.h"
+#include "hvx_trace.h"
 
 #define TDP_ENTRIES	512
 #define TDP_PA_MASK	GENMASK_ULL(51, 12)
@@ -96,6 +97,7 @@ int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 	slot = hvx_slot_find(vm, gpa);
 	if (!slot || (write && (slot->flags & HVX_MEM_READONLY))) {
 		mutex_unlock(&vm->lock);
+		trace_hvx_page_fault(vm->id, vcpu->id, gpa, write, 0);
 		return hvx_exit_mmio(vcpu, gpa, write);
 	}
 	writable = !(slot->flags & HVX_MEM_READONLY);
@@ -128,8 +130,10 @@ int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 	}
 	tdp->pinned_pages++;
 	WRITE_ONCE(table[tdp_index(gpa, 1)], tdp->fmt->leaf(page_to_phys(page), writable));
+	hvx_stat_inc(vcpu, HVX_STAT_PAGES_MAPPED);
 out:
 	mutex_unlock(&vm->lock);
+	trace_hvx_page_fault(vm->id, vcpu->id, gpa, write, ret);
 	return ret;
 }
 

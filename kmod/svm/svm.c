@@ -9,6 +9,7 @@
 #include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/clock.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/debugreg.h>
@@ -19,6 +20,7 @@
 #include <asm/cpufeature.h>
 
 #include "svm.h"
+#include "hvx_trace.h"
 
 struct svm_cpu {
 	void *hsave;		/* host save area, MSR VM_HSAVE_PA */
@@ -412,14 +414,21 @@ static void svm_inject_events(struct hvx_vcpu *vcpu)
 				SVM_EVTINJ_VALID | (p->exc_has_error ?
 				SVM_EVTINJ_EV | ((u64)p->exc_error << 32) : 0);
 			p->exception = false;
+			hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
+			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXCEPTION,
+					 p->exc_vector);
 		} else if (p->nmi && !p->nmi_masked) {
 			vmcb->control.event_inj = 2 | SVM_EVTINJ_NMI | SVM_EVTINJ_VALID;
 			p->nmi = false;
+			hvx_stat_inc(vcpu, HVX_STAT_INJ_NMI);
+			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_NMI, 2);
 		} else if (p->irq && svm_interruptible(vcpu)) {
 			vmcb->control.event_inj = p->irq_vector | SVM_EVTINJ_INTR |
 						  SVM_EVTINJ_VALID;
 			p->irq = false;
 			want_window = vcpu->run->request_interrupt_window;
+			hvx_stat_inc(vcpu, HVX_STAT_INJ_IRQ);
+			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXTINT, p->irq_vector);
 		}
 	}
 	if (svm->vintr_hold) {
@@ -497,6 +506,8 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	struct vmcb *vmcb = svm->vmcb;
 	u64 guest_xcr0;
 	u32 host_pkru = 0;
+	u64 t0 = 0;
+	int ret;
 	bool pkru_loaded;
 	struct svm_cpu *sc;
 	int gen;
@@ -530,6 +541,8 @@ static int svm_run(struct hvx_vcpu *vcpu)
 		vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
 		vcpu->tlb_gen = gen;
 	}
+	if (vmcb->control.tlb_ctl)
+		hvx_stat_inc(vcpu, HVX_STAT_TLB_FLUSHES);
 	svm_inject_events(vcpu);
 
 	vmcb->save.rax = vcpu->regs[HVX_RAX];
@@ -544,8 +557,13 @@ static int svm_run(struct hvx_vcpu *vcpu)
 		svm_load_guest_dr(vcpu);
 	pkru_loaded = svm_pkru_loaded(vcpu, &host_pkru);
 
+	trace_hvx_entry(vcpu->vm->id, vcpu->id, vcpu->rip);
+	if (static_branch_likely(&hvx_stats_on))
+		t0 = local_clock();
 	/* Host FS, GS, TR, LDTR and SYSCALL MSRs are saved and restored in there. */
 	hvx_svm_vmrun(vcpu->regs, svm->vmcb_pa, __pa(sc->host_vmcb));
+	if (static_branch_likely(&hvx_stats_on))
+		hvx_stat_add(vcpu, HVX_STAT_RUN_NS, local_clock() - t0);
 
 	svm_put_guest_pkru(vcpu, host_pkru, pkru_loaded);
 	if (svm->guest_dr)
@@ -571,7 +589,11 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	vcpu->regs[HVX_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
-	return svm_handle_exit(vcpu);
+	trace_hvx_exit(vcpu->vm->id, vcpu->id, vmcb->control.exit_code, vcpu->rip,
+		       vmcb->control.exit_info_1, vmcb->control.exit_info_2);
+	ret = svm_handle_exit(vcpu);
+	hvx_stat_inc(vcpu, ret > 0 ? HVX_STAT_EXITS_KERNEL : HVX_STAT_EXITS_USER);
+	return ret;
 }
 
 static void svm_seg_get(const struct vmcb_seg *v, struct hvx_segment *s)
@@ -960,6 +982,15 @@ static u64 svm_seg_base(struct hvx_vcpu *vcpu, int seg)
 	}
 }
 
+static u32 svm_raw_exit_code(unsigned int idx)
+{
+	if (idx == SVM_RAW_NPF)
+		return SVM_EXIT_NPF;
+	if (idx == SVM_RAW_INVALID)
+		return (u32)SVM_EXIT_INVALID;
+	return idx;
+}
+
 static void svm_inject_gp(struct hvx_vcpu *vcpu)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -970,6 +1001,7 @@ static void svm_inject_gp(struct hvx_vcpu *vcpu)
 const struct hvx_backend_ops hvx_svm_ops = {
 	.name			= "AMD SVM",
 	.vendor			= HVX_VENDOR_AMD,
+	.nr_raw_exits		= SVM_NR_RAW,
 	.probe			= svm_probe,
 	.hardware_setup		= svm_hardware_setup,
 	.hardware_unsetup	= svm_hardware_unsetup,
@@ -995,4 +1027,5 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.seg_base		= svm_seg_base,
 	.interruptible		= svm_interruptible,
 	.inject_gp		= svm_inject_gp,
+	.raw_exit_code		= svm_raw_exit_code,
 };

@@ -235,4 +235,9 @@ void hvx_svm_vmrun(u64 *regs, u64 vmcb_pa, u64 host_pa);
 /* svm_exit.c */
 int svm_handle_exit(struct hvx_vcpu *vcpu);
 
+/* Raw exit counters: one per exit code below SVM_EXIT_NR, then NPF and INVALID. */
+#define SVM_RAW_NPF	SVM_EXIT_NR
+#define SVM_RAW_INVALID	(SVM_EXIT_NR + 1)
+#define SVM_NR_RAW	(SVM_EXIT_NR + 2)
+
 #endif /* HVX_SVM_H */

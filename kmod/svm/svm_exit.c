@@ -40,19 +40,21 @@ static void svm_queue_exception(struct hvx_vcpu *vcpu, u8 vector)
 static int svm_exit_nop(struct hvx_vcpu *vcpu)
 {
 	/* A host interrupt or NMI: it has been taken once GIF was set again. */
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_HOST_INTR);
 	return 1;
 }
 
 static int svm_exit_vintr(struct hvx_vcpu *vcpu)
 {
 	/* The guest can take an interrupt now; svm_inject_events() delivers it. */
-	if (!hvx_svm_ops.interruptible(vcpu))
-		return 1;
-	if (vcpu->run->request_interrupt_window && !vcpu->ev.irq) {
+	if (hvx_svm_ops.interruptible(vcpu) && vcpu->run->request_interrupt_window &&
+	    !vcpu->ev.irq) {
+		hvx_stat_inc(vcpu, HVX_STAT_EXIT_IRQ_WINDOW);
 		vcpu->exit_rip = vcpu->rip;
 		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
 		return 0;
 	}
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	return 1;
 }
 
@@ -90,6 +92,7 @@ static int svm_exit_cpuid(struct hvx_vcpu *vcpu)
 static int svm_exit_hlt(struct hvx_vcpu *vcpu)
 {
 	svm_skip(vcpu, 1);
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_HLT);
 	vcpu->run->exit_reason = HVX_EXIT_HLT;
 	return 0;
 }
@@ -119,6 +122,8 @@ static int svm_exit_shutdown(struct hvx_vcpu *vcpu)
 {
 	/* A triple fault; the VMCB state is undefined now (APM §15.12). */
 	vcpu->exit_rip = vcpu->rip;
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_SHUTDOWN);
+	hvx_event(vcpu->vm, HVX_GENL_EVENT_SHUTDOWN, vcpu->id, 0);
 	vcpu->run->exit_reason = HVX_EXIT_SHUTDOWN;
 	return 0;
 }
@@ -186,6 +191,25 @@ static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 };
 
 /*
+ * Exits with no vendor-neutral counter of their own (the rest are counted
+ * where they are handled: port I/O, MSRs, CPUID, HLT, ...).
+ */
+static const bool svm_exit_other[SVM_EXIT_NR] = {
+	[SVM_EXIT_CR8_WRITE] = true,
+	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = true,
+	[SVM_EXIT_INVLPGA] = true,
+	[SVM_EXIT_VMRUN] = true,
+	[SVM_EXIT_VMLOAD] = true,
+	[SVM_EXIT_VMSAVE] = true,
+	[SVM_EXIT_STGI] = true,
+	[SVM_EXIT_CLGI] = true,
+	[SVM_EXIT_SKINIT] = true,
+	[SVM_EXIT_MONITOR] = true,
+	[SVM_EXIT_MWAIT] = true,
+	[SVM_EXIT_XSETBV] = true,
+};
+
+/*
  * An exit in the middle of delivering an event (say, an NPT fault on the
  * guest's IDT or stack) leaves it in EXITINTINFO: deliver it again on the
  * next entry (APM §15.7.2).  Software interrupts and INT3/INTO are not
@@ -213,22 +237,36 @@ int svm_handle_exit(struct hvx_vcpu *vcpu)
 	struct hvx_run *run = vcpu->run;
 
 	svm_requeue_interrupted(vmcb);
+	hvx_stat_inc(vcpu, HVX_STAT_EXITS);
 
-	if (code == SVM_EXIT_NPF)
+	if (code == SVM_EXIT_NPF) {
+		hvx_stat_inc(vcpu, HVX_STAT_EXIT_NPF);
+		hvx_stat_raw(vcpu, SVM_RAW_NPF);
 		return hvx_tdp_fault(vcpu, vmcb->control.exit_info_2,
 				     vmcb->control.exit_info_1 & NPF_WRITE);
-	if (code < SVM_EXIT_NR && svm_exit_handlers[code])
-		return svm_exit_handlers[code](vcpu);
+	}
+	if (code < SVM_EXIT_NR) {
+		hvx_stat_raw(vcpu, code);
+		if (svm_exit_handlers[code]) {
+			if (svm_exit_other[code])
+				hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+			return svm_exit_handlers[code](vcpu);
+		}
+	}
 
 	vcpu->exit_rip = vcpu->rip;
 	/* VMEXIT_INVALID is -1; some implementations store only 32 bits of it. */
 	if ((u32)code == (u32)SVM_EXIT_INVALID) {
+		hvx_stat_inc(vcpu, HVX_STAT_EXIT_FAIL_ENTRY);
+		hvx_stat_raw(vcpu, SVM_RAW_INVALID);
+		hvx_event(vcpu->vm, HVX_GENL_EVENT_FAIL_ENTRY, vcpu->id, SVM_EXIT_INVALID);
 		run->exit_reason = HVX_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_reason = SVM_EXIT_INVALID;
 		run->fail_entry.cpu = to_svm(vcpu)->cpu;
 		run->fail_entry.pad = 0;
 		return 0;
 	}
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, code,
 				 vmcb->control.exit_info_1);
 }

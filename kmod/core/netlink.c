@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx: the "hvx" generic-netlink family: VM and vCPU statistics, and the
+ * "events" multicast group (Documentation/netlink.rst).
+ *
+ * Lock order: hvx_vms_lock, then vm->lock (which keeps vCPUs alive).
+ */
+#include <linux/module.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <net/genetlink.h>
+
+#include "hvx_core.h"
+
+static const struct nla_policy hvx_genl_policy[HVX_A_MAX + 1] = {
+	[HVX_A_VM_ID]	= { .type = NLA_U32 },
+	[HVX_A_VCPU_ID]	= NLA_POLICY_MAX(NLA_U32, HVX_MAX_VCPUS - 1),
+};
+
+static struct genl_family hvx_genl_family;
+
+enum { HVX_MCGRP_EVENTS };
+
+static const struct genl_multicast_group hvx_genl_mcgrps[] = {
+	[HVX_MCGRP_EVENTS] = {
+		.name = HVX_GENL_MCGRP_EVENTS,
+		/* Events name other users' VMs: privileged listeners only. */
+		.flags = GENL_MCAST_CAP_SYS_ADMIN,
+	},
+};
+
+/* A caller sees the VMs of its own uid, or all with CAP_SYS_ADMIN. */
+static bool hvx_vm_visible(const struct hvx_vm *vm, const struct sk_buff *skb)
+{
+	return uid_eq(vm->uid, current_euid()) || netlink_capable(skb, CAP_SYS_ADMIN);
+}
+
+static int hvx_put_stats(struct sk_buff *skb, int type, const u64 *stat)
+{
+	struct nlattr *nest = nla_nest_start(skb, type);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = HVX_STAT_EXITS; i <= HVX_STAT_MAX; i++)
+		if (nla_put_u64_64bit(skb, i, READ_ONCE(stat[i]), HVX_STAT_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int hvx_fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid, u32 seq, int flags)
+{
+	u64 total[__HVX_STAT_MAX] = { 0 };
+	u64 mem = 0, pinned, tables;
+	unsigned int nr_vcpus;
+	void *hdr;
+	int i, s;
+
+	mutex_lock(&vm->lock);
+	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+		struct hvx_vcpu *vcpu = vm->vcpus[i];
+
+		if (!vcpu)
+			continue;
+		for (s = HVX_STAT_EXITS; s <= HVX_STAT_MAX; s++)
+			total[s] += READ_ONCE(vcpu->stat[s]);
+	}
+	for (i = 0; i < HVX_NR_SLOTS; i++)
+		mem += vm->slots[i].npages << PAGE_SHIFT;
+	pinned = vm->tdp.pinned_pages;
+	tables = vm->tdp.table_pages;
+	nr_vcpus = vm->nr_vcpus;
+	mutex_unlock(&vm->lock);
+
+	hdr = genlmsg_put(skb, portid, seq, &hvx_genl_family, flags, HVX_CMD_GET_VM);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, HVX_A_VM_ID, vm->id) ||
+	    nla_put_u32(skb, HVX_A_VM_PID, vm->pid) ||
+	    nla_put_u32(skb, HVX_A_VM_UID, from_kuid_munged(current_user_ns(), vm->uid)) ||
+	    nla_put_u32(skb, HVX_A_VM_NR_VCPUS, nr_vcpus) ||
+	    nla_put_u64_64bit(skb, HVX_A_VM_MEM_BYTES, mem, HVX_A_PAD) ||
+	    nla_put_u64_64bit(skb, HVX_A_VM_PINNED_PAGES, pinned, HVX_A_PAD) ||
+	    nla_put_u64_64bit(skb, HVX_A_VM_TABLE_PAGES, tables, HVX_A_PAD) ||
+	    nla_put_u32(skb, HVX_A_VM_PAGING, vm->paging) ||
+	    nla_put_u32(skb, HVX_A_VM_VENDOR, hvx_ops->vendor) ||
+	    hvx_put_stats(skb, HVX_A_VM_STATS, total)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* With vm->lock held, so that the vCPU stays. */
+static int hvx_fill_vcpu(struct sk_buff *skb, struct hvx_vcpu *vcpu, u32 portid, u32 seq,
+			 int flags)
+{
+	struct nlattr *raw;
+	void *hdr;
+	unsigned int i;
+
+	lockdep_assert_held(&vcpu->vm->lock);
+	hdr = genlmsg_put(skb, portid, seq, &hvx_genl_family, flags, HVX_CMD_GET_VCPU);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, HVX_A_VM_ID, vcpu->vm->id) ||
+	    nla_put_u32(skb, HVX_A_VCPU_ID, vcpu->id) ||
+	    hvx_put_stats(skb, HVX_A_VCPU_STATS, vcpu->stat))
+		goto err_cancel;
+	raw = nla_nest_start(skb, HVX_A_VCPU_RAW_EXITS);
+	if (!raw)
+		goto err_cancel;
+	for (i = 0; i < hvx_ops->nr_raw_exits; i++) {
+		u64 n = READ_ONCE(vcpu->raw_exits[i]);
+		struct nlattr *e;
+
+		if (!n)
+			continue;
+		e = nla_nest_start(skb, HVX_A_RAW_EXIT);
+		if (!e || nla_put_u32(skb, HVX_A_RAW_CODE, hvx_ops->raw_exit_code(i)) ||
+		    nla_put_u64_64bit(skb, HVX_A_RAW_COUNT, n, HVX_A_PAD))
+			goto err_cancel;
+		nla_nest_end(skb, e);
+	}
+	nla_nest_end(skb, raw);
+	genlmsg_end(skb, hdr);
+	return 0;
+
+err_cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* Finds a visible VM by id, with hvx_vms_lock held. */
+static struct hvx_vm *hvx_find_vm(u32 id, const struct sk_buff *skb)
+{
+	struct hvx_vm *vm;
+
+	lockdep_assert_held(&hvx_vms_lock);
+	list_for_each_entry(vm, &hvx_vms, node)
+		if (vm->id == id && hvx_vm_visible(vm, skb))
+			return vm;
+	return NULL;
+}
+
+static int hvx_genl_get_vm_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	struct hvx_vm *vm;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, HVX_A_VM_ID))
+		return -EINVAL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&hvx_vms_lock);
+	vm = hvx_find_vm(nla_get_u32(info->attrs[HVX_A_VM_ID]), skb);
+	if (!vm) {
+		mutex_unlock(&hvx_vms_lock);
+		nlmsg_free(msg);
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVX_A_VM_ID], "no such VM");
+		return -ENOENT;
+	}
+	ret = hvx_fill_vm(msg, vm, info->snd_portid, info->snd_seq, 0);
+	mutex_unlock(&hvx_vms_lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* cb->args[0]: id of the last VM or vCPU sent, +1 (0: none yet). */
+static int hvx_genl_get_vm_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct hvx_vm *vm;
+	int ret = 0;
+
+	mutex_lock(&hvx_vms_lock);
+	list_for_each_entry(vm, &hvx_vms, node) {
+		if (vm->id < cb->args[0] || !hvx_vm_visible(vm, cb->skb))
+			continue;
+		ret = hvx_fill_vm(skb, vm, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  NLM_F_MULTI);
+		if (ret)
+			break;
+		cb->args[0] = vm->id + 1;
+	}
+	mutex_unlock(&hvx_vms_lock);
+	/* A full skb ends this part of the dump; the next one goes on. */
+	return ret == -EMSGSIZE && skb->len ? skb->len : ret ? ret : skb->len;
+}
+
+static int hvx_genl_get_vcpu_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct hvx_vcpu *vcpu;
+	struct sk_buff *msg;
+	struct hvx_vm *vm;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, HVX_A_VM_ID) || GENL_REQ_ATTR_CHECK(info, HVX_A_VCPU_ID))
+		return -EINVAL;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	mutex_lock(&hvx_vms_lock);
+	vm = hvx_find_vm(nla_get_u32(info->attrs[HVX_A_VM_ID]), skb);
+	if (!vm) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVX_A_VM_ID], "no such VM");
+		ret = -ENOENT;
+		goto out;
+	}
+	mutex_lock(&vm->lock);
+	vcpu = vm->vcpus[nla_get_u32(info->attrs[HVX_A_VCPU_ID])];
+	if (vcpu) {
+		ret = hvx_fill_vcpu(msg, vcpu, info->snd_portid, info->snd_seq, 0);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVX_A_VCPU_ID], "no such vCPU");
+		ret = -ENOENT;
+	}
+	mutex_unlock(&vm->lock);
+out:
+	mutex_unlock(&hvx_vms_lock);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/*
+ * The request is parsed here rather than taken from the genetlink core,
+ * whose dump-info layout differs between kernel versions; the core has
+ * validated it against the policy already.
+ */
+static int hvx_genl_get_vcpu_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct nlattr *attrs[HVX_A_MAX + 1];
+	struct hvx_vm *vm;
+	int i, ret;
+
+	ret = nlmsg_parse(cb->nlh, GENL_HDRLEN, attrs, HVX_A_MAX, hvx_genl_policy, cb->extack);
+	if (ret)
+		return ret;
+	if (!attrs[HVX_A_VM_ID]) {
+		NL_SET_ERR_MSG(cb->extack, "a vCPU dump needs HVX_A_VM_ID");
+		return -EINVAL;
+	}
+	mutex_lock(&hvx_vms_lock);
+	vm = hvx_find_vm(nla_get_u32(attrs[HVX_A_VM_ID]), cb->skb);
+	if (!vm) {
+		mutex_unlock(&hvx_vms_lock);
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[HVX_A_VM_ID], "no such VM");
+		return -ENOENT;
+	}
+	mutex_lock(&vm->lock);
+	for (i = cb->args[0]; i < HVX_MAX_VCPUS; i++) {
+		if (!vm->vcpus[i])
+			continue;
+		ret = hvx_fill_vcpu(skb, vm->vcpus[i], NETLINK_CB(cb->skb).portid,
+				    cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		if (ret)
+			break;
+		cb->args[0] = i + 1;
+	}
+	mutex_unlock(&vm->lock);
+	mutex_unlock(&hvx_vms_lock);
+	return ret == -EMSGSIZE && skb->len ? skb->len : ret ? ret : skb->len;
+}
+
+static const struct genl_small_ops hvx_genl_ops[] = {
+	{
+		.cmd	= HVX_CMD_GET_VM,
+		.doit	= hvx_genl_get_vm_doit,
+		.dumpit	= hvx_genl_get_vm_dumpit,
+	},
+	{
+		.cmd	= HVX_CMD_GET_VCPU,
+		.doit	= hvx_genl_get_vcpu_doit,
+		.dumpit	= hvx_genl_get_vcpu_dumpit,
+	},
+};
+
+static struct genl_family hvx_genl_family __ro_after_init = {
+	.name		= HVX_GENL_NAME,
+	.version	= HVX_GENL_VERSION,
+	.maxattr	= HVX_A_MAX,
+	.policy		= hvx_genl_policy,
+	.module		= THIS_MODULE,
+	.small_ops	= hvx_genl_ops,
+	.n_small_ops	= ARRAY_SIZE(hvx_genl_ops),
+	/* Strict validation for every command: no reserved-field leniency. */
+	.resv_start_op	= HVX_CMD_UNSPEC,
+	.mcgrps		= hvx_genl_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(hvx_genl_mcgrps),
+};
+
+/* Tells the "events" group; vcpu_id < 0: a VM event. */
+void hvx_event(struct hvx_vm *vm, u32 type, int vcpu_id, u64 data)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	if (!genl_has_listeners(&hvx_genl_family, &init_net, HVX_MCGRP_EVENTS))
+		return;
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return;
+	hdr = genlmsg_put(msg, 0, 0, &hvx_genl_family, 0, HVX_CMD_EVENT);
+	if (!hdr)
+		goto err_free;
+	if (nla_put_u32(msg, HVX_A_EVENT_TYPE, type) ||
+	    nla_put_u32(msg, HVX_A_VM_ID, vm->id) ||
+	    nla_put_u32(msg, HVX_A_VM_UID, from_kuid_munged(&init_user_ns, vm->uid)) ||
+	    (vcpu_id >= 0 && nla_put_u32(msg, HVX_A_VCPU_ID, vcpu_id)) ||
+	    nla_put_u64_64bit(msg, HVX_A_EVENT_DATA, data, HVX_A_PAD))
+		goto err_free;
+	genlmsg_end(msg, hdr);
+	genlmsg_multicast(&hvx_genl_family, msg, 0, HVX_MCGRP_EVENTS, GFP_KERNEL);
+	return;
+
+err_free:
+	nlmsg_free(msg);
+}
+
+int hvx_netlink_init(void)
+{
+	return genl_register_family(&hvx_genl_family);
+}
+
+void hvx_netlink_exit(void)
+{
+	genl_unregister_family(&hvx_genl_family);
+}
