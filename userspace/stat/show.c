@@ -446,7 +446,7 @@ void show__event(const struct view *v, const struct event *ev)
 		fprintf(v->out, " suberror %llu", (unsigned long long)ev->data);
 		break;
 	default:
-		if (ev->has_data)
+		if (!name && ev->has_data)
 			fprintf(v->out, " data 0x%llx", (unsigned long long)ev->data);
 	}
 	fputc('\n', v->out);
