@@ -171,6 +171,8 @@ static int report(const struct query *q, const struct options *o, const char *wh
 {
 	if (q->err == -ENOENT && o->has_vm)
 		fprintf(stderr, "hvxstat: no VM %u (gone, or not yours)\n", o->vm_id);
+	else if (q->err == -EIO && q->msg[0])	/* libnl's own error: msg says it all */
+		fprintf(stderr, "hvxstat: %s: %s\n", what, q->msg);
 	else
 		fprintf(stderr, "hvxstat: %s: %s%s%s\n", what, strerror(-q->err),
 			q->msg[0] ? ": " : "", q->msg);
@@ -321,7 +323,7 @@ static int run_events(struct query *q, const struct options *o, const struct vie
 	struct event_printer p = { .v = v, .left = o->count };
 
 	if (query__listen(q, print_event, &p))
-		return report(q, o, "events group");
+		return report(q, o, "joining the \"" HVX_GENL_MCGRP_EVENTS "\" group");
 	return 0;
 }
 

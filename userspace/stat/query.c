@@ -463,6 +463,10 @@ int query__listen(struct query *q, event_fn fn, void *arg)
 	/* Events come in bursts (a VM and its vCPUs); keep room for them. */
 	nl_socket_set_buffer_size(q->sk, 1 << 20, 0);
 	err = nl_socket_add_membership(q->sk, q->events_group);
+	if (err == -NLE_PERM) {
+		query__set_error(q, -EPERM, "listening to events needs CAP_SYS_ADMIN");
+		return q->err;
+	}
 	if (err < 0) {
 		query__set_error(q, -EIO, nl_geterror(err));
 		return q->err;
