@@ -1,0 +1,1794 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Statistics over the "hvx" generic-netlink family (uapi/linux/hvx_genl.h):
+ * counters that match what a guest provably did, injection counters, the
+ * VM dump, events, what an unprivileged caller sees, malformed requests,
+ * the tracepoints, and hvxstat's view of a live VM.
+ *
+ * The netlink client is written against raw sockets so that the malformed
+ * requests can be built byte by byte.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/hvx_genl.h>
+
+#include "kselftest_harness.h"
+#include "test_util.h"
+
+GUEST_CODE(stats_counts);
+GUEST_CODE(stats_inject);
+GUEST_CODE(stats_shutdown);
+GUEST_CODE(stats_fetch);
+GUEST_CODE(stats_trace);
+
+extern const unsigned char stats_counts_hlt[], stats_trace_out[];
+
+/* As in stats_guest.S. */
+#define STATS_PORT_OUT	0x80
+#define STATS_PORT_IN	0x81
+#define STATS_MMIO_GPA	0xd0000000ULL
+
+/* SVM EXITCODEs (APM vol. 2 appendix C). */
+#define SVM_EXIT_CPUID	0x72
+#define SVM_EXIT_HLT	0x78
+#define SVM_EXIT_IOIO	0x7b
+
+#define NL_RECV_BUF	65536
+#define NL_TIMEOUT_S	5
+#define MAX_RAW		64
+#define MAX_VMS		64
+#define MAX_VCPUS	8
+
+/* ---- A raw generic-netlink client -------------------------------------- */
+
+struct gnl {
+	int fd;
+	__u16 family;
+	__u32 events_grp;	/* 0: the family has no "events" group */
+	__u32 seq;
+};
+
+/* The outcome of a request: 0 or -errno, and the kernel's extack message. */
+struct nl_err {
+	int err;
+	char msg[256];
+	int miss_type;		/* NLMSGERR_ATTR_MISS_TYPE, or -1 */
+	int offs;		/* NLMSGERR_ATTR_OFFS, or -1 */
+};
+
+struct vm_info {
+	__u32 id, pid, uid, nr_vcpus, paging, vendor;
+	__u64 mem_bytes, pinned_pages, table_pages;
+	__u64 stats[HVX_STAT_MAX + 1];
+	unsigned int nr_stats;
+};
+
+struct vcpu_info {
+	__u32 vm_id, id;
+	__u64 stats[HVX_STAT_MAX + 1];
+	unsigned int nr_stats;
+	__u32 raw_code[MAX_RAW];
+	__u64 raw_count[MAX_RAW];
+	unsigned int nr_raw;
+};
+
+struct vm_list {
+	struct vm_info vm[MAX_VMS];
+	unsigned int nr;
+};
+
+struct vcpu_list {
+	struct vcpu_info vcpu[MAX_VCPUS];
+	unsigned int nr;
+};
+
+struct ev_info {
+	__u8 cmd;
+	__u32 type, vm_id, uid, vcpu_id;
+	__u64 data;
+	bool has_vcpu, has_data, has_uid;
+};
+
+#define for_each_attr(a, data, len)						\
+	for (a = (const struct nlattr *)(data);					\
+	     (const char *)a + NLA_HDRLEN <= (const char *)(data) + (len) &&	\
+	     a->nla_len >= NLA_HDRLEN &&					\
+	     (const char *)a + a->nla_len <= (const char *)(data) + (len);	\
+	     a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len)))
+
+static const void *attr_data(const struct nlattr *a)
+{
+	return (const char *)a + NLA_HDRLEN;
+}
+
+static size_t attr_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+static __u64 attr_uint(const struct nlattr *a)
+{
+	__u64 v = 0;
+	__u32 w = 0;
+	__u16 h = 0;
+
+	if (attr_len(a) >= 8) {
+		memcpy(&v, attr_data(a), 8);
+	} else if (attr_len(a) >= 4) {
+		memcpy(&w, attr_data(a), 4);
+		v = w;
+	} else if (attr_len(a) >= 2) {
+		memcpy(&h, attr_data(a), 2);
+		v = h;
+	}
+	return v;
+}
+
+static void attr_parse(const void *data, size_t len, const struct nlattr **tb, int max)
+{
+	const struct nlattr *a;
+
+	memset(tb, 0, (max + 1) * sizeof(*tb));
+	for_each_attr(a, data, len)
+		if ((a->nla_type & NLA_TYPE_MASK) <= max)
+			tb[a->nla_type & NLA_TYPE_MASK] = a;
+}
+
+/* Appends an attribute to buf at *off (room is the caller's business). */
+static void attr_put(char *buf, size_t *off, __u16 type, const void *data, size_t len)
+{
+	struct nlattr a = { .nla_len = NLA_HDRLEN + len, .nla_type = type };
+
+	memcpy(buf + *off, &a, sizeof(a));
+	memcpy(buf + *off + NLA_HDRLEN, data, len);
+	memset(buf + *off + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
+	*off += NLA_HDRLEN + NLA_ALIGN(len);
+}
+
+static void attr_put_u32(char *buf, size_t *off, __u16 type, __u32 v)
+{
+	attr_put(buf, off, type, &v, sizeof(v));
+}
+
+static int nl_socket(void)
+{
+	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int one = 1, fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Sends nlmsghdr + genlmsghdr + attrs; nlmsg_len as given, or the true length if 0. */
+static int nl_send(struct gnl *g, __u16 type, __u16 flags, __u8 cmd, __u8 version,
+		   const void *attrs, size_t alen, __u32 nlmsg_len)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char buf[4096] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	struct genlmsghdr *gh = (struct genlmsghdr *)(buf + NLMSG_HDRLEN);
+	size_t len = NLMSG_HDRLEN + GENL_HDRLEN + alen;
+
+	if (len > sizeof(buf))
+		return -EMSGSIZE;
+	memset(buf, 0, NLMSG_HDRLEN + GENL_HDRLEN);
+	nlh->nlmsg_len = nlmsg_len ? nlmsg_len : len;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++g->seq;
+	gh->cmd = cmd;
+	gh->version = version;
+	memcpy(buf + NLMSG_HDRLEN + GENL_HDRLEN, attrs, alen);
+	if (sendto(g->fd, buf, len, 0, (struct sockaddr *)&sa, sizeof(sa)) != (ssize_t)len)
+		return -errno;
+	return 0;
+}
+
+static void nl_ext_msg(const struct nlmsghdr *nlh, const void *tlv, ssize_t len,
+		       struct nl_err *e)
+{
+	const struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || len <= 0)
+		return;
+	attr_parse(tlv, len, tb, NLMSGERR_ATTR_MAX);
+	if (tb[NLMSGERR_ATTR_MISS_TYPE])
+		e->miss_type = attr_uint(tb[NLMSGERR_ATTR_MISS_TYPE]);
+	if (tb[NLMSGERR_ATTR_OFFS])
+		e->offs = attr_uint(tb[NLMSGERR_ATTR_OFFS]);
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(e->msg, sizeof(e->msg), "%.*s", (int)attr_len(tb[NLMSGERR_ATTR_MSG]),
+			 (const char *)attr_data(tb[NLMSGERR_ATTR_MSG]));
+}
+
+typedef void (*nl_msg_fn)(const struct nlmsghdr *nlh, void *arg);
+
+/*
+ * Reads the answer to the last request: each data message goes to fn;
+ * ends at the reply of a do, NLMSG_DONE of a dump, or an error.  Returns
+ * e->err.
+ */
+static int nl_recv(struct gnl *g, nl_msg_fn fn, void *arg, struct nl_err *e)
+{
+	static char buf[NL_RECV_BUF] __attribute__((aligned(4)));
+	const struct nlmsghdr *nlh;
+	ssize_t n;
+
+	memset(e, 0, sizeof(*e));
+	e->miss_type = e->offs = -1;
+	for (;;) {
+		n = recv(g->fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			e->err = -errno;
+			snprintf(e->msg, sizeof(e->msg), "(no answer: %s)", strerror(errno));
+			return e->err;
+		}
+		for (nlh = (const struct nlmsghdr *)buf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+			if (nlh->nlmsg_seq != g->seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *err = NLMSG_DATA(nlh);
+				size_t off = sizeof(*err);
+
+				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+					off += err->msg.nlmsg_len - sizeof(err->msg);
+				off = NLMSG_ALIGN(off);
+				e->err = err->error;
+				nl_ext_msg(nlh, (const char *)err + off,
+					   (ssize_t)nlh->nlmsg_len - NLMSG_HDRLEN - (ssize_t)off, e);
+				return e->err;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				const int *err = NLMSG_DATA(nlh);
+
+				if (nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+					e->err = *err;
+					nl_ext_msg(nlh, (const char *)err + NLMSG_ALIGN(sizeof(int)),
+						   (ssize_t)nlh->nlmsg_len - NLMSG_HDRLEN -
+						   NLMSG_ALIGN(sizeof(int)), e);
+				}
+				return e->err;
+			}
+			if (fn)
+				fn(nlh, arg);
+			if (!(nlh->nlmsg_flags & NLM_F_MULTI))
+				return 0;
+		}
+	}
+}
+
+static int gnl_request(struct gnl *g, __u8 cmd, __u16 flags, const void *attrs, size_t alen,
+		       nl_msg_fn fn, void *arg, struct nl_err *e)
+{
+	int ret = nl_send(g, g->family, flags, cmd, HVX_GENL_VERSION, attrs, alen, 0);
+
+	if (ret) {
+		memset(e, 0, sizeof(*e));
+		e->err = ret;
+		return ret;
+	}
+	return nl_recv(g, fn, arg, e);
+}
+
+static void family_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[CTRL_ATTR_MAX + 1], *grp, *gtb[CTRL_ATTR_MCAST_GRP_MAX + 1];
+	const struct genlmsghdr *gh = NLMSG_DATA(nlh);
+	struct gnl *g = arg;
+
+	attr_parse((const char *)gh + GENL_HDRLEN, nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN,
+		   tb, CTRL_ATTR_MAX);
+	if (tb[CTRL_ATTR_FAMILY_ID])
+		g->family = attr_uint(tb[CTRL_ATTR_FAMILY_ID]);
+	if (!tb[CTRL_ATTR_MCAST_GROUPS])
+		return;
+	for_each_attr(grp, attr_data(tb[CTRL_ATTR_MCAST_GROUPS]),
+		      attr_len(tb[CTRL_ATTR_MCAST_GROUPS])) {
+		attr_parse(attr_data(grp), attr_len(grp), gtb, CTRL_ATTR_MCAST_GRP_MAX);
+		if (gtb[CTRL_ATTR_MCAST_GRP_NAME] && gtb[CTRL_ATTR_MCAST_GRP_ID] &&
+		    !strcmp(attr_data(gtb[CTRL_ATTR_MCAST_GRP_NAME]), HVX_GENL_MCGRP_EVENTS))
+			g->events_grp = attr_uint(gtb[CTRL_ATTR_MCAST_GRP_ID]);
+	}
+}
+
+/* Opens a socket and resolves the "hvx" family: 0 or -errno (-ENOENT: no family). */
+static int gnl_open(struct gnl *g)
+{
+	char attrs[64];
+	size_t off = 0;
+	struct nl_err e;
+	int ret;
+
+	memset(g, 0, sizeof(*g));
+	g->fd = nl_socket();
+	if (g->fd < 0)
+		return g->fd;
+	attr_put(attrs, &off, CTRL_ATTR_FAMILY_NAME, HVX_GENL_NAME, sizeof(HVX_GENL_NAME));
+	ret = nl_send(g, GENL_ID_CTRL, 0, CTRL_CMD_GETFAMILY, 1, attrs, off, 0);
+	if (!ret)
+		ret = nl_recv(g, family_cb, g, &e);
+	if (!ret && !g->family)
+		ret = -ENOENT;
+	if (ret) {
+		close(g->fd);
+		g->fd = -1;
+	}
+	return ret;
+}
+
+static void gnl_close(struct gnl *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	g->fd = -1;
+}
+
+static void parse_stats(const struct nlattr *nest, __u64 *stats, unsigned int *nr)
+{
+	const struct nlattr *a;
+
+	*nr = 0;
+	if (!nest)
+		return;
+	for_each_attr(a, attr_data(nest), attr_len(nest)) {
+		__u16 type = a->nla_type & NLA_TYPE_MASK;
+
+		if (type > HVX_STAT_PAD && type <= HVX_STAT_MAX) {
+			stats[type] = attr_uint(a);
+			(*nr)++;
+		}
+	}
+}
+
+static void vm_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct genlmsghdr *gh = NLMSG_DATA(nlh);
+	const struct nlattr *tb[HVX_A_MAX + 1];
+	struct vm_list *list = arg;
+	struct vm_info *vm;
+
+	if (gh->cmd != HVX_CMD_GET_VM || list->nr >= MAX_VMS)
+		return;
+	vm = &list->vm[list->nr++];
+	memset(vm, 0, sizeof(*vm));
+	attr_parse((const char *)gh + GENL_HDRLEN, nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN,
+		   tb, HVX_A_MAX);
+#define GET(field, attr) do { if (tb[attr]) vm->field = attr_uint(tb[attr]); } while (0)
+	GET(id, HVX_A_VM_ID);
+	GET(pid, HVX_A_VM_PID);
+	GET(uid, HVX_A_VM_UID);
+	GET(nr_vcpus, HVX_A_VM_NR_VCPUS);
+	GET(paging, HVX_A_VM_PAGING);
+	GET(vendor, HVX_A_VM_VENDOR);
+	GET(mem_bytes, HVX_A_VM_MEM_BYTES);
+	GET(pinned_pages, HVX_A_VM_PINNED_PAGES);
+	GET(table_pages, HVX_A_VM_TABLE_PAGES);
+#undef GET
+	parse_stats(tb[HVX_A_VM_STATS], vm->stats, &vm->nr_stats);
+}
+
+static void vcpu_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct nlattr *tb[HVX_A_MAX + 1], *rtb[HVX_A_MAX + 1], *raw;
+	const struct genlmsghdr *gh = NLMSG_DATA(nlh);
+	struct vcpu_list *list = arg;
+	struct vcpu_info *v;
+
+	if (gh->cmd != HVX_CMD_GET_VCPU || list->nr >= MAX_VCPUS)
+		return;
+	v = &list->vcpu[list->nr++];
+	memset(v, 0, sizeof(*v));
+	attr_parse((const char *)gh + GENL_HDRLEN, nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN,
+		   tb, HVX_A_MAX);
+	if (tb[HVX_A_VM_ID])
+		v->vm_id = attr_uint(tb[HVX_A_VM_ID]);
+	if (tb[HVX_A_VCPU_ID])
+		v->id = attr_uint(tb[HVX_A_VCPU_ID]);
+	parse_stats(tb[HVX_A_VCPU_STATS], v->stats, &v->nr_stats);
+	if (!tb[HVX_A_VCPU_RAW_EXITS])
+		return;
+	for_each_attr(raw, attr_data(tb[HVX_A_VCPU_RAW_EXITS]),
+		      attr_len(tb[HVX_A_VCPU_RAW_EXITS])) {
+		if ((raw->nla_type & NLA_TYPE_MASK) != HVX_A_RAW_EXIT || v->nr_raw >= MAX_RAW)
+			continue;
+		attr_parse(attr_data(raw), attr_len(raw), rtb, HVX_A_MAX);
+		if (!rtb[HVX_A_RAW_CODE] || !rtb[HVX_A_RAW_COUNT])
+			continue;
+		v->raw_code[v->nr_raw] = attr_uint(rtb[HVX_A_RAW_CODE]);
+		v->raw_count[v->nr_raw++] = attr_uint(rtb[HVX_A_RAW_COUNT]);
+	}
+}
+
+static int nl_dump_vms(struct gnl *g, struct vm_list *list, struct nl_err *e)
+{
+	memset(list, 0, sizeof(*list));
+	return gnl_request(g, HVX_CMD_GET_VM, NLM_F_DUMP, NULL, 0, vm_cb, list, e);
+}
+
+static int nl_get_vm(struct gnl *g, __u32 id, struct vm_info *vm, struct nl_err *e)
+{
+	static struct vm_list list;
+	char attrs[16];
+	size_t off = 0;
+	int ret;
+
+	memset(&list, 0, sizeof(list));
+	attr_put_u32(attrs, &off, HVX_A_VM_ID, id);
+	ret = gnl_request(g, HVX_CMD_GET_VM, 0, attrs, off, vm_cb, &list, e);
+	if (!ret && list.nr != 1)
+		ret = e->err = -EPROTO;
+	if (!ret)
+		*vm = list.vm[0];
+	return ret;
+}
+
+static int nl_dump_vcpus(struct gnl *g, __u32 vm_id, struct vcpu_list *list, struct nl_err *e)
+{
+	char attrs[16];
+	size_t off = 0;
+
+	memset(list, 0, sizeof(*list));
+	attr_put_u32(attrs, &off, HVX_A_VM_ID, vm_id);
+	return gnl_request(g, HVX_CMD_GET_VCPU, NLM_F_DUMP, attrs, off, vcpu_cb, list, e);
+}
+
+static int nl_get_vcpu(struct gnl *g, __u32 vm_id, __u32 id, struct vcpu_info *v,
+		       struct nl_err *e)
+{
+	static struct vcpu_list list;
+	char attrs[32];
+	size_t off = 0;
+	int ret;
+
+	memset(&list, 0, sizeof(list));
+	attr_put_u32(attrs, &off, HVX_A_VM_ID, vm_id);
+	attr_put_u32(attrs, &off, HVX_A_VCPU_ID, id);
+	ret = gnl_request(g, HVX_CMD_GET_VCPU, 0, attrs, off, vcpu_cb, &list, e);
+	if (!ret && list.nr != 1)
+		ret = e->err = -EPROTO;
+	if (!ret)
+		*v = list.vcpu[0];
+	return ret;
+}
+
+static const struct vm_info *find_vm(const struct vm_list *list, __u32 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < list->nr; i++)
+		if (list->vm[i].id == id)
+			return &list->vm[i];
+	return NULL;
+}
+
+static __u64 raw_count(const struct vcpu_info *v, __u32 code)
+{
+	unsigned int i;
+
+	for (i = 0; i < v->nr_raw; i++)
+		if (v->raw_code[i] == code)
+			return v->raw_count[i];
+	return 0;
+}
+
+/* The newest VM created by process pid (ids only grow), 0 if none. */
+static __u32 newest_vm_of(struct gnl *g, pid_t pid)
+{
+	static struct vm_list list;
+	struct nl_err e;
+	unsigned int i;
+	__u32 id = 0;
+
+	if (nl_dump_vms(g, &list, &e))
+		return 0;
+	for (i = 0; i < list.nr; i++)
+		if (list.vm[i].pid == (__u32)pid && list.vm[i].id > id)
+			id = list.vm[i].id;
+	return id;
+}
+
+/* ---- Harness glue -------------------------------------------------------- */
+
+/* Opens the family or skips when the module is not loaded. */
+#define GNL_OPEN(g) do {							\
+	struct hvx_sys __s;							\
+	int __r = tvm_sys_open(&__s);						\
+	if (__r == -ENOENT)							\
+		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");	\
+	if (!__r)								\
+		hvx_close(&__s);						\
+	__r = gnl_open(g);							\
+	ASSERT_EQ(0, __r) TH_LOG("generic-netlink family \"%s\": %s",		\
+				 HVX_GENL_NAME, strerror(-__r));		\
+} while (0)
+
+#define ASSERT_NL_OK(expr, e) do {						\
+	int __r = (expr);							\
+	ASSERT_EQ(0, __r) TH_LOG("%s: %s (extack \"%s\")", #expr,		\
+				 strerror(-__r), (e)->msg);			\
+} while (0)
+
+/* The vCPU's id; asserts that the VM was found. */
+#define ASSERT_VM_ID(g, id) do {						\
+	id = newest_vm_of(g, getpid());						\
+	ASSERT_NE(0, id) TH_LOG("no VM of pid %d in the dump", getpid());	\
+} while (0)
+
+/* ---- Counters ------------------------------------------------------------ */
+
+struct counts {
+	unsigned int outs, ins, cpuids, mmio_reads, mmio_writes, hlts;
+	unsigned int runs;	/* HVX_RUN calls that returned 0 */
+};
+
+static int mmio_cb(void *opaque, __u64 gpa, void *data, unsigned int len, int is_write)
+{
+	(void)opaque;
+	(void)gpa;
+	if (!is_write)
+		memset(data, 0x5a, len);
+	return 0;
+}
+
+/* Sets R8/R9/R10: OUTs, INs and CPUIDs the stats_counts guest does. */
+static int set_counts(struct tvm *t, unsigned int idx, const struct counts *c)
+{
+	struct hvx_regs regs;
+	int ret = tvm_get_regs(t, idx, &regs);
+
+	if (ret)
+		return ret;
+	regs.r8 = c->outs;
+	regs.r9 = c->ins;
+	regs.r10 = c->cpuids;
+	return tvm_set_regs(t, idx, &regs);
+}
+
+/* Runs stats_counts on vCPU idx to its HLT, counting what userspace saw. */
+static void run_counts(struct __test_metadata *_metadata, struct tvm *t, unsigned int idx,
+		       struct counts *seen)
+{
+	struct hvx_run *run = t->vcpu[idx].run;
+	char msg[512];
+	int r;
+
+	memset(seen, 0, sizeof(*seen));
+	for (;;) {
+		r = tvm_run_once(t, idx);
+		ASSERT_GE(r, 0) TH_LOG("vCPU %u: %s", idx, tvm_describe(t, idx, r, msg, sizeof(msg)));
+		seen->runs++;
+		if (r == HVX_EXIT_IO && !run->io.string && run->io.count == 1 &&
+		    run->io.direction == HVX_IO_OUT && run->io.port == STATS_PORT_OUT) {
+			seen->outs++;
+		} else if (r == HVX_EXIT_IO && !run->io.string && run->io.count == 1 &&
+			   run->io.direction == HVX_IO_IN && run->io.port == STATS_PORT_IN) {
+			memset(run->io_data, 0xa5, run->io.size);
+			seen->ins++;
+		} else if (r == HVX_EXIT_MMIO && run->mmio.gpa >= STATS_MMIO_GPA &&
+			   run->mmio.gpa < STATS_MMIO_GPA + 16) {
+			if (run->mmio.is_write)
+				seen->mmio_writes++;
+			else
+				seen->mmio_reads++;
+			ASSERT_EQ(0, hvx_mmio_complete(&t->vcpu[idx], mmio_cb, NULL, msg,
+						       sizeof(msg))) TH_LOG("%s", msg);
+		} else if (r == HVX_EXIT_HLT) {
+			seen->hlts++;
+			ASSERT_EQ(GUEST_ADDR(stats_counts, stats_counts_hlt), run->rip);
+			return;
+		} else {
+			ASSERT_TRUE(0) TH_LOG("vCPU %u: unexpected %s", idx,
+					      tvm_describe(t, idx, r, msg, sizeof(msg)));
+		}
+	}
+}
+
+/* A VM running stats_counts on each vCPU with the given counts, all run to HLT. */
+static void counts_vm(struct __test_metadata *_metadata, struct tvm *t,
+		      const struct counts *want, unsigned int nr, struct counts *seen)
+{
+	unsigned int i;
+
+	TVM_CREATE(t, 2 * GUEST_MIN_MEM, 0, nr);
+	tvm_load_code(t, "stats_guest", stats_counts_start, stats_counts_end);
+	for (i = 0; i < nr; i++) {
+		ASSERT_OK(tvm_setup(t, i, HVX_MODE_LONG, GUEST_CODE_GPA));
+		ASSERT_OK(set_counts(t, i, &want[i]));
+	}
+	for (i = 0; i < nr; i++) {
+		run_counts(_metadata, t, i, &seen[i]);
+		/* The harness saw what the guest did, or the test itself is wrong. */
+		ASSERT_EQ(want[i].outs, seen[i].outs);
+		ASSERT_EQ(want[i].ins, seen[i].ins);
+		ASSERT_EQ(1, seen[i].mmio_reads);
+		ASSERT_EQ(1, seen[i].mmio_writes);
+	}
+}
+
+#define EXPECT_STAT(v, s, want)							\
+	EXPECT_EQ((__u64)(want), (v)->stats[s])					\
+		TH_LOG("vCPU %u: counter %s = %llu, expected %llu", (v)->id, #s,	\
+		       (unsigned long long)(v)->stats[s], (unsigned long long)(want))
+
+static void check_vcpu_counts(struct __test_metadata *_metadata, const struct vcpu_info *v,
+			      const struct counts *want, const struct counts *seen)
+{
+	ASSERT_EQ(HVX_STAT_MAX - HVX_STAT_PAD, v->nr_stats) TH_LOG("counters in the reply");
+	EXPECT_STAT(v, HVX_STAT_EXIT_IO_OUT, want->outs);
+	EXPECT_STAT(v, HVX_STAT_EXIT_IO_IN, want->ins);
+	EXPECT_STAT(v, HVX_STAT_EXIT_CPUID, want->cpuids);
+	EXPECT_STAT(v, HVX_STAT_EXIT_MMIO_READ, 1);
+	EXPECT_STAT(v, HVX_STAT_EXIT_MMIO_WRITE, 1);
+	EXPECT_STAT(v, HVX_STAT_EXIT_HLT, 1);
+	EXPECT_STAT(v, HVX_STAT_EXITS_USER, seen->runs);
+	EXPECT_STAT(v, HVX_STAT_EXITS, v->stats[HVX_STAT_EXITS_KERNEL] +
+		    v->stats[HVX_STAT_EXITS_USER]);
+	EXPECT_GE(v->stats[HVX_STAT_EXITS], v->stats[HVX_STAT_EXITS_USER] + want->cpuids);
+	EXPECT_STAT(v, HVX_STAT_EXIT_SHUTDOWN, 0);
+	EXPECT_STAT(v, HVX_STAT_EXIT_FAIL_ENTRY, 0);
+	EXPECT_STAT(v, HVX_STAT_EXIT_INTERNAL_ERROR, 0);
+	EXPECT_STAT(v, HVX_STAT_EXIT_SIGNAL, 0);
+	EXPECT_STAT(v, HVX_STAT_INJ_IRQ, 0);
+	EXPECT_STAT(v, HVX_STAT_INJ_NMI, 0);
+	EXPECT_STAT(v, HVX_STAT_INJ_EXCEPTION, 0);
+	EXPECT_LT(0, v->stats[HVX_STAT_RUN_NS]);
+	EXPECT_LT(0, v->stats[HVX_STAT_PAGES_MAPPED]);
+	EXPECT_LE(2, v->stats[HVX_STAT_EXIT_NPF]) TH_LOG("the two MMIO accesses are NPFs");
+	EXPECT_EQ(want->outs + want->ins, raw_count(v, SVM_EXIT_IOIO))
+		TH_LOG("vCPU %u: raw IOIO", v->id);
+	EXPECT_EQ(want->cpuids, raw_count(v, SVM_EXIT_CPUID)) TH_LOG("vCPU %u: raw CPUID", v->id);
+	EXPECT_EQ(1, raw_count(v, SVM_EXIT_HLT)) TH_LOG("vCPU %u: raw HLT", v->id);
+}
+
+/*
+ * Two vCPUs with different counts of OUT, IN and CPUID, one MMIO read and
+ * write each, then HLT: each vCPU's counters, its raw exit codes, and the
+ * VM's totals are exactly what the guests did.
+ */
+TEST(counters_match_guest)
+{
+	const struct counts want[2] = {
+		{ .outs = 100, .ins = 37, .cpuids = 25 },
+		{ .outs = 7, .ins = 3, .cpuids = 5 },
+	};
+	struct counts seen[2];
+	struct vcpu_list vcpus;
+	struct vcpu_info one;
+	struct vm_info vm;
+	struct nl_err e;
+	struct gnl g;
+	struct tvm t;
+	__u64 sum;
+	unsigned int i, s;
+	__u32 id;
+
+	GNL_OPEN(&g);
+	counts_vm(_metadata, &t, want, 2, seen);
+	ASSERT_VM_ID(&g, id);
+
+	ASSERT_NL_OK(nl_dump_vcpus(&g, id, &vcpus, &e), &e);
+	ASSERT_EQ(2, vcpus.nr);
+	ASSERT_NL_OK(nl_get_vm(&g, id, &vm, &e), &e);
+	ASSERT_EQ(HVX_STAT_MAX - HVX_STAT_PAD, vm.nr_stats);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(id, vcpus.vcpu[i].vm_id);
+		ASSERT_EQ(i, vcpus.vcpu[i].id);
+		check_vcpu_counts(_metadata, &vcpus.vcpu[i], &want[i], &seen[i]);
+		/* A do of one vCPU says the same as the dump. */
+		ASSERT_NL_OK(nl_get_vcpu(&g, id, i, &one, &e), &e);
+		EXPECT_EQ(0, memcmp(one.stats, vcpus.vcpu[i].stats, sizeof(one.stats)));
+	}
+	/* Every page pinned was mapped by one of the vCPUs. */
+	EXPECT_EQ(vm.pinned_pages, vcpus.vcpu[0].stats[HVX_STAT_PAGES_MAPPED] +
+		  vcpus.vcpu[1].stats[HVX_STAT_PAGES_MAPPED]);
+	EXPECT_EQ(vm.pinned_pages, vm.stats[HVX_STAT_PAGES_MAPPED]);
+	for (s = HVX_STAT_EXITS; s <= HVX_STAT_MAX; s++) {
+		sum = vcpus.vcpu[0].stats[s] + vcpus.vcpu[1].stats[s];
+		EXPECT_EQ(sum, vm.stats[s])
+			TH_LOG("VM total of counter %u: vCPUs %llu + %llu", s,
+			       (unsigned long long)vcpus.vcpu[0].stats[s],
+			       (unsigned long long)vcpus.vcpu[1].stats[s]);
+	}
+	EXPECT_EQ(want[0].outs + want[1].outs, vm.stats[HVX_STAT_EXIT_IO_OUT]);
+	tvm_destroy(&t);
+	gnl_close(&g);
+}
+
+/* A single vCPU: pages_mapped equals the VM's pinned pages. */
+TEST(counters_one_vcpu)
+{
+	const struct counts want = { .outs = 100, .ins = 37, .cpuids = 25 };
+	struct counts seen;
+	struct vcpu_info v;
+	struct vm_info vm;
+	struct nl_err e;
+	struct gnl g;
+	struct tvm t;
+	__u32 id;
+
+	GNL_OPEN(&g);
+	counts_vm(_metadata, &t, &want, 1, &seen);
+	ASSERT_VM_ID(&g, id);
+	ASSERT_NL_OK(nl_get_vcpu(&g, id, 0, &v, &e), &e);
+	ASSERT_NL_OK(nl_get_vm(&g, id, &vm, &e), &e);
+	check_vcpu_counts(_metadata, &v, &want, &seen);
+	EXPECT_EQ(vm.pinned_pages, v.stats[HVX_STAT_PAGES_MAPPED]);
+	EXPECT_EQ(0, memcmp(v.stats, vm.stats, sizeof(v.stats)));
+	tvm_destroy(&t);
+	gnl_close(&g);
+}
+
+/* ---- Injection ------------------------------------------------------------ */
+
+/* Runs vCPU 0, handling protocol OUTs, to the next PORT_REPORT. */
+static int run_to_report(struct tvm *t, __u32 *val)
+{
+	struct hvx_run *run = t->vcpu[0].run;
+	int r;
+
+	for (;;) {
+		r = tvm_run_once(t, 0);
+		if (r != HVX_EXIT_IO || run->io.direction != HVX_IO_OUT || run->io.string)
+			return r;
+		if (run->io.port == PORT_REPORT) {
+			*val = 0;
+			memcpy(val, run->io_data, run->io.size);
+			return r;
+		}
+		r = tvm_run_protocol_exit(t, 0);
+		if (r)
+			return r < 0 ? HVX_EXIT_IO : r;
+	}
+}
+
+TEST(injection_counters)
+{
+	struct vcpu_info v;
+	struct nl_err e;
+	struct gnl g;
+	struct tvm t;
+	__u32 val = 0, id;
+
+	GNL_OPEN(&g);
+	TVM_LONG_GUEST(&t, stats_inject, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	ASSERT_VM_ID(&g, id);
+
+	ASSERT_EQ(HVX_EXIT_IO, run_to_report(&t, &val));
+	ASSERT_EQ(1, val);
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_EXCEPTION, 6, 0, 0));
+	ASSERT_EQ(HVX_EXIT_IO, run_to_report(&t, &val));
+	ASSERT_EQ(2, val);
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_NMI, 2, 0, 0));
+	ASSERT_EQ(HVX_EXIT_IO, run_to_report(&t, &val));
+	ASSERT_EQ(3, val);
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_EXTINT, 0x40, 0, 0));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	/* The guest took each one. */
+	ASSERT_EQ(3, t.io[0].nr_excs);
+	EXPECT_EQ(6, t.io[0].excs[0].vector);
+	EXPECT_EQ(2, t.io[0].excs[1].vector);
+	EXPECT_EQ(0x40, t.io[0].excs[2].vector);
+
+	ASSERT_NL_OK(nl_get_vcpu(&g, id, 0, &v, &e), &e);
+	EXPECT_STAT(&v, HVX_STAT_INJ_EXCEPTION, 1);
+	EXPECT_STAT(&v, HVX_STAT_INJ_NMI, 1);
+	EXPECT_STAT(&v, HVX_STAT_INJ_IRQ, 1);
+	tvm_destroy(&t);
+	gnl_close(&g);
+}
+
+/* ---- The VM dump ----------------------------------------------------------- */
+
+static void check_listed(struct __test_metadata *_metadata, const struct vm_list *list,
+			 __u32 id, unsigned int nr_vcpus, __u64 mem_bytes, __u32 vendor)
+{
+	const struct vm_info *vm = find_vm(list, id);
+
+	ASSERT_NE(NULL, vm) TH_LOG("VM %u missing from the dump", id);
+	EXPECT_EQ(nr_vcpus, vm->nr_vcpus) TH_LOG("VM %u", id);
+	EXPECT_EQ(mem_bytes, vm->mem_bytes) TH_LOG("VM %u", id);
+	EXPECT_EQ((__u32)getpid(), vm->pid) TH_LOG("VM %u", id);
+	EXPECT_EQ(geteuid(), vm->uid) TH_LOG("VM %u", id);
+	EXPECT_EQ(HVX_PAGING_NESTED, vm->paging) TH_LOG("VM %u", id);
+	EXPECT_EQ(vendor, vm->vendor) TH_LOG("VM %u", id);
+	EXPECT_EQ(HVX_STAT_MAX - HVX_STAT_PAD, vm->nr_stats) TH_LOG("VM %u", id);
+}
+
+TEST(dump_lists_live_vms)
+{
+	static struct vm_list list;
+	const size_t extra = 0x10000;
+	struct tvm t[4];
+	struct vm_info vm;
+	struct nl_err e;
+	struct gnl g;
+	void *slot1;
+	__u32 id[4], vendor;
+	unsigned int i;
+
+	GNL_OPEN(&g);
+	for (i = 0; i < 3; i++) {
+		TVM_CREATE(&t[i], (i + 1) * GUEST_MIN_MEM, 0, i + 1);
+		ASSERT_VM_ID(&g, id[i]);
+		if (i)
+			ASSERT_LT(id[i - 1], id[i]);
+	}
+	vendor = t[0].vendor;
+	ASSERT_EQ(tvm_cap(&t[0].sys, HVX_CAP_VENDOR, 0), vendor);
+	/* A second slot counts too. */
+	slot1 = mmap(NULL, extra, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, slot1);
+	ASSERT_OK(hvx_vm_set_region(&t[2].vm, 1, 0, 0x10000000, extra, slot1));
+
+	ASSERT_NL_OK(nl_dump_vms(&g, &list, &e), &e);
+	for (i = 0; i < 3; i++)
+		check_listed(_metadata, &list, id[i], i + 1,
+			     (i + 1) * GUEST_MIN_MEM + (i == 2 ? extra : 0), vendor);
+
+	tvm_destroy(&t[1]);
+	ASSERT_NL_OK(nl_dump_vms(&g, &list, &e), &e);
+	EXPECT_EQ(NULL, find_vm(&list, id[1])) TH_LOG("destroyed VM %u still listed", id[1]);
+	check_listed(_metadata, &list, id[0], 1, GUEST_MIN_MEM, vendor);
+	check_listed(_metadata, &list, id[2], 3, 3 * GUEST_MIN_MEM + extra, vendor);
+	EXPECT_EQ(-ENOENT, nl_get_vm(&g, id[1], &vm, &e));
+	EXPECT_NE(0, e.msg[0]) TH_LOG("no extack message for a destroyed VM");
+
+	/* Ids are not reused. */
+	TVM_CREATE(&t[3], GUEST_MIN_MEM, 0, 1);
+	ASSERT_VM_ID(&g, id[3]);
+	EXPECT_LT(id[2], id[3]);
+	ASSERT_NL_OK(nl_dump_vms(&g, &list, &e), &e);
+	EXPECT_EQ(NULL, find_vm(&list, id[1]));
+	check_listed(_metadata, &list, id[3], 1, GUEST_MIN_MEM, vendor);
+
+	tvm_destroy(&t[3]);
+	tvm_destroy(&t[2]);
+	tvm_destroy(&t[0]);
+	munmap(slot1, extra);
+	ASSERT_NL_OK(nl_dump_vms(&g, &list, &e), &e);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(NULL, find_vm(&list, id[i])) TH_LOG("VM %u outlived its fds", id[i]);
+	gnl_close(&g);
+}
+
+/* ---- Events --------------------------------------------------------------- */
+
+static int ev_open(struct gnl *g)
+{
+	int ret = gnl_open(g);
+
+	if (ret)
+		return ret;
+	if (!g->events_grp)
+		return -ENOENT;
+	if (setsockopt(g->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g->events_grp,
+		       sizeof(g->events_grp)))
+		return -errno;
+	return 0;
+}
+
+/* The next event about VM vm_id (others are skipped): 0, or -errno (-EAGAIN: none in time). */
+static int ev_next(struct gnl *g, __u32 vm_id, struct ev_info *ev)
+{
+	static char buf[NL_RECV_BUF] __attribute__((aligned(4)));
+	const struct nlattr *tb[HVX_A_MAX + 1];
+	const struct genlmsghdr *gh;
+	const struct nlmsghdr *nlh;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(g->fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			return -errno;
+		for (nlh = (const struct nlmsghdr *)buf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+			if (nlh->nlmsg_type != g->family)
+				continue;
+			gh = NLMSG_DATA(nlh);
+			attr_parse((const char *)gh + GENL_HDRLEN,
+				   nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN, tb, HVX_A_MAX);
+			if (!tb[HVX_A_VM_ID] || attr_uint(tb[HVX_A_VM_ID]) != vm_id)
+				continue;
+			memset(ev, 0, sizeof(*ev));
+			ev->cmd = gh->cmd;
+			ev->vm_id = vm_id;
+			if (tb[HVX_A_EVENT_TYPE])
+				ev->type = attr_uint(tb[HVX_A_EVENT_TYPE]);
+			ev->has_uid = tb[HVX_A_VM_UID];
+			if (ev->has_uid)
+				ev->uid = attr_uint(tb[HVX_A_VM_UID]);
+			ev->has_vcpu = tb[HVX_A_VCPU_ID];
+			if (ev->has_vcpu)
+				ev->vcpu_id = attr_uint(tb[HVX_A_VCPU_ID]);
+			ev->has_data = tb[HVX_A_EVENT_DATA];
+			if (ev->has_data)
+				ev->data = attr_uint(tb[HVX_A_EVENT_DATA]);
+			/* One event per datagram: the rest of buf is not needed. */
+			return 0;
+		}
+	}
+}
+
+#define ASSERT_EVENT(g, vm_id, ev, want_type) do {				\
+	int __r = ev_next(g, vm_id, ev);					\
+	ASSERT_EQ(0, __r) TH_LOG("waiting for event %u of VM %u: %s",		\
+				 want_type, vm_id, strerror(-__r));		\
+	EXPECT_EQ(HVX_CMD_EVENT, (ev)->cmd);					\
+	ASSERT_EQ((__u32)(want_type), (ev)->type);				\
+	EXPECT_TRUE((ev)->has_uid);						\
+	EXPECT_EQ(geteuid(), (ev)->uid);					\
+} while (0)
+
+TEST(events)
+{
+	struct hvx_vcpu_state st;
+	struct hvx_run *run;
+	struct ev_info ev;
+	struct gnl g, req;
+	struct tvm t;
+	__u32 id;
+	int r;
+
+	if (geteuid())
+		SKIP(return, "the events group needs CAP_SYS_ADMIN (run as root)");
+	GNL_OPEN(&req);
+	r = ev_open(&g);
+	ASSERT_EQ(0, r) TH_LOG("joining group \"%s\": %s", HVX_GENL_MCGRP_EVENTS, strerror(-r));
+
+	/* vCPU 0 triple faults, 1 fails entry, 2 fetches from outside RAM. */
+	TVM_CREATE(&t, 2 * GUEST_MIN_MEM, 0, 3);
+	ASSERT_VM_ID(&req, id);
+	ASSERT_EVENT(&g, id, &ev, HVX_GENL_EVENT_VM_CREATED);
+	EXPECT_FALSE(ev.has_vcpu);
+
+	tvm_load_code(&t, "stats_guest", stats_shutdown_start, stats_shutdown_end);
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, GUEST_CODE_GPA));
+	ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_SHUTDOWN);
+	ASSERT_EVENT(&g, id, &ev, HVX_GENL_EVENT_SHUTDOWN);
+	EXPECT_TRUE(ev.has_vcpu);
+	EXPECT_EQ(0, ev.vcpu_id);
+
+	/* CR0.NW without CR0.CD: VMRUN refuses the state (APM vol. 2 §15.5.1). */
+	ASSERT_OK(tvm_setup(&t, 1, HVX_MODE_LONG, GUEST_CODE_GPA));
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[1], &st, HVX_STATE_CREGS));
+	st.cregs.cr0 = (st.cregs.cr0 | (1ULL << 29)) & ~(1ULL << 30);
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[1], &st, HVX_STATE_CREGS));
+	ASSERT_GUEST_EXIT(&t, 1, HVX_EXIT_FAIL_ENTRY);
+	ASSERT_EVENT(&g, id, &ev, HVX_GENL_EVENT_FAIL_ENTRY);
+	EXPECT_TRUE(ev.has_vcpu);
+	EXPECT_EQ(1, ev.vcpu_id);
+	EXPECT_TRUE(ev.has_data);
+	if (tvm_is_amd(&t))
+		EXPECT_EQ(~0ULL, ev.data) TH_LOG("VMEXIT_INVALID expected");
+	EXPECT_EQ(t.vcpu[1].run->fail_entry.hardware_reason, ev.data);
+
+	tvm_load(&t, GUEST_CODE_GPA + 0x1000, stats_fetch_start, stats_fetch_end);
+	ASSERT_OK(tvm_setup(&t, 2, HVX_MODE_LONG, GUEST_CODE_GPA + 0x1000));
+	run = t.vcpu[2].run;
+	ASSERT_GUEST_EXIT(&t, 2, HVX_EXIT_INTERNAL_ERROR);
+	ASSERT_EQ(HVX_INTERNAL_FETCH, run->internal.suberror);
+	ASSERT_EVENT(&g, id, &ev, HVX_GENL_EVENT_INTERNAL_ERROR);
+	EXPECT_TRUE(ev.has_vcpu);
+	EXPECT_EQ(2, ev.vcpu_id);
+	EXPECT_TRUE(ev.has_data);
+	EXPECT_EQ(HVX_INTERNAL_FETCH, ev.data);
+
+	tvm_destroy(&t);
+	ASSERT_EVENT(&g, id, &ev, HVX_GENL_EVENT_VM_DESTROYED);
+	EXPECT_FALSE(ev.has_vcpu);
+	/* Nothing else about this VM. */
+	EXPECT_EQ(-EAGAIN, ev_next(&g, id, &ev)) TH_LOG("unexpected event %u", ev.type);
+	gnl_close(&g);
+	gnl_close(&req);
+}
+
+/* ---- Unprivileged callers ---------------------------------------------------- */
+
+#define NOBODY	65534
+
+/* The child's checks; returns NULL or what failed. */
+static const char *child_checks(struct hvx_sys *sys, __u32 vm_a, char *buf, size_t len)
+{
+	static struct vm_list list;
+	static struct vcpu_list vcpus;
+	struct hvx_vcpu vcpu;
+	struct vm_info vm;
+	struct hvx_vm b;
+	struct nl_err e;
+	struct gnl g;
+	void *mem;
+	int r, seen_b = 0;
+	unsigned int i;
+
+	if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+		return "dropping privileges failed";
+	r = hvx_vm_create(sys, &b, HVX_PAGING_AUTO, 0);
+	if (r) {
+		snprintf(buf, len, "creating VM B as uid %d: %s", NOBODY, strerror(-r));
+		return buf;
+	}
+	mem = mmap(NULL, GUEST_MIN_MEM, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED || hvx_vm_set_region(&b, 0, 0, 0, GUEST_MIN_MEM, mem) ||
+	    hvx_vcpu_create(&b, 0, &vcpu))
+		return "setting up VM B failed";
+	r = gnl_open(&g);
+	if (r) {
+		snprintf(buf, len, "netlink as uid %d: %s", NOBODY, strerror(-r));
+		return buf;
+	}
+	if (nl_dump_vms(&g, &list, &e)) {
+		snprintf(buf, len, "dump as uid %d: %s (%.100s)", NOBODY, strerror(-e.err), e.msg);
+		return buf;
+	}
+	for (i = 0; i < list.nr; i++) {
+		if (list.vm[i].id == vm_a) {
+			snprintf(buf, len, "uid %d sees root's VM %u", NOBODY, vm_a);
+			return buf;
+		}
+		if (list.vm[i].uid != NOBODY) {
+			snprintf(buf, len, "uid %d sees VM %u of uid %u", NOBODY, list.vm[i].id,
+				 list.vm[i].uid);
+			return buf;
+		}
+		if (list.vm[i].pid == (__u32)getpid() && list.vm[i].nr_vcpus == 1)
+			seen_b++;
+	}
+	if (seen_b != 1)
+		return "uid 65534 does not see its own VM B in the dump";
+	r = nl_get_vm(&g, vm_a, &vm, &e);
+	if (r != -ENOENT) {
+		snprintf(buf, len, "GET_VM of root's VM %u as uid %d: %d, expected -ENOENT",
+			 vm_a, NOBODY, r);
+		return buf;
+	}
+	r = nl_dump_vcpus(&g, vm_a, &vcpus, &e);
+	if (r != -ENOENT) {
+		snprintf(buf, len, "GET_VCPU dump of root's VM %u as uid %d: %d, expected -ENOENT",
+			 vm_a, NOBODY, r);
+		return buf;
+	}
+	if (!g.events_grp)
+		return "no events group";
+	r = setsockopt(g.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g.events_grp,
+		       sizeof(g.events_grp)) ? errno : 0;
+	if (r != EPERM) {
+		snprintf(buf, len, "joining the events group as uid %d: %s, expected EPERM",
+			 NOBODY, r ? strerror(r) : "allowed");
+		return buf;
+	}
+	gnl_close(&g);
+	return NULL;
+}
+
+TEST(unprivileged_sees_own_vms)
+{
+	static struct vm_list list;
+	int to_parent[2], to_child[2], status;
+	const struct vm_info *b = NULL;
+	char msg[256] = "";
+	struct nl_err e;
+	struct gnl g;
+	struct tvm a;
+	unsigned int i;
+	ssize_t n;
+	pid_t pid;
+	__u32 id_a;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop to uid %d", NOBODY);
+	GNL_OPEN(&g);
+	TVM_CREATE(&a, GUEST_MIN_MEM, 0, 1);
+	ASSERT_VM_ID(&g, id_a);
+	ASSERT_EQ(0, pipe(to_parent));
+	ASSERT_EQ(0, pipe(to_child));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct hvx_sys sys;
+		const char *fail;
+		char c;
+
+		close(to_parent[0]);
+		close(to_child[1]);
+		/* /dev/hvx is opened as root; VM creation needs nothing more. */
+		if (hvx_open(&sys))
+			fail = "opening /dev/hvx";
+		else
+			fail = child_checks(&sys, id_a, msg, sizeof(msg));
+		snprintf(msg, sizeof(msg), "%s", fail ? fail : "ok");
+		if (write(to_parent[1], msg, strlen(msg)) < 0)
+			_exit(2);
+		close(to_parent[1]);
+		/* Keep VM B alive until the parent has looked. */
+		while (read(to_child[0], &c, 1) > 0)
+			;
+		_exit(fail ? 1 : 0);
+	}
+	close(to_parent[1]);
+	close(to_child[0]);
+	n = read(to_parent[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = 0;
+	close(to_parent[0]);
+	EXPECT_STREQ("ok", msg);
+
+	/* Root sees both. */
+	EXPECT_EQ(0, nl_dump_vms(&g, &list, &e)) TH_LOG("%s", e.msg);
+	EXPECT_NE(NULL, find_vm(&list, id_a));
+	for (i = 0; i < list.nr; i++)
+		if (list.vm[i].pid == (__u32)pid)
+			b = &list.vm[i];
+	EXPECT_NE(NULL, b) TH_LOG("root does not see the child's VM");
+	if (b) {
+		EXPECT_EQ(NOBODY, b->uid);
+		EXPECT_LT(id_a, b->id);
+	}
+	close(to_child[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	tvm_destroy(&a);
+	gnl_close(&g);
+}
+
+/* ---- Malformed requests --------------------------------------------------------- */
+
+/* Sends a request of raw attributes and reads its answer into e. */
+static int raw_request(struct gnl *g, __u8 cmd, __u16 flags, const void *attrs, size_t alen,
+		       __u32 nlmsg_len, struct nl_err *e)
+{
+	static struct vcpu_list sink;
+	int ret;
+
+	ret = nl_send(g, g->family, flags, cmd, HVX_GENL_VERSION, attrs, alen, nlmsg_len);
+	if (ret) {
+		memset(e, 0, sizeof(*e));
+		return e->err = ret;
+	}
+	memset(&sink, 0, sizeof(sink));
+	return nl_recv(g, NULL, &sink, e);
+}
+
+/* Offset in a request of the attribute that starts at off in its payload. */
+#define ATTR_OFFS(off)	((int)(NLMSG_HDRLEN + GENL_HDRLEN + (off)))
+
+/* Asserts the error is one of two errnos, with an extack message when want_msg. */
+#define EXPECT_REJECT(e, err1, err2, want_msg, what) do {			\
+	EXPECT_TRUE((e)->err == -(err1) || (e)->err == -(err2))		\
+		TH_LOG("%s: got %d (%s), expected -%s", what, (e)->err,	\
+		       (e)->err ? strerror(-(e)->err) : "success", #err1);	\
+	if (want_msg)								\
+		EXPECT_NE(0, (e)->msg[0]) TH_LOG("%s: no extack message", what); \
+} while (0)
+
+TEST(malformed_requests)
+{
+	const struct counts want = { .outs = 3, .ins = 2, .cpuids = 1 };
+	struct vcpu_info before, after;
+	static struct vm_list list;
+	struct vm_info vm_before, vm_after;
+	struct counts seen;
+	char attrs[64];
+	struct nl_err e;
+	struct gnl g;
+	struct tvm t;
+	size_t off;
+	__u16 u16;
+	__u32 id;
+
+	GNL_OPEN(&g);
+	counts_vm(_metadata, &t, &want, 1, &seen);
+	ASSERT_VM_ID(&g, id);
+	ASSERT_NL_OK(nl_get_vcpu(&g, id, 0, &before, &e), &e);
+	ASSERT_NL_OK(nl_get_vm(&g, id, &vm_before, &e), &e);
+
+	/* An attribute type the family does not know. */
+	off = 0;
+	attr_put_u32(attrs, &off, HVX_A_VM_ID, id);
+	attr_put_u32(attrs, &off, 200, 1);
+	raw_request(&g, HVX_CMD_GET_VM, 0, attrs, off, 0, &e);
+	EXPECT_REJECT(&e, EINVAL, EINVAL, true, "unknown attribute 200");
+	EXPECT_EQ(ATTR_OFFS(8), e.offs) TH_LOG("offset of the bad attribute");
+
+	/* HVX_A_VM_ID as a u16. */
+	off = 0;
+	u16 = id;
+	attr_put(attrs, &off, HVX_A_VM_ID, &u16, sizeof(u16));
+	raw_request(&g, HVX_CMD_GET_VM, 0, attrs, off, 0, &e);
+	EXPECT_REJECT(&e, EINVAL, ERANGE, true, "HVX_A_VM_ID of 2 bytes");
+	EXPECT_EQ(ATTR_OFFS(0), e.offs) TH_LOG("offset of the bad attribute");
+
+	/* GET_VM do without HVX_A_VM_ID: the ack names the missing attribute. */
+	raw_request(&g, HVX_CMD_GET_VM, 0, NULL, 0, 0, &e);
+	EXPECT_REJECT(&e, EINVAL, EINVAL, false, "GET_VM do without HVX_A_VM_ID");
+	EXPECT_EQ(HVX_A_VM_ID, e.miss_type) TH_LOG("GET_VM do without HVX_A_VM_ID");
+
+	/* A vCPU dump without HVX_A_VM_ID. */
+	raw_request(&g, HVX_CMD_GET_VCPU, NLM_F_DUMP, NULL, 0, 0, &e);
+	EXPECT_REJECT(&e, EINVAL, EINVAL, true, "GET_VCPU dump without HVX_A_VM_ID");
+
+	/* HVX_A_VCPU_ID past the policy's maximum, in a do and in a dump. */
+	off = 0;
+	attr_put_u32(attrs, &off, HVX_A_VM_ID, id);
+	attr_put_u32(attrs, &off, HVX_A_VCPU_ID, 64);
+	raw_request(&g, HVX_CMD_GET_VCPU, 0, attrs, off, 0, &e);
+	EXPECT_REJECT(&e, ERANGE, EINVAL, true, "GET_VCPU do of vCPU 64");
+	EXPECT_EQ(ATTR_OFFS(8), e.offs) TH_LOG("offset of the bad attribute");
+	raw_request(&g, HVX_CMD_GET_VCPU, NLM_F_DUMP, attrs, off, 0, &e);
+	EXPECT_REJECT(&e, ERANGE, EINVAL, true, "GET_VCPU dump with vCPU 64");
+
+	/* A vCPU the VM does not have. */
+	off = 0;
+	attr_put_u32(attrs, &off, HVX_A_VM_ID, id);
+	attr_put_u32(attrs, &off, HVX_A_VCPU_ID, 5);
+	raw_request(&g, HVX_CMD_GET_VCPU, 0, attrs, off, 0, &e);
+	EXPECT_REJECT(&e, ENOENT, ENOENT, true, "GET_VCPU do of vCPU 5");
+
+	/* A VM that does not exist, in a vCPU dump. */
+	off = 0;
+	attr_put_u32(attrs, &off, HVX_A_VM_ID, 0xfffffff0);
+	raw_request(&g, HVX_CMD_GET_VCPU, NLM_F_DUMP, attrs, off, 0, &e);
+	EXPECT_REJECT(&e, ENOENT, ENOENT, true, "GET_VCPU dump of VM 0xfffffff0");
+
+	/* An unknown command: no extack message is promised. */
+	off = 0;
+	attr_put_u32(attrs, &off, HVX_A_VM_ID, id);
+	raw_request(&g, 42, 0, attrs, off, 0, &e);
+	EXPECT_REJECT(&e, EOPNOTSUPP, EOPNOTSUPP, false, "command 42");
+	raw_request(&g, HVX_CMD_EVENT, 0, attrs, off, 0, &e);
+	EXPECT_REJECT(&e, EOPNOTSUPP, EOPNOTSUPP, false, "HVX_CMD_EVENT as a request");
+
+	/* A message that ends inside the generic-netlink header. */
+	raw_request(&g, HVX_CMD_GET_VM, 0, NULL, 0, NLMSG_HDRLEN + 2, &e);
+	EXPECT_REJECT(&e, EINVAL, EINVAL, false, "truncated genetlink header");
+
+	/* An attribute that claims more bytes than the message has. */
+	off = 0;
+	attr_put_u32(attrs, &off, HVX_A_VM_ID, id);
+	((struct nlattr *)attrs)->nla_len = NLA_HDRLEN + 8;
+	raw_request(&g, HVX_CMD_GET_VM, 0, attrs, off, 0, &e);
+	EXPECT_REJECT(&e, EINVAL, ERANGE, false, "truncated attribute");
+
+	/* Still answering, and nothing moved. */
+	ASSERT_NL_OK(nl_dump_vms(&g, &list, &e), &e);
+	ASSERT_NE(NULL, find_vm(&list, id));
+	ASSERT_NL_OK(nl_get_vcpu(&g, id, 0, &after, &e), &e);
+	ASSERT_NL_OK(nl_get_vm(&g, id, &vm_after, &e), &e);
+	EXPECT_EQ(0, memcmp(before.stats, after.stats, sizeof(before.stats)));
+	EXPECT_EQ(before.nr_raw, after.nr_raw);
+	EXPECT_EQ(0, memcmp(before.raw_count, after.raw_count, sizeof(before.raw_count)));
+	EXPECT_EQ(0, memcmp(vm_before.stats, vm_after.stats, sizeof(vm_before.stats)));
+	EXPECT_EQ(vm_before.pinned_pages, vm_after.pinned_pages);
+	check_vcpu_counts(_metadata, &after, &want, &seen);
+	tvm_destroy(&t);
+	gnl_close(&g);
+}
+
+/* ---- Tracepoints ------------------------------------------------------------------- */
+
+#define TRACEFS	"/sys/kernel/tracing"
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -EIO;
+}
+
+static int trace_enable(const char *event, bool on)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACEFS "/events/hvx/%s/enable", event);
+	return write_file(path, on ? "1" : "0");
+}
+
+/* Reads the whole trace into a malloc'd string. */
+static char *read_trace(void)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *buf = malloc(cap);
+	int fd = open(TRACEFS "/trace", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (!buf || fd < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+		}
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+/* Is there a line with every one of the given substrings? */
+static bool trace_has(const char *trace, const char *a, const char *b)
+{
+	const char *line = trace, *end;
+	char tmp[1024];
+	size_t n;
+
+	while (*line) {
+		end = strchr(line, '\n');
+		n = end ? (size_t)(end - line) : strlen(line);
+		if (n < sizeof(tmp)) {
+			memcpy(tmp, line, n);
+			tmp[n] = 0;
+			if (tmp[0] != '#' && strstr(tmp, a) && strstr(tmp, b))
+				return true;
+		}
+		line += n + (end ? 1 : 0);
+	}
+	return false;
+}
+
+TEST(tracepoints)
+{
+	char want_exit[128], want_user[128];
+	struct gnl g;
+	struct tvm t;
+	char *trace;
+	__u32 id;
+	int r;
+
+	if (geteuid())
+		SKIP(return, "tracefs needs root");
+	if (access(TRACEFS "/trace", F_OK) &&
+	    mount("nodev", TRACEFS, "tracefs", 0, NULL))
+		SKIP(return, "tracefs not available at " TRACEFS ": %s", strerror(errno));
+	GNL_OPEN(&g);
+	if (access(TRACEFS "/events/hvx/hvx_exit/enable", F_OK))
+		SKIP(return, "no hvx trace events in " TRACEFS "/events (kernel without tracing?)");
+
+	TVM_LONG_GUEST(&t, stats_trace, 0);
+	ASSERT_VM_ID(&g, id);
+	ASSERT_OK(write_file(TRACEFS "/trace", ""));
+	ASSERT_OK(trace_enable("hvx_exit", true));
+	ASSERT_OK(trace_enable("hvx_userspace_exit", true));
+	ASSERT_RUN_EXIT(&t, 0, HVX_EXIT_IO);
+	ASSERT_EQ(0x99, t.vcpu[0].run->io.port);
+	r = tvm_run_once(&t, 0);
+	trace_enable("hvx_exit", false);
+	trace_enable("hvx_userspace_exit", false);
+	ASSERT_EQ(HVX_EXIT_HLT, r);
+
+	trace = read_trace();
+	ASSERT_NE(NULL, trace);
+	snprintf(want_exit, sizeof(want_exit), "vm %u vcpu 0 reason 0x7b rip 0x%llx ", id,
+		 (unsigned long long)GUEST_ADDR(stats_trace, stats_trace_out));
+	snprintf(want_user, sizeof(want_user), "vm %u vcpu 0 exit_reason %u ret 0", id,
+		 HVX_EXIT_IO);
+	EXPECT_TRUE(trace_has(trace, "hvx_exit:", want_exit))
+		TH_LOG("no \"hvx_exit: %s\" in the trace:\n%.2000s", want_exit, trace);
+	EXPECT_TRUE(trace_has(trace, "hvx_userspace_exit:", want_user))
+		TH_LOG("no \"hvx_userspace_exit: %s\" in the trace:\n%.2000s", want_user, trace);
+	free(trace);
+	tvm_destroy(&t);
+	gnl_close(&g);
+}
+
+/* ---- hvxstat --------------------------------------------------------------------- */
+
+/*
+ * A tiny JSON parser, enough to check hvxstat's output: a tree of nodes
+ * in a fixed pool, numbers kept as unsigned integers where they are ones.
+ */
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jnode {
+	enum jtype type;
+	const char *key;	/* in an object: the member name (not terminated) */
+	size_t key_len;
+	const char *str;	/* J_STR: the contents, J_NUM: the text */
+	size_t str_len;
+	int child, next;	/* first child, next sibling: -1 for none */
+};
+
+#define JSON_MAX_NODES	4096
+
+struct json {
+	const char *p;
+	struct jnode node[JSON_MAX_NODES];
+	int nr;
+	bool bad;
+};
+
+static void j_ws(struct json *j)
+{
+	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
+		j->p++;
+}
+
+static bool j_string(struct json *j, const char **s, size_t *len)
+{
+	if (*j->p != '"')
+		return false;
+	*s = ++j->p;
+	while (*j->p && *j->p != '"') {
+		if ((unsigned char)*j->p < 0x20)
+			return false;
+		if (*j->p == '\\' && !*++j->p)
+			return false;
+		j->p++;
+	}
+	if (*j->p != '"')
+		return false;
+	*len = j->p++ - *s;
+	return true;
+}
+
+static int j_value(struct json *j);
+
+static int j_new(struct json *j, enum jtype type)
+{
+	if (j->nr >= JSON_MAX_NODES) {
+		j->bad = true;
+		return -1;
+	}
+	memset(&j->node[j->nr], 0, sizeof(j->node[0]));
+	j->node[j->nr].type = type;
+	j->node[j->nr].child = j->node[j->nr].next = -1;
+	return j->nr++;
+}
+
+static int j_container(struct json *j, bool obj)
+{
+	int n = j_new(j, obj ? J_OBJ : J_ARR), last = -1, c;
+	const char *key = NULL;
+	size_t key_len = 0;
+
+	if (n < 0)
+		return -1;
+	j->p++;
+	j_ws(j);
+	if (*j->p == (obj ? '}' : ']')) {
+		j->p++;
+		return n;
+	}
+	for (;;) {
+		j_ws(j);
+		if (obj) {
+			if (!j_string(j, &key, &key_len))
+				return -1;
+			j_ws(j);
+			if (*j->p++ != ':')
+				return -1;
+		}
+		c = j_value(j);
+		if (c < 0)
+			return -1;
+		j->node[c].key = key;
+		j->node[c].key_len = key_len;
+		if (last < 0)
+			j->node[n].child = c;
+		else
+			j->node[last].next = c;
+		last = c;
+		j_ws(j);
+		if (*j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (*j->p++ != (obj ? '}' : ']'))
+			return -1;
+		return n;
+	}
+}
+
+static int j_value(struct json *j)
+{
+	const char *s = j->p;
+	int n;
+
+	j_ws(j);
+	if (*j->p == '{' || *j->p == '[')
+		return j_container(j, *j->p == '{');
+	if (*j->p == '"') {
+		n = j_new(j, J_STR);
+		if (n < 0 || !j_string(j, &j->node[n].str, &j->node[n].str_len))
+			return -1;
+		return n;
+	}
+	if (!strncmp(j->p, "null", 4) || !strncmp(j->p, "true", 4) || !strncmp(j->p, "false", 5)) {
+		n = j_new(j, *j->p == 'n' ? J_NULL : J_BOOL);
+		j->p += *j->p == 'f' ? 5 : 4;
+		return n;
+	}
+	if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
+		char *end;
+
+		s = j->p;
+		strtod(s, &end);
+		if (end == s)
+			return -1;
+		n = j_new(j, J_NUM);
+		if (n < 0)
+			return -1;
+		j->node[n].str = s;
+		j->node[n].str_len = end - s;
+		j->p = end;
+		return n;
+	}
+	return -1;
+}
+
+/* Parses text: the root node, or -1 if it is not one JSON value. */
+static int json_parse(struct json *j, const char *text)
+{
+	int root;
+
+	memset(j, 0, sizeof(*j));
+	j->p = text;
+	root = j_value(j);
+	if (root < 0 || j->bad)
+		return -1;
+	j_ws(j);
+	return *j->p ? -1 : root;
+}
+
+/* Member key of object n, or -1. */
+static int j_get(const struct json *j, int n, const char *key)
+{
+	int c;
+
+	if (n < 0 || j->node[n].type != J_OBJ)
+		return -1;
+	for (c = j->node[n].child; c >= 0; c = j->node[c].next)
+		if (j->node[c].key_len == strlen(key) && !memcmp(j->node[c].key, key, strlen(key)))
+			return c;
+	return -1;
+}
+
+/* Element i of array n, or -1. */
+static int j_at(const struct json *j, int n, int i)
+{
+	int c;
+
+	if (n < 0 || j->node[n].type != J_ARR)
+		return -1;
+	for (c = j->node[n].child; c >= 0 && i; c = j->node[c].next)
+		i--;
+	return c;
+}
+
+/* Unsigned integer value of node n, or ~0ULL if it is none. */
+static unsigned long long j_uint(const struct json *j, int n)
+{
+	char buf[32], *end;
+	unsigned long long v;
+
+	if (n < 0 || j->node[n].type != J_NUM || j->node[n].str_len >= sizeof(buf))
+		return ~0ULL;
+	memcpy(buf, j->node[n].str, j->node[n].str_len);
+	buf[j->node[n].str_len] = 0;
+	v = strtoull(buf, &end, 10);
+	return *end || buf[0] == '-' ? ~0ULL : v;
+}
+
+/* An array element whose member "id" is id, or -1. */
+static int j_find_id(const struct json *j, int arr, unsigned int id)
+{
+	int c;
+
+	for (c = arr >= 0 ? j->node[arr].child : -1; c >= 0; c = j->node[c].next)
+		if (j_uint(j, j_get(j, c, "id")) == id)
+			return c;
+	return -1;
+}
+
+/* Runs a command and returns its output (malloc'd), or NULL; *status gets the exit status. */
+static char *run_cmd(const char *cmd, int *status)
+{
+	size_t cap = 1 << 16, len = 0, n;
+	char *buf = malloc(cap);
+	FILE *f = popen(cmd, "r");
+
+	if (!buf || !f) {
+		free(buf);
+		if (f)
+			pclose(f);
+		return NULL;
+	}
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+		}
+	}
+	buf[len] = 0;
+	*status = pclose(f);
+	return buf;
+}
+
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char dir[512], file[600];
+	const char *p, *colon;
+	size_t n;
+
+	for (p = path ? path : "/usr/bin:/bin"; *p; p = colon ? colon + 1 : p + n) {
+		colon = strchr(p, ':');
+		n = colon ? (size_t)(colon - p) : strlen(p);
+		if (n && n < sizeof(dir)) {
+			memcpy(dir, p, n);
+			dir[n] = 0;
+			snprintf(file, sizeof(file), "%s/%s", dir, prog);
+			if (!access(file, X_OK))
+				return true;
+		}
+		if (!colon)
+			break;
+	}
+	return false;
+}
+
+/* The plain VM list has a row "ID PID UID VCPUS ..." for the VM. */
+static bool list_has_row(const char *out, __u32 id, pid_t pid, uid_t uid, unsigned int vcpus)
+{
+	const char *line = out;
+	unsigned int a, b, c, d;
+
+	while (line && *line) {
+		if (sscanf(line, "%u %u %u %u", &a, &b, &c, &d) == 4 && a == id &&
+		    b == (unsigned int)pid && c == uid && d == vcpus)
+			return true;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
+}
+
+#define EXPECT_JSTAT(j, stats, name, want)					\
+	EXPECT_EQ((unsigned long long)(want), j_uint(j, j_get(j, stats, name)))	\
+		TH_LOG("hvxstat --json: \"%s\"", name)
+
+TEST(hvxstat_output)
+{
+	const struct counts want = { .outs = 100, .ins = 37, .cpuids = 25 };
+	static struct json j;
+	int root, vms, vm, vcpus, vcpu, stats, raw, c;
+	struct counts seen;
+	struct vm_info info;
+	struct nl_err e;
+	char cmd[128];
+	struct gnl g;
+	struct tvm t;
+	char *out;
+	int status;
+	__u32 id;
+	bool raw_ioio = false;
+
+	if (!on_path("hvxstat"))
+		SKIP(return, "hvxstat is not on PATH");
+	GNL_OPEN(&g);
+	counts_vm(_metadata, &t, &want, 1, &seen);
+	ASSERT_VM_ID(&g, id);
+	ASSERT_NL_OK(nl_get_vm(&g, id, &info, &e), &e);
+
+	/* The plain list: a row with the VM's id, pid, uid and vCPUs. */
+	out = run_cmd("hvxstat", &status);
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(0, status) TH_LOG("hvxstat: exit status 0x%x:\n%s", status, out);
+	EXPECT_TRUE(list_has_row(out, id, getpid(), geteuid(), 1))
+		TH_LOG("no row for VM %u (pid %d) in:\n%s", id, getpid(), out);
+	free(out);
+
+	/* The JSON list. */
+	out = run_cmd("hvxstat --json", &status);
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(0, status);
+	root = json_parse(&j, out);
+	ASSERT_LE(0, root) TH_LOG("hvxstat --json is not JSON:\n%s", out);
+	vms = j_get(&j, root, "vms");
+	ASSERT_LE(0, vms) TH_LOG("no \"vms\" in:\n%s", out);
+	vm = j_find_id(&j, vms, id);
+	ASSERT_LE(0, vm) TH_LOG("no VM %u in:\n%s", id, out);
+	EXPECT_EQ((unsigned long long)getpid(), j_uint(&j, j_get(&j, vm, "pid")));
+	EXPECT_EQ(geteuid(), j_uint(&j, j_get(&j, vm, "uid")));
+	EXPECT_EQ(1, j_uint(&j, j_get(&j, vm, "nr_vcpus")));
+	EXPECT_EQ(info.mem_bytes, j_uint(&j, j_get(&j, vm, "mem_bytes")));
+	EXPECT_EQ(info.pinned_pages, j_uint(&j, j_get(&j, vm, "pinned_pages")));
+	stats = j_get(&j, vm, "stats");
+	EXPECT_JSTAT(&j, stats, "exit_io_out", want.outs);
+	EXPECT_JSTAT(&j, stats, "exit_io_in", want.ins);
+	EXPECT_JSTAT(&j, stats, "exit_cpuid", want.cpuids);
+	EXPECT_JSTAT(&j, stats, "exit_mmio_read", 1);
+	EXPECT_JSTAT(&j, stats, "exit_mmio_write", 1);
+	EXPECT_JSTAT(&j, stats, "exit_hlt", 1);
+	EXPECT_JSTAT(&j, stats, "exits_user", seen.runs);
+	EXPECT_JSTAT(&j, stats, "exits", info.stats[HVX_STAT_EXITS]);
+	free(out);
+
+	/* One VM as JSON: the VM and its vCPU with raw exit codes. */
+	snprintf(cmd, sizeof(cmd), "hvxstat %u --json", id);
+	out = run_cmd(cmd, &status);
+	ASSERT_NE(NULL, out);
+	EXPECT_EQ(0, status);
+	root = json_parse(&j, out);
+	ASSERT_LE(0, root) TH_LOG("%s is not JSON:\n%s", cmd, out);
+	vm = j_get(&j, root, "vm");
+	EXPECT_EQ(id, j_uint(&j, j_get(&j, vm, "id"))) TH_LOG("%s:\n%s", cmd, out);
+	EXPECT_EQ((unsigned long long)getpid(), j_uint(&j, j_get(&j, vm, "pid")));
+	vcpus = j_get(&j, root, "vcpus");
+	vcpu = j_at(&j, vcpus, 0);
+	ASSERT_LE(0, vcpu) TH_LOG("no vCPU in:\n%s", out);
+	EXPECT_GT(0, j_at(&j, vcpus, 1)) TH_LOG("more than one vCPU in:\n%s", out);
+	EXPECT_EQ(0, j_uint(&j, j_get(&j, vcpu, "id")));
+	stats = j_get(&j, vcpu, "stats");
+	EXPECT_JSTAT(&j, stats, "exit_io_out", want.outs);
+	EXPECT_JSTAT(&j, stats, "exit_io_in", want.ins);
+	EXPECT_JSTAT(&j, stats, "exit_cpuid", want.cpuids);
+	EXPECT_JSTAT(&j, stats, "exit_mmio_read", 1);
+	EXPECT_JSTAT(&j, stats, "exit_mmio_write", 1);
+	EXPECT_JSTAT(&j, stats, "exit_hlt", 1);
+	EXPECT_JSTAT(&j, stats, "exits_user", seen.runs);
+	raw = j_get(&j, vcpu, "raw_exits");
+	ASSERT_LE(0, raw) TH_LOG("no \"raw_exits\" in:\n%s", out);
+	for (c = 0; j_at(&j, raw, c) >= 0; c++) {
+		int r = j_at(&j, raw, c);
+
+		if (j_uint(&j, j_get(&j, r, "code")) == SVM_EXIT_IOIO) {
+			raw_ioio = true;
+			EXPECT_EQ(want.outs + want.ins, j_uint(&j, j_get(&j, r, "count")));
+		}
+	}
+	EXPECT_TRUE(raw_ioio) TH_LOG("no raw exit 0x7b in:\n%s", out);
+	free(out);
+
+	/* A VM that is gone: exit status 1. */
+	tvm_destroy(&t);
+	snprintf(cmd, sizeof(cmd), "hvxstat %u --json 2>/dev/null", id);
+	out = run_cmd(cmd, &status);
+	ASSERT_NE(NULL, out);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1)
+		TH_LOG("%s for a destroyed VM: status 0x%x", cmd, status);
+	free(out);
+	gnl_close(&g);
+}
+
+TEST_HARNESS_MAIN
