@@ -9,6 +9,8 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <net/genetlink.h>
+#include <linux/math64.h>
+#include <asm/tsc.h>
 
 #include "hvx_core.h"
 
@@ -35,6 +37,17 @@ static bool hvx_vm_visible(const struct hvx_vm *vm, const struct sk_buff *skb)
 	return uid_eq(vm->uid, current_euid()) || netlink_capable(skb, CAP_SYS_ADMIN);
 }
 
+/* A counter as reported: run time is kept in TSC cycles, cheaper than a clock. */
+static u64 hvx_stat_value(const u64 *stat, int i)
+{
+	u64 v = READ_ONCE(stat[i]);
+
+	if (i == HVX_STAT_RUN_NS)
+		v = tsc_khz ? mul_u64_u32_div(v, 1000000, tsc_khz) : 0;
+	return v;
+}
+
+/* @stat holds reported values (hvx_stat_value()). */
 static int hvx_put_stats(struct sk_buff *skb, int type, const u64 *stat)
 {
 	struct nlattr *nest = nla_nest_start(skb, type);
@@ -43,7 +56,7 @@ static int hvx_put_stats(struct sk_buff *skb, int type, const u64 *stat)
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = HVX_STAT_EXITS; i <= HVX_STAT_MAX; i++)
-		if (nla_put_u64_64bit(skb, i, READ_ONCE(stat[i]), HVX_STAT_PAD))
+		if (nla_put_u64_64bit(skb, i, stat[i], HVX_STAT_PAD))
 			return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -63,8 +76,9 @@ static int hvx_fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid, u32 s
 
 		if (!vcpu)
 			continue;
+		/* Each vCPU's value as reported, so the totals are their sums. */
 		for (s = HVX_STAT_EXITS; s <= HVX_STAT_MAX; s++)
-			total[s] += READ_ONCE(vcpu->stat[s]);
+			total[s] += hvx_stat_value(vcpu->stat, s);
 	}
 	for (i = 0; i < HVX_NR_SLOTS; i++)
 		mem += vm->slots[i].npages << PAGE_SHIFT;
@@ -97,17 +111,20 @@ static int hvx_fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid, u32 s
 static int hvx_fill_vcpu(struct sk_buff *skb, struct hvx_vcpu *vcpu, u32 portid, u32 seq,
 			 int flags)
 {
+	u64 stat[__HVX_STAT_MAX] = { 0 };
 	struct nlattr *raw;
 	void *hdr;
 	unsigned int i;
 
 	lockdep_assert_held(&vcpu->vm->lock);
+	for (i = HVX_STAT_EXITS; i <= HVX_STAT_MAX; i++)
+		stat[i] = hvx_stat_value(vcpu->stat, i);
 	hdr = genlmsg_put(skb, portid, seq, &hvx_genl_family, flags, HVX_CMD_GET_VCPU);
 	if (!hdr)
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, HVX_A_VM_ID, vcpu->vm->id) ||
 	    nla_put_u32(skb, HVX_A_VCPU_ID, vcpu->id) ||
-	    hvx_put_stats(skb, HVX_A_VCPU_STATS, vcpu->stat))
+	    hvx_put_stats(skb, HVX_A_VCPU_STATS, stat))
 		goto err_cancel;
 	raw = nla_nest_start(skb, HVX_A_VCPU_RAW_EXITS);
 	if (!raw)

@@ -9,7 +9,6 @@
 #include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
-#include <linux/sched/clock.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/debugreg.h>
@@ -559,11 +558,12 @@ static int svm_run(struct hvx_vcpu *vcpu)
 
 	trace_hvx_entry(vcpu->vm->id, vcpu->id, vcpu->rip);
 	if (static_branch_likely(&hvx_stats_on))
-		t0 = local_clock();
+		t0 = rdtsc();
 	/* Host FS, GS, TR, LDTR and SYSCALL MSRs are saved and restored in there. */
 	hvx_svm_vmrun(vcpu->regs, svm->vmcb_pa, __pa(sc->host_vmcb));
+	/* TSC cycles on one CPU with interrupts off; ns when read out. */
 	if (static_branch_likely(&hvx_stats_on))
-		hvx_stat_add(vcpu, HVX_STAT_RUN_NS, local_clock() - t0);
+		hvx_stat_add(vcpu, HVX_STAT_RUN_NS, rdtsc() - t0);
 
 	svm_put_guest_pkru(vcpu, host_pkru, pkru_loaded);
 	if (svm->guest_dr)

@@ -3,7 +3,9 @@
 #
 # hvx-bench.sh [BENCH OPTIONS]: hvx against KVM on this machine, side by side.
 #
-# Runs hvx-bench on hvx (hvx.ko loaded), unloads hvx, loads KVM from
+# Runs hvx-bench on hvx (hvx.ko loaded), then again with hvx's counters
+# off (hvx.ko reloaded from $HVX_KO with stats=0) to show what they cost,
+# unloads hvx, loads KVM from
 # $HVX_KVM_DIR (default /kvm), runs hvx-kvm-bench with the same guests and
 # options, and prints a table of microseconds per round trip and the hvx/KVM
 # ratio.  The numbers are reported, never judged: the exit status is non-zero
@@ -18,6 +20,7 @@
 #                  to this script, else /guests
 #   HVX_BENCH_TIMEOUT  seconds allowed per client, default 600 (a hung guest
 #                  must not hang the whole run)
+#   HVX_KO         hvx.ko to reload with stats=0; without it that run is skipped
 
 bindir=$(dirname "$0")
 kvm_dir=${HVX_KVM_DIR:-/kvm}
@@ -77,6 +80,24 @@ else
 	status=1
 fi
 
+# The same on hvx without counters: their cost is the difference.
+: >"$tmp/nostats.out"
+if [ -n "${HVX_KO:-}" ] && [ -f "$HVX_KO" ] && [ -d /sys/module/hvx ]; then
+	if rmmod hvx && insmod "$HVX_KO" stats=0; then
+		say "hvx, counters off (stats=0): running hvx-bench -d $guest_dir $*"
+		if run "$bindir/hvx-bench" -d "$guest_dir" "$@" >"$tmp/nostats.out"; then
+			cat "$tmp/nostats.out"
+		else
+			cat "$tmp/nostats.out"
+			say "hvx-bench (stats=0) failed"
+			status=1
+		fi
+	else
+		say "could not reload $HVX_KO with stats=0"
+		status=1
+	fi
+fi
+
 if [ -d /sys/module/hvx ]; then
 	rmmod hvx || { say "rmmod hvx failed: KVM cannot take over SVM/VMX"; status=1; }
 fi
@@ -118,4 +139,15 @@ for t in pio cpuid; do
 	printf '%-8s %14s %14s %10s\n' $t "${h:--}" "${k:--}" "$ratio"
 done
 echo "(target for pio: hvx/KVM <= 0.75; reported only)"
+
+echo
+printf '%-8s %14s %14s %10s\n' test "counters on" "counters off" "cost"
+for t in pio cpuid; do
+	h=$(field $t "$tmp/hvx.out")
+	n=$(field $t "$tmp/nostats.out")
+	cost=$(awk -v h="$h" -v n="$n" 'BEGIN {
+		if (h == "" || n == "" || n + 0 == 0) print "-"; else printf "%+.1f%%", (h - n) * 100 / n }')
+	printf '%-8s %14s %14s %10s\n' $t "${h:--}" "${n:--}" "$cost"
+done
+echo "(target for the counters: at most 2%; reported only; emulated timings are noisy)"
 exit $status
