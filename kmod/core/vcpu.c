@@ -197,18 +197,29 @@ static void hvx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
 	hvx_ops->set_events(vcpu, e);
 }
 
+/* Copies a GET/SET_STATE request in and checks its header. */
+static struct hvx_vcpu_state *hvx_state_read(struct hvx_vcpu_state __user *argp)
+{
+	struct hvx_vcpu_state *st = memdup_user(argp, sizeof(*st));
+
+	if (IS_ERR(st))
+		return st;
+	if (st->components & ~HVX_STATE_ALL || st->flags || st->pad ||
+	    memchr_inv(st->reserved, 0, sizeof(st->reserved))) {
+		kfree(st);
+		return ERR_PTR(-EINVAL);
+	}
+	return st;
+}
+
 static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __user *argp)
 {
 	struct hvx_vcpu_state *st;
 	long ret;
 
-	st = memdup_user(argp, sizeof(*st));
+	st = hvx_state_read(argp);
 	if (IS_ERR(st))
 		return PTR_ERR(st);
-	ret = -EINVAL;
-	if (st->components & ~HVX_STATE_ALL || st->flags || st->pad ||
-	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
-		goto out;
 	if (st->components & HVX_STATE_REGS)
 		hvx_get_regs(vcpu, &st->regs);
 	if (st->components & HVX_STATE_SREGS)
@@ -226,7 +237,6 @@ static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 		ret = hvx_state_fpu(vcpu, st, false);
 	if (!ret && copy_to_user(argp, st, sizeof(*st)))
 		ret = -EFAULT;
-out:
 	kfree(st);
 	return ret;
 }
@@ -242,13 +252,10 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 	struct hvx_vcpu_state *st;
 	long ret;
 
-	st = memdup_user(argp, sizeof(*st));
+	st = hvx_state_read(argp);
 	if (IS_ERR(st))
 		return PTR_ERR(st);
 	ret = -EINVAL;
-	if (st->components & ~HVX_STATE_ALL || st->flags || st->pad ||
-	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
-		goto out;
 	if ((st->components & HVX_STATE_CREGS) && st->cregs.reserved)
 		goto out;
 	if ((st->components & HVX_STATE_DREGS) &&
