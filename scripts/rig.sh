@@ -357,7 +357,7 @@ run_kernel() {
 		tmo=0
 		echo "rig: QEMU waits for gdb on :1234 (see Documentation/testing.rst)"
 	fi
-	qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$QEMU_SMP"
+	qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$QEMU_SMP"
 		-m "$QEMU_MEM" -nographic -no-reboot -nic none
 		-kernel "/boot/vmlinuz-$kver" -initrd "$RIG/$kver/initramfs.cpio.gz"
 		-append "$append" "${gdb_args[@]}")
