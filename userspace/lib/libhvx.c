@@ -222,9 +222,16 @@ static int cpuid_add_range(struct hvx_cpuid_entry *e, __u32 max, __u32 *n, __u32
 		nsub = cpuid_subleaves(leaf);
 		for (sub = 0; sub < nsub; sub++) {
 			__cpuid_count(leaf, sub, a, b, c, d);
-			/* An all-zero sub-leaf past the first ends the list. */
-			if (sub > 0 && !(a | b | c | d))
+			/*
+			 * An all-zero sub-leaf past the first ends the list,
+			 * except in leaf 0xD, where one per XSAVE component
+			 * is listed and absent components leave gaps.
+			 */
+			if (sub > 0 && !(a | b | c | d)) {
+				if (leaf == 0xd)
+					continue;
 				break;
+			}
 			if (*n >= max)
 				return -ENOSPC;
 			e[*n] = (struct hvx_cpuid_entry){
