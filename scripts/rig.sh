@@ -32,7 +32,11 @@
 set -eu
 
 # The demo: what `make demo` runs in the emulated machine.
-DEMO_CMD=${HVX_DEMO_CMD:-"hvx-run --flat /guests/hello.bin --entry long:0x100000"}
+# Debian's kernel (the emulated host's own) boots under hvx-run to a busybox
+# initramfs (scripts/guest-init.sh), runs guest_cmd and powers off.
+DEMO_APPEND="console=ttyS0 earlyprintk=serial,ttyS0,115200 noapic nolapic reboot=pci"
+DEMO_APPEND+=" panic=-1 guest_cmd=\"uname -a; cat /proc/interrupts\""
+DEMO_CMD=${HVX_DEMO_CMD:-"hvx-run --kernel /guests/linux/vmlinuz --initrd /guests/linux/initrd.gz --append '$DEMO_APPEND'"}
 BENCH_CMD=/usr/bin/hvx-bench.sh
 
 BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-1200}
@@ -143,6 +147,21 @@ test_list() {
 	done
 }
 
+# build_guest_initrd FILE: the busybox initramfs of Linux guests under
+# hvx-run (scripts/guest-init.sh as /init), once per rig run.
+build_guest_initrd() {
+	local g=$RIG/guest-initrd
+	if [ ! -f "$g.cpio.gz" ]; then
+		rm -rf "$g"
+		mkdir -p "$g"/{bin,sbin,proc,sys,dev,tmp}
+		cp /bin/busybox "$g/bin/busybox"
+		install -m 755 "$top/scripts/guest-init.sh" "$g/init"
+		(cd "$g" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+			gzip -9 >"$g.cpio.gz"
+	fi
+	cp "$g.cpio.gz" "$1"
+}
+
 # build_initramfs KVER MODE: writes $RIG/$kver/initramfs.cpio.gz.
 build_initramfs() {
 	local kver=$1 mode=$2 ko m dir
@@ -195,6 +214,10 @@ build_initramfs() {
 	if [ -d "$BUILD/guests" ]; then
 		cp -a "$BUILD/guests/." "$root/guests/"
 	fi
+	# A Linux guest: this very kernel, and a busybox initramfs.
+	mkdir -p "$root/guests/linux"
+	cp "/boot/vmlinuz-$kver" "$root/guests/linux/vmlinuz"
+	build_guest_initrd "$root/guests/linux/initrd.gz"
 
 	{
 		echo "MODE=$mode"
@@ -388,7 +411,7 @@ run_kernel() {
 			case $line in
 			*HVX-INIT*)
 				echo "   init after $(since "$t0")s ($line)" ;;
-			HVX-TEST-END*|HVX-TIMEOUT*|HVX-STUCK*|HVX-INSMOD-FAILED*)
+			HVX-TEST-END*|HVX-TIMEOUT*|HVX-STUCK*|HVX-INSMOD-FAILED*|"# hvx-run: "*)
 				echo "   $line" ;;
 			HVX-DEMO-BEGIN|HVX-BENCH-BEGIN) state=show ;;
 			HVX-DEMO-END*|HVX-BENCH-END*) state=""; echo "   $line" ;;
@@ -458,6 +481,7 @@ stop_qemu() {
 trap 'stop_qemu; echo "rig: interrupted" >&2; exit 130' INT
 trap 'stop_qemu; echo "rig: terminated" >&2; exit 143' TERM
 
+rm -f "$RIG/guest-initrd.cpio.gz"	# built afresh by each run
 kvers=$(kernels)
 [ -n "$kvers" ] || die "no kernel with headers in /lib/modules: run 'make setup'"
 if [ "$mode" = demo ] || [ "$mode" = shell ]; then

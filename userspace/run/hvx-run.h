@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hvx-run: a minimal launcher for flat guest binaries.
+ * hvx-run: the launcher.  Loaders (flat, multiboot, Linux bzImage), the PC
+ * platform devices it models in userspace, and the vCPU loop that ties
+ * them to one hvx vCPU.
  */
 #ifndef HVX_RUN_H
 #define HVX_RUN_H
 
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "libhvx.h"
 
@@ -15,13 +20,138 @@
 #define HVX_RUN_EXIT_SHUTDOWN	3	/* triple fault */
 #define HVX_RUN_EXIT_VM_ERROR	4	/* entry failure, internal error, undecodable MMIO */
 
-/* Ports of the devices hvx-run models. */
-#define PORT_COM1		0x3f8	/* 8250 UART: THR/RBR .. SCR at 0x3f8..0x3ff */
-#define PORT_COM1_LSR		(PORT_COM1 + 5)
-#define PORT_DEBUG_EXIT		0xf4	/* OUT v: hvx-run exits with status v & 0xff */
+/* Guest RAM is one slot at guest-physical 0, below the PCI hole. */
+#define RUN_MEM_MIN		(2ULL << 20)
+#define RUN_MEM_MAX		(3ULL << 30)
+#define RUN_MEM_DEFAULT		(256ULL << 20)
 
-#define UART_LSR_THRE		0x20	/* transmit holding register empty */
-#define UART_LSR_TEMT		0x40	/* transmitter empty */
+/* Legacy low-memory layout every loader keeps to (an e820/multiboot map says so). */
+#define RUN_EBDA_START		0x9fc00ULL	/* reserved up to 1M from here ... */
+#define RUN_BIOS_START		0xf0000ULL	/* ... except the VGA/option ROM hole */
+#define RUN_HIGH_START		0x100000ULL
+
+enum run_kind {
+	RUN_KIND_NONE,
+	RUN_KIND_FLAT,
+	RUN_KIND_MULTIBOOT,
+	RUN_KIND_LINUX,
+};
+
+#define RUN_MAX_MODULES		16
+
+struct run_options {
+	unsigned long long mem_size;
+	unsigned int cpus;
+	enum run_kind kind;
+	const char *image;		/* --flat, --multiboot or --kernel */
+	const char *initrd;
+	const char *append;
+	const char *modules[RUN_MAX_MODULES];
+	unsigned int nr_modules;
+	enum hvx_mode mode;		/* --entry MODE (flat) */
+	unsigned long long entry;
+	int have_entry;
+	__u32 paging;
+	int verbose;
+	unsigned long trace;
+};
+
+/* ---- Port and MMIO dispatch ------------------------------------------------ */
+
+struct hvx_runner;
+
+/*
+ * A device's handler for one access of size 1, 2 or 4 bytes at offset off
+ * of its range.  Reads fill *val (the caller truncates to size).
+ */
+typedef void (*io_read_fn)(struct hvx_runner *r, void *dev, unsigned int off,
+			   unsigned int size, __u32 *val);
+typedef void (*io_write_fn)(struct hvx_runner *r, void *dev, unsigned int off,
+			    unsigned int size, __u32 val);
+
+struct io_range {
+	const char *name;
+	unsigned int base, len;
+	io_read_fn read;	/* NULL: reads all-ones */
+	io_write_fn write;	/* NULL: writes ignored */
+	void *dev;
+};
+
+#define RUN_MAX_IO_RANGES	24
+
+/* ---- Devices ------------------------------------------------------------------ */
+
+struct pic {
+	__u8 irr, imr, isr, last_irr, elcr, elcr_mask;
+	__u8 irq_base, priority_add, read_isr, poll, special_mask;
+	__u8 init_state, init4, single, auto_eoi, rotate_aeoi, sfnm;
+};
+
+struct pic_pair {
+	struct pic pic[2];	/* master at 0x20, slave at 0xa0 on IRQ 2 */
+};
+
+struct pit_channel {
+	__u32 count;		/* reload value, 1..0x10000 */
+	__u64 load_ns;		/* when counting started */
+	__u64 next_irq_ns;	/* channel 0: next IRQ 0, 0 if none */
+	__u16 latched;
+	__u8 latch_state;	/* 0, or the rw mode of the latched count */
+	__u8 status, status_latched;
+	__u8 rw, read_state, write_state, write_lsb;
+	__u8 mode, bcd, gate, armed;
+};
+
+struct pit {
+	struct pit_channel ch[3];
+	__u8 speaker;		/* port 0x61 bit 1 */
+};
+
+#define UART_FIFO		16
+
+struct uart {
+	__u8 ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
+	__u8 thr_ipending;
+	__u8 rx[UART_FIFO];
+	unsigned int rx_head, rx_count;
+};
+
+struct rtc {
+	__u8 index;
+	__u8 ram[128];
+};
+
+struct fw_cfg {
+	__u16 key;
+	__u32 offset;
+};
+
+struct pci_conf1 {
+	__u32 address;
+};
+
+struct sysctl {
+	__u8 port92, cf9;
+};
+
+struct console {
+	int in_fd, out_fd;
+	int raw;		/* the terminal was put in raw mode */
+	int eof;		/* no more input */
+	int escape;		/* last input byte was the Ctrl-A escape */
+	char out[4096];
+	size_t out_len;
+};
+
+/* Where and how the vCPU starts, as a loader leaves it. */
+struct run_entry {
+	enum hvx_mode mode;
+	__u64 rip, rsp;
+	__u64 rax, rbx, rsi;
+	int linux_cs;		/* 64-bit code at selector 0x10 (Linux boot protocol) */
+};
+
+/* ---- The runner ----------------------------------------------------------------- */
 
 struct hvx_runner {
 	struct hvx_sys sys;
@@ -29,19 +159,94 @@ struct hvx_runner {
 	struct hvx_vcpu vcpu;
 	void *mem;
 	unsigned long long mem_size;
+	unsigned int cpus;
 	int verbose;
 	unsigned long trace;		/* exits still to print */
-	FILE *console;			/* where the guest's UART output goes */
 	unsigned long long exits[HVX_EXIT_INTR + 2];	/* per exit reason; last: unknown */
+
+	struct run_entry entry;
+	struct io_range io[RUN_MAX_IO_RANGES];
+	unsigned int nr_io;
+
+	struct console con;
+	struct pic_pair pic;
+	struct pit pit;
+	struct uart uart;
+	struct rtc rtc;
+	struct fw_cfg fw_cfg;
+	struct pci_conf1 pci;
+	struct sysctl sysctl;
+
+	__u64 now_ns;			/* CLOCK_MONOTONIC at the last device update */
+	timer_t timer;
+	__u64 timer_armed_ns;		/* deadline the host timer is set to, 0: none */
+	int stop;			/* >= 0: end the run with this status */
+	__u64 launch_ns;
 };
 
-/*
- * Handles an HVX_EXIT_IO.  Returns -1 to keep running, or the exit status
- * the guest asked for through the debug-exit port.
- */
-int devices__io(struct hvx_runner *r);
+/* bus.c */
+int io__register(struct hvx_runner *r, const char *name, unsigned int base, unsigned int len,
+		 io_read_fn read, io_write_fn write, void *dev);
+/* Handles an HVX_EXIT_IO; sets r->stop to end the run. */
+void io__exit(struct hvx_runner *r);
+/* hvx_mmio_fn: no MMIO device: reads return all-ones, writes are dropped. */
+int io__mmio(void *opaque, __u64 gpa, void *data, unsigned int len, int is_write);
 
-/* hvx_mmio_fn: no MMIO device yet, reads return all-ones, writes are dropped. */
-int devices__mmio(void *opaque, __u64 gpa, void *data, unsigned int len, int is_write);
+/* Device set-up: each registers its ports.  0 or -1 with a message. */
+int pic__init(struct hvx_runner *r);
+int pit__init(struct hvx_runner *r);
+int uart__init(struct hvx_runner *r);
+int rtc__init(struct hvx_runner *r);
+int fw_cfg__init(struct hvx_runner *r);
+int sysdev__init(struct hvx_runner *r);	/* PCI conf #1, resets, debug-exit, port 0x80 */
+
+/* The PIC: raise or lower an ISA IRQ line; an edge (pulse) for timers. */
+void pic__set_irq(struct hvx_runner *r, unsigned int irq, int level);
+void pic__pulse_irq(struct hvx_runner *r, unsigned int irq);
+/* 1 if an interrupt is waiting for the CPU. */
+int pic__pending(struct hvx_runner *r);
+/* The interrupt acknowledge cycle: the vector to deliver. */
+unsigned int pic__ack(struct hvx_runner *r);
+
+/* PIT: raise IRQ 0 for expired periods; return the next deadline or 0. */
+__u64 pit__update(struct hvx_runner *r, __u64 now);
+/* UART: pull console input into the receive FIFO if there is room. */
+void uart__poll(struct hvx_runner *r);
+
+/* console.c */
+int console__init(struct hvx_runner *r);
+void console__restore(void);
+void console__putc(struct hvx_runner *r, __u8 c);
+void console__flush(struct hvx_runner *r);
+/* Reads up to n bytes of input without blocking: count, 0 if none. */
+int console__read(struct hvx_runner *r, __u8 *buf, int n);
+
+/* clock */
+__u64 run__now_ns(void);
+/* Ends the run at the next exit with status (e.g. the guest reset itself). */
+void run__stop(struct hvx_runner *r, int status, const char *why);
+
+/* vcpu.c: runs the vCPU until the guest ends; returns hvx-run's exit status. */
+int vcpu__run(struct hvx_runner *r);
+
+/* cpuid.c: the CPUID table hvx-run gives the guest, and the MSR policy. */
+int cpuid__setup(struct hvx_runner *r);
+void msr__exit(struct hvx_runner *r);
+
+/*
+ * Loaders (load.c, multiboot.c, linux.c): place the image in r->mem (guest
+ * RAM, allocated before /dev/hvx is opened, so that every image error
+ * comes first) and fill r->entry.  0, or -1 after one error line.
+ */
+int load__file(const char *what, const char *path, void **buf, size_t *size);
+int load__flat(struct hvx_runner *r, const struct run_options *o);
+int load__multiboot(struct hvx_runner *r, const struct run_options *o);
+int load__linux(struct hvx_runner *r, const struct run_options *o);
+/* The e820-style map of guest RAM every loader reports: count, entries. */
+struct mem_range {
+	__u64 base, len;
+	__u32 type;		/* 1 RAM, 2 reserved */
+};
+unsigned int load__memmap(const struct hvx_runner *r, struct mem_range *m);
 
 #endif /* HVX_RUN_H */

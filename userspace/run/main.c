@@ -1,61 +1,69 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hvx-run: load a flat binary into a fresh hvx VM, enter it in real,
- * 32-bit protected or 64-bit long mode, and run it with a serial console
- * on stdout and a debug-exit port for its exit status.
+ * hvx-run: boot a guest under hvx.  Parses the command line, loads the
+ * image into guest RAM (Linux bzImage, multiboot kernel or flat binary),
+ * creates the VM, sets up the platform devices and runs the vCPU.  See
+ * hvx-run.1 and --help.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 
 #include "hvx-run.h"
-
-#define DEFAULT_MEM_SIZE	(64ULL << 20)
-#define PAGE_SIZE		4096ULL
-
-struct run_options {
-	unsigned long long mem_size;
-	const char *flat;
-	enum hvx_mode mode;
-	unsigned long long entry;
-	int have_entry;
-	__u32 paging;
-	int verbose;
-	unsigned long trace;
-};
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: hvx-run [--mem SIZE] --flat FILE --entry MODE:ADDR [--paging MODE] [--verbose]\n"
+		"Usage: hvx-run [OPTIONS] --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
+		"       hvx-run [OPTIONS] --multiboot ELF [--module 'FILE [ARGS]']... [--append ARGS]\n"
+		"       hvx-run [OPTIONS] --flat FILE --entry MODE:ADDR\n"
 		"\n"
-		"Loads the flat binary FILE at guest-physical ADDR in a new hvx VM and runs it.\n"
+		"Boots a guest in a new hvx VM with a serial console on stdin/stdout.\n"
 		"\n"
-		"  --mem SIZE          guest RAM at guest-physical 0 (default 64M; suffix K, M or G)\n"
-		"  --flat FILE         raw binary image to load\n"
-		"  --entry MODE:ADDR   load address and entry point; MODE is one of\n"
+		"Guest images (exactly one):\n"
+		"  --kernel FILE       Linux bzImage (boot protocol 2.06+), entered at its 64-bit entry\n"
+		"  --initrd FILE       initramfs for --kernel, placed as high as the kernel allows\n"
+		"  --append STRING     kernel command line (--kernel) or arguments after the kernel's\n"
+		"                      path in the multiboot command line (--multiboot)\n"
+		"  --multiboot FILE    multiboot v1 kernel (ELF32, or a.out kludge), entered in 32-bit\n"
+		"                      protected mode with EAX=0x2BADB002, EBX=multiboot info\n"
+		"  --module 'FILE [ARGS]'  a multiboot module (repeatable, at most %d); the module's\n"
+		"                      string is the whole argument\n"
+		"  --flat FILE         raw binary, loaded at ADDR (needs --entry)\n"
+		"  --entry MODE:ADDR   load address and entry point of --flat; MODE is one of\n"
 		"                        real    real mode, ADDR < 1M: CS = ADDR >> 4 & 0xf000, IP = ADDR & 0xffff\n"
 		"                        prot32  32-bit protected mode, flat segments, paging off\n"
 		"                        long    64-bit mode, first 4G identity-mapped with 2M pages\n"
 		"                      prot32 and long keep their GDT and page tables at 0x1000..0x7fff,\n"
 		"                      so ADDR must be >= 0x8000 there.  The stack pointer starts at ADDR.\n"
+		"\n"
+		"Machine:\n"
+		"  --mem SIZE          guest RAM (default 256M; 2M..3G; suffix K, M or G)\n"
+		"  --cpus N            vCPUs (default 1; only 1 until hvx has an in-kernel APIC)\n"
 		"  --paging MODE       auto (default), nested (NPT/EPT) or shadow\n"
-		"  --verbose, -v       report unhandled ports, MMIO and an exit count summary on stderr\n"
+		"\n"
+		"Diagnostics:\n"
+		"  --verbose, -v       report unhandled ports, MMIO, MSRs and an exit count summary\n"
 		"  --trace N           print the first N exits to userspace on stderr\n"
 		"  --help, -h          this text\n"
 		"\n"
-		"Devices: COM1 UART transmit at 0x3f8 (to stdout; LSR at 0x3fd reads 0x60), debug-exit at\n"
-		"port 0xf4; other ports read all-ones and ignore writes; MMIO reads all-ones.\n"
+		"Devices: 16550A UART on COM1 (0x3f8, IRQ 4), i8254 PIT (0x40-0x43, IRQ 0; port 0x61),\n"
+		"i8259 PIC pair with ELCR (0x20, 0xa0, 0x4d0), CMOS/RTC (0x70), fw_cfg (0x510), PCI\n"
+		"configuration mechanism #1 with no devices (0xcf8), resets through 0x64, 0xcf9 and\n"
+		"0x92, isa-debug-exit (0xf4).  Other ports and all MMIO read all-ones.\n"
+		"For Linux: --append 'console=ttyS0 earlyprintk=serial,ttyS0,115200 ...'.\n"
 		"\n"
-		"Exit status: the value the guest writes to port 0xf4, & 0xff; 0 when the guest halts;\n"
-		"1 hvx-run failed to set up or run the VM; 2 usage error; 3 guest shutdown (triple\n"
-		"fault); 4 VM entry failure, internal error or MMIO instruction that cannot be decoded.\n");
+		"Console: when stdin is a terminal it is put in raw mode and restored at exit;\n"
+		"Ctrl-A x ends hvx-run, Ctrl-A Ctrl-A sends a Ctrl-A.\n"
+		"\n"
+		"Exit status: (V << 1) | 1 when the guest writes V to port 0xf4; 0 when the guest\n"
+		"resets or halts with interrupts off (Linux's poweroff and reboot); 1 hvx-run\n"
+		"failed to set up or run the VM; 2 usage error or bad image; 3 guest shutdown\n"
+		"(triple fault); 4 VM entry failure, internal error or an MMIO instruction that\n"
+		"cannot be decoded; 128+N on signal N.\n",
+		RUN_MAX_MODULES);
 }
 
 /* "64M", "1G", "65536": bytes, or 0 when malformed. */
@@ -128,90 +136,56 @@ static int parse_entry(const char *arg, struct run_options *o)
 	return 0;
 }
 
-static int parse_options(int argc, char **argv, struct run_options *o)
+static int set_image(struct run_options *o, enum run_kind kind, const char *opt,
+		     const char *path)
 {
-	static const struct option longopts[] = {
-		{ "mem", required_argument, NULL, 'm' },
-		{ "flat", required_argument, NULL, 'f' },
-		{ "entry", required_argument, NULL, 'e' },
-		{ "paging", required_argument, NULL, 'p' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "trace", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	o->mem_size = DEFAULT_MEM_SIZE;
-	o->paging = HVX_PAGING_AUTO;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":m:f:e:p:t:vh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			o->mem_size = parse_size(optarg);
-			if (!o->mem_size || o->mem_size % PAGE_SIZE) {
-				fprintf(stderr, "hvx-run: --mem '%s': expected a non-zero multiple of 4K, e.g. 64M or 1G\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'f':
-			o->flat = optarg;
-			break;
-		case 'e':
-			if (parse_entry(optarg, o))
-				return -1;
-			break;
-		case 'p':
-			if (!strcmp(optarg, "auto")) {
-				o->paging = HVX_PAGING_AUTO;
-			} else if (!strcmp(optarg, "nested")) {
-				o->paging = HVX_PAGING_NESTED;
-			} else if (!strcmp(optarg, "shadow")) {
-				o->paging = HVX_PAGING_SHADOW;
-			} else {
-				fprintf(stderr, "hvx-run: --paging '%s': expected auto, nested or shadow\n",
-					optarg);
-				return -1;
-			}
-			break;
-		case 'v':
-			o->verbose = 1;
-			break;
-		case 't': {
-			char *end;
-
-			errno = 0;
-			o->trace = strtoul(optarg, &end, 0);
-			if (errno || end == optarg || *end || *optarg == '-') {
-				fprintf(stderr, "hvx-run: --trace '%s': expected a number of exits\n",
-					optarg);
-				return -1;
-			}
-			break;
-		}
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case ':':
-			fprintf(stderr, "hvx-run: option '%s' needs an argument (see --help)\n",
-				argv[optind - 1]);
-			return -1;
-		default:
-			fprintf(stderr, "hvx-run: unknown option '%s' (see --help)\n",
-				argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "hvx-run: unexpected argument '%s' (see --help)\n", argv[optind]);
+	if (o->kind != RUN_KIND_NONE) {
+		fprintf(stderr, "hvx-run: %s: only one of --kernel, --multiboot and --flat may be given\n",
+			opt);
 		return -1;
 	}
-	if (!o->flat) {
-		fprintf(stderr, "hvx-run: no guest image: give --flat FILE (see --help)\n");
+	o->kind = kind;
+	o->image = path;
+	return 0;
+}
+
+static int parse_number(const char *opt, const char *arg, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(arg, &end, 0);
+	if (errno || end == arg || *end || *arg == '-') {
+		fprintf(stderr, "hvx-run: %s '%s': expected a number\n", opt, arg);
 		return -1;
 	}
+	return 0;
+}
+
+static int check_options(struct run_options *o)
+{
+	if (o->kind == RUN_KIND_NONE) {
+		fprintf(stderr, "hvx-run: no guest image: give --kernel, --multiboot or --flat (see --help)\n");
+		return -1;
+	}
+	if (o->initrd && o->kind != RUN_KIND_LINUX) {
+		fprintf(stderr, "hvx-run: --initrd goes with --kernel\n");
+		return -1;
+	}
+	if (o->nr_modules && o->kind != RUN_KIND_MULTIBOOT) {
+		fprintf(stderr, "hvx-run: --module goes with --multiboot\n");
+		return -1;
+	}
+	if (o->append && o->kind == RUN_KIND_FLAT) {
+		fprintf(stderr, "hvx-run: --append goes with --kernel or --multiboot\n");
+		return -1;
+	}
+	if (o->have_entry && o->kind != RUN_KIND_FLAT) {
+		fprintf(stderr, "hvx-run: --entry goes with --flat\n");
+		return -1;
+	}
+	if (o->kind != RUN_KIND_FLAT)
+		return 0;
 	if (!o->have_entry) {
 		fprintf(stderr, "hvx-run: no entry point: give --entry real|prot32|long:ADDR\n");
 		return -1;
@@ -233,78 +207,146 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	return 0;
 }
 
-/* The image must be a readable, non-empty regular file that fits in RAM at gpa. */
-static int check_image(const char *path, unsigned long long gpa, unsigned long long mem_size)
+static int parse_options(int argc, char **argv, struct run_options *o)
 {
-	struct stat stbuf;
+	static const struct option longopts[] = {
+		{ "mem", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "multiboot", required_argument, NULL, 'M' },
+		{ "module", required_argument, NULL, 'o' },
+		{ "flat", required_argument, NULL, 'f' },
+		{ "entry", required_argument, NULL, 'e' },
+		{ "paging", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "trace", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long n;
+	int c;
 
-	if (access(path, R_OK) || stat(path, &stbuf)) {
-		fprintf(stderr, "hvx-run: cannot read guest image %s: %s\n", path, strerror(errno));
+	memset(o, 0, sizeof(*o));
+	o->mem_size = RUN_MEM_DEFAULT;
+	o->cpus = 1;
+	o->paging = HVX_PAGING_AUTO;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			o->mem_size = parse_size(optarg);
+			if (!o->mem_size || o->mem_size % 4096) {
+				fprintf(stderr, "hvx-run: --mem '%s': expected a size in whole 4K pages, e.g. 256M or 1G\n",
+					optarg);
+				return -1;
+			}
+			if (o->mem_size < RUN_MEM_MIN || o->mem_size > RUN_MEM_MAX) {
+				fprintf(stderr, "hvx-run: --mem '%s': guest RAM must be between 2M and 3G\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'c':
+			if (parse_number("--cpus", optarg, &n))
+				return -1;
+			if (n != 1) {
+				fprintf(stderr, "hvx-run: --cpus %s: only 1 vCPU is supported until hvx has an in-kernel APIC\n",
+					optarg);
+				return -1;
+			}
+			o->cpus = n;
+			break;
+		case 'k':
+			if (set_image(o, RUN_KIND_LINUX, "--kernel", optarg))
+				return -1;
+			break;
+		case 'M':
+			if (set_image(o, RUN_KIND_MULTIBOOT, "--multiboot", optarg))
+				return -1;
+			break;
+		case 'f':
+			if (set_image(o, RUN_KIND_FLAT, "--flat", optarg))
+				return -1;
+			break;
+		case 'i':
+			o->initrd = optarg;
+			break;
+		case 'a':
+			o->append = optarg;
+			break;
+		case 'o':
+			if (o->nr_modules == RUN_MAX_MODULES) {
+				fprintf(stderr, "hvx-run: --module: at most %d modules\n",
+					RUN_MAX_MODULES);
+				return -1;
+			}
+			if (!*optarg || *optarg == ' ') {
+				fprintf(stderr, "hvx-run: --module '%s': expected 'FILE [ARGS]'\n",
+					optarg);
+				return -1;
+			}
+			o->modules[o->nr_modules++] = optarg;
+			break;
+		case 'e':
+			if (parse_entry(optarg, o))
+				return -1;
+			break;
+		case 'p':
+			if (!strcmp(optarg, "auto")) {
+				o->paging = HVX_PAGING_AUTO;
+			} else if (!strcmp(optarg, "nested")) {
+				o->paging = HVX_PAGING_NESTED;
+			} else if (!strcmp(optarg, "shadow")) {
+				o->paging = HVX_PAGING_SHADOW;
+			} else {
+				fprintf(stderr, "hvx-run: --paging '%s': expected auto, nested or shadow\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 't':
+			if (parse_number("--trace", optarg, &o->trace))
+				return -1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			fprintf(stderr, "hvx-run: option '%s' needs an argument (see --help)\n",
+				argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "hvx-run: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hvx-run: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -1;
 	}
-	if (!S_ISREG(stbuf.st_mode)) {
-		fprintf(stderr, "hvx-run: guest image %s is not a regular file\n", path);
-		return -1;
-	}
-	if (stbuf.st_size == 0) {
-		fprintf(stderr, "hvx-run: guest image %s is empty\n", path);
-		return -1;
-	}
-	if (gpa >= mem_size || (unsigned long long)stbuf.st_size > mem_size - gpa) {
-		fprintf(stderr, "hvx-run: guest image %s (%lld bytes) at 0x%llx does not fit in %lluK of guest RAM\n",
-			path, (long long)stbuf.st_size, gpa, mem_size >> 10);
-		return -1;
-	}
-	return 0;
+	return check_options(o);
 }
 
-/* Reads the whole of path into guest RAM at gpa. */
-static int load_flat(struct hvx_runner *r, const char *path, unsigned long long gpa)
+static int load_image(struct hvx_runner *r, const struct run_options *o)
 {
-	unsigned long long off = 0;
-	struct stat stbuf;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "hvx-run: cannot open guest image %s: %s\n", path, strerror(errno));
-		return -1;
+	switch (o->kind) {
+	case RUN_KIND_LINUX:
+		return load__linux(r, o);
+	case RUN_KIND_MULTIBOOT:
+		return load__multiboot(r, o);
+	default:
+		return load__flat(r, o);
 	}
-	if (fstat(fd, &stbuf) || !S_ISREG(stbuf.st_mode)) {
-		fprintf(stderr, "hvx-run: guest image %s is not a regular file\n", path);
-		goto error_close;
-	}
-	if (stbuf.st_size == 0) {
-		fprintf(stderr, "hvx-run: guest image %s is empty\n", path);
-		goto error_close;
-	}
-	if (gpa >= r->mem_size || (unsigned long long)stbuf.st_size > r->mem_size - gpa) {
-		fprintf(stderr, "hvx-run: guest image %s (%lld bytes) at 0x%llx does not fit in %lluK of guest RAM\n",
-			path, (long long)stbuf.st_size, gpa, r->mem_size >> 10);
-		goto error_close;
-	}
-	while (off < (unsigned long long)stbuf.st_size) {
-		n = read(fd, (char *)r->mem + gpa + off, stbuf.st_size - off);
-		if (n <= 0) {
-			fprintf(stderr, "hvx-run: cannot read guest image %s: %s\n", path,
-				n < 0 ? strerror(errno) : "file shrank while reading");
-			goto error_close;
-		}
-		off += n;
-	}
-	close(fd);
-	return 0;
-
-error_close:
-	close(fd);
-	return -1;
 }
 
 static int create_vm(struct hvx_runner *r, const struct run_options *o)
 {
-	struct hvx_cpuid_entry *cpuid;
-	__u32 nent;
 	int ret;
 
 	ret = hvx_open(&r->sys);
@@ -316,44 +358,29 @@ static int create_vm(struct hvx_runner *r, const struct run_options *o)
 	}
 	ret = hvx_vm_create(&r->sys, &r->vm, o->paging, 0);
 	if (ret) {
-		fprintf(stderr, "hvx-run: HVX_CREATE_VM (paging %u): %s\n", o->paging, strerror(-ret));
+		fprintf(stderr, "hvx-run: HVX_CREATE_VM (paging %s): %s\n",
+			o->paging == HVX_PAGING_AUTO ? "auto" :
+			o->paging == HVX_PAGING_NESTED ? "nested" : "shadow", strerror(-ret));
 		goto error_close_sys;
-	}
-	r->mem = mmap(NULL, r->mem_size, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (r->mem == MAP_FAILED) {
-		fprintf(stderr, "hvx-run: cannot allocate %lluK of guest RAM: %s\n",
-			r->mem_size >> 10, strerror(errno));
-		r->mem = NULL;
-		goto error_destroy_vm;
 	}
 	ret = hvx_vm_set_region(&r->vm, 0, 0, 0, r->mem_size, r->mem);
 	if (ret) {
 		fprintf(stderr, "hvx-run: HVX_SET_MEMORY_REGION (slot 0, gpa 0, %lluK): %s\n",
 			r->mem_size >> 10, strerror(-ret));
-		goto error_unmap;
+		goto error_destroy_vm;
 	}
 	ret = hvx_vcpu_create(&r->vm, 0, &r->vcpu);
 	if (ret) {
 		fprintf(stderr, "hvx-run: HVX_CREATE_VCPU 0 or mmap of its run page: %s\n",
 			strerror(-ret));
-		goto error_unmap;
+		goto error_destroy_vm;
 	}
-
-	/* The host's CPUID, masked by the kernel; a guest still runs without it. */
-	cpuid = calloc(HVX_MAX_CPUID, sizeof(*cpuid));
-	if (cpuid && !hvx_cpuid_from_host(cpuid, HVX_MAX_CPUID, &nent)) {
-		ret = hvx_vcpu_set_cpuid(&r->vcpu, cpuid, nent);
-		if (ret)
-			fprintf(stderr, "hvx-run: warning: HVX_SET_CPUID (%u entries): %s\n", nent,
-				strerror(-ret));
-	}
-	free(cpuid);
+	if (cpuid__setup(r))
+		goto error_destroy_vcpu;
 	return 0;
 
-error_unmap:
-	munmap(r->mem, r->mem_size);
-	r->mem = NULL;
+error_destroy_vcpu:
+	hvx_vcpu_destroy(&r->vcpu);
 error_destroy_vm:
 	hvx_vm_destroy(&r->vm);
 error_close_sys:
@@ -361,35 +388,42 @@ error_close_sys:
 	return -1;
 }
 
-static void destroy_vm(struct hvx_runner *r)
+/* The loader's entry state on top of the vCPU's reset state. */
+static int set_entry(struct hvx_runner *r)
 {
-	hvx_vcpu_destroy(&r->vcpu);
-	hvx_vm_destroy(&r->vm);
-	if (r->mem)
-		munmap(r->mem, r->mem_size);
-	hvx_close(&r->sys);
-}
+	const __u64 comps = HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS;
+	const struct run_entry *e = &r->entry;
+	struct hvx_vcpu_state st;
+	__u64 code64 = 0x00af9b000000ffffULL;	/* flat 64-bit code, as the GDT holds it */
+	int ret;
 
-static void report_internal(const struct hvx_run *run)
-{
-	static const char *const suberrors[] = {
-		[HVX_INTERNAL_UNKNOWN_EXIT] = "unknown exit (data[0]: vendor exit code)",
-		[HVX_INTERNAL_FETCH] = "cannot fetch the instruction of an MMIO access (data: gva, gpa)",
-		[HVX_INTERNAL_STRING_IO] = "string I/O buffer outside guest RAM (data[0]: gva)",
-		[HVX_INTERNAL_MEMORY] = "cannot pin guest memory (data[0]: gpa)",
-	};
-	__u32 sub = run->internal.suberror, i, n = run->internal.ndata;
-	const char *what = sub < sizeof(suberrors) / sizeof(suberrors[0]) && suberrors[sub] ?
-			   suberrors[sub] : "unknown suberror";
-
-	fprintf(stderr, "hvx-run: internal error at rip 0x%llx: suberror %u, %s",
-		(unsigned long long)run->rip, sub, what);
-	if (n > 8)
-		n = 8;
-	for (i = 0; i < n; i++)
-		fprintf(stderr, "%s0x%llx", i ? ", " : "; data: ",
-			(unsigned long long)run->internal.data[i]);
-	fputc('\n', stderr);
+	memset(&st, 0, sizeof(st));
+	ret = hvx_vcpu_get_state(&r->vcpu, &st, comps);
+	if (!ret)
+		ret = hvx_mode_prepare(r->mem, r->mem_size, e->mode, e->rip, e->rsp, &st);
+	if (ret) {
+		fprintf(stderr, "hvx-run: setting up the entry at 0x%llx: %s\n",
+			(unsigned long long)e->rip, strerror(-ret));
+		return -1;
+	}
+	if (e->linux_cs) {
+		/* Linux wants __BOOT_CS = 0x10 (64-bit code) and __BOOT_DS = 0x18. */
+		memcpy((char *)r->mem + HVX_LAYOUT_GDT + 0x10, &code64, sizeof(code64));
+		st.sregs.cs.selector = 0x10;
+	}
+	if (e->rax)
+		st.regs.rax = e->rax;
+	if (e->rbx)
+		st.regs.rbx = e->rbx;
+	if (e->rsi)
+		st.regs.rsi = e->rsi;
+	ret = hvx_vcpu_set_state(&r->vcpu, &st, comps);
+	if (ret) {
+		fprintf(stderr, "hvx-run: HVX_SET_STATE of the entry state (rip 0x%llx): %s\n",
+			(unsigned long long)e->rip, strerror(-ret));
+		return -1;
+	}
+	return 0;
 }
 
 static void report_exits(const struct hvx_runner *r)
@@ -405,160 +439,59 @@ static void report_exits(const struct hvx_runner *r)
 	fputc('\n', stderr);
 }
 
-static void trace_exit(const struct hvx_run *run)
-{
-	__u32 v = 0;
-
-	fprintf(stderr, "hvx-run: exit %s at rip 0x%llx", hvx_exit_name(run->exit_reason),
-		(unsigned long long)run->rip);
-	switch (run->exit_reason) {
-	case HVX_EXIT_IO:
-		if (run->io.size <= sizeof(v))
-			memcpy(&v, run->io_data, run->io.size);
-		fprintf(stderr, ": %s port 0x%x size %u count %u%s", run->io.direction == HVX_IO_OUT ?
-			"OUT" : "IN", run->io.port, run->io.size, run->io.count,
-			run->io.string ? " string" : "");
-		if (run->io.direction == HVX_IO_OUT)
-			fprintf(stderr, " data 0x%x", v);
-		break;
-	case HVX_EXIT_MMIO:
-		fprintf(stderr, ": %s gpa 0x%llx, %u instruction bytes",
-			run->mmio.is_write ? "write" : "read", (unsigned long long)run->mmio.gpa,
-			run->mmio.insn_len);
-		break;
-	case HVX_EXIT_MSR:
-		fprintf(stderr, ": %s 0x%x", run->msr.is_write ? "wrmsr" : "rdmsr", run->msr.index);
-		break;
-	}
-	fputc('\n', stderr);
-}
-
-/* Runs the vCPU until the guest ends; returns hvx-run's exit status. */
-static int run_guest(struct hvx_runner *r)
-{
-	struct hvx_run *run = r->vcpu.run;
-	unsigned int n = sizeof(r->exits) / sizeof(r->exits[0]);
-	char msg[256];
-	int ret, status;
-
-	for (;;) {
-		ret = hvx_vcpu_run(&r->vcpu);
-		if (ret == -EINTR)
-			continue;
-		if (ret) {
-			fprintf(stderr, "hvx-run: HVX_RUN: %s\n", strerror(-ret));
-			return HVX_RUN_EXIT_HOST;
-		}
-		r->exits[run->exit_reason < n - 1 ? run->exit_reason : n - 1]++;
-		if (r->trace) {
-			r->trace--;
-			trace_exit(run);
-		}
-
-		switch (run->exit_reason) {
-		case HVX_EXIT_IO:
-			status = devices__io(r);
-			if (status >= 0)
-				return status;
-			break;
-		case HVX_EXIT_MMIO:
-			ret = hvx_mmio_complete(&r->vcpu, devices__mmio, r, msg, sizeof(msg));
-			if (ret == -EINVAL) {
-				fprintf(stderr, "hvx-run: %s\n", msg);
-				return HVX_RUN_EXIT_VM_ERROR;
-			}
-			if (ret) {
-				fprintf(stderr, "hvx-run: completing MMIO at gpa 0x%llx (rip 0x%llx): %s\n",
-					(unsigned long long)run->mmio.gpa,
-					(unsigned long long)run->rip, strerror(-ret));
-				return HVX_RUN_EXIT_HOST;
-			}
-			break;
-		case HVX_EXIT_HLT:
-			fflush(r->console);
-			fprintf(stderr, "hvx-run: guest halted at rip 0x%llx\n",
-				(unsigned long long)run->rip);
-			return 0;
-		case HVX_EXIT_SHUTDOWN:
-			fflush(r->console);
-			fprintf(stderr, "hvx-run: guest shut down (triple fault) at rip 0x%llx\n",
-				(unsigned long long)run->rip);
-			return HVX_RUN_EXIT_SHUTDOWN;
-		case HVX_EXIT_HYPERCALL:
-			/* No hypercalls defined yet: return -1 to the guest. */
-			run->hypercall.ret = ~0ULL;
-			break;
-		case HVX_EXIT_MSR:
-			if (r->verbose)
-				fprintf(stderr, "hvx-run: %s of unhandled MSR 0x%x: #GP\n",
-					run->msr.is_write ? "wrmsr" : "rdmsr", run->msr.index);
-			run->msr.error = 1;
-			break;
-		case HVX_EXIT_IRQ_WINDOW:
-		case HVX_EXIT_INTR:
-		case HVX_EXIT_NONE:
-			run->request_interrupt_window = 0;
-			break;
-		case HVX_EXIT_FAIL_ENTRY:
-			fprintf(stderr, "hvx-run: VM entry failed at rip 0x%llx on host CPU %u: hardware reason 0x%llx\n",
-				(unsigned long long)run->rip, run->fail_entry.cpu,
-				(unsigned long long)run->fail_entry.hardware_reason);
-			return HVX_RUN_EXIT_VM_ERROR;
-		case HVX_EXIT_INTERNAL_ERROR:
-			report_internal(run);
-			return HVX_RUN_EXIT_VM_ERROR;
-		default:
-			fprintf(stderr, "hvx-run: unknown exit reason %u at rip 0x%llx\n",
-				run->exit_reason, (unsigned long long)run->rip);
-			return HVX_RUN_EXIT_VM_ERROR;
-		}
-	}
-}
-
 int main(int argc, char **argv)
 {
+	static struct hvx_runner r;
 	struct run_options o;
-	struct hvx_runner r;
-	int ret, status;
+	int status;
 
 	if (parse_options(argc, argv, &o))
 		return HVX_RUN_EXIT_USAGE;
 
-	memset(&r, 0, sizeof(r));
 	r.mem_size = o.mem_size;
+	r.cpus = o.cpus;
 	r.verbose = o.verbose;
 	r.trace = o.trace;
-	r.console = stdout;
+	r.stop = -1;
 	r.sys.fd = r.vm.fd = r.vcpu.fd = -1;
-	if (o.mode != HVX_MODE_REAL && r.mem_size < HVX_LAYOUT_END) {
+	r.launch_ns = run__now_ns();
+	if (o.kind == RUN_KIND_FLAT && o.mode != HVX_MODE_REAL && r.mem_size < HVX_LAYOUT_END) {
 		fprintf(stderr, "hvx-run: --mem %lluK: too small for the GDT and page tables at 0x1000..0x%llx\n",
 			r.mem_size >> 10, HVX_LAYOUT_END - 1);
 		return HVX_RUN_EXIT_USAGE;
 	}
-	/* Check the image before touching /dev/hvx, so usage errors come first. */
-	if (check_image(o.flat, o.entry, r.mem_size))
-		return HVX_RUN_EXIT_USAGE;
 
-	if (create_vm(&r, &o))
+	/* Guest RAM first: every image error comes before /dev/hvx is touched. */
+	r.mem = mmap(NULL, r.mem_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r.mem == MAP_FAILED) {
+		fprintf(stderr, "hvx-run: cannot allocate %lluK of guest RAM: %s\n",
+			r.mem_size >> 10, strerror(errno));
 		return HVX_RUN_EXIT_HOST;
-	if (load_flat(&r, o.flat, o.entry)) {
-		status = HVX_RUN_EXIT_USAGE;
-		goto out;
 	}
-	ret = hvx_setup_mode(&r.vcpu, r.mem, r.mem_size, o.mode, o.entry, o.entry);
-	if (ret) {
-		fprintf(stderr, "hvx-run: setting up %s mode entry at 0x%llx (HVX_GET_STATE/HVX_SET_STATE): %s\n",
-			o.mode == HVX_MODE_REAL ? "real" : o.mode == HVX_MODE_PROT32 ? "prot32" : "long",
-			o.entry, strerror(-ret));
-		status = HVX_RUN_EXIT_HOST;
-		goto out;
+	if (load_image(&r, &o)) {
+		munmap(r.mem, r.mem_size);
+		return HVX_RUN_EXIT_USAGE;
 	}
 
-	status = run_guest(&r);
-	fflush(r.console);
+	if (create_vm(&r, &o)) {
+		munmap(r.mem, r.mem_size);
+		return HVX_RUN_EXIT_HOST;
+	}
+	status = HVX_RUN_EXIT_HOST;
+	if (set_entry(&r) || pic__init(&r) || pit__init(&r) || uart__init(&r) ||
+	    rtc__init(&r) || fw_cfg__init(&r) || sysdev__init(&r) || console__init(&r))
+		goto out;
+
+	status = vcpu__run(&r);
+	console__flush(&r);
+	console__restore();
 	if (r.verbose)
 		report_exits(&r);
 out:
-	destroy_vm(&r);
+	hvx_vcpu_destroy(&r.vcpu);
+	hvx_vm_destroy(&r.vm);
+	hvx_close(&r.sys);
+	munmap(r.mem, r.mem_size);
 	return status;
 }

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx-run as its users see it: the command line's error paths (status 2
+ * with one line naming the problem), and the platform devices as the
+ * multiboot test kernel mbkernel.elf observes them (mbkernel/kernel.c):
+ * serial output and input, PIT and PIC interrupts, a halted vCPU that
+ * sleeps, CMOS memory size, fw_cfg, PCI and unclaimed ports, the reset
+ * ports, the debug-exit status and triple faults.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "launch.h"
+
+#define MBKERNEL	"./mbkernel.elf"
+#define MODULE_FILE	"/tmp/launcher_test.module"
+#define BIG_FILE	"/tmp/launcher_test.big"
+
+/* ---- bad command lines: no VM is created, so no module is needed ---- */
+
+struct bad_case {
+	const char *args[8];
+	const char *want;	/* in the error line */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ { "--frobnicate" }, "unknown option '--frobnicate'" },
+	{ { "--mem" }, "needs an argument" },
+	{ { "--mem", "12Q", "--multiboot", MBKERNEL }, "--mem '12Q'" },
+	{ { "--mem", "4095", "--multiboot", MBKERNEL }, "--mem '4095'" },
+	{ { "--mem", "1M", "--multiboot", MBKERNEL }, "between 2M and 3G" },
+	{ { "--mem", "8G", "--multiboot", MBKERNEL }, "between 2M and 3G" },
+	{ { "--cpus", "2", "--multiboot", MBKERNEL }, "only 1 vCPU" },
+	{ { "--cpus", "x", "--multiboot", MBKERNEL }, "--cpus 'x'" },
+	{ { "--paging", "fast", "--multiboot", MBKERNEL }, "--paging 'fast'" },
+	{ { }, "no guest image" },
+	{ { "--multiboot", MBKERNEL, "--kernel", MBKERNEL }, "only one of" },
+	{ { "--multiboot", MBKERNEL, "--initrd", MBKERNEL }, "--initrd goes with --kernel" },
+	{ { "--kernel", MBKERNEL, "--module", MBKERNEL }, "--module goes with --multiboot" },
+	{ { "--multiboot", MBKERNEL, "--entry", "long:0x100000" }, "--entry goes with --flat" },
+	{ { "--flat", MBKERNEL }, "no entry point" },
+	{ { "--flat", MBKERNEL, "--entry", "warp:0x100000" }, "unknown mode 'warp'" },
+	{ { "--flat", MBKERNEL, "--entry", "long:0x1000" }, "below 0x8000" },
+	{ { "--flat", MBKERNEL, "--entry", "long:0x100000", "--append", "x" }, "--append goes with" },
+	{ { "--multiboot", "/nonexistent/k.elf" }, "cannot open multiboot kernel /nonexistent/k.elf" },
+	{ { "--multiboot", "/dev/null" }, "is not a regular file" },
+	{ { "--multiboot", "/proc/self/exe" }, "no multiboot header" },
+	{ { "--multiboot", "/proc/self/status" }, "is empty" },
+	{ { "--kernel", MBKERNEL }, "not a Linux bzImage" },
+	{ { "--multiboot", MBKERNEL, "--module", "/nonexistent/m" }, "cannot open module /nonexistent/m" },
+	{ { "--mem", "2M", "--multiboot", MBKERNEL, "--module", BIG_FILE }, "does not fit" },
+	{ { "unexpected" }, "unexpected argument 'unexpected'" },
+};
+
+TEST(bad_command_lines)
+{
+	unsigned int i, j;
+	FILE *f = fopen(BIG_FILE, "w");
+
+	/* A 1.5M module does not fit after the kernel in 2M of RAM. */
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(0, ftruncate(fileno(f), 3 << 19));
+	fclose(f);
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		char *argv[10] = { (char *)launch_hvx_run() };
+		struct launch l;
+
+		for (j = 0; j < 8 && c->args[j]; j++)
+			argv[j + 1] = (char *)c->args[j];
+		ASSERT_EQ(0, launch_run(argv, NULL, NULL, 30, &l));
+		EXPECT_EQ(2, l.status) TH_LOG("case %u (%s): status %d", i, c->want, l.status);
+		EXPECT_EQ(1, launch_lines(l.err)) TH_LOG("case %u: stderr '%s'", i, l.err);
+		EXPECT_TRUE(strstr(l.err, c->want) != NULL)
+			TH_LOG("case %u: stderr '%s' lacks '%s'", i, l.err, c->want);
+		EXPECT_EQ(0, strncmp(l.err, "hvx-run: ", 9)) TH_LOG("case %u: '%s'", i, l.err);
+		EXPECT_EQ(0, l.out_len) TH_LOG("case %u: stdout '%s'", i, l.out);
+		launch_free(&l);
+	}
+	unlink(BIG_FILE);
+}
+
+TEST(help_lists_every_option)
+{
+	static const char *const opts[] = {
+		"--kernel", "--initrd", "--append", "--multiboot", "--module", "--flat",
+		"--entry", "--mem", "--cpus", "--paging", "--verbose", "--trace", "--help",
+	};
+	char *argv[] = { (char *)launch_hvx_run(), "--help", NULL };
+	struct launch l;
+	unsigned int i;
+
+	ASSERT_EQ(0, launch_run(argv, NULL, NULL, 30, &l));
+	EXPECT_EQ(0, l.status);
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		const char *o = opts[i];
+
+		EXPECT_TRUE(strstr(l.out, o) != NULL) TH_LOG("--help lacks %s", o ? o : "?");
+	}
+	launch_free(&l);
+}
+
+/* ---- the multiboot test kernel ---- */
+
+FIXTURE(mb) {
+	struct launch l;
+};
+
+FIXTURE_SETUP(mb)
+{
+	FILE *f;
+
+	if (access(MBKERNEL, R_OK))
+		SKIP(return, "no %s next to the test", MBKERNEL);
+	f = fopen(MODULE_FILE, "w");
+	ASSERT_TRUE(f != NULL);
+	fputs("hvx module payload\nsecond line\n", f);
+	fclose(f);
+	memset(&self->l, 0, sizeof(self->l));
+}
+
+FIXTURE_TEARDOWN(mb)
+{
+	launch_free(&self->l);
+	unlink(MODULE_FILE);
+}
+
+/* Runs mbkernel with the given --append words; input goes in after its start line. */
+static int run_mb(struct launch *l, const char *mem, const char *append, const char *input,
+		  int with_module)
+{
+	char *argv[] = {
+		(char *)launch_hvx_run(), "--mem", (char *)mem, "--multiboot", MBKERNEL,
+		"--append", (char *)append, with_module ? "--module" : NULL,
+		MODULE_FILE " mod-arg1 mod-arg2", NULL,
+	};
+
+	return launch_run(argv, "mbkernel: start", input, 120, l);
+}
+
+static void dump(struct __test_metadata *_metadata, const struct launch *l)
+{
+	TH_LOG("status %d, stdout:\n%s\nstderr:\n%s", l->status, l->out, l->err);
+}
+
+TEST_F_TIMEOUT(mb, every_device_and_debug_exit, 150)
+{
+	struct launch *l = &self->l;
+
+	ASSERT_EQ(0, run_mb(l, "64M", "boot modules cmos fwcfg pci ports pit2 thre exit=21",
+			    NULL, 1));
+	if (l->status != 43)
+		dump(_metadata, l);
+	/* (21 << 1) | 1 */
+	EXPECT_EQ(43, l->status);
+	EXPECT_TRUE(strstr(l->out, "mbkernel: FAIL") == NULL);
+	EXPECT_TRUE(strstr(l->out, "ok boot mem_upper=64512K cmdline=" MBKERNEL " boot modules") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok modules count=1") != NULL);
+	EXPECT_TRUE(strstr(l->out, "string='" MODULE_FILE " mod-arg1 mod-arg2' size=31 aligned=1 data='hvx module payload'") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok cmos mem=65536K") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok fwcfg sig=QEMU cpus=1 ram=64M max_ram=0") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok pci addr=0x80000000 data=0xffffffff") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok ports 0x2f8=0x000000ff 0x300=0xffffffff") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok pit2") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok thre irq4=2") != NULL);
+	EXPECT_TRUE(strstr(l->out, "mbkernel: done, failures=0") != NULL);
+}
+
+TEST_F_TIMEOUT(mb, cmos_and_fwcfg_follow_mem, 150)
+{
+	struct launch *l = &self->l;
+
+	ASSERT_EQ(0, run_mb(l, "300M", "boot cmos fwcfg exit=0", NULL, 0));
+	EXPECT_EQ(1, l->status);
+	EXPECT_TRUE(strstr(l->out, "ok boot mem_upper=306176K") != NULL) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->out, "ok cmos mem=307200K") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok fwcfg sig=QEMU cpus=1 ram=300M") != NULL);
+}
+
+/*
+ * 50 PIT interrupts at 100 Hz, taken while halted: they need half a second
+ * of host time, and a vCPU that sleeps while halted leaves hvx-run mostly
+ * idle meanwhile.
+ */
+TEST_F_TIMEOUT(mb, timer_interrupts_while_halted, 150)
+{
+	struct launch *l = &self->l;
+
+	ASSERT_EQ(0, run_mb(l, "16M", "timer timer timer exit=0", NULL, 0));
+	EXPECT_EQ(1, l->status) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->out, "ok timer irq0=50") != NULL);
+	EXPECT_TRUE(strstr(l->out, "mbkernel: FAIL") == NULL);
+	TH_LOG("3 x 50 ticks at 100 Hz: wall %.2f s, hvx-run CPU %.2f s", l->wall_s, l->cpu_s);
+	EXPECT_GE(l->wall_s, 1.45);
+	EXPECT_LT(l->cpu_s, 0.6 * l->wall_s);
+}
+
+TEST_F_TIMEOUT(mb, serial_input_interrupts, 150)
+{
+	struct launch *l = &self->l;
+
+	ASSERT_EQ(0, run_mb(l, "16M", "echo exit=3", "typed-into-hvx 42\n", 0));
+	EXPECT_EQ(7, l->status) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->out, "ok echo line='typed-into-hvx 42'") != NULL);
+}
+
+TEST_F_TIMEOUT(mb, halt_with_interrupts_off_is_status_0, 150)
+{
+	struct launch *l = &self->l;
+
+	ASSERT_EQ(0, run_mb(l, "16M", "halt exit=9", NULL, 0));
+	EXPECT_EQ(0, l->status) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->out, "mbkernel: halting") != NULL);
+	EXPECT_TRUE(strstr(l->out, "done") == NULL);
+}
+
+TEST_F_TIMEOUT(mb, resets_end_with_status_0, 150)
+{
+	static const char *const how[] = { "reset-kbd exit=9", "reset-cf9 exit=9",
+					   "reset-92 exit=9" };
+	struct launch *l = &self->l;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		launch_free(l);
+		ASSERT_EQ(0, run_mb(l, "16M", how[i], NULL, 0));
+		EXPECT_EQ(0, l->status) TH_LOG("%s: status %d, %s", how[i], l->status, l->err);
+		EXPECT_TRUE(strstr(l->out, "done") == NULL) TH_LOG("%s: ran on", how[i]);
+	}
+}
+
+TEST_F_TIMEOUT(mb, triple_fault_is_status_3, 150)
+{
+	struct launch *l = &self->l;
+
+	ASSERT_EQ(0, run_mb(l, "16M", "triple exit=9", NULL, 0));
+	EXPECT_EQ(3, l->status) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->err, "triple fault") != NULL);
+}
+
+TEST_HARNESS_MAIN

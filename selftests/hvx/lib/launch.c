@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Child-process runner for the launcher tests (see launch.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "launch.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int append(char **buf, size_t *len, size_t *cap, const char *data, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t ncap = (*len + n + 1) * 2;
+		char *p = realloc(*buf, ncap);
+
+		if (!p)
+			return -1;
+		*buf = p;
+		*cap = ncap;
+	}
+	memcpy(*buf + *len, data, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+int launch_run(char *const argv[], const char *marker, const char *input,
+	       unsigned int timeout_s, struct launch *l)
+{
+	int in[2], out[2], err[2], st = 0, open_fds = 2;
+	size_t out_cap = 0, err_cap = 0, in_off = 0, in_len = input ? strlen(input) : 0;
+	double t0 = now_s();
+	struct rusage ru;
+	struct pollfd p[3];
+	char buf[4096];
+	ssize_t n;
+	pid_t pid;
+
+	memset(l, 0, sizeof(*l));
+	l->marker_s = -1;
+	l->out = calloc(1, 1);
+	l->err = calloc(1, 1);
+	if (!l->out || !l->err || pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
+	    pipe2(err, O_CLOEXEC))
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execvp(argv[0], argv);
+		dprintf(2, "launch: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	if (!input) {
+		close(in[1]);
+		in[1] = -1;
+	}
+	while (open_fds) {
+		double left = t0 + timeout_s - now_s();
+		int ready_for_input = in[1] >= 0 && (!marker || l->marker_s >= 0);
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			st = -1;
+			break;
+		}
+		p[0] = (struct pollfd){ .fd = out[0], .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = err[0], .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = ready_for_input ? in[1] : -1, .events = POLLOUT };
+		if (poll(p, 3, (int)(left * 1000) + 1) < 0 && errno != EINTR)
+			break;
+		if (p[2].revents) {
+			n = write(in[1], input + in_off, in_len - in_off);
+			if (n > 0)
+				in_off += n;
+			if (n <= 0 || in_off == in_len) {
+				close(in[1]);
+				in[1] = -1;
+			}
+		}
+		for (int i = 0; i < 2; i++) {
+			if (!p[i].revents || p[i].fd < 0)
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n <= 0) {
+				close(p[i].fd);
+				if (i == 0)
+					out[0] = -1;
+				else
+					err[0] = -1;
+				open_fds--;
+				continue;
+			}
+			if (i == 0) {
+				append(&l->out, &l->out_len, &out_cap, buf, n);
+				if (marker && l->marker_s < 0 && strstr(l->out, marker))
+					l->marker_s = now_s() - t0;
+			} else {
+				append(&l->err, &l->err_len, &err_cap, buf, n);
+			}
+		}
+	}
+	if (in[1] >= 0)
+		close(in[1]);
+	if (out[0] >= 0)
+		close(out[0]);
+	if (err[0] >= 0)
+		close(err[0]);
+	if (st == -1) {
+		wait4(pid, NULL, 0, &ru);
+		l->status = -1;
+	} else {
+		if (wait4(pid, &st, 0, &ru) < 0)
+			return -1;
+		l->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+	l->wall_s = now_s() - t0;
+	l->cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+		   ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return 0;
+}
+
+void launch_free(struct launch *l)
+{
+	free(l->out);
+	free(l->err);
+	l->out = l->err = NULL;
+}
+
+unsigned int launch_lines(const char *s)
+{
+	unsigned int n = 0;
+
+	for (; *s; s++) {
+		if (*s == '\n' || !s[1])
+			n++;
+	}
+	return n;
+}
+
+const char *launch_hvx_run(void)
+{
+	const char *p = getenv("HVX_RUN");
+
+	return p && *p ? p : "hvx-run";
+}

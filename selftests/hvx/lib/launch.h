@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Runs hvx-run (or any program) as a child with its stdin, stdout and
+ * stderr on pipes, for the launcher tests.
+ */
+#ifndef HVX_SELFTEST_LAUNCH_H
+#define HVX_SELFTEST_LAUNCH_H
+
+#include <stddef.h>
+
+struct launch {
+	int status;		/* exit status, 128+N for signal N, -1 on timeout */
+	char *out, *err;	/* NUL-terminated output (malloc'd) */
+	size_t out_len, err_len;
+	double wall_s;		/* launch to exit */
+	double cpu_s;		/* user + system time of the child */
+	double marker_s;	/* launch to the first marker in stdout, -1 if never */
+};
+
+/*
+ * Runs argv.  input (may be NULL) is written to its stdin once marker
+ * (may be NULL: at once) appears in its stdout; then stdin is closed.
+ * The child is killed after timeout_s seconds.  Returns 0, or -1 if it
+ * could not be started.
+ */
+int launch_run(char *const argv[], const char *marker, const char *input,
+	       unsigned int timeout_s, struct launch *l);
+void launch_free(struct launch *l);
+
+/* Lines of s (stdout or stderr), not counting a trailing newline's empty line. */
+unsigned int launch_lines(const char *s);
+
+/* hvx-run's path: $HVX_RUN, else "hvx-run" looked up in PATH. */
+const char *launch_hvx_run(void);
+
+#endif

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Debian's own kernel boots under hvx-run to a busybox initramfs, a shell
+ * on the serial console runs what the test types into hvx-run's stdin,
+ * and poweroff -f / reboot -f end hvx-run with status 0.  The rig puts the
+ * kernel and the initramfs (scripts/guest-init.sh as /init) in /guests/linux;
+ * HVX_GUEST_KERNEL and HVX_GUEST_INITRD name others.
+ */
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "launch.h"
+
+/* What the rig's guest /init prints before it starts the shell. */
+#define INIT_MARKER	"GUEST-INIT"
+/* The command line a user needs on this platform (see Documentation/hvx-run.rst). */
+#define APPEND		"console=ttyS0 earlyprintk=serial,ttyS0,115200 noapic nolapic " \
+			"reboot=pci panic=-1 loglevel=5"
+/* Kernel reports that fail the boot wherever they appear in the guest's output. */
+#define SPLAT_RE	"WARNING:|BUG:|Oops|general protection|Call Trace:|" \
+			"unchecked MSR access|Kernel panic|ACPI Error"
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
+}
+
+FIXTURE(guest) {
+	struct launch l;
+	const char *kernel, *initrd;
+};
+
+FIXTURE_SETUP(guest)
+{
+	memset(&self->l, 0, sizeof(self->l));
+	self->kernel = env_or("HVX_GUEST_KERNEL", "/guests/linux/vmlinuz");
+	self->initrd = env_or("HVX_GUEST_INITRD", "/guests/linux/initrd.gz");
+	if (access(self->kernel, R_OK) || access(self->initrd, R_OK))
+		SKIP(return, "no guest kernel %s or initramfs %s", self->kernel, self->initrd);
+}
+
+FIXTURE_TEARDOWN(guest)
+{
+	launch_free(&self->l);
+}
+
+/* The count on the /proc/interrupts line that ends with what, -1 if none. */
+static long irq_count(const char *out, const char *what)
+{
+	const char *p = strstr(out, what), *line;
+	long n;
+
+	if (!p)
+		return -1;
+	for (line = p; line > out && line[-1] != '\n'; line--)
+		;
+	if (sscanf(line, " %*d: %ld", &n) != 1)
+		return -1;
+	return n;
+}
+
+static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
+		 const char *input)
+{
+	char *argv[] = {
+		(char *)launch_hvx_run(), "--verbose", "--mem", "256M", "--kernel", (char *)self->kernel,
+		"--initrd", (char *)self->initrd, "--append", APPEND, NULL,
+	};
+	struct launch *l = &self->l;
+	regmatch_t m;
+	regex_t re;
+
+	ASSERT_EQ(0, launch_run(argv, INIT_MARKER, input, 240, l));
+	if (l->status != 0 || !strstr(l->out, "GUEST-CMD 42"))
+		TH_LOG("status %d; stdout:\n%s\nstderr:\n%s", l->status, l->out, l->err);
+	ASSERT_EQ(0, regcomp(&re, SPLAT_RE, REG_EXTENDED));
+	if (!regexec(&re, l->out, 1, &m, 0))
+		TH_LOG("guest kernel report: %.120s", l->out + m.rm_so);
+	EXPECT_NE(0, regexec(&re, l->out, 1, &m, 0));
+	regfree(&re);
+	ksft_print_msg("hvx-run: Linux guest: launch to /init %.1f s, to exit %.1f s (hvx-run CPU %.1f s)\n",
+		       l->marker_s, l->wall_s, l->cpu_s);
+}
+
+TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 260)
+{
+	struct launch *l = &self->l;
+
+	boot(_metadata, self, "echo GUEST-CMD $((6 * 7)) $(cat /proc/cmdline | wc -w)\n"
+			      "cat /proc/interrupts\n"
+			      "poweroff -f\n");
+	EXPECT_EQ(0, l->status);
+	EXPECT_GE(l->marker_s, 0);
+	EXPECT_TRUE(strstr(l->out, "GUEST-CMD 42 7") != NULL);
+	/* Without ACPI, Linux powers off by halting with interrupts off. */
+	EXPECT_TRUE(strstr(l->err, "hvx-run: guest halted with interrupts off") != NULL);
+	/* The PIT's and the UART's interrupts reached the guest through the PIC. */
+	EXPECT_GT(irq_count(l->out, "XT-PIC      timer"), 10);
+	EXPECT_GT(irq_count(l->out, "XT-PIC      ttyS0"), 0);
+}
+
+TEST_F_TIMEOUT(guest, reboot_ends_hvx_run, 260)
+{
+	struct launch *l = &self->l;
+
+	boot(_metadata, self, "echo GUEST-CMD $((6 * 7))\nreboot -f\n");
+	EXPECT_EQ(0, l->status);
+	EXPECT_TRUE(strstr(l->out, "GUEST-CMD 42") != NULL);
+	/* reboot=pci: through the reset control register. */
+	EXPECT_TRUE(strstr(l->err, "hvx-run: reset through port 0xcf9") != NULL);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mbkernel: a multiboot test kernel for hvx-run's platform.  The command
+ * line (after the kernel's path) names the checks to run, in order; each
+ * prints "mbkernel: ok NAME ..." or "mbkernel: FAIL NAME ..." on COM1.
+ * Then the kernel ends as the last word says: exit=N (debug-exit port),
+ * halt (cli; hlt), reset-kbd, reset-cf9, reset-92, or triple (a triple
+ * fault).  Checks:
+ *   boot     multiboot magic, info flags, command line, mem_upper, memory map
+ *   modules  every module's string and its first line of data
+ *   cmos     memory-size bytes against mem_upper; RTC status and date
+ *   fwcfg    signature, NB_CPUS, RAM_SIZE, key 0x11 (max RAM) = 0
+ *   pci      0xcf8 reads back, config data reads all-ones
+ *   ports    an unclaimed port reads all-ones
+ *   pit2     PIT channel 2 in mode 0 through port 0x61: OUT2 rises
+ *   timer    PIT channel 0 at 100 Hz through the PIC: 50 IRQ 0 while halted
+ *   thre     UART THR-empty interrupt (IRQ 4) when enabled and after a write
+ *   echo     UART receive interrupts: echoes one input line back
+ */
+#include <stdint.h>
+
+#define COM1		0x3f8
+#define MB_BOOT_MAGIC	0x2BADB002
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
+static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+struct mb_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
+	uint32_t syms[4];
+	uint32_t mmap_length, mmap_addr;
+};
+
+struct mb_module {
+	uint32_t start, end, string, reserved;
+};
+
+struct mb_mmap {
+	uint32_t size;
+	uint64_t base, len;
+	uint32_t type;
+} __attribute__((packed));
+
+static int failures;
+static volatile unsigned int irq_count[16];
+
+/* ---- output ---- */
+
+static void putc_raw(char c)
+{
+	while (!(inb(COM1 + 5) & 0x20))
+		;
+	outb(COM1, c);
+}
+
+static void puts(const char *s)
+{
+	while (*s)
+		putc_raw(*s++);
+}
+
+static void putu(uint64_t v)
+{
+	char buf[24];
+	int i = 0;
+
+	do {
+		buf[i++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (i)
+		putc_raw(buf[--i]);
+}
+
+static void putx(uint32_t v)
+{
+	int i;
+
+	puts("0x");
+	for (i = 28; i >= 0; i -= 4)
+		putc_raw("0123456789abcdef"[(v >> i) & 15]);
+}
+
+static void result(int ok, const char *name)
+{
+	puts(ok ? "mbkernel: ok " : "mbkernel: FAIL ");
+	puts(name);
+	if (!ok)
+		failures++;
+}
+
+static int streq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+static int startswith(const char *s, const char *p)
+{
+	while (*p && *s == *p)
+		s++, p++;
+	return !*p;
+}
+
+/* ---- interrupts ---- */
+
+struct idt_entry {
+	uint16_t off_lo, sel;
+	uint8_t zero, type;
+	uint16_t off_hi;
+} __attribute__((packed));
+
+static struct idt_entry idt[256];
+
+extern char irq_stub_0[], irq_stub_1[], irq_stub_2[], irq_stub_3[], irq_stub_4[];
+extern char irq_stub_5[], irq_stub_6[], irq_stub_7[], irq_stub_8[], irq_stub_9[];
+extern char irq_stub_10[], irq_stub_11[], irq_stub_12[], irq_stub_13[], irq_stub_14[];
+extern char irq_stub_15[], exc_stub[];
+
+static void set_gate(int v, void *fn)
+{
+	uint32_t a = (uint32_t)fn;
+	uint16_t cs;
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	idt[v] = (struct idt_entry){ a & 0xffff, cs, 0, 0x8e, a >> 16 };
+}
+
+void uart_irq(void);
+void irq_handler(uint32_t irq);
+void irq_handler(uint32_t irq)
+{
+	irq_count[irq]++;
+	if (irq == 4)
+		uart_irq();
+	if (irq >= 8)
+		outb(0xa0, 0x20);
+	outb(0x20, 0x20);
+}
+
+void exception_handler(uint32_t code);
+void exception_handler(uint32_t code)
+{
+	(void)code;
+	puts("mbkernel: FAIL unexpected exception\n");
+	outl(0xf4, 0x7f);
+}
+
+static void setup_interrupts(void)
+{
+	static void *const stubs[16] = {
+		irq_stub_0, irq_stub_1, irq_stub_2, irq_stub_3, irq_stub_4, irq_stub_5,
+		irq_stub_6, irq_stub_7, irq_stub_8, irq_stub_9, irq_stub_10, irq_stub_11,
+		irq_stub_12, irq_stub_13, irq_stub_14, irq_stub_15,
+	};
+	struct {
+		uint16_t limit;
+		uint32_t base;
+	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint32_t)idt };
+	int i;
+
+	for (i = 0; i < 32; i++)
+		set_gate(i, exc_stub);
+	for (i = 0; i < 16; i++)
+		set_gate(0x20 + i, stubs[i]);
+	__asm__ volatile("lidt %0" :: "m"(idtr));
+
+	/* ICW1-4: master at vector 0x20, slave at 0x28, cascade on IRQ 2. */
+	outb(0x20, 0x11);
+	outb(0x21, 0x20);
+	outb(0x21, 0x04);
+	outb(0x21, 0x01);
+	outb(0xa0, 0x11);
+	outb(0xa1, 0x28);
+	outb(0xa1, 0x02);
+	outb(0xa1, 0x01);
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
+static void unmask(int irq)
+{
+	outb(0x21, inb(0x21) & ~(1 << irq));
+}
+
+static void mask(int irq)
+{
+	outb(0x21, inb(0x21) | (1 << irq));
+}
+
+/* ---- checks ---- */
+
+static struct mb_info *mbi;
+static uint32_t magic;
+
+static void check_boot(void)
+{
+	const char *cmd = (const char *)mbi->cmdline;
+	struct mb_mmap *m;
+	int ok, ram_ok = 0;
+	uint32_t p;
+
+	ok = magic == MB_BOOT_MAGIC && (mbi->flags & 0x45) == 0x45;
+	for (p = mbi->mmap_addr; ok && p < mbi->mmap_addr + mbi->mmap_length; p += m->size + 4) {
+		m = (struct mb_mmap *)p;
+		if (m->type == 1 && m->base == 0x100000 &&
+		    m->len == (uint64_t)mbi->mem_upper * 1024)
+			ram_ok = 1;
+	}
+	ok = ok && ram_ok && mbi->mem_lower == 639;
+	result(ok, "boot");
+	puts(" mem_upper=");
+	putu(mbi->mem_upper);
+	puts("K cmdline=");
+	puts(cmd);
+	puts("\n");
+}
+
+static void check_modules(void)
+{
+	struct mb_module *mod = (struct mb_module *)mbi->mods_addr;
+	uint32_t i;
+
+	result((mbi->flags & 8) && mbi->mods_count > 0, "modules");
+	puts(" count=");
+	putu(mbi->flags & 8 ? mbi->mods_count : 0);
+	puts("\n");
+	for (i = 0; (mbi->flags & 8) && i < mbi->mods_count; i++) {
+		const char *d = (const char *)mod[i].start;
+
+		puts("mbkernel: module ");
+		putu(i);
+		puts(" string='");
+		puts((const char *)mod[i].string);
+		puts("' size=");
+		putu(mod[i].end - mod[i].start);
+		puts(" aligned=");
+		putu(!(mod[i].start & 0xfff));
+		puts(" data='");
+		while (d < (const char *)mod[i].end && *d != '\n')
+			putc_raw(*d++);
+		puts("'\n");
+	}
+}
+
+static uint8_t cmos(uint8_t idx)
+{
+	outb(0x70, idx);
+	return inb(0x71);
+}
+
+static void check_cmos(void)
+{
+	uint32_t ext = cmos(0x17) | (cmos(0x18) << 8);
+	uint32_t ext2 = cmos(0x30) | (cmos(0x31) << 8);
+	uint32_t above16 = cmos(0x34) | (cmos(0x35) << 8);
+	uint32_t mem_kb = 16384 + above16 * 64;
+	uint8_t century = cmos(0x32), year = cmos(0x09), month = cmos(0x08);
+	int ok;
+
+	if (mbi->mem_upper < 15360)
+		mem_kb = 1024 + ext;
+	ok = ext == ext2 && mem_kb == 1024 + mbi->mem_upper && !(cmos(0x0a) & 0x80) &&
+	     (cmos(0x0d) & 0x80) && century == 0x20 && month >= 1 && month <= 0x12;
+	result(ok, "cmos");
+	puts(" mem=");
+	putu(mem_kb);
+	puts("K year=");
+	putx(century << 8 | year);
+	puts("\n");
+}
+
+static uint64_t fwcfg(uint16_t key, int bytes)
+{
+	uint64_t v = 0;
+	int i;
+
+	outw(0x510, key);
+	for (i = 0; i < bytes; i++)
+		v |= (uint64_t)inb(0x511) << (8 * i);
+	return v;
+}
+
+static void check_fwcfg(void)
+{
+	uint64_t sig = fwcfg(0, 4), cpus = fwcfg(5, 2), ram = fwcfg(3, 8), max = fwcfg(0x11, 8);
+	int ok = sig == 0x554d4551 && cpus == 1 && ram == 1048576 + mbi->mem_upper * 1024ULL &&
+		 max == 0;
+
+	result(ok, "fwcfg");
+	puts(" sig=");
+	putc_raw(sig), putc_raw(sig >> 8), putc_raw(sig >> 16), putc_raw(sig >> 24);
+	puts(" cpus=");
+	putu(cpus);
+	puts(" ram=");
+	putu(ram >> 20);
+	puts("M max_ram=");
+	putu(max);
+	puts("\n");
+}
+
+static void check_pci(void)
+{
+	uint32_t addr, data;
+
+	outl(0xcf8, 0x80000000);
+	addr = inl(0xcf8);
+	data = inl(0xcfc);
+	outl(0xcf8, 0x80000800);	/* bus 0, device 1 */
+	data &= inl(0xcfc);
+	result(addr == 0x80000000 && data == 0xffffffff, "pci");
+	puts(" addr=");
+	putx(addr);
+	puts(" data=");
+	putx(data);
+	puts("\n");
+}
+
+static void check_ports(void)
+{
+	uint8_t b = inb(0x2f8);		/* COM2: not there */
+	uint32_t l = inl(0x300);
+
+	result(b == 0xff && l == 0xffffffff, "ports");
+	puts(" 0x2f8=");
+	putx(b);
+	puts(" 0x300=");
+	putx(l);
+	puts("\n");
+}
+
+static void check_pit2(void)
+{
+	uint8_t before, after = 0;
+	unsigned long spins = 0;
+
+	outb(0x61, (inb(0x61) & ~0x02) | 0x01);	/* gate 2 on, speaker off */
+	outb(0x43, 0xb0);			/* channel 2, LSB/MSB, mode 0 */
+	outb(0x42, 11932 & 0xff);		/* 10 ms */
+	outb(0x42, 11932 >> 8);
+	before = inb(0x61) & 0x20;
+	while (!after && spins < 100000000) {
+		after = inb(0x61) & 0x20;
+		spins++;
+	}
+	result(!before && after, "pit2");
+	puts(" polls=");
+	putu(spins);
+	puts("\n");
+}
+
+static void check_timer(void)
+{
+	unsigned int start;
+
+	irq_count[0] = 0;
+	outb(0x43, 0x34);			/* channel 0, LSB/MSB, mode 2 */
+	outb(0x40, 11932 & 0xff);		/* 100 Hz */
+	outb(0x40, 11932 >> 8);
+	unmask(0);
+	start = irq_count[0];
+	__asm__ volatile("sti");
+	while (irq_count[0] - start < 50)
+		__asm__ volatile("hlt");
+	__asm__ volatile("cli");
+	mask(0);
+	result(1, "timer");
+	puts(" irq0=");
+	putu(irq_count[0] - start);
+	puts("\n");
+}
+
+static volatile uint8_t last_iir;
+static char rx_line[128];
+static volatile unsigned int rx_len;
+static volatile int rx_done;
+
+/* Reads IIR (which clears THRI) and drains received bytes into rx_line. */
+void uart_irq(void)
+{
+	uint8_t iir = inb(COM1 + 2);
+
+	last_iir = iir;
+	while (inb(COM1 + 5) & 1) {
+		char c = inb(COM1);
+
+		if (c == '\n' || c == '\r')
+			rx_done = 1;
+		else if (rx_len < sizeof(rx_line) - 1)
+			rx_line[rx_len++] = c;
+	}
+}
+
+static void check_thre(void)
+{
+	unsigned int n;
+	int ok;
+
+	unmask(4);
+	irq_count[4] = 0;
+	__asm__ volatile("sti");
+	outb(COM1 + 1, 0x02);			/* IER: THRI */
+	for (n = 0; n < 1000000 && !irq_count[4]; n++)
+		__asm__ volatile("pause");
+	ok = irq_count[4] == 1 && (last_iir & 0x0f) == 0x02;
+	/* A write empties THR at once: one more interrupt. */
+	outb(COM1, '.');
+	for (n = 0; n < 1000000 && irq_count[4] < 2; n++)
+		__asm__ volatile("pause");
+	ok = ok && irq_count[4] == 2 && (inb(COM1 + 2) & 0x01);
+	outb(COM1 + 1, 0x00);
+	__asm__ volatile("cli");
+	mask(4);
+	result(ok, "thre");
+	puts(" irq4=");
+	putu(irq_count[4]);
+	puts(" iir=");
+	putx(last_iir);
+	puts("\n");
+}
+
+static void check_echo(void)
+{
+	rx_len = 0;
+	rx_done = 0;
+	unmask(4);
+	outb(COM1 + 2, 0x01);			/* FIFO on (not cleared: input may be waiting) */
+	outb(COM1 + 1, 0x01);			/* IER: received data */
+	__asm__ volatile("sti");
+	while (!rx_done)
+		__asm__ volatile("hlt");
+	__asm__ volatile("cli");
+	outb(COM1 + 1, 0x00);
+	mask(4);
+	rx_line[rx_len] = 0;
+	result(rx_len > 0, "echo");
+	puts(" line='");
+	puts(rx_line);
+	puts("'\n");
+}
+
+static void triple_fault(void)
+{
+	struct {
+		uint16_t limit;
+		uint32_t base;
+	} __attribute__((packed)) idtr = { 0, 0 };
+
+	__asm__ volatile("lidt %0; int $3" :: "m"(idtr));
+}
+
+static uint32_t parse_u(const char *s)
+{
+	uint32_t v = 0;
+
+	while (*s >= '0' && *s <= '9')
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+/* Runs one word of the command line. */
+static void run_word(const char *w)
+{
+	if (streq(w, "boot"))
+		check_boot();
+	else if (streq(w, "modules"))
+		check_modules();
+	else if (streq(w, "cmos"))
+		check_cmos();
+	else if (streq(w, "fwcfg"))
+		check_fwcfg();
+	else if (streq(w, "pci"))
+		check_pci();
+	else if (streq(w, "ports"))
+		check_ports();
+	else if (streq(w, "pit2"))
+		check_pit2();
+	else if (streq(w, "timer"))
+		check_timer();
+	else if (streq(w, "thre"))
+		check_thre();
+	else if (streq(w, "echo"))
+		check_echo();
+	else if (startswith(w, "exit=")) {
+		puts("mbkernel: done, failures=");
+		putu(failures);
+		puts("\n");
+		outl(0xf4, failures ? 0x7e : parse_u(w + 5));
+	} else if (streq(w, "halt")) {
+		puts("mbkernel: halting\n");
+		__asm__ volatile("cli; hlt");
+	} else if (streq(w, "reset-kbd")) {
+		outb(0x64, 0xfe);
+	} else if (streq(w, "reset-cf9")) {
+		outb(0xcf9, 0x06);
+	} else if (streq(w, "reset-92")) {
+		outb(0x92, inb(0x92) | 1);
+	} else if (streq(w, "triple")) {
+		triple_fault();
+	} else {
+		puts("mbkernel: FAIL unknown word ");
+		puts(w);
+		puts("\n");
+		failures++;
+	}
+}
+
+void kernel_main(uint32_t boot_magic, struct mb_info *info);
+void kernel_main(uint32_t boot_magic, struct mb_info *info)
+{
+	char word[64];
+	const char *p;
+	unsigned int n;
+
+	magic = boot_magic;
+	mbi = info;
+	puts("mbkernel: start\n");
+	setup_interrupts();
+	if (magic != MB_BOOT_MAGIC || !(mbi->flags & 4)) {
+		puts("mbkernel: FAIL no multiboot command line\n");
+		outl(0xf4, 0x7d);
+	}
+	/* Skip the program name, then run each word. */
+	p = (const char *)mbi->cmdline;
+	while (*p && *p != ' ')
+		p++;
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		for (n = 0; *p && *p != ' ' && n < sizeof(word) - 1; n++)
+			word[n] = *p++;
+		word[n] = 0;
+		run_word(word);
+	}
+	puts("mbkernel: end of command line\n");
+}
