@@ -4,7 +4,8 @@
  * with one line naming the problem), and the platform devices as the
  * multiboot test kernel mbkernel.elf observes them (mbkernel/kernel.c):
  * serial output and input, PIT and PIC interrupts, a halted vCPU that
- * sleeps, CMOS memory size, fw_cfg, PCI and unclaimed ports, the reset
+ * sleeps, CMOS memory size, fw_cfg, PCI and unclaimed ports, unclaimed
+ * MMIO through every instruction form the decoder emulates, the reset
  * ports, the debug-exit status and triple faults.
  */
 #include <stdio.h>
@@ -150,7 +151,7 @@ TEST_F_TIMEOUT(mb, every_device_and_debug_exit, 150)
 {
 	struct launch *l = &self->l;
 
-	ASSERT_EQ(0, run_mb(l, "64M", "boot modules cmos fwcfg pci ports pit2 thre exit=21",
+	ASSERT_EQ(0, run_mb(l, "64M", "boot modules cmos fwcfg pci ports pit2 thre mmio exit=21",
 			    NULL, 1));
 	if (l->status != 43)
 		dump(_metadata, l);
@@ -166,6 +167,7 @@ TEST_F_TIMEOUT(mb, every_device_and_debug_exit, 150)
 	EXPECT_TRUE(strstr(l->out, "ok ports 0x2f8=0x000000ff 0x300=0xffffffff") != NULL);
 	EXPECT_TRUE(strstr(l->out, "ok pit2") != NULL);
 	EXPECT_TRUE(strstr(l->out, "ok thre irq4=2") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok mmio checks=15") != NULL);
 	EXPECT_TRUE(strstr(l->out, "mbkernel: done, failures=0") != NULL);
 }
 

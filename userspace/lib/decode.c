@@ -102,12 +102,18 @@ truncated:
 	return -EINVAL;
 }
 
+/* Group-1 (80/81/83 /n) and the ALU opcodes 00..3F by their reg/opcode field. */
+static const int alu_ops[8] = {
+	HVX_OP_ADD, HVX_OP_OR, -1, -1, HVX_OP_AND, HVX_OP_SUB, HVX_OP_XOR, HVX_OP_CMP,
+};
+
 int hvx_insn_decode(const __u8 *bytes, unsigned int n, unsigned int bits,
 		    struct hvx_insn *insn, const char **why)
 {
 	struct insn_cursor c = { .b = bytes, .n = n };
 	unsigned int op_size, addr_size, imm_size = 0;
-	int opsize_prefix = 0, addrsize_prefix = 0, modrm_reg = 0;
+	int opsize_prefix = 0, addrsize_prefix = 0, modrm_reg = 0, rep = 0;
+	enum hvx_seg seg = HVX_SEG_DS;
 	__u8 rex = 0, op;
 
 	*why = "unsupported instruction";
@@ -130,8 +136,19 @@ int hvx_insn_decode(const __u8 *bytes, unsigned int n, unsigned int bits,
 			addrsize_prefix = 1;
 			rex = 0;
 			continue;
-		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-		case 0xf0: case 0xf2: case 0xf3:
+		case 0x26: case 0x2e: case 0x36: case 0x3e:
+			seg = (op >> 3) & 3;	/* ES, CS, SS, DS */
+			rex = 0;
+			continue;
+		case 0x64: case 0x65:
+			seg = op == 0x64 ? HVX_SEG_FS : HVX_SEG_GS;
+			rex = 0;
+			continue;
+		case 0xf2: case 0xf3:
+			rep = 1;
+			rex = 0;
+			continue;
+		case 0xf0:
 			rex = 0;
 			continue;
 		}
@@ -150,6 +167,9 @@ int hvx_insn_decode(const __u8 *bytes, unsigned int n, unsigned int bits,
 		addr_size = addrsize_prefix ? 4 : 8;
 	else
 		addr_size = (bits == 16) ^ addrsize_prefix ? 2 : 4;
+	insn->addr_size = addr_size;
+	insn->seg = seg;
+	insn->op = HVX_OP_MOV;
 
 	insn->reg = 0;
 	switch (op) {
@@ -162,6 +182,59 @@ int hvx_insn_decode(const __u8 *bytes, unsigned int n, unsigned int bits,
 		if (decode_modrm(&c, addr_size, &modrm_reg, why))
 			return -EINVAL;
 		insn->reg = modrm_reg | ((rex & 0x04) << 1);
+		break;
+	case 0x00: case 0x01: case 0x02: case 0x03:	/* ADD */
+	case 0x08: case 0x09: case 0x0a: case 0x0b:	/* OR */
+	case 0x20: case 0x21: case 0x22: case 0x23:	/* AND */
+	case 0x28: case 0x29: case 0x2a: case 0x2b:	/* SUB */
+	case 0x30: case 0x31: case 0x32: case 0x33:	/* XOR */
+	case 0x38: case 0x39: case 0x3a: case 0x3b:	/* CMP */
+		insn->op = alu_ops[op >> 3];
+		insn->size = (op & 1) ? op_size : 1;
+		insn->dir = (op & 2) ? HVX_INSN_READ : HVX_INSN_WRITE;
+		if (decode_modrm(&c, addr_size, &modrm_reg, why))
+			return -EINVAL;
+		insn->reg = modrm_reg | ((rex & 0x04) << 1);
+		break;
+	case 0x84:	/* TEST r/m8, r8 */
+	case 0x85:	/* TEST r/m, r */
+	case 0x86:	/* XCHG r/m8, r8 */
+	case 0x87:	/* XCHG r/m, r */
+		insn->op = op < 0x86 ? HVX_OP_TEST : HVX_OP_XCHG;
+		insn->size = (op & 1) ? op_size : 1;
+		insn->dir = HVX_INSN_WRITE;
+		if (decode_modrm(&c, addr_size, &modrm_reg, why))
+			return -EINVAL;
+		insn->reg = modrm_reg | ((rex & 0x04) << 1);
+		break;
+	case 0x80:	/* group 1: r/m8, imm8 */
+	case 0x81:	/* r/m, imm16/32 */
+	case 0x83:	/* r/m, imm8 sign-extended */
+		insn->size = op == 0x80 ? 1 : op_size;
+		insn->dir = HVX_INSN_WRITE;
+		if (decode_modrm(&c, addr_size, &modrm_reg, why))
+			return -EINVAL;
+		if (alu_ops[modrm_reg] < 0) {
+			*why = "ADC and SBB are not emulated";
+			return -EINVAL;
+		}
+		insn->op = alu_ops[modrm_reg];
+		insn->reg = -1;
+		imm_size = op == 0x81 ? (insn->size > 4 ? 4 : insn->size) : 1;
+		break;
+	case 0xf6:	/* group 3: TEST r/m8, imm8 */
+	case 0xf7:	/* TEST r/m, imm16/32 */
+		insn->size = (op & 1) ? op_size : 1;
+		insn->dir = HVX_INSN_WRITE;
+		if (decode_modrm(&c, addr_size, &modrm_reg, why))
+			return -EINVAL;
+		if (modrm_reg > 1) {
+			*why = "F6/F7 other than TEST (NOT, NEG, MUL, DIV) are not emulated";
+			return -EINVAL;
+		}
+		insn->op = HVX_OP_TEST;
+		insn->reg = -1;
+		imm_size = insn->size > 4 ? 4 : insn->size;
 		break;
 	case 0xc6:	/* MOV r/m8, imm8 */
 	case 0xc7:	/* MOV r/m, imm16/32 */
@@ -185,19 +258,54 @@ int hvx_insn_decode(const __u8 *bytes, unsigned int n, unsigned int bits,
 		if (skip(&c, addr_size))
 			goto truncated;
 		break;
+	case 0xa4:	/* MOVS m8, m8 */
+	case 0xa5:	/* MOVS m, m */
+	case 0xaa:	/* STOS m8, AL */
+	case 0xab:	/* STOS m, eAX */
+	case 0xac:	/* LODS AL, m8 */
+	case 0xad:	/* LODS eAX, m */
+		insn->op = op < 0xa6 ? HVX_OP_MOVS : op < 0xac ? HVX_OP_STOS : HVX_OP_LODS;
+		insn->size = (op & 1) ? op_size : 1;
+		insn->dir = insn->op == HVX_OP_LODS ? HVX_INSN_READ : HVX_INSN_WRITE;
+		insn->rep = rep;
+		break;
 	case 0x0f:
 		if (next_byte(&c, &op))
 			goto truncated;
-		if (op != 0xb6 && op != 0xb7 && op != 0xbe && op != 0xbf)
+		switch (op) {
+		case 0xb6: case 0xb7: case 0xbe: case 0xbf:
+			/* MOVZX / MOVSX r, r/m8 or r/m16 */
+			insn->size = (op & 1) ? 2 : 1;
+			insn->dst_size = op_size;
+			insn->dir = HVX_INSN_READ;
+			insn->ext = (op & 8) ? HVX_INSN_EXT_SIGN : HVX_INSN_EXT_ZERO;
+			break;
+		case 0xa3: case 0xab: case 0xb3: case 0xbb:
+			/* BT, BTS, BTR, BTC r/m, r */
+			insn->op = HVX_OP_BT + ((op >> 3) & 3);
+			insn->size = op_size;
+			insn->dir = HVX_INSN_WRITE;
+			break;
+		case 0xba:
+			/* BT, BTS, BTR, BTC r/m, imm8 (group 8, /4../7) */
+			insn->size = op_size;
+			insn->dir = HVX_INSN_WRITE;
+			break;
+		default:
 			return -EINVAL;
-		/* MOVZX / MOVSX r, r/m8 or r/m16 */
-		insn->size = (op & 1) ? 2 : 1;
-		insn->dst_size = op_size;
-		insn->dir = HVX_INSN_READ;
-		insn->ext = (op & 8) ? HVX_INSN_EXT_SIGN : HVX_INSN_EXT_ZERO;
+		}
 		if (decode_modrm(&c, addr_size, &modrm_reg, why))
 			return -EINVAL;
 		insn->reg = modrm_reg | ((rex & 0x04) << 1);
+		if (op == 0xba) {
+			if (modrm_reg < 4) {
+				*why = "0F BA with ModRM.reg < 4 is undefined";
+				return -EINVAL;
+			}
+			insn->op = HVX_OP_BT + (modrm_reg - 4);
+			insn->reg = -1;
+			imm_size = 1;
+		}
 		break;
 	default:
 		return -EINVAL;
@@ -301,48 +409,380 @@ static void format_failure(char *msg, size_t msglen, const struct hvx_run *run,
 	}
 }
 
-int hvx_insn_emulate(const struct hvx_insn *insn, unsigned int bits, struct hvx_regs *regs,
-		     __u64 gpa, hvx_mmio_fn fn, void *opaque)
+#define RFLAGS_CF	(1ULL << 0)
+#define RFLAGS_PF	(1ULL << 2)
+#define RFLAGS_AF	(1ULL << 4)
+#define RFLAGS_ZF	(1ULL << 6)
+#define RFLAGS_SF	(1ULL << 7)
+#define RFLAGS_DF	(1ULL << 10)
+#define RFLAGS_OF	(1ULL << 11)
+#define RFLAGS_ARITH	(RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+
+static __u64 size_mask(unsigned int size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+/* Result of an ALU operation and the six arithmetic flags it sets. */
+static __u64 alu(enum hvx_insn_op op, unsigned int size, __u64 a, __u64 b, __u64 *flags)
+{
+	__u64 m = size_mask(size), top = 1ULL << (8 * size - 1), res, f = 0;
+
+	a &= m;
+	b &= m;
+	switch (op) {
+	case HVX_OP_ADD:
+		res = (a + b) & m;
+		if (res < a)
+			f |= RFLAGS_CF;
+		if ((a ^ res) & (b ^ res) & top)
+			f |= RFLAGS_OF;
+		f |= (a ^ b ^ res) & RFLAGS_AF;
+		break;
+	case HVX_OP_SUB:
+	case HVX_OP_CMP:
+		res = (a - b) & m;
+		if (a < b)
+			f |= RFLAGS_CF;
+		if ((a ^ b) & (a ^ res) & top)
+			f |= RFLAGS_OF;
+		f |= (a ^ b ^ res) & RFLAGS_AF;
+		break;
+	case HVX_OP_OR:
+		res = a | b;
+		break;
+	case HVX_OP_XOR:
+		res = a ^ b;
+		break;
+	default:		/* AND, TEST: CF, OF clear; AF undefined, left clear */
+		res = a & b;
+		break;
+	}
+	if (!res)
+		f |= RFLAGS_ZF;
+	if (res & top)
+		f |= RFLAGS_SF;
+	if (!__builtin_parity(res & 0xff))
+		f |= RFLAGS_PF;
+	*flags = f;
+	return res;
+}
+
+static __u64 load_le(const __u8 *data, unsigned int size)
+{
+	__u64 v = 0;
+	unsigned int i;
+
+	for (i = 0; i < size; i++)
+		v |= (__u64)data[i] << (8 * i);
+	return v;
+}
+
+static void store_le(__u8 *data, unsigned int size, __u64 v)
+{
+	unsigned int i;
+
+	for (i = 0; i < size; i++)
+		data[i] = v >> (8 * i);
+}
+
+static int mem_read(const struct hvx_emu *emu, __u64 gpa, unsigned int size, __u64 *v)
+{
+	__u8 data[8] = { 0 };
+	int ret = emu->mmio(emu->opaque, gpa, data, size, 0);
+
+	if (!ret)
+		*v = load_le(data, size);
+	return ret;
+}
+
+static int mem_write(const struct hvx_emu *emu, __u64 gpa, unsigned int size, __u64 v)
 {
 	__u8 data[8];
-	unsigned int i;
-	__u64 val;
+
+	store_le(data, size, v);
+	return emu->mmio(emu->opaque, gpa, data, size, 1);
+}
+
+/* Writes a value of size bytes to a register with the usual merge/zero-extend rules. */
+static void write_reg_sized(struct hvx_regs *r, int n, int high8, unsigned int size, __u64 val)
+{
+	struct hvx_insn tmp = { .reg = n, .high8 = high8, .dst_size = size };
+
+	write_gpr(r, &tmp, val);
+}
+
+/*
+ * rSI, rDI and rCX of a string instruction as its address size has them:
+ * 16-bit updates merge, 32-bit ones zero-extend (also in 64-bit mode).
+ */
+static void assign_addr(__u64 *reg, __u64 val, unsigned int addr_size)
+{
+	if (addr_size == 2)
+		*reg = (*reg & ~0xffffULL) | (val & 0xffff);
+	else if (addr_size == 4)
+		*reg = val & 0xffffffffULL;
+	else
+		*reg = val;
+}
+
+/* One item of STOS, LODS or MOVS; *done says whether RIP moves on. */
+static int emulate_string(const struct hvx_insn *insn, struct hvx_regs *regs, __u64 gpa,
+			  const struct hvx_emu *emu, int *done)
+{
+	__u64 am = size_mask(insn->addr_size), count = regs->rcx & am, v = 0;
+	__s64 step = (regs->rflags & RFLAGS_DF) ? -(__s64)insn->size : (__s64)insn->size;
+	__u8 data[8] = { 0 };
+	__u64 la;
 	int ret;
 
-	memset(data, 0, sizeof(data));
-	if (insn->dir == HVX_INSN_WRITE) {
-		val = read_source(regs, insn);
-		for (i = 0; i < insn->size; i++)
-			data[i] = val >> (8 * i);
-		ret = fn(opaque, gpa, data, insn->size, 1);
+	*done = 1;
+	if (insn->rep && !count)
+		return 0;	/* nothing to do: the CPU would not have accessed memory */
+
+	switch (insn->op) {
+	case HVX_OP_STOS:
+		ret = mem_write(emu, gpa, insn->size, regs->rax);
 		if (ret)
 			return ret;
-	} else {
-		ret = fn(opaque, gpa, data, insn->size, 0);
+		break;
+	case HVX_OP_LODS:
+		ret = mem_read(emu, gpa, insn->size, &v);
 		if (ret)
 			return ret;
-		val = 0;
-		for (i = 0; i < insn->size; i++)
-			val |= (__u64)data[i] << (8 * i);
-		if (insn->ext == HVX_INSN_EXT_SIGN && (val >> (8 * insn->size - 1)) & 1)
-			val |= ~0ULL << (8 * insn->size);
-		write_gpr(regs, insn, val);
+		write_reg_sized(regs, 0, 0, insn->size, v);
+		break;
+	default:		/* MOVS: one operand at gpa, the other in RAM */
+		if (!emu->ram)
+			return -EOPNOTSUPP;
+		if (emu->is_write) {
+			la = emu->seg_base[insn->seg] + (regs->rsi & am);
+			ret = emu->ram(emu->ram_opaque, la, data, insn->size, 0);
+			if (!ret)
+				ret = emu->mmio(emu->opaque, gpa, data, insn->size, 1);
+		} else {
+			la = emu->seg_base[HVX_SEG_ES] + (regs->rdi & am);
+			ret = emu->mmio(emu->opaque, gpa, data, insn->size, 0);
+			if (!ret)
+				ret = emu->ram(emu->ram_opaque, la, data, insn->size, 1);
+		}
+		if (ret)
+			return ret;
+		break;
 	}
 
-	regs->rip += insn->len;
-	if (bits == 16)
-		regs->rip &= 0xffff;
-	else if (bits == 32)
-		regs->rip &= 0xffffffffULL;
+	if (insn->op != HVX_OP_STOS)
+		assign_addr(&regs->rsi, regs->rsi + step, insn->addr_size);
+	if (insn->op != HVX_OP_LODS)
+		assign_addr(&regs->rdi, regs->rdi + step, insn->addr_size);
+	if (insn->rep) {
+		assign_addr(&regs->rcx, count - 1, insn->addr_size);
+		*done = !((count - 1) & am);
+	}
 	return 0;
 }
 
-int hvx_mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, char *msg,
-		      size_t msglen)
+int hvx_insn_emulate(const struct hvx_insn *insn, unsigned int bits, struct hvx_regs *regs,
+		     __u64 gpa, const struct hvx_emu *emu)
+{
+	struct hvx_regs r = *regs;
+	__u64 val, mem, res, flags, bit;
+	unsigned int nbits;
+	int ret, done = 1;
+
+	switch (insn->op) {
+	case HVX_OP_MOV:
+		if (insn->dir == HVX_INSN_WRITE) {
+			ret = mem_write(emu, gpa, insn->size, read_source(&r, insn));
+			if (ret)
+				return ret;
+			break;
+		}
+		ret = mem_read(emu, gpa, insn->size, &val);
+		if (ret)
+			return ret;
+		if (insn->ext == HVX_INSN_EXT_SIGN && (val >> (8 * insn->size - 1)) & 1)
+			val |= ~0ULL << (8 * insn->size);
+		write_gpr(&r, insn, val);
+		break;
+	case HVX_OP_ADD: case HVX_OP_OR: case HVX_OP_AND: case HVX_OP_SUB:
+	case HVX_OP_XOR: case HVX_OP_CMP: case HVX_OP_TEST:
+		ret = mem_read(emu, gpa, insn->size, &mem);
+		if (ret)
+			return ret;
+		val = read_source(&r, insn);
+		if (insn->dir == HVX_INSN_READ)
+			res = alu(insn->op, insn->size, val, mem, &flags);	/* reg op= mem */
+		else
+			res = alu(insn->op, insn->size, mem, val, &flags);	/* mem op= src */
+		r.rflags = (r.rflags & ~RFLAGS_ARITH) | flags;
+		if (insn->op == HVX_OP_CMP || insn->op == HVX_OP_TEST)
+			break;
+		if (insn->dir == HVX_INSN_READ) {
+			write_gpr(&r, insn, res);
+		} else {
+			ret = mem_write(emu, gpa, insn->size, res);
+			if (ret)
+				return ret;
+		}
+		break;
+	case HVX_OP_XCHG:
+		ret = mem_read(emu, gpa, insn->size, &mem);
+		if (!ret)
+			ret = mem_write(emu, gpa, insn->size, read_source(&r, insn));
+		if (ret)
+			return ret;
+		write_gpr(&r, insn, mem);
+		break;
+	case HVX_OP_BT: case HVX_OP_BTS: case HVX_OP_BTR: case HVX_OP_BTC:
+		/*
+		 * With a register offset the CPU has already moved the access
+		 * to the operand-sized unit holding the bit (SDM vol. 2, BT):
+		 * gpa is that unit, the bit is the offset modulo its width.
+		 */
+		nbits = 8 * insn->size;
+		bit = (insn->reg < 0 ? insn->imm : *gpr(&r, insn->reg)) & (nbits - 1);
+		ret = mem_read(emu, gpa, insn->size, &mem);
+		if (ret)
+			return ret;
+		r.rflags = (r.rflags & ~RFLAGS_CF) | ((mem >> bit) & 1);
+		if (insn->op == HVX_OP_BT)
+			break;
+		if (insn->op == HVX_OP_BTS)
+			mem |= 1ULL << bit;
+		else if (insn->op == HVX_OP_BTR)
+			mem &= ~(1ULL << bit);
+		else
+			mem ^= 1ULL << bit;
+		ret = mem_write(emu, gpa, insn->size, mem);
+		if (ret)
+			return ret;
+		break;
+	default:
+		ret = emulate_string(insn, &r, gpa, emu, &done);
+		if (ret)
+			return ret;
+		break;
+	}
+
+	if (done)
+		r.rip += insn->len;
+	if (bits == 16)
+		r.rip &= 0xffff;
+	else if (bits == 32)
+		r.rip &= 0xffffffffULL;
+	*regs = r;
+	return 0;
+}
+
+/* ---- Guest page walk for the RAM side of MOVS ---- */
+
+#define CR0_PG		(1ULL << 31)
+#define CR4_PSE		(1ULL << 4)
+#define CR4_PAE		(1ULL << 5)
+#define CR4_LA57	(1ULL << 12)
+#define PTE_P		1ULL
+#define PTE_PS		(1ULL << 7)
+#define PTE_ADDR	0x000ffffffffff000ULL
+
+struct ram_ctx {
+	void *mem;
+	__u64 mem_size;
+	const struct hvx_vcpu_state *st;
+};
+
+static int read_pte(const struct ram_ctx *rc, __u64 gpa, unsigned int size, __u64 *pte)
+{
+	if (gpa >= rc->mem_size || size > rc->mem_size - gpa)
+		return -EFAULT;
+	*pte = 0;
+	memcpy(pte, (char *)rc->mem + gpa, size);
+	return 0;
+}
+
+/* Linear to guest-physical through the guest's own page tables (SDM vol. 3 §4). */
+static int translate(const struct ram_ctx *rc, __u64 la, __u64 *gpa)
+{
+	const struct hvx_cregs *c = &rc->st->cregs;
+	__u64 e, base;
+	int level, shift;
+
+	if (!(c->cr0 & CR0_PG)) {
+		*gpa = la & 0xffffffffULL;
+		return 0;
+	}
+	if (!(c->cr4 & CR4_PAE)) {		/* 32-bit paging */
+		la &= 0xffffffffULL;
+		if (read_pte(rc, (c->cr3 & 0xfffff000ULL) + ((la >> 22) & 0x3ff) * 4, 4, &e) ||
+		    !(e & PTE_P))
+			return -EFAULT;
+		if ((e & PTE_PS) && (c->cr4 & CR4_PSE)) {
+			*gpa = ((e & 0xffc00000ULL) | ((e & 0x1fe000ULL) << 19)) + (la & 0x3fffff);
+			return 0;
+		}
+		if (read_pte(rc, (e & 0xfffff000ULL) + ((la >> 12) & 0x3ff) * 4, 4, &e) ||
+		    !(e & PTE_P))
+			return -EFAULT;
+		*gpa = (e & 0xfffff000ULL) + (la & 0xfff);
+		return 0;
+	}
+	if (c->cr4 & CR4_LA57)
+		return -EOPNOTSUPP;
+	if (c->efer & EFER_LMA) {
+		level = 4;
+		base = c->cr3 & PTE_ADDR;
+	} else {				/* PAE: four PDPTEs at CR3[31:5] */
+		la &= 0xffffffffULL;
+		if (read_pte(rc, (c->cr3 & 0xffffffe0ULL) + ((la >> 30) & 3) * 8, 8, &e) ||
+		    !(e & PTE_P))
+			return -EFAULT;
+		level = 2;
+		base = e & PTE_ADDR;
+	}
+	for (; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		if (read_pte(rc, base + ((la >> shift) & 0x1ff) * 8, 8, &e) || !(e & PTE_P))
+			return -EFAULT;
+		if (level > 1 && level < 4 && (e & PTE_PS)) {
+			*gpa = (e & PTE_ADDR & ~((1ULL << shift) - 1)) + (la & ((1ULL << shift) - 1));
+			return 0;
+		}
+		base = e & PTE_ADDR;
+	}
+	*gpa = base + (la & 0xfff);
+	return 0;
+}
+
+/* hvx_emu.ram: byte by byte, each through the walk (items are at most 8 bytes). */
+static int ram_access(void *opaque, __u64 la, void *data, unsigned int len, int is_write)
+{
+	const struct ram_ctx *rc = opaque;
+	unsigned int i;
+	__u64 gpa;
+	int ret;
+
+	for (i = 0; i < len; i++) {
+		ret = translate(rc, la + i, &gpa);
+		if (ret)
+			return ret;
+		if (gpa >= rc->mem_size)
+			return -EFAULT;		/* MMIO on both sides: not emulated */
+		if (is_write)
+			((__u8 *)rc->mem)[gpa] = ((__u8 *)data)[i];
+		else
+			((__u8 *)data)[i] = ((__u8 *)rc->mem)[gpa];
+	}
+	return 0;
+}
+
+static int mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, void *mem,
+			 __u64 mem_size, char *msg, size_t msglen)
 {
 	const __u64 comps = HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS;
 	struct hvx_run *run = vcpu->run;
 	struct hvx_vcpu_state st;
+	struct ram_ctx rc;
+	struct hvx_emu emu;
 	struct hvx_insn insn;
 	unsigned int bits, n;
 	const char *why;
@@ -363,8 +803,37 @@ int hvx_mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, char 
 		format_failure(msg, msglen, run, bits, why);
 		return -EINVAL;
 	}
-	ret = hvx_insn_emulate(&insn, bits, &st.regs, run->mmio.gpa, fn, opaque);
+	rc = (struct ram_ctx){ .mem = mem, .mem_size = mem_size, .st = &st };
+	emu = (struct hvx_emu){
+		.mmio = fn, .opaque = opaque, .ram = mem ? ram_access : NULL, .ram_opaque = &rc,
+		.is_write = run->mmio.is_write,
+		.seg_base = { st.sregs.es.base, st.sregs.cs.base, st.sregs.ss.base,
+			      st.sregs.ds.base, st.sregs.fs.base, st.sregs.gs.base },
+	};
+	/* In 64-bit mode only FS and GS have a base (SDM vol. 1 §3.4.2.1). */
+	if (bits == 64)
+		emu.seg_base[HVX_SEG_ES] = emu.seg_base[HVX_SEG_CS] =
+			emu.seg_base[HVX_SEG_SS] = emu.seg_base[HVX_SEG_DS] = 0;
+	ret = hvx_insn_emulate(&insn, bits, &st.regs, run->mmio.gpa, &emu);
+	if (ret == -EOPNOTSUPP || (ret == -EFAULT && insn.op == HVX_OP_MOVS)) {
+		format_failure(msg, msglen, run, bits, ret == -EFAULT ?
+			       "MOVS whose other operand is not in guest RAM" :
+			       "MOVS needs guest RAM (hvx_mmio_complete_ram())");
+		return -EINVAL;
+	}
 	if (ret)
 		return ret;
 	return hvx_vcpu_set_state(vcpu, &st, HVX_STATE_REGS);
+}
+
+int hvx_mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, char *msg,
+		      size_t msglen)
+{
+	return mmio_complete(vcpu, fn, opaque, NULL, 0, msg, msglen);
+}
+
+int hvx_mmio_complete_ram(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, void *mem,
+			  __u64 mem_size, char *msg, size_t msglen)
+{
+	return mmio_complete(vcpu, fn, opaque, mem, mem_size, msg, msglen);
 }

@@ -13,8 +13,8 @@
 #define HVX_INSN_MAX_LEN	15
 
 enum hvx_insn_dir {
-	HVX_INSN_READ,		/* memory -> register */
-	HVX_INSN_WRITE,		/* register or immediate -> memory */
+	HVX_INSN_READ,		/* memory -> register (the register is the destination) */
+	HVX_INSN_WRITE,		/* register or immediate -> memory (memory is the destination) */
 };
 
 enum hvx_insn_ext {
@@ -22,6 +22,28 @@ enum hvx_insn_ext {
 	HVX_INSN_EXT_ZERO,	/* MOVZX */
 	HVX_INSN_EXT_SIGN,	/* MOVSX */
 };
+
+enum hvx_insn_op {
+	HVX_OP_MOV,		/* MOV, MOVZX, MOVSX */
+	HVX_OP_ADD,
+	HVX_OP_OR,
+	HVX_OP_AND,
+	HVX_OP_SUB,
+	HVX_OP_XOR,
+	HVX_OP_CMP,		/* SUB without the write-back */
+	HVX_OP_TEST,		/* AND without the write-back */
+	HVX_OP_XCHG,
+	HVX_OP_BT,
+	HVX_OP_BTS,
+	HVX_OP_BTR,
+	HVX_OP_BTC,
+	HVX_OP_STOS,		/* string operations: one item per call */
+	HVX_OP_LODS,
+	HVX_OP_MOVS,
+};
+
+/* Segment register numbers, in x86 encoding order. */
+enum hvx_seg { HVX_SEG_ES, HVX_SEG_CS, HVX_SEG_SS, HVX_SEG_DS, HVX_SEG_FS, HVX_SEG_GS };
 
 struct hvx_insn {
 	unsigned int len;	/* bytes, prefixes included */
@@ -32,6 +54,10 @@ struct hvx_insn {
 	int reg;		/* register number 0..15 (x86 encoding order), -1: immediate */
 	int high8;		/* reg 4..7 means AH, CH, DH, BH */
 	__u64 imm;		/* source of an immediate write, already sign-extended */
+	enum hvx_insn_op op;
+	unsigned int addr_size;	/* bytes of an address: rSI/rDI/rCX width of string ops */
+	int rep;		/* string op with an F3 or F2 prefix */
+	enum hvx_seg seg;	/* segment of rSI for MOVS/LODS (DS unless overridden) */
 };
 
 /*
@@ -41,13 +67,30 @@ struct hvx_insn {
 int hvx_insn_decode(const __u8 *bytes, unsigned int n, unsigned int bits,
 		    struct hvx_insn *insn, const char **why);
 
+/* What an emulated access can reach. */
+struct hvx_emu {
+	hvx_mmio_fn mmio;	/* the device at the exit's gpa */
+	void *opaque;
+	/*
+	 * MOVS only: the operand that is not at the exit's gpa, in guest RAM,
+	 * by linear address.  NULL: MOVS is refused (-EOPNOTSUPP).
+	 */
+	int (*ram)(void *opaque, __u64 linear, void *data, unsigned int len, int is_write);
+	void *ram_opaque;
+	int is_write;		/* the exit's direction: which MOVS operand is at gpa */
+	__u64 seg_base[6];	/* by enum hvx_seg, for the linear addresses of MOVS */
+};
+
 /*
- * Performs a decoded access at gpa through fn and applies it to regs: the
- * destination register of a read (8/16-bit writes merge, 32-bit writes
- * zero-extend, MOVZX/MOVSX extend) and RIP += len, wrapped to the mode's
- * width.  Returns 0, or fn's error with regs unchanged.
+ * Performs a decoded access at gpa and applies it to regs: the register
+ * written (8/16-bit writes merge, 32-bit writes zero-extend, MOVZX/MOVSX
+ * extend), the arithmetic flags of ALU, TEST and BT-family instructions
+ * (SDM vol. 1 §3.4.3.1), rSI/rDI/rCX of string instructions (one item; a
+ * REP with a count left keeps RIP on the instruction, which runs again),
+ * and RIP += len wrapped to the mode's width.  Returns 0, or the error of
+ * an access (regs are then unchanged).
  */
 int hvx_insn_emulate(const struct hvx_insn *insn, unsigned int bits, struct hvx_regs *regs,
-		     __u64 gpa, hvx_mmio_fn fn, void *opaque);
+		     __u64 gpa, const struct hvx_emu *emu);
 
 #endif /* LIBHVX_DECODE_H */

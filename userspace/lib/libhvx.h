@@ -143,14 +143,31 @@ typedef int (*hvx_mmio_fn)(void *opaque, __u64 gpa, void *data, unsigned int len
 /*
  * Completes an HVX_EXIT_MMIO: decodes run->mmio.insn for the vCPU's current
  * mode, performs the access through fn, writes the destination register
- * and advances RIP with HVX_SET_STATE.  Handles MOV 88/89/8A/8B/C6/C7/
- * A0-A3, MOVZX 0F B6/B7 and MOVSX 0F BE/BF with every ModRM/SIB/disp form
- * and the 66/67/REX/segment/LOCK prefixes, in 16-, 32- and 64-bit modes.
+ * and flags and advances RIP with HVX_SET_STATE.  Handles, with every
+ * ModRM/SIB/displacement form and the 66/67/REX/segment/LOCK/REP prefixes,
+ * in 16-, 32- and 64-bit modes:
+ *   MOV 88/89/8A/8B/C6/C7/A0-A3, MOVZX 0F B6/B7, MOVSX 0F BE/BF;
+ *   ADD, OR, AND, SUB, XOR, CMP with memory as source or destination
+ *   (00-03, 08-0B, 20-23, 28-2B, 30-33, 38-3B, 80/81/83), TEST 84/85/F6/F7;
+ *   XCHG 86/87; BT, BTS, BTR, BTC (0F A3/AB/B3/BB, 0F BA /4-7);
+ *   STOS AA/AB and LODS AC/AD, with REP one item per exit (RIP stays on
+ *   the instruction while the count is not zero, so it exits again).
+ * MOVS A4/A5 needs the other operand in guest RAM: see
+ * hvx_mmio_complete_ram().
  * Returns 0; -EINVAL if the instruction cannot be decoded (msg then names
  * the bytes, the gva and the gpa); another -errno from an ioctl or fn.
  * msg may be NULL.
  */
 int hvx_mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, char *msg,
 		      size_t msglen);
+
+/*
+ * hvx_mmio_complete() that also emulates MOVS between the device and guest
+ * RAM: mem (mem_size bytes at guest-physical 0) is the guest's RAM, and the
+ * RAM operand's linear address is translated through the guest's page
+ * tables (32-bit, PAE or 4-level; presence is checked, not permissions).
+ */
+int hvx_mmio_complete_ram(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, void *mem,
+			  __u64 mem_size, char *msg, size_t msglen);
 
 #endif /* LIBHVX_H */

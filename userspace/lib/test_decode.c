@@ -107,7 +107,13 @@ static const struct decode_case cases[] = {
 	{ "truncated imm32", 32, B(0xc7, 0x00, 0x01, 0x00), FAIL },
 	{ "truncated moffs64", 64, B(0xa1, 0, 0, 0, 0), FAIL },
 	{ "MOVUPS unsupported", 64, B(0x0f, 0x10, 0x00), FAIL },
-	{ "MOVS unsupported", 64, B(0xa5), FAIL },
+	{ "CMPS unsupported", 64, B(0xa7), FAIL },
+	{ "ADC [rax],ecx unsupported", 64, B(0x11, 0x08), FAIL },
+	{ "80 /2 (ADC) unsupported", 64, B(0x80, 0x10, 0x01), FAIL },
+	{ "F7 /3 (NEG) unsupported", 64, B(0xf7, 0x18), FAIL },
+	{ "0F BA /3 undefined", 64, B(0x0f, 0xba, 0x18, 0x01), FAIL },
+	{ "XCHG with a register operand", 64, B(0x87, 0xc8), FAIL },
+	{ "truncated 81 imm32", 64, B(0x81, 0x00, 0x01, 0x02), FAIL },
 	{ "no bytes", 64, 0, { 0 }, FAIL },
 	{ "0x40 is INC in 32-bit mode", 32, B(0x40, 0x8b, 0x00), FAIL },
 	{ "over 15 bytes", 64, B(0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x8b, 0x00), FAIL },
@@ -150,6 +156,140 @@ static const struct emulate_case emulate_cases[] = {
 	{ "mov ax,[bx]: IP wraps at 64K", 16, B(0x8b, 0x07), 0xfffe, 0, 0x1122334455668180, 0, 0x0 },
 	{ "mov [bx],dh (16-bit)", 16, B(0x88, 0x37), 0x100, -1, 0, 0x03, 0x102 },
 };
+
+/*
+ * ALU, XCHG, BT-family and string instructions: the registers they change,
+ * the arithmetic flags they leave, what they store and where RIP goes.
+ * Registers start as in initial_regs() (RCX, RFLAGS as given); memory at
+ * the exit's gpa reads 80 81 .. 87, guest RAM (the other MOVS operand)
+ * reads 40 41 .. 47.
+ */
+#define F_CF	0x001
+#define F_PF	0x004
+#define F_AF	0x010
+#define F_ZF	0x040
+#define F_SF	0x080
+#define F_DF	0x400
+#define F_OF	0x800
+#define F_ARITH	(F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+#define NOREG	{ -1, 0 }
+#define RCX_DEFAULT 0x0202020202020202ULL
+
+struct op_case {
+	const char *name;
+	unsigned int bits;
+	unsigned int n;
+	__u8 bytes[16];
+	__u64 rflags;		/* before (bit 1 is added) */
+	__u64 rcx;		/* before */
+	int exit_is_write;	/* MOVS: the exit's operand is the destination */
+	struct {
+		int reg;
+		__u64 value;
+	} regs[3];		/* registers that change, with their values after */
+	__u64 flags_mask, flags;	/* arithmetic flags after */
+	int mmio_written;	/* bytes stored at gpa, 0: none */
+	__u64 mmio_value;
+	int ram_written;	/* bytes stored in RAM (MOVS), 0: none */
+	__u64 ram_value, ram_la;
+	__u64 rip_after;	/* from 0x1000 */
+};
+
+static const struct op_case op_cases[] = {
+	{ "add [rax],ecx", 64, B(0x01, 0x08), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_ARITH, F_SF | F_PF, 4, 0x85848382, 0, 0, 0, 0x1002 },
+	{ "add byte [rax],0x80: CF OF ZF", 64, B(0x80, 0x00, 0x80), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_ARITH, F_CF | F_OF | F_ZF | F_PF, 1, 0x00, 0, 0, 0, 0x1003 },
+	{ "add dword [rax],-1 (83, imm8 sign-extended)", 64, B(0x83, 0x00, 0xff), 0, RCX_DEFAULT, 0,
+	  { NOREG }, F_ARITH, F_CF | F_SF, 4, 0x8382817f, 0, 0, 0, 0x1003 },
+	{ "add [rax],dx (16-bit)", 64, B(0x66, 0x01, 0x10), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_ARITH, F_SF, 2, 0x8483, 0, 0, 0, 0x1003 },
+	{ "sub ecx,[rax]: zero-extends, CF", 64, B(0x2b, 0x08), F_ZF | F_SF, RCX_DEFAULT, 0,
+	  { { 1, 0x7e7f8082 }, NOREG }, F_ARITH, F_CF | F_PF, 0, 0, 0, 0, 0, 0x1002 },
+	{ "sub word [rax],0x8180 (81, imm16)", 64, B(0x66, 0x81, 0x28, 0x80, 0x81), 0, RCX_DEFAULT, 0,
+	  { NOREG }, F_ARITH, F_ZF | F_PF, 2, 0, 0, 0, 0, 0x1005 },
+	{ "cmp byte [rax],0x80 stores nothing", 64, B(0x80, 0x38, 0x80), F_CF, RCX_DEFAULT, 0,
+	  { NOREG }, F_ARITH, F_ZF | F_PF, 0, 0, 0, 0, 0, 0x1003 },
+	{ "cmp [rax],ecx", 64, B(0x39, 0x08), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_ARITH, F_SF | F_AF | F_PF, 0, 0, 0, 0, 0, 0x1002 },
+	{ "cmp ecx,[rax] leaves ECX", 64, B(0x3b, 0x08), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_ARITH, F_CF | F_PF, 0, 0, 0, 0, 0, 0x1002 },
+	{ "or [rax],ecx", 64, B(0x09, 0x08), F_CF | F_OF, RCX_DEFAULT, 0, { NOREG },
+	  F_ARITH, F_SF | F_PF, 4, 0x83828382, 0, 0, 0, 0x1002 },
+	{ "and rcx,[rax]", 64, B(0x48, 0x23, 0x08), 0, RCX_DEFAULT, 0,
+	  { { 1, 0x0202000002020000 }, NOREG }, F_ARITH, F_PF, 0, 0, 0, 0, 0, 0x1003 },
+	{ "xor byte [rax],0xff", 64, B(0x80, 0x30, 0xff), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_ARITH, 0, 1, 0x7f, 0, 0, 0, 0x1003 },
+	{ "test [rax],ecx", 64, B(0x85, 0x08), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_ARITH, F_PF, 0, 0, 0, 0, 0, 0x1002 },
+	{ "test byte [rax],0x80 (F6 /0)", 64, B(0xf6, 0x00, 0x80), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_ARITH, F_SF, 0, 0, 0, 0, 0, 0x1003 },
+	{ "test dword [rax],imm32 (F7 /0)", 64, B(0xf7, 0x00, 0x00, 0x00, 0x00, 0x80), 0,
+	  RCX_DEFAULT, 0, { NOREG }, F_ARITH, F_SF | F_PF, 0, 0, 0, 0, 0, 0x1006 },
+	{ "xchg [rax],ecx", 64, B(0x87, 0x08), 0, RCX_DEFAULT, 0, { { 1, 0x83828180 }, NOREG },
+	  F_ARITH, 0, 4, 0x02020202, 0, 0, 0, 0x1002 },
+	{ "xchg [rax],ah", 64, B(0x86, 0x20), 0, RCX_DEFAULT, 0,
+	  { { 0, 0x1122334455668088 }, NOREG }, 0, 0, 1, 0x77, 0, 0, 0, 0x1002 },
+	{ "bt dword [rax],7", 64, B(0x0f, 0xba, 0x20, 0x07), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_CF, F_CF, 0, 0, 0, 0, 0, 0x1004 },
+	{ "bts dword [rax],1", 64, B(0x0f, 0xba, 0x28, 0x01), F_CF, RCX_DEFAULT, 0, { NOREG },
+	  F_CF, 0, 4, 0x83828182, 0, 0, 0, 0x1004 },
+	{ "btr dword [rax],39: bit 7", 64, B(0x0f, 0xba, 0x30, 39), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_CF, F_CF, 4, 0x83828100, 0, 0, 0, 0x1004 },
+	{ "btc [rax],ecx: bit ECX mod 32", 64, B(0x0f, 0xbb, 0x08), 0, RCX_DEFAULT, 0, { NOREG },
+	  F_CF, 0, 4, 0x83828184, 0, 0, 0, 0x1003 },
+	{ "bt [rax],rcx (64-bit)", 64, B(0x48, 0x0f, 0xa3, 0x08), 0, 63, 0, { NOREG },
+	  F_CF, F_CF, 0, 0, 0, 0, 0, 0x1004 },
+	{ "stosd", 64, B(0xab), 0, RCX_DEFAULT, 0, { { 7, 0x080808080808080c }, NOREG },
+	  0, 0, 4, 0x55667788, 0, 0, 0, 0x1001 },
+	{ "rep stosb: count left, RIP stays", 64, B(0xf3, 0xaa), 0, 3, 0,
+	  { { 7, 0x0808080808080809 }, { 1, 2 }, NOREG }, 0, 0, 1, 0x88, 0, 0, 0, 0x1000 },
+	{ "rep stosb: last item", 64, B(0xf3, 0xaa), 0, 1, 0,
+	  { { 7, 0x0808080808080809 }, { 1, 0 }, NOREG }, 0, 0, 1, 0x88, 0, 0, 0, 0x1002 },
+	{ "rep stosw with DF: backwards", 64, B(0x66, 0xf3, 0xab), F_DF, 5, 0,
+	  { { 7, 0x0808080808080806 }, { 1, 4 }, NOREG }, 0, 0, 2, 0x7788, 0, 0, 0, 0x1000 },
+	{ "rep stosd, 32-bit addresses: zero-extend", 64, B(0x67, 0xf3, 0xab), 0,
+	  0xffffffff00000002ULL, 0, { { 7, 0x0808080c }, { 1, 1 }, NOREG }, 0, 0, 4, 0x55667788,
+	  0, 0, 0, 0x1000 },
+	{ "rep stosb, 16-bit: SI/DI/CX merge", 16, B(0xf3, 0xaa), 0, 0x10001, 0,
+	  { { 7, 0x0808080808080809 }, { 1, 0x10000 }, NOREG }, 0, 0, 1, 0x88, 0, 0, 0, 0x1002 },
+	{ "lodsw with DF", 64, B(0x66, 0xad), F_DF, RCX_DEFAULT, 0,
+	  { { 0, 0x1122334455668180 }, { 6, 0x0707070707070705 }, NOREG }, 0, 0, 0, 0,
+	  0, 0, 0, 0x1002 },
+	{ "lodsd zero-extends", 64, B(0xad), 0, RCX_DEFAULT, 0,
+	  { { 0, 0x83828180 }, { 6, 0x070707070707070b }, NOREG }, 0, 0, 0, 0, 0, 0, 0, 0x1001 },
+	{ "movsd RAM -> device", 64, B(0xa5), 0, RCX_DEFAULT, 1,
+	  { { 6, 0x070707070707070b }, { 7, 0x080808080808080c }, NOREG }, 0, 0, 4, 0x43424140,
+	  0, 0, 0, 0x1001 },
+	{ "rep movsb device -> RAM", 64, B(0xf3, 0xa4), 0, 2, 0,
+	  { { 6, 0x0707070707070708 }, { 7, 0x0808080808080809 }, { 1, 1 } }, 0, 0, 0, 0,
+	  1, 0x80, 0x0808080808080808, 0x1000 },
+	{ "fs: movsq RAM -> device, FS base", 64, B(0x64, 0x48, 0xa5), 0, RCX_DEFAULT, 1,
+	  { { 6, 0x070707070707070f }, { 7, 0x0808080808080810 }, NOREG }, 0, 0, 8,
+	  0x4746454443424140, 0, 0, 0, 0x1003 },
+};
+
+struct fake_ram {
+	__u64 la;
+	__u8 written[8];
+	unsigned int written_len;
+};
+
+static int fake_ram_access(void *opaque, __u64 la, void *data, unsigned int len, int is_write)
+{
+	struct fake_ram *m = opaque;
+	unsigned int i;
+
+	m->la = la;
+	if (is_write) {
+		memcpy(m->written, data, len);
+		m->written_len = len;
+	} else {
+		for (i = 0; i < len; i++)
+			((__u8 *)data)[i] = 0x40 + i;
+	}
+	return 0;
+}
 
 /* The memory seen by the emulation: reads give 80 81 .. 87; writes are kept. */
 struct fake_mmio {
@@ -205,6 +345,7 @@ static int check_emulate(const struct emulate_case *tc, char *err, size_t errlen
 	struct fake_mmio m = { 0 };
 	struct hvx_regs before, after;
 	struct hvx_insn insn;
+	struct hvx_emu emu;
 	const char *why;
 	__u64 written = 0;
 	int i;
@@ -215,7 +356,8 @@ static int check_emulate(const struct emulate_case *tc, char *err, size_t errlen
 	}
 	initial_regs(&before, tc->rip);
 	after = before;
-	if (hvx_insn_emulate(&insn, tc->bits, &after, 0xfeb00000, fake_access, &m)) {
+	emu = (struct hvx_emu){ .mmio = fake_access, .opaque = &m };
+	if (hvx_insn_emulate(&insn, tc->bits, &after, 0xfeb00000, &emu)) {
 		snprintf(err, errlen, "emulation failed");
 		return -1;
 	}
@@ -242,6 +384,83 @@ static int check_emulate(const struct emulate_case *tc, char *err, size_t errlen
 				 (unsigned long long)tc->written);
 			return -1;
 		}
+	}
+	if (after.rip != tc->rip_after) {
+		snprintf(err, errlen, "rip 0x%llx, expected 0x%llx",
+			 (unsigned long long)after.rip, (unsigned long long)tc->rip_after);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_op(const struct op_case *tc, char *err, size_t errlen)
+{
+	struct fake_mmio m = { 0 };
+	struct fake_ram ram = { 0 };
+	struct hvx_regs before, after;
+	struct hvx_insn insn;
+	struct hvx_emu emu;
+	const char *why;
+	__u64 v = 0, want;
+	int i, j;
+
+	if (hvx_insn_decode(tc->bytes, tc->n, tc->bits, &insn, &why)) {
+		snprintf(err, errlen, "refused: %s", why);
+		return -1;
+	}
+	initial_regs(&before, 0x1000);
+	before.rcx = tc->rcx;
+	before.rflags = 0x2 | tc->rflags;
+	after = before;
+	emu = (struct hvx_emu){
+		.mmio = fake_access, .opaque = &m, .ram = fake_ram_access, .ram_opaque = &ram,
+		.is_write = tc->exit_is_write, .seg_base = { [HVX_SEG_FS] = 0x10000 },
+	};
+	if (hvx_insn_emulate(&insn, tc->bits, &after, 0xfeb00000, &emu)) {
+		snprintf(err, errlen, "emulation failed");
+		return -1;
+	}
+	for (i = 0; i < 16; i++) {
+		want = gpr_value(&before, i);
+		for (j = 0; j < 3; j++) {
+			if (tc->regs[j].reg == i && (tc->regs[j].reg || tc->regs[j].value))
+				want = tc->regs[j].value;
+		}
+		if (gpr_value(&after, i) != want) {
+			snprintf(err, errlen, "register %d is 0x%llx, expected 0x%llx", i,
+				 (unsigned long long)gpr_value(&after, i), (unsigned long long)want);
+			return -1;
+		}
+	}
+	if ((after.rflags & tc->flags_mask) != tc->flags ||
+	    (after.rflags & ~tc->flags_mask) != (before.rflags & ~tc->flags_mask)) {
+		snprintf(err, errlen, "rflags 0x%llx, expected 0x%llx under mask 0x%llx, rest 0x%llx",
+			 (unsigned long long)after.rflags, (unsigned long long)tc->flags,
+			 (unsigned long long)tc->flags_mask, (unsigned long long)before.rflags);
+		return -1;
+	}
+	memcpy(&v, m.written, m.written_len);
+	if ((int)m.written_len != tc->mmio_written || (tc->mmio_written && v != tc->mmio_value)) {
+		snprintf(err, errlen, "stored %u bytes 0x%llx at gpa, expected %d bytes 0x%llx",
+			 m.written_len, (unsigned long long)v, tc->mmio_written,
+			 (unsigned long long)tc->mmio_value);
+		return -1;
+	}
+	v = 0;
+	memcpy(&v, ram.written, ram.written_len);
+	if ((int)ram.written_len != tc->ram_written ||
+	    (tc->ram_written && (v != tc->ram_value || ram.la != tc->ram_la))) {
+		snprintf(err, errlen, "stored %u bytes 0x%llx in RAM at 0x%llx, expected %d bytes 0x%llx at 0x%llx",
+			 ram.written_len, (unsigned long long)v, (unsigned long long)ram.la,
+			 tc->ram_written, (unsigned long long)tc->ram_value,
+			 (unsigned long long)tc->ram_la);
+		return -1;
+	}
+	if (insn.op == HVX_OP_MOVS && tc->exit_is_write &&
+	    ram.la != emu.seg_base[insn.seg] + before.rsi) {
+		snprintf(err, errlen, "read RAM at 0x%llx, not at seg base + rsi",
+			 (unsigned long long)ram.la);
+		return -1;
 	}
 	if (after.rip != tc->rip_after) {
 		snprintf(err, errlen, "rip 0x%llx, expected 0x%llx",
@@ -291,7 +510,8 @@ static int check(const struct decode_case *tc, char *err, size_t errlen)
 int main(void)
 {
 	unsigned int i, nd = sizeof(cases) / sizeof(cases[0]), failed = 0;
-	unsigned int ne = sizeof(emulate_cases) / sizeof(emulate_cases[0]), n = nd + ne;
+	unsigned int ne = sizeof(emulate_cases) / sizeof(emulate_cases[0]);
+	unsigned int no = sizeof(op_cases) / sizeof(op_cases[0]), n = nd + ne + no;
 	char err[256];
 
 	printf("TAP version 13\n1..%u\n", n);
@@ -314,6 +534,17 @@ int main(void)
 		} else {
 			printf("ok %u - emulate %u-bit %s\n", nd + i + 1, emulate_cases[i].bits,
 			       emulate_cases[i].name);
+		}
+	}
+	for (i = 0; i < no; i++) {
+		err[0] = '\0';
+		if (check_op(&op_cases[i], err, sizeof(err))) {
+			failed++;
+			printf("not ok %u - emulate %u-bit %s\n# %s\n", nd + ne + i + 1,
+			       op_cases[i].bits, op_cases[i].name, err);
+		} else {
+			printf("ok %u - emulate %u-bit %s\n", nd + ne + i + 1, op_cases[i].bits,
+			       op_cases[i].name);
 		}
 	}
 	printf("# %u passed, %u failed\n", n - failed, failed);

@@ -260,7 +260,8 @@ static int run_loop(struct hvx_runner *r)
 			io__exit(r);
 			break;
 		case HVX_EXIT_MMIO:
-			ret = hvx_mmio_complete(&r->vcpu, io__mmio, r, msg, sizeof(msg));
+			ret = hvx_mmio_complete_ram(&r->vcpu, io__mmio, r, r->mem, r->mem_size, msg,
+						    sizeof(msg));
 			if (ret == -EINVAL) {
 				console__flush(r);
 				fprintf(stderr, "hvx-run: %s\n", msg);

@@ -16,6 +16,9 @@
  *   timer    PIT channel 0 at 100 Hz through the PIC: 50 IRQ 0 while halted
  *   thre     UART THR-empty interrupt (IRQ 4) when enabled and after a write
  *   echo     UART receive interrupts: echoes one input line back
+ *   mmio     unclaimed MMIO through each instruction form hvx-run's decoder
+ *            emulates: reads all-ones, writes dropped, flags and string
+ *            registers as the CPU would leave them
  */
 #include <stdint.h>
 
@@ -443,6 +446,71 @@ static void check_echo(void)
 	puts("'\n");
 }
 
+#define MMIO_ADDR	0xfeb00000u	/* far above RAM: no device */
+
+static void check_mmio(void)
+{
+	volatile uint32_t *p = (volatile uint32_t *)MMIO_ADDR;
+	uint32_t buf[4] = { 1, 2, 3, 4 }, a, b, c, d, s, i;
+	uint8_t zf, cf;
+	int ok = 1, n = 0;
+
+	/* MOV, MOVZX, MOVSX */
+	a = *p;
+	ok &= a == 0xffffffff, n++;
+	__asm__ volatile("movzbl (%1), %0" : "=r"(a) : "r"(p));
+	ok &= a == 0xff, n++;
+	__asm__ volatile("movswl (%1), %0" : "=r"(a) : "r"(p));
+	ok &= a == 0xffffffff, n++;
+	*p = 0x12345678;			/* dropped */
+	ok &= *p == 0xffffffff, n++;
+	/* ALU with memory as source and as destination, TEST, CMP */
+	a = 0x12345678;
+	__asm__ volatile("andl (%1), %0" : "+r"(a) : "r"(p));
+	ok &= a == 0x12345678, n++;
+	__asm__ volatile("addl $1, (%0)" :: "r"(p) : "memory", "cc");
+	__asm__ volatile("orl %1, (%2); xorl %1, (%2); subl $3, (%2)" : "+r"(a) : "r"(a), "r"(p) : "memory", "cc");
+	__asm__ volatile("cmpl $-1, (%1); sete %0" : "=q"(zf) : "r"(p) : "cc");
+	ok &= zf == 1, n++;
+	__asm__ volatile("testb $0x80, (%1); sete %0" : "=q"(zf) : "r"(p) : "cc");
+	ok &= zf == 0, n++;
+	/* XCHG, BT */
+	a = 5;
+	__asm__ volatile("xchgl %0, (%1)" : "+r"(a) : "r"(p) : "memory");
+	ok &= a == 0xffffffff, n++;
+	__asm__ volatile("btl $5, (%1); setc %0" : "=q"(cf) : "r"(p) : "cc");
+	ok &= cf == 1, n++;
+	__asm__ volatile("btsl $6, (%1); setc %0" : "=q"(cf) : "r"(p) : "cc", "memory");
+	ok &= cf == 1, n++;
+	/* REP STOS, LODS, REP MOVS in both directions */
+	c = 4;
+	d = MMIO_ADDR;
+	__asm__ volatile("cld; rep stosl" : "+c"(c), "+D"(d) : "a"(0x11111111) : "memory");
+	ok &= c == 0 && d == MMIO_ADDR + 16, n++;
+	s = MMIO_ADDR;
+	__asm__ volatile("lodsl" : "=a"(a), "+S"(s) :: "memory");
+	ok &= a == 0xffffffff && s == MMIO_ADDR + 4, n++;
+	c = 4;
+	s = MMIO_ADDR;
+	d = (uint32_t)buf;
+	__asm__ volatile("rep movsl" : "+c"(c), "+S"(s), "+D"(d) :: "memory");
+	for (i = 0; i < 4; i++)
+		ok &= buf[i] == 0xffffffff;
+	ok &= c == 0 && d == (uint32_t)buf + 16, n++;
+	buf[0] = 0x01020304;
+	c = 3;
+	s = (uint32_t)buf;
+	d = MMIO_ADDR;
+	__asm__ volatile("rep movsb" : "+c"(c), "+S"(s), "+D"(d) :: "memory");
+	ok &= c == 0 && s == (uint32_t)buf + 3 && d == MMIO_ADDR + 3, n++;
+	b = *p;
+	ok &= b == 0xffffffff, n++;
+	result(ok, "mmio");
+	puts(" checks=");
+	putu(n);
+	puts("\n");
+}
+
 static void triple_fault(void)
 {
 	struct {
@@ -485,6 +553,8 @@ static void run_word(const char *w)
 		check_thre();
 	else if (streq(w, "echo"))
 		check_echo();
+	else if (streq(w, "mmio"))
+		check_mmio();
 	else if (startswith(w, "exit=")) {
 		puts("mbkernel: done, failures=");
 		putu(failures);
