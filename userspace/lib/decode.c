@@ -688,7 +688,7 @@ int hvx_insn_emulate(const struct hvx_insn *insn, unsigned int bits, struct hvx_
 struct ram_ctx {
 	void *mem;
 	__u64 mem_size;
-	const struct hvx_vcpu_state *st;
+	const struct hvx_cregs *cregs;
 };
 
 static int read_pte(const struct ram_ctx *rc, __u64 gpa, unsigned int size, __u64 *pte)
@@ -703,7 +703,7 @@ static int read_pte(const struct ram_ctx *rc, __u64 gpa, unsigned int size, __u6
 /* Linear to guest-physical through the guest's own page tables (SDM vol. 3 §4). */
 static int translate(const struct ram_ctx *rc, __u64 la, __u64 *gpa)
 {
-	const struct hvx_cregs *c = &rc->st->cregs;
+	const struct hvx_cregs *c = rc->cregs;
 	__u64 e, base;
 	int level, shift;
 
@@ -751,6 +751,14 @@ static int translate(const struct ram_ctx *rc, __u64 la, __u64 *gpa)
 	}
 	*gpa = base + (la & 0xfff);
 	return 0;
+}
+
+int hvx_guest_translate(void *mem, __u64 mem_size, const struct hvx_cregs *cregs, __u64 la,
+			__u64 *gpa)
+{
+	struct ram_ctx rc = { .mem = mem, .mem_size = mem_size, .cregs = cregs };
+
+	return translate(&rc, la, gpa);
 }
 
 /* hvx_emu.ram: byte by byte, each through the walk (items are at most 8 bytes). */
@@ -803,7 +811,7 @@ static int mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, vo
 		format_failure(msg, msglen, run, bits, why);
 		return -EINVAL;
 	}
-	rc = (struct ram_ctx){ .mem = mem, .mem_size = mem_size, .st = &st };
+	rc = (struct ram_ctx){ .mem = mem, .mem_size = mem_size, .cregs = &st.cregs };
 	emu = (struct hvx_emu){
 		.mmio = fn, .opaque = opaque, .ram = mem ? ram_access : NULL, .ram_opaque = &rc,
 		.is_write = run->mmio.is_write,

@@ -93,4 +93,14 @@ struct hvx_emu {
 int hvx_insn_emulate(const struct hvx_insn *insn, unsigned int bits, struct hvx_regs *regs,
 		     __u64 gpa, const struct hvx_emu *emu);
 
+/*
+ * Linear address la to guest-physical *gpa through the guest page tables
+ * in mem (mem_size bytes of guest RAM at 0) that cregs select: none
+ * (paging off), 32-bit, PAE or 4-level, with large pages.  Checks presence
+ * only.  -EFAULT for a missing mapping or a table outside mem, -EOPNOTSUPP
+ * for 5-level paging.
+ */
+int hvx_guest_translate(void *mem, __u64 mem_size, const struct hvx_cregs *cregs, __u64 la,
+			__u64 *gpa);
+
 #endif /* LIBHVX_DECODE_H */

@@ -5,6 +5,7 @@
  * a table of accesses with the register values and RIP they must leave.
  * Runs on any x86-64 host (no /dev/hvx needed); TAP output.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -470,6 +471,97 @@ static int check_op(const struct op_case *tc, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- the page walk behind MOVS's RAM operand ---- */
+
+#define WALK_MEM	0x10000
+#define P		1ULL
+#define PS		0x80ULL
+
+static __u8 walk_mem[WALK_MEM];
+
+static void pte(__u64 gpa, __u64 v, unsigned int size)
+{
+	memcpy(walk_mem + gpa, &v, size);
+}
+
+struct walk_case {
+	const char *name;
+	int mode;		/* 0 off, 1 32-bit, 2 PAE, 3 4-level, 4 5-level */
+	__u64 la;
+	int ret;
+	__u64 gpa;
+};
+
+static const struct walk_case walk_cases[] = {
+	{ "paging off", 0, 0x12345, 0, 0x12345 },
+	{ "32-bit: 4K page", 1, 0x3010, 0, 0x7010 },
+	{ "32-bit: 4M page (PSE)", 1, 0x400100, 0, 0x800100 },
+	{ "32-bit: not present", 1, 0x4000, -EFAULT, 0 },
+	{ "PAE: 4K page", 2, 0x1004, 0, 0x5004 },
+	{ "PAE: 2M page", 2, 0x200010, 0, 0x600010 },
+	{ "PAE: PDPTE 1 not present", 2, 0x40000000, -EFAULT, 0 },
+	{ "4-level: 4K page", 3, 0x5123, 0, 0x9123 },
+	{ "4-level: 2M page", 3, 0x200abc, 0, 0x800abc },
+	{ "4-level: 1G page", 3, 0x40001234, 0, 0xc0001234 },
+	{ "4-level: PTE not present", 3, 0x6000, -EFAULT, 0 },
+	{ "4-level: upper half not mapped", 3, 0xffff800000000000ULL, -EFAULT, 0 },
+	{ "5-level refused", 4, 0x1000, -EOPNOTSUPP, 0 },
+};
+
+static void walk_tables(int mode, struct hvx_cregs *c)
+{
+	memset(walk_mem, 0, sizeof(walk_mem));
+	memset(c, 0, sizeof(*c));
+	switch (mode) {
+	case 1:
+		c->cr0 = 0x80000011;
+		c->cr4 = 0x10;				/* PSE */
+		c->cr3 = 0x1000;
+		pte(0x1000, 0x2000 | P, 4);		/* PDE 0 -> PT */
+		pte(0x1004, 0x800000 | P | PS, 4);	/* PDE 1: 4M page */
+		pte(0x2000 + 3 * 4, 0x7000 | P, 4);
+		break;
+	case 2:
+		c->cr0 = 0x80000011;
+		c->cr4 = 0x20;				/* PAE */
+		c->cr3 = 0x1000;
+		pte(0x1000, 0x2000 | P, 8);		/* PDPTE 0 -> PD */
+		pte(0x2000, 0x3000 | P, 8);		/* PDE 0 -> PT */
+		pte(0x2008, 0x600000 | P | PS, 8);	/* PDE 1: 2M page */
+		pte(0x3008, 0x5000 | P, 8);
+		break;
+	case 3:
+	case 4:
+		c->cr0 = 0x80000011;
+		c->cr4 = 0x20 | (mode == 4 ? 0x1000 : 0);
+		c->efer = 0x500;			/* LME, LMA */
+		c->cr3 = 0x1000;
+		pte(0x1000, 0x2000 | P, 8);		/* PML4E 0 -> PDPT */
+		pte(0x2000, 0x3000 | P, 8);		/* PDPTE 0 -> PD */
+		pte(0x2008, 0xc0000000 | P | PS, 8);	/* PDPTE 1: 1G page */
+		pte(0x3000, 0x4000 | P, 8);		/* PDE 0 -> PT */
+		pte(0x3008, 0x800000 | P | PS, 8);	/* PDE 1: 2M page */
+		pte(0x4000 + 5 * 8, 0x9000 | P, 8);
+		break;
+	}
+}
+
+static int check_walk(const struct walk_case *tc, char *err, size_t errlen)
+{
+	struct hvx_cregs c;
+	__u64 gpa = 0;
+	int ret;
+
+	walk_tables(tc->mode, &c);
+	ret = hvx_guest_translate(walk_mem, sizeof(walk_mem), &c, tc->la, &gpa);
+	if (ret != tc->ret || (!ret && gpa != tc->gpa)) {
+		snprintf(err, errlen, "returned %d gpa 0x%llx, expected %d gpa 0x%llx", ret,
+			 (unsigned long long)gpa, tc->ret, (unsigned long long)tc->gpa);
+		return -1;
+	}
+	return 0;
+}
+
 static int check(const struct decode_case *tc, char *err, size_t errlen)
 {
 	struct hvx_insn insn;
@@ -511,7 +603,8 @@ int main(void)
 {
 	unsigned int i, nd = sizeof(cases) / sizeof(cases[0]), failed = 0;
 	unsigned int ne = sizeof(emulate_cases) / sizeof(emulate_cases[0]);
-	unsigned int no = sizeof(op_cases) / sizeof(op_cases[0]), n = nd + ne + no;
+	unsigned int no = sizeof(op_cases) / sizeof(op_cases[0]);
+	unsigned int nw = sizeof(walk_cases) / sizeof(walk_cases[0]), n = nd + ne + no + nw;
 	char err[256];
 
 	printf("TAP version 13\n1..%u\n", n);
@@ -545,6 +638,16 @@ int main(void)
 		} else {
 			printf("ok %u - emulate %u-bit %s\n", nd + ne + i + 1, op_cases[i].bits,
 			       op_cases[i].name);
+		}
+	}
+	for (i = 0; i < nw; i++) {
+		err[0] = '\0';
+		if (check_walk(&walk_cases[i], err, sizeof(err))) {
+			failed++;
+			printf("not ok %u - walk %s\n# %s\n", nd + ne + no + i + 1,
+			       walk_cases[i].name, err);
+		} else {
+			printf("ok %u - walk %s\n", nd + ne + no + i + 1, walk_cases[i].name);
 		}
 	}
 	printf("# %u passed, %u failed\n", n - failed, failed);
