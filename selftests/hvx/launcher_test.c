@@ -151,7 +151,8 @@ TEST_F_TIMEOUT(mb, every_device_and_debug_exit, 150)
 {
 	struct launch *l = &self->l;
 
-	ASSERT_EQ(0, run_mb(l, "64M", "boot modules cmos fwcfg pci ports pit2 thre mmio exit=21",
+	ASSERT_EQ(0, run_mb(l, "64M",
+			    "boot modules cmos fwcfg pci ports pit2 pic thre mmio spin exit=21",
 			    NULL, 1));
 	if (l->status != 43)
 		dump(_metadata, l);
@@ -168,6 +169,8 @@ TEST_F_TIMEOUT(mb, every_device_and_debug_exit, 150)
 	EXPECT_TRUE(strstr(l->out, "ok pit2") != NULL);
 	EXPECT_TRUE(strstr(l->out, "ok thre irq4=2") != NULL);
 	EXPECT_TRUE(strstr(l->out, "ok mmio checks=15") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok pic imr=0x000000a5 elcr=0x0000def8 irr=") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok spin irq0=20") != NULL);
 	EXPECT_TRUE(strstr(l->out, "mbkernel: done, failures=0") != NULL);
 }
 

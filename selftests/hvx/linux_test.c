@@ -14,6 +14,7 @@
 
 #include "kselftest_harness.h"
 #include "launch.h"
+#include "libhvx.h"
 
 /* What the rig's guest /init prints before it starts the shell. */
 #define INIT_MARKER	"GUEST-INIT"
@@ -36,13 +37,35 @@ FIXTURE(guest) {
 	const char *kernel, *initrd;
 };
 
+/* Each paging mode the module offers; the others skip. */
+FIXTURE_VARIANT(guest) {
+	const char *paging;
+	__u32 cap;
+};
+
+FIXTURE_VARIANT_ADD(guest, nested) {
+	.paging = "nested", .cap = HVX_CAP_PAGING_NESTED,
+};
+
+FIXTURE_VARIANT_ADD(guest, shadow) {
+	.paging = "shadow", .cap = HVX_CAP_PAGING_SHADOW,
+};
+
 FIXTURE_SETUP(guest)
 {
+	struct hvx_sys sys;
+	__u64 have = 0;
+
 	memset(&self->l, 0, sizeof(self->l));
 	self->kernel = env_or("HVX_GUEST_KERNEL", "/guests/linux/vmlinuz");
 	self->initrd = env_or("HVX_GUEST_INITRD", "/guests/linux/initrd.gz");
 	if (access(self->kernel, R_OK) || access(self->initrd, R_OK))
 		SKIP(return, "no guest kernel %s or initramfs %s", self->kernel, self->initrd);
+	ASSERT_EQ(0, hvx_open(&sys));
+	ASSERT_EQ(0, hvx_check_cap(&sys, variant->cap, &have));
+	hvx_close(&sys);
+	if (!have)
+		SKIP(return, "no %s paging on this CPU or module", variant->paging);
 }
 
 FIXTURE_TEARDOWN(guest)
@@ -66,10 +89,11 @@ static long irq_count(const char *out, const char *what)
 }
 
 static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
-		 const char *input)
+		 const FIXTURE_VARIANT(guest) *variant, const char *input)
 {
 	char *argv[] = {
-		(char *)launch_hvx_run(), "--verbose", "--mem", "256M", "--kernel", (char *)self->kernel,
+		(char *)launch_hvx_run(), "--verbose", "--paging", (char *)variant->paging,
+		"--mem", "256M", "--kernel", (char *)self->kernel,
 		"--initrd", (char *)self->initrd, "--append", APPEND, NULL,
 	};
 	struct launch *l = &self->l;
@@ -84,15 +108,15 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 		TH_LOG("guest kernel report: %.120s", l->out + m.rm_so);
 	EXPECT_NE(0, regexec(&re, l->out, 1, &m, 0));
 	regfree(&re);
-	ksft_print_msg("hvx-run: Linux guest: launch to /init %.1f s, to exit %.1f s (hvx-run CPU %.1f s)\n",
-		       l->marker_s, l->wall_s, l->cpu_s);
+	ksft_print_msg("hvx-run: Linux guest, %s paging: launch to /init %.1f s, to exit %.1f s (hvx-run CPU %.1f s)\n",
+		       variant->paging, l->marker_s, l->wall_s, l->cpu_s);
 }
 
 TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 260)
 {
 	struct launch *l = &self->l;
 
-	boot(_metadata, self, "echo GUEST-CMD $((6 * 7)) $(cat /proc/cmdline | wc -w)\n"
+	boot(_metadata, self, variant, "echo GUEST-CMD $((6 * 7)) $(cat /proc/cmdline | wc -w)\n"
 			      "cat /proc/interrupts\n"
 			      "poweroff -f\n");
 	EXPECT_EQ(0, l->status);
@@ -109,7 +133,7 @@ TEST_F_TIMEOUT(guest, reboot_ends_hvx_run, 260)
 {
 	struct launch *l = &self->l;
 
-	boot(_metadata, self, "echo GUEST-CMD $((6 * 7))\nreboot -f\n");
+	boot(_metadata, self, variant, "echo GUEST-CMD $((6 * 7))\nreboot -f\n");
 	EXPECT_EQ(0, l->status);
 	EXPECT_TRUE(strstr(l->out, "GUEST-CMD 42") != NULL);
 	/* reboot=pci: through the reset control register. */

@@ -14,6 +14,10 @@
  *   ports    an unclaimed port reads all-ones
  *   pit2     PIT channel 2 in mode 0 through port 0x61: OUT2 rises
  *   timer    PIT channel 0 at 100 Hz through the PIC: 50 IRQ 0 while halted
+ *   spin     the same 20 IRQ 0 while the CPU spins without exits: the
+ *            launcher must kick the vCPU out to deliver them
+ *   pic      IMR read-back, ELCR masks, IRR set by a masked IRQ 0 that is
+ *            not delivered, then delivered once unmasked; CMOS scratch RAM
  *   thre     UART THR-empty interrupt (IRQ 4) when enabled and after a write
  *   echo     UART receive interrupts: echoes one input line back
  *   mmio     unclaimed MMIO through each instruction form hvx-run's decoder
@@ -377,6 +381,87 @@ static void check_timer(void)
 	puts("\n");
 }
 
+static void check_spin(void)
+{
+	unsigned int start;
+	unsigned long spins = 0;
+
+	outb(0x43, 0x34);			/* channel 0, LSB/MSB, mode 2 */
+	outb(0x40, 11932 & 0xff);		/* 100 Hz */
+	outb(0x40, 11932 >> 8);
+	unmask(0);
+	start = irq_count[0];
+	__asm__ volatile("sti");
+	while (irq_count[0] - start < 20)
+		spins++;
+	__asm__ volatile("cli");
+	mask(0);
+	result(1, "spin");
+	puts(" irq0=");
+	putu(irq_count[0] - start);
+	puts("\n");
+	(void)spins;
+}
+
+static uint8_t ocw3_read(uint8_t cmd)
+{
+	outb(0x20, cmd);
+	return inb(0x20);
+}
+
+static void check_pic(void)
+{
+	uint8_t imr, elcr0, elcr1, irr = 0, scratch;
+	unsigned int n, before;
+	int ok;
+
+	outb(0x21, 0xa5);
+	imr = inb(0x21);
+	outb(0x21, 0xff);
+	outb(0x4d0, 0xff);
+	outb(0x4d1, 0xff);
+	elcr0 = inb(0x4d0);
+	elcr1 = inb(0x4d1);
+	outb(0x4d0, 0);
+	outb(0x4d1, 0);
+	outb(0x70, 0x40);
+	outb(0x71, 0x5a);
+	outb(0x70, 0x41);
+	outb(0x71, 0x00);
+	outb(0x70, 0x40);
+	scratch = inb(0x71);
+
+	/* IRQ 0 masked: one PIT shot (mode 0, 2 ms) shows in IRR only. */
+	before = irq_count[0];
+	__asm__ volatile("sti");
+	outb(0x43, 0x30);
+	outb(0x40, 2386 & 0xff);
+	outb(0x40, 2386 >> 8);
+	for (n = 0; n < 10000000 && !(irr & 1); n++)
+		irr = ocw3_read(0x0a);
+	for (n = 0; n < 1000; n++)
+		inb(0x80);			/* exits: time to deliver if it would */
+	ok = imr == 0xa5 && elcr0 == 0xf8 && elcr1 == 0xde && scratch == 0x5a && (irr & 1) &&
+	     irq_count[0] == before;
+	/* Unmasked, it is delivered, and IRR is clear again. */
+	unmask(0);
+	for (n = 0; n < 1000000 && irq_count[0] == before; n++)
+		__asm__ volatile("pause");
+	__asm__ volatile("cli");
+	mask(0);
+	ok = ok && irq_count[0] == before + 1 && !(ocw3_read(0x0a) & 1);
+	result(ok, "pic");
+	puts(" imr=");
+	putx(imr);
+	puts(" elcr=");
+	putx(elcr1 << 8 | elcr0);
+	puts(" irr=");
+	putx(irr);
+	puts(" scratch=");
+	putx(scratch);
+	puts("\n");
+}
+
 static volatile uint8_t last_iir;
 static char rx_line[128];
 static volatile unsigned int rx_len;
@@ -555,6 +640,10 @@ static void run_word(const char *w)
 		check_echo();
 	else if (streq(w, "mmio"))
 		check_mmio();
+	else if (streq(w, "spin"))
+		check_spin();
+	else if (streq(w, "pic"))
+		check_pic();
 	else if (startswith(w, "exit=")) {
 		puts("mbkernel: done, failures=");
 		putu(failures);
