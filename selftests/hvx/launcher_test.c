@@ -8,10 +8,17 @@
  * MMIO through every instruction form the decoder emulates, the reset
  * ports, the debug-exit status and triple faults.
  */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "launch.h"
@@ -244,6 +251,134 @@ TEST_F_TIMEOUT(mb, triple_fault_is_status_3, 150)
 	ASSERT_EQ(0, run_mb(l, "16M", "triple exit=9", NULL, 0));
 	EXPECT_EQ(3, l->status) dump(_metadata, l);
 	EXPECT_TRUE(strstr(l->err, "triple fault") != NULL);
+}
+
+/* ---- the console on a terminal: raw while running, restored at every exit ---- */
+
+FIXTURE(tty) {
+	int master, slave, out;
+	pid_t pid;
+	struct termios before;
+	char buf[8192];
+	size_t len;
+};
+
+FIXTURE_VARIANT(tty) {
+	const char *append;
+	const char *input;	/* typed once the kernel has started; NULL: none */
+	int sig;		/* sent once the kernel has started; 0: none */
+	int status;
+};
+
+FIXTURE_VARIANT_ADD(tty, guest_exit) {
+	.append = "echo exit=3", .input = "typed on a tty\r", .status = 7,
+};
+
+FIXTURE_VARIANT_ADD(tty, triple_fault) {
+	.append = "triple", .status = 3,
+};
+
+FIXTURE_VARIANT_ADD(tty, ctrl_a_x) {
+	.append = "echo exit=3", .input = "\001x", .status = 0,
+};
+
+FIXTURE_VARIANT_ADD(tty, sigterm) {
+	.append = "echo exit=3", .sig = SIGTERM, .status = 128 + SIGTERM,
+};
+
+FIXTURE_SETUP(tty)
+{
+	int p[2];
+
+	self->pid = -1;
+	self->len = 0;
+	if (access(MBKERNEL, R_OK))
+		SKIP(return, "no %s next to the test", MBKERNEL);
+	self->master = posix_openpt(O_RDWR | O_NOCTTY);
+	ASSERT_GE(self->master, 0);
+	ASSERT_EQ(0, grantpt(self->master));
+	ASSERT_EQ(0, unlockpt(self->master));
+	self->slave = open(ptsname(self->master), O_RDWR | O_NOCTTY);
+	ASSERT_GE(self->slave, 0);
+	ASSERT_EQ(0, tcgetattr(self->slave, &self->before));
+	ASSERT_EQ(0, pipe(p));
+	self->pid = fork();
+	ASSERT_GE(self->pid, 0);
+	if (self->pid == 0) {
+		char *argv[] = { (char *)launch_hvx_run(), "--mem", "16M", "--multiboot",
+				 MBKERNEL, "--append", (char *)variant->append, NULL };
+
+		setsid();
+		ioctl(self->slave, TIOCSCTTY, 0);
+		dup2(self->slave, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	self->out = p[0];
+}
+
+FIXTURE_TEARDOWN(tty)
+{
+	if (self->pid > 0)
+		kill(self->pid, SIGKILL);
+	close(self->master);
+	close(self->slave);
+}
+
+/* Reads hvx-run's output until it has want or 60 s pass; 1 if found. */
+static int read_until(FIXTURE_DATA(tty) *self, const char *want)
+{
+	time_t end = time(NULL) + 60;
+	ssize_t n;
+
+	while (!strstr(self->buf, want) && time(NULL) < end) {
+		struct pollfd pfd = { .fd = self->out, .events = POLLIN };
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		n = read(self->out, self->buf + self->len, sizeof(self->buf) - 1 - self->len);
+		if (n <= 0)
+			break;
+		self->len += n;
+		self->buf[self->len] = '\0';
+	}
+	return strstr(self->buf, want) != NULL;
+}
+
+TEST_F_TIMEOUT(tty, raw_while_running_restored_after, 90)
+{
+	struct termios during, after;
+	int st;
+
+	self->buf[0] = '\0';
+	ASSERT_TRUE(read_until(self, "mbkernel: start")) TH_LOG("output: %s", self->buf);
+	if (variant->input || variant->sig) {
+		/* The guest waits for input: the terminal is raw now. */
+		ASSERT_EQ(0, tcgetattr(self->slave, &during));
+		EXPECT_EQ(0, during.c_lflag & (ICANON | ECHO | ISIG));
+	}
+	if (variant->input)
+		ASSERT_EQ((ssize_t)strlen(variant->input),
+			  write(self->master, variant->input, strlen(variant->input)));
+	if (variant->sig)
+		kill(self->pid, variant->sig);
+	read_until(self, "no such line");	/* to EOF: hvx-run is gone */
+	ASSERT_EQ(self->pid, waitpid(self->pid, &st, 0));
+	self->pid = -1;
+	EXPECT_EQ(variant->status, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st))
+		TH_LOG("output: %s", self->buf);
+	if (variant->input && variant->status == 7)
+		EXPECT_TRUE(strstr(self->buf, "ok echo line='typed on a tty'") != NULL)
+			TH_LOG("output: %s", self->buf);
+	ASSERT_EQ(0, tcgetattr(self->slave, &after));
+	EXPECT_EQ(self->before.c_lflag, after.c_lflag);
+	EXPECT_EQ(self->before.c_iflag, after.c_iflag);
+	EXPECT_EQ(self->before.c_oflag, after.c_oflag);
+	EXPECT_EQ(self->before.c_cflag, after.c_cflag);
+	EXPECT_EQ(0, fcntl(self->slave, F_GETFL) & O_NONBLOCK);
 }
 
 TEST_HARNESS_MAIN
