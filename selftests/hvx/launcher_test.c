@@ -6,7 +6,8 @@
  * serial output and input, PIT and PIC interrupts, a halted vCPU that
  * sleeps, CMOS memory size, fw_cfg, PCI and unclaimed ports, unclaimed
  * MMIO through every instruction form the decoder emulates, the reset
- * ports, the debug-exit status and triple faults.
+ * ports, the debug-exit status and triple faults; the same kernel booted
+ * through its PVH entry; the terminal's modes around a run.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -47,7 +48,7 @@ static const struct bad_case bad_cases[] = {
 	{ { }, "no guest image" },
 	{ { "--multiboot", MBKERNEL, "--kernel", MBKERNEL }, "only one of" },
 	{ { "--multiboot", MBKERNEL, "--initrd", MBKERNEL }, "--initrd goes with --kernel" },
-	{ { "--kernel", MBKERNEL, "--module", MBKERNEL }, "--module goes with --multiboot" },
+	{ { "--kernel", BIG_FILE, "--module", MBKERNEL }, "--module goes with --multiboot" },
 	{ { "--multiboot", MBKERNEL, "--entry", "long:0x100000" }, "--entry goes with --flat" },
 	{ { "--flat", MBKERNEL }, "no entry point" },
 	{ { "--flat", MBKERNEL, "--entry", "warp:0x100000" }, "unknown mode 'warp'" },
@@ -57,7 +58,9 @@ static const struct bad_case bad_cases[] = {
 	{ { "--multiboot", "/dev/null" }, "is not a regular file" },
 	{ { "--multiboot", "/proc/self/exe" }, "no multiboot header" },
 	{ { "--multiboot", "/proc/self/status" }, "is empty" },
-	{ { "--kernel", MBKERNEL }, "not a Linux bzImage" },
+	{ { "--kernel", BIG_FILE }, "neither a Linux bzImage" },
+	{ { "--kernel", "/proc/self/exe" }, "without a PVH entry point" },
+	{ { "--mem", "2M", "--kernel", MBKERNEL, "--initrd", BIG_FILE }, "does not fit" },
 	{ { "--multiboot", MBKERNEL, "--module", "/nonexistent/m" }, "cannot open module /nonexistent/m" },
 	{ { "--mem", "2M", "--multiboot", MBKERNEL, "--module", BIG_FILE }, "does not fit" },
 	{ { "unexpected" }, "unexpected argument 'unexpected'" },
@@ -179,6 +182,24 @@ TEST_F_TIMEOUT(mb, every_device_and_debug_exit, 150)
 	EXPECT_TRUE(strstr(l->out, "ok pic imr=0x000000a5 elcr=0x0000def8 irr=") != NULL);
 	EXPECT_TRUE(strstr(l->out, "ok spin irq0=20") != NULL);
 	EXPECT_TRUE(strstr(l->out, "mbkernel: done, failures=0") != NULL);
+}
+
+/* The same kernel through its PVH note: hvm_start_info, the initrd as module 0. */
+TEST_F_TIMEOUT(mb, pvh_entry, 150)
+{
+	char *argv[] = {
+		(char *)launch_hvx_run(), "--mem", "64M", "--kernel", MBKERNEL, "--initrd",
+		MODULE_FILE, "--append", "modules cmos fwcfg exit=4", NULL,
+	};
+	struct launch *l = &self->l;
+
+	ASSERT_EQ(0, launch_run(argv, NULL, NULL, 120, l));
+	EXPECT_EQ(9, l->status) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->out, "mbkernel: FAIL") == NULL);
+	EXPECT_TRUE(strstr(l->out, "ok pvh version=1 memmap=4 mem_upper=64512K modules=1 cmdline=modules cmos fwcfg exit=4") != NULL);
+	EXPECT_TRUE(strstr(l->out, "module 0 string='' size=31 aligned=1 data='hvx module payload'") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok cmos mem=65536K") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok fwcfg sig=QEMU cpus=1 ram=64M") != NULL);
 }
 
 TEST_F_TIMEOUT(mb, cmos_and_fwcfg_follow_mem, 150)

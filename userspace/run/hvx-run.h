@@ -242,6 +242,9 @@ int load__file(const char *what, const char *path, void **buf, size_t *size);
 int load__flat(struct hvx_runner *r, const struct run_options *o);
 int load__multiboot(struct hvx_runner *r, const struct run_options *o);
 int load__linux(struct hvx_runner *r, const struct run_options *o);
+/* pvh.c: --kernel given an ELF file; load__linux() hands it over. */
+int load__is_elf(const void *img, size_t size);
+int load__pvh(struct hvx_runner *r, const struct run_options *o, const void *img, size_t size);
 /* The e820-style map of guest RAM every loader reports: count, entries. */
 struct mem_range {
 	__u64 base, len;

@@ -8,7 +8,8 @@
  * in long mode with an identity map of the first 4G, a GDT whose 0x10 is
  * flat 64-bit code and 0x18 flat data, interrupts off and RSI pointing at
  * the zero page.  No BIOS runs: what a BIOS would leave (EBDA, tables)
- * is absent, so the kernel finds no ACPI, MP or SMBIOS tables.
+ * is absent, so the kernel finds no ACPI, MP or SMBIOS tables.  An ELF
+ * kernel (vmlinux) goes to its PVH entry instead (pvh.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -76,9 +77,15 @@ int load__linux(struct hvx_runner *r, const struct run_options *o)
 
 	if (load__file("kernel", o->image, (void **)&img, &size))
 		return -1;
+	if (load__is_elf(img, size)) {
+		int ret = load__pvh(r, o, img, size);
+
+		free(img);
+		return ret;
+	}
 	if (size < 0x1000 || get(img, HDR_MAGIC, 4) != 0x53726448 /* "HdrS" */ ||
 	    get(img, HDR_BOOT_FLAG, 2) != 0xaa55) {
-		fprintf(stderr, "hvx-run: %s: not a Linux bzImage (no \"HdrS\" setup header)\n",
+		fprintf(stderr, "hvx-run: %s: neither a Linux bzImage (no \"HdrS\" setup header) nor an ELF kernel\n",
 			o->image);
 		goto error;
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Multiboot v1 entry of the platform test kernel (see kernel.c): the
- * header, a stack, and interrupt stubs that call into C.
+ * Multiboot v1 and PVH entries of the platform test kernel (see kernel.c):
+ * the multiboot header, the PVH note, a stack, and interrupt stubs that
+ * call into C.
  */
 #define MB_MAGIC	0x1BADB002
 #define MB_FLAGS	0x00000003	/* page-aligned modules, memory info */
@@ -14,6 +15,15 @@
 	.long	MB_FLAGS
 	.long	-(MB_MAGIC + MB_FLAGS)
 
+	/* PVH entry point (XEN_ELFNOTE_PHYS32_ENTRY): hvx-run --kernel. */
+	.section .note.Xen, "a"
+	.align 4
+	.long	4			/* name size */
+	.long	4			/* descriptor size */
+	.long	18			/* XEN_ELFNOTE_PHYS32_ENTRY */
+	.asciz	"Xen"
+	.long	pvh_start
+
 	.text
 	.code32
 	.globl _start
@@ -24,6 +34,12 @@ _start:
 	call	kernel_main
 1:	cli
 	hlt
+	jmp	1b
+
+pvh_start:
+	mov	$stack_top, %esp
+	push	%ebx			/* struct hvm_start_info */
+	call	pvh_main
 	jmp	1b
 
 /* IRQ stubs: save the scratch registers, call irq_handler(irq), iret. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mbkernel: a multiboot test kernel for hvx-run's platform.  The command
- * line (after the kernel's path) names the checks to run, in order; each
+ * mbkernel: a multiboot test kernel for hvx-run's platform, which also
+ * boots through its PVH entry (hvx-run --kernel).  The command line (after
+ * the kernel's path with multiboot) names the checks to run, in order; each
  * prints "mbkernel: ok NAME ..." or "mbkernel: FAIL NAME ..." on COM1.
  * Then the kernel ends as the last word says: exit=N (debug-exit port),
  * halt (cli; hlt), reset-kbd, reset-cf9, reset-92, or triple (a triple
@@ -668,12 +669,28 @@ static void run_word(const char *w)
 	}
 }
 
+static void run_words(const char *p)
+{
+	char word[64];
+	unsigned int n;
+
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		for (n = 0; *p && *p != ' ' && n < sizeof(word) - 1; n++)
+			word[n] = *p++;
+		word[n] = 0;
+		run_word(word);
+	}
+	puts("mbkernel: end of command line\n");
+}
+
 void kernel_main(uint32_t boot_magic, struct mb_info *info);
 void kernel_main(uint32_t boot_magic, struct mb_info *info)
 {
-	char word[64];
 	const char *p;
-	unsigned int n;
 
 	magic = boot_magic;
 	mbi = info;
@@ -687,15 +704,76 @@ void kernel_main(uint32_t boot_magic, struct mb_info *info)
 	p = (const char *)mbi->cmdline;
 	while (*p && *p != ' ')
 		p++;
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		for (n = 0; *p && *p != ' ' && n < sizeof(word) - 1; n++)
-			word[n] = *p++;
-		word[n] = 0;
-		run_word(word);
+	run_words(p);
+}
+
+/* PVH boot (hvx-run --kernel): struct hvm_start_info, version 1. */
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+
+struct hvm_modlist_entry {
+	uint64_t paddr, size, cmdline_paddr, reserved;
+};
+
+struct hvm_memmap_entry {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+
+/*
+ * Checks the start info, then describes it as a multiboot info so that
+ * the same checks run: mem_upper from the RAM entry at 1M, the modules.
+ */
+void pvh_main(struct hvm_start_info *si);
+void pvh_main(struct hvm_start_info *si)
+{
+	static struct mb_info info;
+	static struct mb_module mods[4];
+	struct hvm_memmap_entry *mm = (struct hvm_memmap_entry *)(uint32_t)si->memmap_paddr;
+	struct hvm_modlist_entry *ml = (struct hvm_modlist_entry *)(uint32_t)si->modlist_paddr;
+	uint32_t i;
+	int ok;
+
+	puts("mbkernel: start\n");
+	setup_interrupts();
+	ok = si->magic == 0x336ec578 && si->version >= 1 && si->cmdline_paddr &&
+	     si->memmap_entries > 0 && si->nr_modules <= 4;
+	for (i = 0; ok && i < si->memmap_entries; i++) {
+		if (mm[i].type == 1 && mm[i].addr == 0x100000)
+			info.mem_upper = mm[i].size / 1024;
 	}
-	puts("mbkernel: end of command line\n");
+	info.flags = 0x05;
+	info.mem_lower = 639;
+	info.cmdline = (uint32_t)si->cmdline_paddr;
+	for (i = 0; ok && i < si->nr_modules; i++) {
+		mods[i].start = ml[i].paddr;
+		mods[i].end = ml[i].paddr + ml[i].size;
+		mods[i].string = ml[i].cmdline_paddr ? (uint32_t)ml[i].cmdline_paddr :
+						       (uint32_t)"";
+	}
+	if (si->nr_modules) {
+		info.flags |= 8;
+		info.mods_count = si->nr_modules;
+		info.mods_addr = (uint32_t)mods;
+	}
+	mbi = &info;
+	ok = ok && info.mem_upper;
+	result(ok, "pvh");
+	puts(" version=");
+	putu(si->version);
+	puts(" memmap=");
+	putu(si->memmap_entries);
+	puts(" mem_upper=");
+	putu(info.mem_upper);
+	puts("K modules=");
+	putu(si->nr_modules);
+	puts(" cmdline=");
+	puts((const char *)info.cmdline);
+	puts("\n");
+	if (!ok)
+		outl(0xf4, 0x7c);
+	run_words((const char *)info.cmdline);
 }
