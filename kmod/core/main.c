@@ -163,8 +163,10 @@ static int __init hvx_init(void)
 
 	if (hvx_svm_ops.probe() == 0) {
 		hvx_ops = &hvx_svm_ops;
+	} else if (hvx_vmx_ops.probe() == 0) {
+		hvx_ops = &hvx_vmx_ops;
 	} else {
-		pr_err("hvx: no supported virtualization extension (AMD SVM) on this CPU\n");
+		pr_err("hvx: no supported virtualization extension (AMD SVM, Intel VMX) on this CPU\n");
 		return -ENODEV;
 	}
 	if (!hvx_ops_complete(hvx_ops))

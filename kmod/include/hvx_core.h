@@ -243,8 +243,9 @@ int hvx_fetch_insn(struct hvx_vcpu *vcpu, u64 gva, u8 *buf, unsigned int *len,
 int hvx_read_gva(struct hvx_vcpu *vcpu, u64 gva, void *buf, unsigned int len);
 int hvx_write_gva(struct hvx_vcpu *vcpu, u64 gva, const void *buf, unsigned int len);
 
-/* svm/svm.c */
+/* svm/svm.c, vmx/vmx.c */
 extern const struct hvx_backend_ops hvx_svm_ops;
+extern const struct hvx_backend_ops hvx_vmx_ops;
 
 static inline u64 hvx_seg_linear(struct hvx_vcpu *vcpu, int seg, u64 off)
 {

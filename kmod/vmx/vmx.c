@@ -1,0 +1,1567 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx: the Intel VMX backend (Intel SDM vol. 3C ch. 23-31): enabling, the
+ * VMCS, VPIDs, EPT, vCPU state and the entry path.  Exit handlers live in
+ * vmx_exit.c.
+ *
+ * A VMCS can be current on one CPU only, and VMREAD/VMWRITE work on the
+ * current one.  A vCPU's VMCS stays active on the CPU it last ran on (on
+ * that CPU's list of loaded VMCSs) until it runs elsewhere: then it is
+ * VMCLEARed there by IPI and loaded here.  Every state access outside the
+ * run path goes through vmx_get()/vmx_put(), which pin the thread and
+ * make the VMCS current first.
+ */
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/percpu.h>
+#include <linux/smp.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/version.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/desc.h>
+#include <asm/debugreg.h>
+#include <asm/hw_breakpoint.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/types.h>
+#include <asm/cpufeature.h>
+#include <asm/tlbflush.h>
+#include <asm/reboot.h>
+#include <asm/special_insns.h>
+#include <asm/irq_vectors.h>
+#include <asm/segment.h>
+#include <asm/traps.h>
+#include <asm/trapnr.h>
+
+#include "vmx.h"
+#include "hvx_trace.h"
+
+/* The NMI entry the kernel keeps for hypervisors that take NMIs by VM exit. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+void asm_exc_nmi_kvm_vmx(void);
+#define HVX_NMI_ENTRY	((unsigned long)asm_exc_nmi_kvm_vmx)
+#else
+void asm_exc_nmi_noist(void);
+#define HVX_NMI_ENTRY	((unsigned long)asm_exc_nmi_noist)
+#endif
+
+struct vmx_cpu {
+	void *vmxon;			/* the VMXON region */
+	struct list_head loaded;	/* VMCSs active here; irqs off */
+	struct vmx_vcpu *current_vmcs;	/* the current VMCS, NULL: unknown */
+	bool enabled;			/* VMXON done by us */
+};
+
+static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
+static DEFINE_IDA(vmx_vpids);
+
+static u64 vmx_basic;
+static u32 vmx_pin, vmx_secondary, vmx_exit_ctls, vmx_entry_ctls;
+u32 vmx_cpu_based;
+static u64 vmx_cr0_fixed0;
+u64 vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
+static u64 vmx_cr0_mask, vmx_cr4_mask;	/* the bits the host owns */
+bool vmx_ug;
+static bool vmx_vpid, vmx_invept_single, vmx_invept_global, vmx_invvpid_single;
+static bool vmx_emergency_registered;
+static u64 vmx_host_xcr0;
+
+/* The auto-switched MSRs: slot i of the guest and host lists (vmx.h). */
+static const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS] = {
+	MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+};
+
+#define VMX_AUTO_KGS	0
+
+/* MSRs the guest reads and writes without an exit: held in the VMCS or the lists. */
+static const u32 vmx_passthrough_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
+	MSR_CSTAR, MSR_SYSCALL_MASK, MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+	MSR_IA32_SYSENTER_EIP,
+};
+
+#define HVX_DR7_FIXED		0x400ULL
+#define VMX_SEG_UNUSABLE	BIT(16)
+
+void vmx_vmwrite_error(unsigned long field, unsigned long value)
+{
+	pr_err_ratelimited("hvx: VMWRITE %#lx <- %#lx failed (error %lu)\n", field, value,
+			   vmcs_read(VM_INSTRUCTION_ERROR));
+}
+
+static int vmx_vmclear(u64 pa)
+{
+	asm goto("vmclear %0; jna %l[fail]" : : "m"(pa) : "cc", "memory" : fail);
+	return 0;
+fail:
+	pr_err_ratelimited("hvx: VMCLEAR %#llx failed\n", pa);
+	return -EIO;
+}
+
+static int vmx_vmptrld(u64 pa)
+{
+	asm goto("vmptrld %0; jna %l[fail]" : : "m"(pa) : "cc", "memory" : fail);
+	return 0;
+fail:
+	pr_err_ratelimited("hvx: VMPTRLD %#llx failed\n", pa);
+	return -EIO;
+}
+
+static void vmx_invept(u64 eptp)
+{
+	struct { u64 eptp, reserved; } desc = { eptp, 0 };
+	unsigned long type = vmx_invept_single ? VMX_EPT_EXTENT_CONTEXT : VMX_EPT_EXTENT_GLOBAL;
+
+	asm volatile("invept %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
+}
+
+static void vmx_invept_all(void)
+{
+	struct { u64 eptp, reserved; } desc = { 0, 0 };
+	unsigned long type = VMX_EPT_EXTENT_GLOBAL;
+
+	asm volatile("invept %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
+}
+
+static void vmx_invvpid(u16 vpid)
+{
+	struct { u64 vpid, gla; } desc = { vpid, 0 };
+	unsigned long type = vmx_invvpid_single ? VMX_VPID_EXTENT_SINGLE_CONTEXT :
+						  VMX_VPID_EXTENT_ALL_CONTEXT;
+
+	asm volatile("invvpid %0, %1" : : "m"(desc), "r"(type) : "cc", "memory");
+}
+
+static int vmx_probe(void)
+{
+	u64 feat;
+
+	if (boot_cpu_data.x86_vendor != X86_VENDOR_INTEL &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_CENTAUR &&
+	    boot_cpu_data.x86_vendor != X86_VENDOR_ZHAOXIN)
+		return -ENODEV;
+	if (!(cpuid_ecx(1) & BIT(5)))
+		return -ENODEV;
+	rdmsrl(MSR_IA32_FEAT_CTL, feat);
+	if ((feat & FEAT_CTL_LOCKED) && !(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
+		pr_err("hvx: VMX is disabled by the firmware (IA32_FEATURE_CONTROL locked)\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/*
+ * A VMX control word from its capability MSR (SDM vol. 3D §A.3-A.5): the
+ * low half has the bits that must be 1, the high half those that may be.
+ */
+static int vmx_adjust(u32 msr, u32 true_msr, u32 required, u32 optional, u32 *out,
+		      const char *what)
+{
+	u32 lo, hi, ctl;
+
+	rdmsr((vmx_basic & HVX_VMX_BASIC_TRUE_CTLS) && true_msr ? true_msr : msr, lo, hi);
+	ctl = ((required | optional) & hi) | lo;
+	if ((ctl & required) != required) {
+		pr_err("hvx: this CPU lacks VMX %s controls %#x\n", what, required & ~ctl);
+		return -ENODEV;
+	}
+	*out = ctl;
+	return 0;
+}
+
+/* Leaves VMX operation on this CPU: every active VMCS is cleared first. */
+static void vmx_cpu_off(struct vmx_cpu *vc)
+{
+	struct vmx_vcpu *vmx, *tmp;
+
+	if (!vc->enabled)
+		return;
+	list_for_each_entry_safe(vmx, tmp, &vc->loaded, loaded) {
+		vmx_vmclear(vmx->vmcs_pa);
+		list_del_init(&vmx->loaded);
+		WRITE_ONCE(vmx->cpu, -1);
+	}
+	vc->current_vmcs = NULL;
+	asm volatile("vmxoff" : : : "cc", "memory");
+	cr4_clear_bits(X86_CR4_VMXE);
+	vc->enabled = false;
+}
+
+static void vmx_cpu_disable(void)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	vmx_cpu_off(this_cpu_ptr(&vmx_cpu));
+	local_irq_restore(flags);
+}
+
+/*
+ * A crash (kdump) or an emergency reboot: INIT is blocked in VMX
+ * operation, so leave it.  Runs in NMI context on every CPU.
+ */
+static void vmx_emergency_disable(void)
+{
+	vmx_cpu_off(this_cpu_ptr(&vmx_cpu));
+}
+
+static int vmx_cpu_enable(void)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	int cpu = smp_processor_id();
+	u64 feat, cr0 = read_cr0(), cr4 = __read_cr4();
+
+	if (cr4 & X86_CR4_VMXE) {
+		/* Someone else (kvm-intel, VirtualBox) runs guests here. */
+		pr_err("hvx: VMX is already enabled on CPU %d by another hypervisor; not touching it\n",
+		       cpu);
+		return -EBUSY;
+	}
+	rdmsrl(MSR_IA32_FEAT_CTL, feat);
+	if (!(feat & FEAT_CTL_LOCKED)) {
+		/* Unlocked: enable VMX outside SMX and lock, as firmware would. */
+		feat |= FEAT_CTL_LOCKED | FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX;
+		wrmsrl(MSR_IA32_FEAT_CTL, feat);
+	} else if (!(feat & FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX)) {
+		pr_err("hvx: VMX is disabled by the firmware on CPU %d\n", cpu);
+		return -ENODEV;
+	}
+	/* SDM vol. 3C §23.8: the fixed bits of CR0 and CR4 in VMX operation. */
+	if ((cr0 & vmx_cr0_fixed0) != vmx_cr0_fixed0 || (cr0 & ~vmx_cr0_fixed1)) {
+		pr_err("hvx: CR0 %#llx does not fit VMX operation on CPU %d\n", cr0, cpu);
+		return -EIO;
+	}
+	if (((cr4 | X86_CR4_VMXE) & vmx_cr4_fixed0) != vmx_cr4_fixed0 ||
+	    (cr4 & ~vmx_cr4_fixed1)) {
+		pr_err("hvx: CR4 %#llx does not fit VMX operation on CPU %d\n", cr4, cpu);
+		return -EIO;
+	}
+	*(u32 *)vc->vmxon = HVX_VMX_BASIC_REVISION(vmx_basic);
+	INIT_LIST_HEAD(&vc->loaded);
+	vc->current_vmcs = NULL;
+	cr4_set_bits(X86_CR4_VMXE);
+	asm goto("vmxon %0; jna %l[fail]"
+		 : : "m"(*(u64 *)&(u64){ __pa(vc->vmxon) }) : "cc", "memory" : fail);
+	vc->enabled = true;
+	/* Nothing cached from before VMXON may survive (SDM vol. 3C §28.3.3.4). */
+	if (vmx_invept_global)
+		vmx_invept_all();
+	return 0;
+fail:
+	cr4_clear_bits(X86_CR4_VMXE);
+	pr_err("hvx: VMXON failed on CPU %d\n", cpu);
+	return -EIO;
+}
+
+static void vmx_hardware_unsetup(void)
+{
+	int cpu;
+
+	if (vmx_emergency_registered)
+		cpu_emergency_unregister_virt_callback(vmx_emergency_disable);
+	vmx_emergency_registered = false;
+	for_each_possible_cpu(cpu) {
+		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
+
+		free_page((unsigned long)vc->vmxon);
+		vc->vmxon = NULL;
+	}
+}
+
+static int vmx_hardware_setup(void)
+{
+	u32 pin_req = PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING;
+	u32 cpu_req = CPU_BASED_HLT_EXITING | CPU_BASED_UNCOND_IO_EXITING |
+		      CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
+		      CPU_BASED_MONITOR_EXITING | CPU_BASED_CR8_LOAD_EXITING |
+		      CPU_BASED_CR8_STORE_EXITING | CPU_BASED_MOV_DR_EXITING |
+		      CPU_BASED_USE_TSC_OFFSETTING | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
+	u32 exit_req = VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_PAT |
+		       VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_EFER |
+		       VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_DEBUG_CONTROLS;
+	u32 entry_req = VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER |
+			VM_ENTRY_LOAD_DEBUG_CONTROLS;
+	u64 ept_cap;
+	void *kgs;
+	int cpu, ret;
+
+	rdmsrl(MSR_IA32_VMX_BASIC, vmx_basic);
+	if (HVX_VMX_BASIC_SIZE(vmx_basic) > PAGE_SIZE || (vmx_basic & HVX_VMX_BASIC_32BIT) ||
+	    HVX_VMX_BASIC_MEMTYPE(vmx_basic) != HVX_MEMTYPE_WB) {
+		pr_err("hvx: unsupported VMCS layout (IA32_VMX_BASIC %#llx)\n", vmx_basic);
+		return -ENODEV;
+	}
+	ret = vmx_adjust(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
+			 pin_req, PIN_BASED_VIRTUAL_NMIS, &vmx_pin, "pin-based");
+	ret = ret ?: vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
+				cpu_req, 0, &vmx_cpu_based, "processor-based");
+	ret = ret ?: vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0, SECONDARY_EXEC_ENABLE_EPT,
+				SECONDARY_EXEC_UNRESTRICTED_GUEST | SECONDARY_EXEC_ENABLE_VPID |
+				SECONDARY_EXEC_ENABLE_RDTSCP | SECONDARY_EXEC_ENABLE_INVPCID,
+				&vmx_secondary, "secondary");
+	ret = ret ?: vmx_adjust(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS,
+				exit_req, 0, &vmx_exit_ctls, "VM-exit");
+	ret = ret ?: vmx_adjust(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS,
+				entry_req, 0, &vmx_entry_ctls, "VM-entry");
+	if (ret)
+		return ret;
+	/* Interrupts are not acknowledged on exit: the host takes them itself. */
+	vmx_exit_ctls &= ~VM_EXIT_ACK_INTR_ON_EXIT;
+	vmx_entry_ctls &= ~VM_ENTRY_IA32E_MODE;
+	/* Windows are asked for per entry; CR3 accesses need no exit with EPT. */
+	vmx_cpu_based &= ~(CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING);
+
+	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_cap);
+	if (!(ept_cap & VMX_EPT_PAGE_WALK_4_BIT) || !(ept_cap & VMX_EPTP_WB_BIT) ||
+	    !(ept_cap & VMX_EPT_INVEPT_BIT) ||
+	    !(ept_cap & (VMX_EPT_EXTENT_CONTEXT_BIT | VMX_EPT_EXTENT_GLOBAL_BIT))) {
+		pr_err("hvx: this CPU's EPT lacks 4-level write-back tables or INVEPT\n");
+		return -ENODEV;
+	}
+	vmx_invept_single = ept_cap & VMX_EPT_EXTENT_CONTEXT_BIT;
+	vmx_invept_global = ept_cap & VMX_EPT_EXTENT_GLOBAL_BIT;
+	vmx_vpid = (vmx_secondary & SECONDARY_EXEC_ENABLE_VPID) &&
+		   ((ept_cap >> 32) & VMX_VPID_INVVPID_BIT) &&
+		   ((ept_cap >> 32) & (VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT |
+				       VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT));
+	if (!vmx_vpid)
+		vmx_secondary &= ~SECONDARY_EXEC_ENABLE_VPID;
+	vmx_invvpid_single = (ept_cap >> 32) & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT;
+	vmx_ug = vmx_secondary & SECONDARY_EXEC_UNRESTRICTED_GUEST;
+
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, vmx_cr0_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_cr0_fixed1);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED0, vmx_cr4_fixed0);
+	rdmsrl(MSR_IA32_VMX_CR4_FIXED1, vmx_cr4_fixed1);
+	/* The guest owns the CR bits it may set freely; the rest exit. */
+	vmx_cr0_mask = (u32)((vmx_cr0_fixed0 & ~(vmx_ug ? X86_CR0_PE | X86_CR0_PG : 0)) |
+			     ~vmx_cr0_fixed1);
+	vmx_cr4_mask = (u32)(vmx_cr4_fixed0 | ~vmx_cr4_fixed1);
+
+	for_each_possible_cpu(cpu) {
+		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
+
+		vc->vmxon = (void *)get_zeroed_page(GFP_KERNEL);
+		if (!vc->vmxon) {
+			vmx_hardware_unsetup();
+			return -ENOMEM;
+		}
+	}
+	vmx_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
+			xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
+
+	/*
+	 * The kernel has one emergency-disable slot (crash, emergency
+	 * reboot); KVM takes it when loaded.  Take it only if KVM is absent.
+	 */
+	kgs = __symbol_get("kvm_rebooting");
+	if (kgs) {
+		__symbol_put("kvm_rebooting");
+		pr_warn("hvx: kvm is loaded: it owns the emergency VMX-off hook\n");
+	} else {
+		cpu_emergency_register_virt_callback(vmx_emergency_disable);
+		vmx_emergency_registered = true;
+	}
+	pr_info("hvx: VMX with EPT, VPID %s, unrestricted guest %s, virtual NMIs %s\n",
+		vmx_vpid ? "yes" : "no", vmx_ug ? "yes" : "no",
+		vmx_pin & PIN_BASED_VIRTUAL_NMIS ? "yes" : "no");
+	return 0;
+}
+
+static u64 vmx_cap(u32 cap)
+{
+	switch (cap) {
+	case HVX_CAP_PAGING_NESTED:
+		return 1;
+	case HVX_CAP_NRIP_SAVE:
+		return 1;	/* VM-exit instruction length */
+	default:
+		return 0;
+	}
+}
+
+/* EPT entries (SDM vol. 3C §29.3.2): all guest memory write-back, guest PAT ignored. */
+static u64 ept_leaf(phys_addr_t pa, bool writable)
+{
+	return pa | VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK |
+	       (writable ? VMX_EPT_WRITABLE_MASK : 0) |
+	       (HVX_MEMTYPE_WB << VMX_EPT_MT_EPTE_SHIFT) | VMX_EPT_IPAT_BIT;
+}
+
+static const struct hvx_tdp_format ept_format = {
+	.leaf		= ept_leaf,
+	.table_flags	= VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK |
+			  VMX_EPT_EXECUTABLE_MASK,
+	.present_mask	= VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK |
+			  VMX_EPT_EXECUTABLE_MASK,
+};
+
+static void vmx_msr_allow(u8 *bitmap, u32 msr)
+{
+	/* Read bitmaps at 0 (low) and 1 KiB (high), writes 2 KiB later (SDM §24.6.9). */
+	u32 base = msr >= 0xc0000000 ? 0x400 : 0;
+	u32 bit = msr & 0x1fff;
+
+	bitmap[base + bit / 8] &= ~BIT(bit % 8);
+	bitmap[0x800 + base + bit / 8] &= ~BIT(bit % 8);
+}
+
+static int vmx_vm_init(struct hvx_vm *vm)
+{
+	struct vmx_vm *vv;
+	int i, ret;
+
+	vv = kzalloc(sizeof(*vv), GFP_KERNEL_ACCOUNT);
+	if (!vv)
+		return -ENOMEM;
+	vv->msr_bitmap = (void *)__get_free_page(GFP_KERNEL_ACCOUNT);
+	if (!vv->msr_bitmap) {
+		kfree(vv);
+		return -ENOMEM;
+	}
+	memset(vv->msr_bitmap, 0xff, PAGE_SIZE);
+	for (i = 0; i < ARRAY_SIZE(vmx_passthrough_msrs); i++)
+		vmx_msr_allow(vv->msr_bitmap, vmx_passthrough_msrs[i]);
+	ret = hvx_tdp_init(&vm->tdp, &ept_format, 4);
+	if (ret) {
+		free_page((unsigned long)vv->msr_bitmap);
+		kfree(vv);
+		return ret;
+	}
+	vv->eptp = hvx_tdp_root_pa(&vm->tdp) | (3 << 3) | HVX_MEMTYPE_WB;
+	vm->arch = vv;
+	return 0;
+}
+
+static void vmx_vm_destroy(struct hvx_vm *vm)
+{
+	struct vmx_vm *vv = vm->arch;
+
+	free_page((unsigned long)vv->msr_bitmap);
+	kfree(vv);
+}
+
+/* IPI (or local call): VMCLEAR the VMCS if it is still active on this CPU. */
+static void vmx_clear_ipi(void *arg)
+{
+	struct vmx_vcpu *vmx = arg;
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+
+	if (READ_ONCE(vmx->cpu) != smp_processor_id())
+		return;
+	vmx_vmclear(vmx->vmcs_pa);
+	list_del_init(&vmx->loaded);
+	if (vc->current_vmcs == vmx)
+		vc->current_vmcs = NULL;
+	WRITE_ONCE(vmx->cpu, -1);
+}
+
+static void vmx_clear_remote(struct vmx_vcpu *vmx)
+{
+	int cpu = READ_ONCE(vmx->cpu);
+
+	/* An offline CPU cleared its VMCSs when it went down. */
+	if (cpu >= 0)
+		smp_call_function_single(cpu, vmx_clear_ipi, vmx, 1);
+}
+
+static unsigned long vmx_tss_base(void)
+{
+	struct desc_ptr gdt;
+	u16 tr;
+	struct ldttss_desc *d;
+
+	native_store_gdt(&gdt);
+	asm volatile("str %0" : "=r"(tr));
+	d = (struct ldttss_desc *)(gdt.address + (tr & ~7));
+	return d->base0 | ((unsigned long)d->base1 << 16) |
+	       ((unsigned long)d->base2 << 24) | ((unsigned long)d->base3 << 32);
+}
+
+/* The host state that differs between CPUs (called when the VMCS moves here). */
+static void vmx_set_cpu_host_state(void)
+{
+	struct desc_ptr gdt;
+	u64 esp;
+
+	native_store_gdt(&gdt);
+	vmcs_write(HOST_GDTR_BASE, gdt.address);
+	vmcs_write(HOST_TR_BASE, vmx_tss_base());
+	rdmsrl(MSR_IA32_SYSENTER_ESP, esp);
+	vmcs_write(HOST_IA32_SYSENTER_ESP, esp);
+}
+
+/* Makes the vCPU's VMCS current on this CPU; preemption is off. */
+static int vmx_load(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	int cpu = smp_processor_id();
+
+	if (unlikely(!vc->enabled))
+		return -EIO;
+	if (READ_ONCE(vmx->cpu) != cpu) {
+		vmx_clear_remote(vmx);
+		if (vmx_vmclear(vmx->vmcs_pa) || vmx_vmptrld(vmx->vmcs_pa))
+			return -EIO;
+		local_irq_disable();
+		list_add(&vmx->loaded, &vc->loaded);
+		WRITE_ONCE(vmx->cpu, cpu);
+		local_irq_enable();
+		vc->current_vmcs = vmx;
+		vmx->launched = false;
+		/* Translations tagged on this CPU may predate a zap elsewhere. */
+		vmx->flush = true;
+		vmx_set_cpu_host_state();
+	} else if (vc->current_vmcs != vmx) {
+		if (vmx_vmptrld(vmx->vmcs_pa))
+			return -EIO;
+		vc->current_vmcs = vmx;
+	}
+	return 0;
+}
+
+void vmx_get(struct hvx_vcpu *vcpu)
+{
+	preempt_disable();
+	WARN_ON_ONCE(vmx_load(vcpu));
+}
+
+void vmx_put(struct hvx_vcpu *vcpu)
+{
+	preempt_enable();
+}
+
+/* The guest's view of CR0/CR4: host-owned bits from the read shadow. */
+u64 vmx_guest_cr0(void)
+{
+	return (vmcs_read(GUEST_CR0) & ~vmx_cr0_mask) | (vmcs_read(CR0_READ_SHADOW) & vmx_cr0_mask);
+}
+
+u64 vmx_guest_cr4(struct hvx_vcpu *vcpu)
+{
+	return (vmcs_read(GUEST_CR4) & ~vmx_cr4_mask) | (vmcs_read(CR4_READ_SHADOW) & vmx_cr4_mask);
+}
+
+/* The PDPTEs of PAE paging live in the VMCS with EPT (SDM vol. 3C §26.3.2.4). */
+void vmx_load_pdptrs(struct hvx_vcpu *vcpu, u64 cr3)
+{
+	u64 pdpte[4] = { 0 };
+	int i;
+
+	hvx_read_gpa(vcpu->vm, cr3 & ~0x1fULL & 0xffffffffULL, pdpte, sizeof(pdpte));
+	for (i = 0; i < 4; i++)
+		vmcs_write(GUEST_PDPTR0 + i * 2, pdpte[i]);
+}
+
+static bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
+{
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
+}
+
+int vmx_set_cr0(struct hvx_vcpu *vcpu, u64 cr0)
+{
+	u64 fixed0 = vmx_cr0_fixed0 & ~(vmx_ug ? X86_CR0_PE | X86_CR0_PG : 0);
+
+	vmcs_write(CR0_READ_SHADOW, cr0);
+	vmcs_write(GUEST_CR0, (cr0 | fixed0) & vmx_cr0_fixed1);
+	return 0;
+}
+
+int vmx_set_cr4(struct hvx_vcpu *vcpu, u64 cr4)
+{
+	vmcs_write(CR4_READ_SHADOW, cr4);
+	vmcs_write(GUEST_CR4, (cr4 | vmx_cr4_fixed0) & vmx_cr4_fixed1);
+	return 0;
+}
+
+void vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer)
+{
+	vmcs_write(GUEST_IA32_EFER, efer);
+	if (efer & EFER_LMA)
+		vmcs_set_bits(VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
+	else
+		vmcs_clear_bits(VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
+}
+
+/* Segment fields are laid out ES, CS, SS, DS, FS, GS, LDTR, TR, 2 apart. */
+enum { VMX_ES, VMX_CS, VMX_SS, VMX_DS, VMX_FS, VMX_GS, VMX_LDTR, VMX_TR };
+
+static void vmx_seg_get(int seg, struct hvx_segment *s)
+{
+	u32 ar = vmcs_read(GUEST_ES_AR_BYTES + seg * 2);
+
+	s->base = vmcs_read(GUEST_ES_BASE + seg * 2);
+	s->limit = vmcs_read(GUEST_ES_LIMIT + seg * 2);
+	s->selector = vmcs_read(GUEST_ES_SELECTOR + seg * 2);
+	s->unusable = !!(ar & VMX_SEG_UNUSABLE);
+	s->type = ar & 0xf;
+	s->s = (ar >> 4) & 1;
+	s->dpl = (ar >> 5) & 3;
+	s->present = s->unusable ? 0 : (ar >> 7) & 1;
+	s->avl = (ar >> 12) & 1;
+	s->l = (ar >> 13) & 1;
+	s->db = (ar >> 14) & 1;
+	s->g = (ar >> 15) & 1;
+	s->pad = 0;
+}
+
+static int vmx_seg_ar(int seg, const struct hvx_segment *s, u32 *ar)
+{
+	u8 type = s->type;
+
+	if (s->type > 15 || s->s > 1 || s->dpl > 3 || s->present > 1 || s->avl > 1 ||
+	    s->l > 1 || s->db > 1 || s->g > 1 || s->unusable > 1 || s->pad)
+		return -EINVAL;
+	if (seg == VMX_TR) {
+		/* VM entry needs a busy TSS in TR (SDM vol. 3C §26.3.1.2). */
+		if (s->unusable || !s->present || !(type & 1))
+			type = 11;
+		type |= 2;
+		*ar = type | BIT(7) | s->g << 15;
+		return 0;
+	}
+	if (s->unusable || !s->present) {
+		*ar = VMX_SEG_UNUSABLE;
+		return 0;
+	}
+	/* A usable code or data segment has been accessed: the CPU set the bit on load. */
+	if (s->s)
+		type |= 1;
+	*ar = type | s->s << 4 | s->dpl << 5 | s->present << 7 | s->avl << 12 |
+	      s->l << 13 | s->db << 14 | s->g << 15;
+	return 0;
+}
+
+static void vmx_get_sregs(struct hvx_vcpu *vcpu, struct hvx_sregs *s)
+{
+	vmx_get(vcpu);
+	vmx_seg_get(VMX_CS, &s->cs);
+	vmx_seg_get(VMX_DS, &s->ds);
+	vmx_seg_get(VMX_ES, &s->es);
+	vmx_seg_get(VMX_FS, &s->fs);
+	vmx_seg_get(VMX_GS, &s->gs);
+	vmx_seg_get(VMX_SS, &s->ss);
+	vmx_seg_get(VMX_TR, &s->tr);
+	vmx_seg_get(VMX_LDTR, &s->ldt);
+	memset(&s->gdt, 0, sizeof(s->gdt));
+	memset(&s->idt, 0, sizeof(s->idt));
+	s->gdt.base = vmcs_read(GUEST_GDTR_BASE);
+	s->gdt.limit = vmcs_read(GUEST_GDTR_LIMIT);
+	s->idt.base = vmcs_read(GUEST_IDTR_BASE);
+	s->idt.limit = vmcs_read(GUEST_IDTR_LIMIT);
+	vmx_put(vcpu);
+}
+
+/* Writes SREGS into the current VMCS, checked in full before anything changes. */
+static int __vmx_set_sregs(const struct hvx_sregs *s)
+{
+	const struct hvx_segment *segs[8] = {
+		[VMX_ES] = &s->es, [VMX_CS] = &s->cs, [VMX_SS] = &s->ss, [VMX_DS] = &s->ds,
+		[VMX_FS] = &s->fs, [VMX_GS] = &s->gs, [VMX_LDTR] = &s->ldt, [VMX_TR] = &s->tr,
+	};
+	u32 ar[8];
+	int i;
+
+	if (memchr_inv(s->gdt.pad, 0, sizeof(s->gdt.pad)) ||
+	    memchr_inv(s->idt.pad, 0, sizeof(s->idt.pad)))
+		return -EINVAL;
+	for (i = 0; i < 8; i++)
+		if (vmx_seg_ar(i, segs[i], &ar[i]))
+			return -EINVAL;
+	for (i = 0; i < 8; i++) {
+		vmcs_write(GUEST_ES_SELECTOR + i * 2, segs[i]->selector);
+		vmcs_write(GUEST_ES_BASE + i * 2, segs[i]->base);
+		vmcs_write(GUEST_ES_LIMIT + i * 2, segs[i]->limit);
+		vmcs_write(GUEST_ES_AR_BYTES + i * 2, ar[i]);
+	}
+	vmcs_write(GUEST_GDTR_BASE, s->gdt.base);
+	vmcs_write(GUEST_GDTR_LIMIT, s->gdt.limit);
+	vmcs_write(GUEST_IDTR_BASE, s->idt.base);
+	vmcs_write(GUEST_IDTR_LIMIT, s->idt.limit);
+	return 0;
+}
+
+static int vmx_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *s)
+{
+	int ret;
+
+	vmx_get(vcpu);
+	ret = __vmx_set_sregs(s);
+	vmx_put(vcpu);
+	return ret;
+}
+
+#define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+int vmx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0)
+{
+	u64 supported = vcpu->gfpu.fpstate->user_xfeatures;
+
+	/* SDM vol. 1 §13.3, as on SVM. */
+	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~supported) ||
+	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE)))
+		return -EINVAL;
+	if (!!(xcr0 & XFEATURE_MASK_BNDREGS) != !!(xcr0 & XFEATURE_MASK_BNDCSR))
+		return -EINVAL;
+	if ((xcr0 & XFEATURE_MASK_AVX512) &&
+	    ((xcr0 & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512 ||
+	     !(xcr0 & XFEATURE_MASK_YMM)))
+		return -EINVAL;
+	return 0;
+}
+
+static void vmx_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx_get(vcpu);
+	c->cr0 = vmx_guest_cr0();
+	c->cr2 = vmx->cr2;
+	c->cr3 = vmcs_read(GUEST_CR3);
+	c->cr4 = vmx_guest_cr4(vcpu);
+	c->efer = vmcs_read(GUEST_IA32_EFER);
+	vmx_put(vcpu);
+	c->cr8 = vmx->cr8;
+	c->xcr0 = vcpu->xcr0;
+	c->reserved = 0;
+}
+
+static int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || vmx_check_xcr0(vcpu, c->xcr0))
+		return -EINVAL;
+	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
+		return -EINVAL;
+	/* Without unrestricted guest VMX runs only paged protected mode. */
+	if (!vmx_ug && (c->cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
+		return -EOPNOTSUPP;
+	vmx_get(vcpu);
+	vmx_set_cr0(vcpu, c->cr0);
+	vmcs_write(GUEST_CR3, c->cr3);
+	vmx_set_cr4(vcpu, c->cr4);
+	vmx_set_efer(vcpu, c->efer);
+	if (vmx_pae_paging(c->cr0, c->cr4, c->efer))
+		vmx_load_pdptrs(vcpu, c->cr3);
+	vmx_put(vcpu);
+	vmx->cr2 = c->cr2;
+	vmx->cr8 = c->cr8;
+	vcpu->xcr0 = c->xcr0;
+	/* The guest's linear translations may have changed under it. */
+	vmx->flush = true;
+	return 0;
+}
+
+static void vmx_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->dr0 = vcpu->dr[0];
+	d->dr1 = vcpu->dr[1];
+	d->dr2 = vcpu->dr[2];
+	d->dr3 = vcpu->dr[3];
+	d->dr6 = to_vmx(vcpu)->dr6;
+	vmx_get(vcpu);
+	d->dr7 = vmcs_read(GUEST_DR7);
+	vmx_put(vcpu);
+}
+
+static void vmx_dr_exiting(struct hvx_vcpu *vcpu, bool on)
+{
+	if (on)
+		vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_MOV_DR_EXITING);
+	else
+		vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_MOV_DR_EXITING);
+	to_vmx(vcpu)->guest_dr = !on;
+}
+
+static void vmx_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d)
+{
+	vcpu->dr[0] = d->dr0;
+	vcpu->dr[1] = d->dr1;
+	vcpu->dr[2] = d->dr2;
+	vcpu->dr[3] = d->dr3;
+	/* Upper halves must be zero, the fixed bits set (SDM vol. 3 §18.2). */
+	to_vmx(vcpu)->dr6 = ((u32)d->dr6 & ~DR6_RESERVED) | DR6_RESERVED;
+	vmx_get(vcpu);
+	/* Userspace gave the guest debug registers: switch them from now on. */
+	vmx_dr_exiting(vcpu, false);
+	vmcs_write(GUEST_DR7, ((u32)d->dr7 & ~0x400ULL) | HVX_DR7_FIXED);
+	vmx_put(vcpu);
+}
+
+static void vmx_event_to_flags(u32 info, u32 error, struct hvx_events *e)
+{
+	switch (info & INTR_INFO_INTR_TYPE_MASK) {
+	case INTR_TYPE_HARD_EXCEPTION:
+		e->flags |= HVX_EVENTS_EXCEPTION;
+		e->exception_vector = info & 0xff;
+		if (info & INTR_INFO_DELIVER_CODE_MASK) {
+			e->flags |= HVX_EVENTS_EXC_ERRCODE;
+			e->exception_error_code = error;
+		}
+		break;
+	case INTR_TYPE_NMI_INTR:
+		e->flags |= HVX_EVENTS_NMI;
+		break;
+	case INTR_TYPE_EXT_INTR:
+		e->flags |= HVX_EVENTS_IRQ;
+		e->irq_vector = info & 0xff;
+		break;
+	}
+}
+
+static void vmx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e)
+{
+	const struct hvx_pending *p = &vcpu->ev;
+	u32 info, error, intr;
+
+	memset(e, 0, sizeof(*e));
+	vmx_get(vcpu);
+	info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+	error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	vmx_put(vcpu);
+	/* An event the hardware was delivering when it exited is still pending. */
+	if (info & INTR_INFO_VALID_MASK)
+		vmx_event_to_flags(info, error, e);
+	if (p->exception) {
+		e->flags |= HVX_EVENTS_EXCEPTION;
+		e->exception_vector = p->exc_vector;
+		if (p->exc_has_error) {
+			e->flags |= HVX_EVENTS_EXC_ERRCODE;
+			e->exception_error_code = p->exc_error;
+		}
+	}
+	if (p->nmi)
+		e->flags |= HVX_EVENTS_NMI;
+	if (p->irq) {
+		e->flags |= HVX_EVENTS_IRQ;
+		e->irq_vector = p->irq_vector;
+	}
+	if (p->nmi_masked || (intr & GUEST_INTR_STATE_NMI))
+		e->flags |= HVX_EVENTS_NMI_MASKED;
+	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		e->flags |= HVX_EVENTS_SHADOW;
+}
+
+static void vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
+{
+	u32 intr;
+
+	vmx_get(vcpu);
+	/* The core has queued the events; drop any half-delivered one. */
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+	       ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS | GUEST_INTR_STATE_NMI);
+	/* An STI shadow needs IF set at entry; vmx_run() turns it into MOV SS otherwise. */
+	if (e->flags & HVX_EVENTS_SHADOW)
+		intr |= GUEST_INTR_STATE_STI;
+	if ((e->flags & HVX_EVENTS_NMI_MASKED) && (vmx_pin & PIN_BASED_VIRTUAL_NMIS))
+		intr |= GUEST_INTR_STATE_NMI;
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
+	vmx_put(vcpu);
+	/* The hardware tracks NMI blocking now. */
+	if (vmx_pin & PIN_BASED_VIRTUAL_NMIS)
+		vcpu->ev.nmi_masked = false;
+}
+
+static bool vmx_pat_valid(u64 pat)
+{
+	int i;
+
+	/* Memory types 2 and 3 are reserved, as is anything above 7. */
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (i * 8);
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+static int vmx_auto_slot(u32 index)
+{
+	int i;
+
+	for (i = 0; i < VMX_NR_AUTO_MSRS; i++)
+		if (vmx_auto_msrs[i] == index)
+			return i;
+	return -1;
+}
+
+static int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int slot = vmx_auto_slot(index);
+	int ret = 0;
+
+	if (slot >= 0) {
+		*data = vmx->guest_msrs[slot].value;
+		return 0;
+	}
+	vmx_get(vcpu);
+	switch (index) {
+	case MSR_EFER:
+		*data = vmcs_read(GUEST_IA32_EFER);
+		break;
+	case MSR_IA32_CR_PAT:
+		*data = vmcs_read(GUEST_IA32_PAT);
+		break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + vmcs_read(TSC_OFFSET);
+		break;
+	case MSR_FS_BASE:
+		*data = vmcs_read(GUEST_FS_BASE);
+		break;
+	case MSR_GS_BASE:
+		*data = vmcs_read(GUEST_GS_BASE);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*data = vmcs_read(GUEST_SYSENTER_CS);
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = vmcs_read(GUEST_SYSENTER_ESP);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = vmcs_read(GUEST_SYSENTER_EIP);
+		break;
+	default:
+		ret = -ENOENT;
+	}
+	vmx_put(vcpu);
+	return ret;
+}
+
+static int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int slot = vmx_auto_slot(index);
+	int ret = 0;
+
+	if (slot >= 0) {
+		/* The guest's WRMSR would #GP on a non-canonical address. */
+		if (index != MSR_STAR && index != MSR_SYSCALL_MASK &&
+		    (s64)(data << 16) >> 16 != (s64)data)
+			return -EINVAL;
+		vmx->guest_msrs[slot].value = data;
+		return 0;
+	}
+	if (index == MSR_EFER && (data & ~EFER_GUEST_BITS))
+		return -EINVAL;
+	if (index == MSR_IA32_CR_PAT && !vmx_pat_valid(data))
+		return -EINVAL;
+	vmx_get(vcpu);
+	switch (index) {
+	case MSR_EFER:
+		/* LMA is read-only to the guest (SDM vol. 3A §2.2.1). */
+		if (!host)
+			data = (data & ~EFER_LMA) | (vmcs_read(GUEST_IA32_EFER) & EFER_LMA);
+		vmx_set_efer(vcpu, data);
+		break;
+	case MSR_IA32_CR_PAT:
+		vmcs_write(GUEST_IA32_PAT, data);
+		break;
+	case MSR_IA32_TSC:
+		vmcs_write(TSC_OFFSET, data - rdtsc());
+		break;
+	case MSR_FS_BASE:
+		vmcs_write(GUEST_FS_BASE, data);
+		break;
+	case MSR_GS_BASE:
+		vmcs_write(GUEST_GS_BASE, data);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write(GUEST_SYSENTER_CS, data);
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		vmcs_write(GUEST_SYSENTER_ESP, data);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		vmcs_write(GUEST_SYSENTER_EIP, data);
+		break;
+	default:
+		ret = -ENOENT;
+	}
+	vmx_put(vcpu);
+	return ret;
+}
+
+static void vmx_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
+{
+	vmx_get(vcpu);
+	pg->cr0 = vmx_guest_cr0();
+	pg->cr3 = vmcs_read(GUEST_CR3);
+	pg->cr4 = vmx_guest_cr4(vcpu);
+	pg->efer = vmcs_read(GUEST_IA32_EFER);
+	vmx_put(vcpu);
+}
+
+static u64 vmx_seg_base(struct hvx_vcpu *vcpu, int seg)
+{
+	static const u8 field[] = {
+		[HVX_SEG_ES] = VMX_ES, [HVX_SEG_CS] = VMX_CS, [HVX_SEG_SS] = VMX_SS,
+		[HVX_SEG_DS] = VMX_DS, [HVX_SEG_FS] = VMX_FS, [HVX_SEG_GS] = VMX_GS,
+	};
+	bool long64;
+	u64 base;
+
+	vmx_get(vcpu);
+	long64 = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) &&
+		 (vmcs_read(GUEST_CS_AR_BYTES) & BIT(13));
+	base = vmcs_read(GUEST_ES_BASE + field[seg] * 2);
+	vmx_put(vcpu);
+	if (long64 && seg != HVX_SEG_FS && seg != HVX_SEG_GS)
+		return 0;
+	return base;
+}
+
+static bool vmx_interruptible(struct hvx_vcpu *vcpu)
+{
+	u32 intr;
+
+	if (!(vcpu->rflags & X86_EFLAGS_IF))
+		return false;
+	vmx_get(vcpu);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	vmx_put(vcpu);
+	return !(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+void vmx_queue_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error, u32 error)
+{
+	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
+
+	vmx_get(vcpu);
+	/* Real mode pushes no error code, and VM entry checks it (SDM §26.2.1.3). */
+	if (has_error && (vmx_guest_cr0() & X86_CR0_PE)) {
+		info |= INTR_INFO_DELIVER_CODE_MASK;
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+	vmx_put(vcpu);
+}
+
+static void vmx_inject_gp(struct hvx_vcpu *vcpu)
+{
+	vmx_queue_exception(vcpu, X86_TRAP_GP, true, 0);
+}
+
+static u32 vmx_raw_exit_code(unsigned int idx)
+{
+	return idx == VMX_RAW_FAIL ? VMX_EXIT_FAILED_ENTRY : idx;
+}
+
+/* The state after RESET (SDM vol. 3A §10.1.1); unrestricted guest runs it as is. */
+static void vmx_reset_state(struct hvx_vcpu *vcpu)
+{
+	static const struct hvx_segment data = {
+		.limit = 0xffff, .type = 3, .s = 1, .present = 1,
+	};
+	struct hvx_sregs s = {
+		.cs = { .base = 0xffff0000, .limit = 0xffff, .selector = 0xf000,
+			.type = 11, .s = 1, .present = 1 },
+		.ds = data, .es = data, .ss = data, .fs = data, .gs = data,
+		.tr = { .limit = 0xffff, .type = 11, .present = 1 },
+		.ldt = { .limit = 0xffff, .type = 2, .present = 1 },
+		.gdt = { .limit = 0xffff }, .idt = { .limit = 0xffff },
+	};
+
+	__vmx_set_sregs(&s);
+	vmx_set_cr0(vcpu, X86_CR0_ET | X86_CR0_NW | X86_CR0_CD);
+	vmx_set_cr4(vcpu, 0);
+	vmcs_write(GUEST_CR3, 0);
+	vmx_set_efer(vcpu, 0);
+	vmcs_write(GUEST_DR7, HVX_DR7_FIXED);
+	vmcs_write(GUEST_IA32_PAT, 0x0007040600070406ULL);
+	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	vmcs_write(GUEST_SYSENTER_CS, 0);
+	vmcs_write(GUEST_SYSENTER_ESP, 0);
+	vmcs_write(GUEST_SYSENTER_EIP, 0);
+	vmcs_write(GUEST_ACTIVITY_STATE, GUEST_ACTIVITY_ACTIVE);
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	to_vmx(vcpu)->dr6 = DR6_RESERVED;
+}
+
+/* Everything in a fresh VMCS (current on this CPU) that does not change per entry. */
+static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_vm *vv = vcpu->vm->arch;
+	struct desc_ptr idt;
+	u64 v;
+
+	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
+	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_pin);
+	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cpu_based);
+	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_secondary);
+	vmcs_write(VM_EXIT_CONTROLS, vmx_exit_ctls);
+	vmcs_write(VM_ENTRY_CONTROLS, vmx_entry_ctls);
+	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmcs_write(CR3_TARGET_COUNT, 0);
+	vmcs_write(TSC_OFFSET, 0);
+	vmcs_write(MSR_BITMAP, __pa(vv->msr_bitmap));
+	vmcs_write(EPT_POINTER, vv->eptp);
+	if (vmx->vpid)
+		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
+	vmcs_write(CR0_GUEST_HOST_MASK, vmx_cr0_mask);
+	vmcs_write(CR4_GUEST_HOST_MASK, vmx_cr4_mask);
+
+	vmcs_write(VM_ENTRY_MSR_LOAD_ADDR, __pa(vmx->guest_msrs));
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
+	vmcs_write(VM_EXIT_MSR_STORE_ADDR, __pa(vmx->guest_msrs));
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, VMX_NR_AUTO_MSRS);
+	vmcs_write(VM_EXIT_MSR_LOAD_ADDR, __pa(vmx->host_msrs));
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
+
+	/* Host state (SDM vol. 3C §24.5); the per-CPU part is in vmx_load(). */
+	vmcs_write(HOST_CR0, read_cr0());
+	vmx->host_cr3 = __read_cr3();
+	vmcs_write(HOST_CR3, vmx->host_cr3);
+	vmx->host_cr4 = cr4_read_shadow();
+	vmcs_write(HOST_CR4, vmx->host_cr4);
+	vmcs_write(HOST_CS_SELECTOR, __KERNEL_CS);
+	vmcs_write(HOST_SS_SELECTOR, __KERNEL_DS);
+	vmcs_write(HOST_DS_SELECTOR, 0);
+	vmcs_write(HOST_ES_SELECTOR, 0);
+	vmcs_write(HOST_FS_SELECTOR, 0);
+	vmcs_write(HOST_GS_SELECTOR, 0);
+	vmcs_write(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
+	store_idt(&idt);
+	vmcs_write(HOST_IDTR_BASE, idt.address);
+	rdmsrl(MSR_IA32_SYSENTER_CS, v);
+	vmcs_write(HOST_IA32_SYSENTER_CS, v);
+	rdmsrl(MSR_IA32_SYSENTER_EIP, v);
+	vmcs_write(HOST_IA32_SYSENTER_EIP, v);
+	rdmsrl(MSR_IA32_CR_PAT, v);
+	vmcs_write(HOST_IA32_PAT, v);
+	rdmsrl(MSR_EFER, v);
+	vmcs_write(HOST_IA32_EFER, v);
+	vmcs_write(HOST_RIP, (unsigned long)hvx_vmx_vmexit);
+	vmx_reset_state(vcpu);
+}
+
+static int vmx_vcpu_create(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx;
+	void *msrs;
+	int i, ret = -ENOMEM;
+
+	vmx = kzalloc(sizeof(*vmx), GFP_KERNEL_ACCOUNT);
+	if (!vmx)
+		return -ENOMEM;
+	vmx->vmcs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	msrs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!vmx->vmcs || !msrs)
+		goto err;
+	if (vmx_vpid) {
+		ret = ida_alloc_range(&vmx_vpids, 1, 0xffff, GFP_KERNEL);
+		if (ret < 0)
+			goto err;
+		vmx->vpid = ret;
+	}
+	*(u32 *)vmx->vmcs = HVX_VMX_BASIC_REVISION(vmx_basic);
+	vmx->vmcs_pa = __pa(vmx->vmcs);
+	vmx->guest_msrs = msrs;
+	vmx->host_msrs = msrs + PAGE_SIZE / 2;
+	for (i = 0; i < VMX_NR_AUTO_MSRS; i++) {
+		vmx->guest_msrs[i].index = vmx_auto_msrs[i];
+		vmx->host_msrs[i].index = vmx_auto_msrs[i];
+		if (i != VMX_AUTO_KGS)
+			rdmsrl(vmx_auto_msrs[i], vmx->host_msrs[i].value);
+	}
+	vmx->cpu = -1;
+	INIT_LIST_HEAD(&vmx->loaded);
+	vcpu->arch = vmx;
+
+	preempt_disable();
+	ret = vmx_load(vcpu);
+	if (!ret)
+		vmx_vmcs_setup(vcpu);
+	preempt_enable();
+	if (ret) {
+		vmx_clear_remote(vmx);
+		goto err_vpid;
+	}
+	return 0;
+
+err_vpid:
+	if (vmx->vpid)
+		ida_free(&vmx_vpids, vmx->vpid);
+err:
+	free_page((unsigned long)msrs);
+	free_page((unsigned long)vmx->vmcs);
+	kfree(vmx);
+	vcpu->arch = NULL;
+	return ret;
+}
+
+static void vmx_vcpu_free(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx_clear_remote(vmx);
+	if (vmx->vpid)
+		ida_free(&vmx_vpids, vmx->vpid);
+	free_page((unsigned long)vmx->guest_msrs);
+	free_page((unsigned long)vmx->vmcs);
+	kfree(vmx);
+}
+
+static void vmx_set_window(u32 bit, bool on)
+{
+	u32 ctl = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+
+	if (!!(ctl & bit) != on)
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, on ? ctl | bit : ctl & ~bit);
+}
+
+/*
+ * Picks what the VM-entry interruption field carries on this entry: an
+ * event whose delivery an exit interrupted (put back there by the exit
+ * path), else a queued exception, NMI, or interrupt if the guest can take
+ * it now; otherwise asks for an exit when it can.  VMCS current.
+ */
+static void vmx_inject_events(struct hvx_vcpu *vcpu, u32 intr)
+{
+	struct hvx_pending *p = &vcpu->ev;
+	bool irq_window = p->irq || vcpu->run->request_interrupt_window;
+	bool nmi_window = false;
+	bool vnmi = vmx_pin & PIN_BASED_VIRTUAL_NMIS;
+	bool shadow = intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+
+	if (!(vmcs_read(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK)) {
+		if (p->exception) {
+			u32 info = p->exc_vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
+
+			if (p->exc_has_error && (vmx_guest_cr0() & X86_CR0_PE)) {
+				info |= INTR_INFO_DELIVER_CODE_MASK;
+				vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, p->exc_error);
+			}
+			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+			p->exception = false;
+			hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
+			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXCEPTION,
+					 p->exc_vector);
+		} else if (p->nmi) {
+			if (!shadow && !p->nmi_masked && !(intr & GUEST_INTR_STATE_NMI)) {
+				vmcs_write(VM_ENTRY_INTR_INFO_FIELD, NMI_VECTOR |
+					   INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK);
+				p->nmi = false;
+				hvx_stat_inc(vcpu, HVX_STAT_INJ_NMI);
+				trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_NMI, 2);
+			} else if (!p->nmi_masked) {
+				nmi_window = vnmi && !shadow;
+				irq_window |= !nmi_window;
+			}
+		} else if (p->irq && (vcpu->rflags & X86_EFLAGS_IF) && !shadow) {
+			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, p->irq_vector |
+				   INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK);
+			p->irq = false;
+			irq_window = vcpu->run->request_interrupt_window;
+			hvx_stat_inc(vcpu, HVX_STAT_INJ_IRQ);
+			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXTINT, p->irq_vector);
+		}
+	}
+	vmx_set_window(CPU_BASED_INTR_WINDOW_EXITING, irq_window);
+	if (vnmi)
+		vmx_set_window(CPU_BASED_NMI_WINDOW_EXITING, nmi_window);
+}
+
+/* Debug registers: as on SVM, DR0-3 (and DR6) are the guest's only once it uses them. */
+static void vmx_load_guest_dr(struct hvx_vcpu *vcpu)
+{
+	int i;
+
+	if (hw_breakpoint_active())
+		native_set_debugreg(7, 0);
+	for (i = 0; i < 4; i++)
+		native_set_debugreg(i, vcpu->dr[i]);
+	native_set_debugreg(6, to_vmx(vcpu)->dr6);
+}
+
+static void vmx_put_guest_dr(struct hvx_vcpu *vcpu)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		vcpu->dr[i] = native_get_debugreg(i);
+	to_vmx(vcpu)->dr6 = native_get_debugreg(6);
+	native_set_debugreg(6, DR6_RESERVED);
+}
+
+/* PKRU: as on SVM (see svm.c); VM entry does not switch it either. */
+static bool vmx_pkru_loaded(struct hvx_vcpu *vcpu, u64 cr4, u32 *host)
+{
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return false;
+	*host = rdpkru();
+	if (!(cr4 & X86_CR4_PKE) && !vcpu->pkru)
+		return false;
+	if (*host != vcpu->pkru)
+		wrpkru(vcpu->pkru);
+	return true;
+}
+
+static void vmx_put_guest_pkru(struct hvx_vcpu *vcpu, u64 cr4, u32 host, bool loaded)
+{
+	u32 cur;
+
+	if (!boot_cpu_has(X86_FEATURE_OSPKE))
+		return;
+	cur = rdpkru();
+	if (loaded || cur != host || (cr4 & X86_CR4_PKE))
+		vcpu->pkru = cur;
+	if (cur != host)
+		wrpkru(host);
+}
+
+/* Host segment and descriptor-table state that VM exit does not restore. */
+struct vmx_host_segs {
+	u16 ds, es, fs, gs, ldt;
+	unsigned long fs_base, kernel_gs_base;
+	u64 debugctl;
+};
+
+static void vmx_save_host(struct vmx_vcpu *vmx, struct vmx_host_segs *h)
+{
+	unsigned long v;
+
+	savesegment(ds, h->ds);
+	savesegment(es, h->es);
+	savesegment(fs, h->fs);
+	savesegment(gs, h->gs);
+	asm volatile("sldt %0" : "=r"(h->ldt));
+	rdmsrl(MSR_FS_BASE, h->fs_base);
+	vmcs_write(HOST_FS_BASE, h->fs_base);
+	rdmsrl(MSR_GS_BASE, v);
+	vmcs_write(HOST_GS_BASE, v);
+	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	vmx->host_msrs[VMX_AUTO_KGS].value = h->kernel_gs_base;
+	h->debugctl = get_debugctlmsr();
+	v = __read_cr3();
+	if (unlikely(v != vmx->host_cr3)) {
+		vmx->host_cr3 = v;
+		vmcs_write(HOST_CR3, v);
+	}
+	v = cr4_read_shadow();
+	if (unlikely(v != vmx->host_cr4)) {
+		vmx->host_cr4 = v;
+		vmcs_write(HOST_CR4, v);
+	}
+}
+
+/*
+ * VM exit leaves DS/ES/FS/GS null, LDTR unusable, the GDT limit 0xffff,
+ * the TR limit 0x67 and DEBUGCTL clear (SDM vol. 3C §28.5): put back what
+ * the host had before anything can use it.
+ */
+static void vmx_restore_host(const struct vmx_host_segs *h)
+{
+	if (h->debugctl)
+		update_debugctlmsr(h->debugctl);
+	if (h->ldt)
+		asm volatile("lldt %0" : : "rm"(h->ldt));
+	if (h->ds)
+		loadsegment(ds, h->ds);
+	if (h->es)
+		loadsegment(es, h->es);
+	if (h->fs) {
+		loadsegment(fs, h->fs);
+		wrmsrl(MSR_FS_BASE, h->fs_base);
+	}
+	if (h->gs) {
+		load_gs_index(h->gs);
+		wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	}
+	load_fixmap_gdt(raw_smp_processor_id());
+	invalidate_tss_limit();
+}
+
+/* Puts back an event whose delivery the exit interrupted (SDM vol. 3C §28.2.4). */
+static void vmx_requeue_interrupted(struct vmx_vcpu *vmx)
+{
+	u32 info = vmx->idt_info;
+	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
+
+	if (!(info & VECTORING_INFO_VALID_MASK))
+		return;
+	/* Software interrupts and INT3/INTO/INT1: RIP is at the instruction, it runs again. */
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
+	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
+		return;
+	if (type == INTR_TYPE_NMI_INTR)
+		vmcs_clear_bits(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
+	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->idt_error);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info & ~INTR_INFO_RESVD_BITS_MASK);
+}
+
+static int vmx_run(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	struct vmx_host_segs host;
+	u64 guest_cr4, t0 = 0;
+	u32 host_pkru = 0, intr;
+	bool pkru_loaded;
+	int ret, fail, gen;
+
+	if (vcpu->run->request_interrupt_window && !vcpu->ev.irq && vmx_interruptible(vcpu)) {
+		vmx_get(vcpu);
+		ret = vmcs_read(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK;
+		vmx_put(vcpu);
+		if (!ret) {
+			vcpu->exit_rip = vcpu->rip;
+			vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
+			return 0;
+		}
+	}
+
+	preempt_disable();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	ret = vmx_load(vcpu);
+	if (ret) {
+		preempt_enable();
+		return ret;
+	}
+	local_irq_disable();
+	if (need_resched() || signal_pending(current)) {
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
+
+	gen = atomic_read(&vcpu->vm->tlb_gen);
+	if (gen != vcpu->tlb_gen) {
+		vmx->flush = true;
+		vcpu->tlb_gen = gen;
+	}
+	if (vmx->flush) {
+		vmx_invept(((struct vmx_vm *)vcpu->vm->arch)->eptp);
+		if (vmx->vpid)
+			vmx_invvpid(vmx->vpid);
+		vmx->flush = false;
+		hvx_stat_inc(vcpu, HVX_STAT_TLB_FLUSHES);
+	}
+
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	if (vmx->clear_shadow) {
+		vmx->clear_shadow = false;
+		intr &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
+	}
+	/* An STI shadow with IF clear fails entry; MOV SS blocks the same events. */
+	if ((intr & GUEST_INTR_STATE_STI) && !(vcpu->rflags & X86_EFLAGS_IF)) {
+		intr = (intr & ~GUEST_INTR_STATE_STI) | GUEST_INTR_STATE_MOV_SS;
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
+	}
+	vmx_inject_events(vcpu, intr);
+	vmcs_write(GUEST_RSP, vcpu->regs[HVX_RSP]);
+	vmcs_write(GUEST_RIP, vcpu->rip);
+	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
+	guest_cr4 = vmx_guest_cr4(vcpu);
+	vmx_save_host(vmx, &host);
+
+	if (vcpu->xcr0 != vmx_host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	if (vmx->guest_dr)
+		vmx_load_guest_dr(vcpu);
+	pkru_loaded = vmx_pkru_loaded(vcpu, guest_cr4, &host_pkru);
+	if (native_read_cr2() != vmx->cr2)
+		native_write_cr2(vmx->cr2);
+
+	trace_hvx_entry(vcpu->vm->id, vcpu->id, vcpu->rip);
+	if (static_branch_likely(&hvx_stats_on))
+		t0 = rdtsc();
+	fail = hvx_vmx_vmenter(vcpu->regs, vmx->launched);
+	if (static_branch_likely(&hvx_stats_on))
+		hvx_stat_add(vcpu, HVX_STAT_RUN_NS, rdtsc() - t0);
+
+	vmx->cr2 = native_read_cr2();
+	vmx_restore_host(&host);
+	vmx_put_guest_pkru(vcpu, guest_cr4, host_pkru, pkru_loaded);
+	if (vmx->guest_dr)
+		vmx_put_guest_dr(vcpu);
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	if (vcpu->xcr0 != vmx_host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx_host_xcr0);
+
+	if (fail) {
+		vmx->exit_reason = VMX_EXIT_FAILED_ENTRY;
+		vmx->exit_qual = vmcs_read(VM_INSTRUCTION_ERROR);
+		vmx->idt_info = 0;
+	} else {
+		vmx->launched = true;
+		vmx->exit_reason = vmcs_read(VM_EXIT_REASON);
+		vmx->exit_qual = vmcs_read(EXIT_QUALIFICATION);
+		vmx->exit_intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+		vmx->exit_intr_error = vmcs_read(VM_EXIT_INTR_ERROR_CODE);
+		vmx->idt_info = vmcs_read(IDT_VECTORING_INFO_FIELD);
+		vmx->idt_error = vmcs_read(IDT_VECTORING_ERROR_CODE);
+		vmx->exit_insn_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
+		vmx->exit_gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+		vcpu->regs[HVX_RSP] = vmcs_read(GUEST_RSP);
+		vcpu->rip = vmcs_read(GUEST_RIP);
+		vcpu->rflags = vmcs_read(GUEST_RFLAGS);
+		/* The entry's event is delivered or back in idt_info. */
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+		vmx_requeue_interrupted(vmx);
+		/* A host NMI made this exit and was consumed by it: hand it over. */
+		if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI &&
+		    (vmx->exit_intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
+		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
+			hvx_vmx_do_nmi(HVX_NMI_ENTRY);
+	}
+	/* A host interrupt that made the exit is taken here. */
+	local_irq_enable();
+	preempt_enable();
+
+	trace_hvx_exit(vcpu->vm->id, vcpu->id, vmx->exit_reason, vcpu->rip,
+		       vmx->exit_qual, vmx->exit_gpa);
+	ret = vmx_handle_exit(vcpu);
+	hvx_stat_inc(vcpu, ret > 0 ? HVX_STAT_EXITS_KERNEL : HVX_STAT_EXITS_USER);
+	return ret;
+}
+
+const struct hvx_backend_ops hvx_vmx_ops = {
+	.name			= "Intel VMX",
+	.vendor			= HVX_VENDOR_INTEL,
+	.nr_raw_exits		= VMX_NR_RAW,
+	.probe			= vmx_probe,
+	.hardware_setup		= vmx_hardware_setup,
+	.hardware_unsetup	= vmx_hardware_unsetup,
+	.cpu_enable		= vmx_cpu_enable,
+	.cpu_disable		= vmx_cpu_disable,
+	.cap			= vmx_cap,
+	.vm_init		= vmx_vm_init,
+	.vm_destroy		= vmx_vm_destroy,
+	.vcpu_create		= vmx_vcpu_create,
+	.vcpu_free		= vmx_vcpu_free,
+	.run			= vmx_run,
+	.get_sregs		= vmx_get_sregs,
+	.set_sregs		= vmx_set_sregs,
+	.get_cregs		= vmx_get_cregs,
+	.set_cregs		= vmx_set_cregs,
+	.get_dregs		= vmx_get_dregs,
+	.set_dregs		= vmx_set_dregs,
+	.get_events		= vmx_get_events,
+	.set_events		= vmx_set_events,
+	.get_msr		= vmx_get_msr,
+	.set_msr		= vmx_set_msr,
+	.get_paging		= vmx_get_paging,
+	.seg_base		= vmx_seg_base,
+	.interruptible		= vmx_interruptible,
+	.inject_gp		= vmx_inject_gp,
+	.raw_exit_code		= vmx_raw_exit_code,
+};

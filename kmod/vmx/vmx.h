@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hvx: the Intel VMX backend's private structures and VMCS accessors
+ * (Intel SDM vol. 3C ch. 24-28).  Field encodings, control bits and exit
+ * reasons come from the kernel's <asm/vmx.h>.
+ */
+#ifndef HVX_VMX_H
+#define HVX_VMX_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <asm/vmx.h>
+
+#include "hvx_core.h"
+
+/* IA32_VMX_BASIC (SDM vol. 3D appendix A.1) */
+#define HVX_VMX_BASIC_REVISION(b)	((u32)(b) & 0x7fffffff)
+#define HVX_VMX_BASIC_SIZE(b)		(((b) >> 32) & 0x1fff)
+#define HVX_VMX_BASIC_32BIT		BIT_ULL(48)
+#define HVX_VMX_BASIC_MEMTYPE(b)	(((b) >> 50) & 0xf)
+#define HVX_VMX_BASIC_TRUE_CTLS		BIT_ULL(55)
+#define HVX_MEMTYPE_WB			6
+
+/* Exit reasons are below this; bit 31 of the reason marks a failed entry. */
+#define VMX_EXIT_NR			70
+#define VMX_EXIT_FAILED_ENTRY		BIT(31)
+#define VMX_RAW_FAIL			VMX_EXIT_NR	/* raw counter of failed entries */
+#define VMX_NR_RAW			(VMX_EXIT_NR + 1)
+/* fail_entry.hardware_reason of a VMfail: this bit and the VM-instruction error. */
+#define HVX_VMX_VMFAIL			BIT_ULL(32)
+
+/*
+ * MSRs that VM entry and exit do not switch but a 64-bit guest owns:
+ * switched through the VM-entry MSR-load, VM-exit MSR-store and VM-exit
+ * MSR-load lists (SDM vol. 3C §24.7.2, §24.8.2).  Entry i of both lists is
+ * vmx_auto_msrs[i].
+ */
+#define VMX_NR_AUTO_MSRS		5
+
+struct vmx_auto_msr {
+	u32 index;
+	u32 reserved;
+	u64 value;
+};
+
+/* The VMCS of a vCPU, and where it is active. */
+struct vmx_vcpu {
+	void *vmcs;			/* (c) one page */
+	u64 vmcs_pa;			/* (c) */
+	int cpu;			/* CPU it is active on, -1: clear; see vmx.c */
+	struct list_head loaded;	/* on that CPU's list, irqs off */
+	bool launched;			/* (v) VMLAUNCH done since the VMCLEAR */
+	bool flush;			/* (v) INVEPT/INVVPID before the next entry */
+	bool guest_dr;			/* (v) DR0-3, DR6 switched, MOV DR not exiting */
+	u16 vpid;			/* (c) 0: none */
+	u64 dr6;			/* (v) the guest's DR6 */
+	u8 cr8;				/* (v) the guest's TPR (MOV CR8 exits) */
+	u64 cr2;			/* (v) VM entry and exit do not switch CR2 */
+	bool clear_shadow;		/* (v) an emulated instruction ended the STI/MOV SS shadow */
+	u64 cr0_shadow, cr4_shadow;	/* (v) guest view of the host-owned bits */
+	u64 host_cr3, host_cr4;		/* (v) what HOST_CR3/CR4 hold */
+	struct vmx_auto_msr *guest_msrs;	/* (c) entry-load = exit-store list */
+	struct vmx_auto_msr *host_msrs;	/* (c) exit-load list */
+	/* Exit information, read while the VMCS was still current. */
+	u32 exit_reason;
+	u32 exit_intr_info;
+	u32 exit_intr_error;
+	u32 idt_info;
+	u32 idt_error;
+	u32 exit_insn_len;
+	u64 exit_qual;
+	u64 exit_gpa;
+};
+
+struct vmx_vm {
+	void *io_bitmap;		/* (c) two pages, every port intercepted */
+	void *msr_bitmap;		/* (c) one page */
+	u64 eptp;			/* (c) */
+};
+
+static inline struct vmx_vcpu *to_vmx(struct hvx_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+/* VMREAD/VMWRITE on the current VMCS; the callers have made it current. */
+static __always_inline unsigned long vmcs_read(unsigned long field)
+{
+	unsigned long value;
+
+	asm volatile("vmread %1, %0" : "=rm"(value) : "r"(field) : "cc");
+	return value;
+}
+
+void vmx_vmwrite_error(unsigned long field, unsigned long value);
+
+static __always_inline void vmcs_write(unsigned long field, unsigned long value)
+{
+	bool fail;
+
+	asm volatile("vmwrite %2, %1\n\tsetna %0"
+		     : "=qm"(fail) : "r"(field), "rm"(value) : "cc");
+	if (unlikely(fail))
+		vmx_vmwrite_error(field, value);
+}
+
+static inline void vmcs_set_bits(unsigned long field, u32 bits)
+{
+	vmcs_write(field, vmcs_read(field) | bits);
+}
+
+static inline void vmcs_clear_bits(unsigned long field, u32 bits)
+{
+	vmcs_write(field, vmcs_read(field) & ~bits);
+}
+
+/* vmx.c: make the vCPU's VMCS current on this CPU for a state access. */
+void vmx_get(struct hvx_vcpu *vcpu);
+void vmx_put(struct hvx_vcpu *vcpu);
+u64 vmx_guest_cr0(void);
+u64 vmx_guest_cr4(struct hvx_vcpu *vcpu);
+int vmx_set_cr0(struct hvx_vcpu *vcpu, u64 cr0);
+int vmx_set_cr4(struct hvx_vcpu *vcpu, u64 cr4);
+int vmx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
+void vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer);
+void vmx_load_pdptrs(struct hvx_vcpu *vcpu, u64 cr3);
+extern bool vmx_ug;
+extern u64 vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
+extern u32 vmx_cpu_based;		/* the primary controls every VMCS starts with */
+
+/*
+ * vmenter.S: enters the guest with the GPRs other than RSP in @regs (RSP
+ * is in the VMCS); 0 after a VM exit, 1 if VMLAUNCH/VMRESUME failed.
+ */
+int hvx_vmx_vmenter(u64 *regs, bool launched);
+void hvx_vmx_vmexit(void);
+/* Calls the host's NMI handler as if the NMI had hit here. */
+void hvx_vmx_do_nmi(unsigned long entry);
+
+/* vmx_exit.c */
+int vmx_handle_exit(struct hvx_vcpu *vcpu);
+void vmx_queue_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error, u32 error);
+
+#endif /* HVX_VMX_H */

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx: VMX exit handlers.  Each returns 1 (resume the guest), 0 (return
+ * to userspace, run page filled) or a negative errno, as on SVM.  The exit
+ * information was read in vmx_run() while the VMCS was current; a handler
+ * that touches the VMCS goes through vmx_get()/vmx_put().
+ */
+#include <linux/kernel.h>
+#include <asm/trapnr.h>
+#include <asm/processor-flags.h>
+
+#include "vmx.h"
+
+/* The exiting instruction is done: step over it (SDM vol. 3C §28.2.5). */
+static void vmx_skip(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vcpu->exit_rip = vcpu->rip;
+	vcpu->rip += vmx->exit_insn_len;
+	vmx->clear_shadow = true;
+}
+
+static int vmx_fault(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
+{
+	vcpu->exit_rip = vcpu->rip;
+	vmx_queue_exception(vcpu, vector, has_error, 0);
+	return 1;
+}
+
+static int vmx_exit_nop(struct hvx_vcpu *vcpu)
+{
+	/* A host interrupt or NMI: the host has taken it. */
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_HOST_INTR);
+	return 1;
+}
+
+static int vmx_exit_exception_nmi(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if ((vmx->exit_intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
+		return vmx_exit_nop(vcpu);
+	/* No exception is intercepted: this cannot happen. */
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	vcpu->exit_rip = vcpu->rip;
+	return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, vmx->exit_reason,
+				 vmx->exit_intr_info);
+}
+
+static int vmx_exit_irq_window(struct hvx_vcpu *vcpu)
+{
+	/* The guest can take an interrupt now; vmx_inject_events() delivers it. */
+	if (hvx_vmx_ops.interruptible(vcpu) && vcpu->run->request_interrupt_window &&
+	    !vcpu->ev.irq) {
+		hvx_stat_inc(vcpu, HVX_STAT_EXIT_IRQ_WINDOW);
+		vcpu->exit_rip = vcpu->rip;
+		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
+		return 0;
+	}
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	return 1;
+}
+
+static int vmx_exit_other(struct hvx_vcpu *vcpu)
+{
+	/* NMI window, INIT: nothing to do but enter again. */
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	return 1;
+}
+
+static int vmx_exit_triple_fault(struct hvx_vcpu *vcpu)
+{
+	vcpu->exit_rip = vcpu->rip;
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_SHUTDOWN);
+	hvx_event(vcpu->vm, HVX_GENL_EVENT_SHUTDOWN, vcpu->id, 0);
+	vcpu->run->exit_reason = HVX_EXIT_SHUTDOWN;
+	return 0;
+}
+
+static int vmx_exit_cpuid(struct hvx_vcpu *vcpu)
+{
+	vmx_skip(vcpu);
+	return hvx_exit_cpuid(vcpu);
+}
+
+static int vmx_exit_hlt(struct hvx_vcpu *vcpu)
+{
+	vmx_skip(vcpu);
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_HLT);
+	vcpu->run->exit_reason = HVX_EXIT_HLT;
+	return 0;
+}
+
+static int vmx_exit_invd(struct hvx_vcpu *vcpu)
+{
+	/* Guest memory is always coherent: nothing to invalidate. */
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	vmx_skip(vcpu);
+	return 1;
+}
+
+static int vmx_exit_vmcall(struct hvx_vcpu *vcpu)
+{
+	vmx_skip(vcpu);
+	return hvx_exit_hypercall(vcpu);
+}
+
+/* VMX, SMX and SGX instructions in the guest: hvx does not nest. */
+static int vmx_exit_ud(struct hvx_vcpu *vcpu)
+{
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	return vmx_fault(vcpu, X86_TRAP_UD, false);
+}
+
+/* A general-purpose register as the exit qualification names it. */
+static u64 *vmx_gpr(struct hvx_vcpu *vcpu, unsigned int reg)
+{
+	return &vcpu->regs[reg & 15];
+}
+
+static bool vmx_long64(struct hvx_vcpu *vcpu)
+{
+	struct hvx_sregs s;
+	struct hvx_paging pg;
+
+	hvx_vmx_ops.get_paging(vcpu, &pg);
+	if (!(pg.efer & EFER_LMA))
+		return false;
+	hvx_vmx_ops.get_sregs(vcpu, &s);
+	return s.cs.l;
+}
+
+/*
+ * MOV to CR0: only writes that change a host-owned bit exit (NE, or PE/PG
+ * without unrestricted guest).  The checks are those of the instruction
+ * (SDM vol. 2 MOV to CR; vol. 3A §2.5); entering or leaving long mode
+ * updates EFER.LMA as the hardware would.
+ */
+static int vmx_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
+{
+	struct hvx_paging pg;
+	u64 efer;
+
+	hvx_vmx_ops.get_paging(vcpu, &pg);
+	efer = pg.efer;
+	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
+	    (val & ~(u32)vmx_cr0_fixed1 & ~(X86_CR0_PE | X86_CR0_PG)))
+		return -EINVAL;
+	if (!vmx_ug && (val & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
+		return -EINVAL;
+	if ((val & X86_CR0_PG) && !(pg.cr0 & X86_CR0_PG) && (efer & EFER_LME)) {
+		if (!(pg.cr4 & X86_CR4_PAE))
+			return -EINVAL;
+		efer |= EFER_LMA;
+	} else if (!(val & X86_CR0_PG) && (pg.cr0 & X86_CR0_PG) && (efer & EFER_LMA)) {
+		efer &= ~EFER_LMA;
+	}
+	vmx_get(vcpu);
+	vmx_set_cr0(vcpu, val);
+	vmx_set_efer(vcpu, efer);
+	if ((val & X86_CR0_PG) && (pg.cr4 & X86_CR4_PAE) && !(efer & EFER_LMA))
+		vmx_load_pdptrs(vcpu, pg.cr3);
+	vmx_put(vcpu);
+	return 0;
+}
+
+static int vmx_mov_to_cr4(struct hvx_vcpu *vcpu, u64 val)
+{
+	struct hvx_paging pg;
+
+	hvx_vmx_ops.get_paging(vcpu, &pg);
+	/* VMXE is reserved to a guest without VMX; so is what the CPU lacks. */
+	if ((val & X86_CR4_VMXE) || (val & ~vmx_cr4_fixed1) ||
+	    ((pg.efer & EFER_LMA) && !(val & X86_CR4_PAE)))
+		return -EINVAL;
+	vmx_get(vcpu);
+	vmx_set_cr4(vcpu, val);
+	if ((pg.cr0 & X86_CR0_PG) && (val & X86_CR4_PAE) && !(pg.efer & EFER_LMA))
+		vmx_load_pdptrs(vcpu, pg.cr3);
+	vmx_put(vcpu);
+	return 0;
+}
+
+static int vmx_exit_cr(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 q = vmx->exit_qual;
+	unsigned int cr = q & 15, type = (q >> 4) & 3;
+	u64 *reg = vmx_gpr(vcpu, (q >> 8) & 15);
+	u64 val = vmx_long64(vcpu) ? *reg : (u32)*reg;
+	struct hvx_paging pg;
+	int ret = 0;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	switch (type) {
+	case 0:		/* MOV to CR */
+		if (cr == 0) {
+			ret = vmx_mov_to_cr0(vcpu, val);
+		} else if (cr == 3) {
+			vmx_get(vcpu);
+			vmcs_write(GUEST_CR3, val);
+			vmx_put(vcpu);
+		} else if (cr == 4) {
+			ret = vmx_mov_to_cr4(vcpu, val);
+		} else if (cr == 8) {
+			if (val > 15)
+				ret = -EINVAL;
+			else
+				vmx->cr8 = val;
+		} else {
+			ret = -EOPNOTSUPP;
+		}
+		break;
+	case 1:		/* MOV from CR */
+		if (cr == 3) {
+			vmx_get(vcpu);
+			*reg = vmcs_read(GUEST_CR3);
+			vmx_put(vcpu);
+		} else if (cr == 8) {
+			*reg = vmx->cr8;
+		} else {
+			ret = -EOPNOTSUPP;
+		}
+		break;
+	case 2:		/* CLTS */
+		hvx_vmx_ops.get_paging(vcpu, &pg);
+		ret = vmx_mov_to_cr0(vcpu, pg.cr0 & ~X86_CR0_TS);
+		break;
+	default:	/* LMSW: sets PE but cannot clear it, and MP, EM, TS */
+		hvx_vmx_ops.get_paging(vcpu, &pg);
+		ret = vmx_mov_to_cr0(vcpu, (pg.cr0 & ~0xeULL) | ((q >> 16) & 0xf) |
+				     (pg.cr0 & X86_CR0_PE));
+		break;
+	}
+	if (ret == -EINVAL)
+		return vmx_fault(vcpu, X86_TRAP_GP, true);
+	if (ret)
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, vmx->exit_reason, q);
+	vmx_skip(vcpu);
+	return 1;
+}
+
+/*
+ * The guest's first debug-register access: hand DR0-3 and DR6 over to it
+ * and run the instruction again, now without an exit.
+ */
+static int vmx_exit_dr(struct hvx_vcpu *vcpu)
+{
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	vmx_get(vcpu);
+	vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_MOV_DR_EXITING);
+	vmx_put(vcpu);
+	to_vmx(vcpu)->guest_dr = true;
+	return 1;
+}
+
+static int vmx_exit_io(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 q = vmx->exit_qual;
+
+	/* Exit qualification for I/O instructions: SDM vol. 3C table 28-5. */
+	vcpu->exit_rip = vcpu->rip;
+	vmx->clear_shadow = true;
+	return hvx_exit_io(vcpu, q >> 16, (q & 7) + 1, q & BIT(3), q & BIT(4), q & BIT(5),
+			   vcpu->rip + vmx->exit_insn_len);
+}
+
+static int vmx_exit_rdmsr(struct hvx_vcpu *vcpu)
+{
+	vmx_skip(vcpu);
+	return hvx_exit_msr(vcpu, vcpu->regs[HVX_RCX], false, 0);
+}
+
+static int vmx_exit_wrmsr(struct hvx_vcpu *vcpu)
+{
+	u64 data = (u32)vcpu->regs[HVX_RAX] | (vcpu->regs[HVX_RDX] << 32);
+
+	vmx_skip(vcpu);
+	return hvx_exit_msr(vcpu, vcpu->regs[HVX_RCX], true, data);
+}
+
+static int vmx_exit_xsetbv(struct hvx_vcpu *vcpu)
+{
+	u64 xcr0 = (u32)vcpu->regs[HVX_RAX] | (vcpu->regs[HVX_RDX] << 32);
+	struct hvx_sregs s;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	/* XSETBV exits only with CR4.OSXSAVE set (else #UD): #GP for the rest. */
+	hvx_vmx_ops.get_sregs(vcpu, &s);
+	if ((u32)vcpu->regs[HVX_RCX] != 0 || s.ss.dpl || vmx_check_xcr0(vcpu, xcr0))
+		return vmx_fault(vcpu, X86_TRAP_GP, true);
+	vcpu->xcr0 = xcr0;
+	vmx_skip(vcpu);
+	return 1;
+}
+
+static int vmx_exit_ept_violation(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_NPF);
+	/* An IRET that unblocked NMIs faulted: block them again (SDM §28.2.3). */
+	if ((vmx->exit_qual & BIT(12)) && !(vmx->idt_info & VECTORING_INFO_VALID_MASK)) {
+		vmx_get(vcpu);
+		vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
+		vmx_put(vcpu);
+	}
+	return hvx_tdp_fault(vcpu, vmx->exit_gpa, vmx->exit_qual & EPT_VIOLATION_ACC_WRITE);
+}
+
+static int vmx_exit_internal(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	/* EPT misconfiguration, task switch: hvx builds no such state. */
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	vcpu->exit_rip = vcpu->rip;
+	return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, vmx->exit_reason,
+				 vmx->exit_qual);
+}
+
+static int (*const vmx_exit_handlers[VMX_EXIT_NR])(struct hvx_vcpu *vcpu) = {
+	[EXIT_REASON_EXCEPTION_NMI]		= vmx_exit_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT]	= vmx_exit_nop,
+	[EXIT_REASON_TRIPLE_FAULT]		= vmx_exit_triple_fault,
+	[EXIT_REASON_INIT_SIGNAL]		= vmx_exit_other,
+	[EXIT_REASON_INTERRUPT_WINDOW]		= vmx_exit_irq_window,
+	[EXIT_REASON_NMI_WINDOW]		= vmx_exit_other,
+	[EXIT_REASON_TASK_SWITCH]		= vmx_exit_internal,
+	[EXIT_REASON_CPUID]			= vmx_exit_cpuid,
+	[11]					= vmx_exit_ud,	/* GETSEC */
+	[EXIT_REASON_HLT]			= vmx_exit_hlt,
+	[EXIT_REASON_INVD]			= vmx_exit_invd,
+	[EXIT_REASON_VMCALL]			= vmx_exit_vmcall,
+	[EXIT_REASON_VMCLEAR]			= vmx_exit_ud,
+	[EXIT_REASON_VMLAUNCH]			= vmx_exit_ud,
+	[EXIT_REASON_VMPTRLD]			= vmx_exit_ud,
+	[EXIT_REASON_VMPTRST]			= vmx_exit_ud,
+	[EXIT_REASON_VMREAD]			= vmx_exit_ud,
+	[EXIT_REASON_VMRESUME]			= vmx_exit_ud,
+	[EXIT_REASON_VMWRITE]			= vmx_exit_ud,
+	[EXIT_REASON_VMOFF]			= vmx_exit_ud,
+	[EXIT_REASON_VMON]			= vmx_exit_ud,
+	[EXIT_REASON_CR_ACCESS]			= vmx_exit_cr,
+	[EXIT_REASON_DR_ACCESS]			= vmx_exit_dr,
+	[EXIT_REASON_IO_INSTRUCTION]		= vmx_exit_io,
+	[EXIT_REASON_MSR_READ]			= vmx_exit_rdmsr,
+	[EXIT_REASON_MSR_WRITE]			= vmx_exit_wrmsr,
+	[EXIT_REASON_MWAIT_INSTRUCTION]		= vmx_exit_ud,
+	[EXIT_REASON_MONITOR_INSTRUCTION]	= vmx_exit_ud,
+	[EXIT_REASON_EPT_VIOLATION]		= vmx_exit_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG]		= vmx_exit_internal,
+	[EXIT_REASON_INVEPT]			= vmx_exit_ud,
+	[EXIT_REASON_INVVPID]			= vmx_exit_ud,
+	[EXIT_REASON_XSETBV]			= vmx_exit_xsetbv,
+	[EXIT_REASON_VMFUNC]			= vmx_exit_ud,
+	[EXIT_REASON_ENCLS]			= vmx_exit_ud,
+};
+
+int vmx_handle_exit(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 reason = vmx->exit_reason;
+	u16 basic = reason;
+	struct hvx_run *run = vcpu->run;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXITS);
+	if (!(reason & VMX_EXIT_FAILED_ENTRY) && basic < VMX_EXIT_NR) {
+		hvx_stat_raw(vcpu, basic);
+		if (vmx_exit_handlers[basic])
+			return vmx_exit_handlers[basic](vcpu);
+		hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+		vcpu->exit_rip = vcpu->rip;
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, reason, vmx->exit_qual);
+	}
+
+	/*
+	 * A failed entry: VM exit with bit 31 set (invalid guest state, MSR
+	 * loading; SDM vol. 3C §26.8), or VMLAUNCH/VMRESUME failing with the
+	 * VM-instruction error in exit_qual.
+	 */
+	vcpu->exit_rip = vcpu->rip;
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_FAIL_ENTRY);
+	hvx_stat_raw(vcpu, VMX_RAW_FAIL);
+	run->exit_reason = HVX_EXIT_FAIL_ENTRY;
+	run->fail_entry.hardware_reason = reason == VMX_EXIT_FAILED_ENTRY ?
+		HVX_VMX_VMFAIL | vmx->exit_qual : reason;
+	run->fail_entry.cpu = READ_ONCE(vmx->cpu);
+	run->fail_entry.pad = 0;
+	hvx_event(vcpu->vm, HVX_GENL_EVENT_FAIL_ENTRY, vcpu->id, run->fail_entry.hardware_reason);
+	return 0;
+}
