@@ -80,6 +80,7 @@ static long hvx_check_cap(struct hvx_capability __user *argp)
 		break;
 	case HVX_CAP_PAGING_NESTED:
 	case HVX_CAP_NRIP_SAVE:
+	case HVX_CAP_UNRESTRICTED_GUEST:
 		c.value = hvx_ops->cap(c.cap);
 		break;
 	default:

@@ -9,6 +9,7 @@
 #include <linux/percpu.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/rcupdate.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/debugreg.h>
@@ -176,6 +177,8 @@ static u64 svm_cap(u32 cap)
 		return svm_npt;
 	case HVX_CAP_NRIP_SAVE:
 		return svm_nrips;
+	case HVX_CAP_UNRESTRICTED_GUEST:
+		return 1;
 	default:
 		return 0;
 	}
@@ -556,6 +559,11 @@ static int svm_run(struct hvx_vcpu *vcpu)
 		svm_load_guest_dr(vcpu);
 	pkru_loaded = svm_pkru_loaded(vcpu, &host_pkru);
 
+	/*
+	 * Guest time is a quiescent state for RCU, as user time is: a
+	 * guest that runs long must not stall grace periods.
+	 */
+	rcu_note_context_switch(false);
 	trace_hvx_entry(vcpu->vm->id, vcpu->id, vcpu->rip);
 	if (static_branch_likely(&hvx_stats_on))
 		t0 = rdtsc();
@@ -726,6 +734,9 @@ static int svm_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 	 * behaviour on both vendors.
 	 */
 	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
+		return -EINVAL;
+	/* VMRUN refuses NW without CD, VM entry does not: refused on both. */
+	if ((c->cr0 & X86_CR0_NW) && !(c->cr0 & X86_CR0_CD))
 		return -EINVAL;
 	/* Inconsistent CR0/CR3/CR4 are refused by VMRUN: a FAIL_ENTRY exit. */
 	vmcb->save.cr0 = c->cr0;

@@ -20,6 +20,7 @@
 #include <linux/version.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/rcupdate.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/desc.h>
@@ -30,6 +31,7 @@
 #include <asm/fpu/types.h>
 #include <asm/cpufeature.h>
 #include <asm/tlbflush.h>
+#include <asm/tsc.h>
 #include <asm/reboot.h>
 #include <asm/special_insns.h>
 #include <asm/irq_vectors.h>
@@ -68,6 +70,16 @@ static u64 vmx_cr0_mask, vmx_cr4_mask;	/* the bits the host owns */
 bool vmx_ug;
 static bool vmx_vpid, vmx_invept_single, vmx_invept_global, vmx_invvpid_single;
 static bool vmx_emergency_registered;
+static u32 vmx_preempt_ticks;
+
+/*
+ * The VMX-preemption timer makes the guest exit after this much guest
+ * time at the latest.  Host interrupts exit the guest anyway; this is a
+ * backstop for emulators that do not take an external-interrupt exit
+ * while the guest has RFLAGS.IF clear (Bochs 2.7), which would leave the
+ * host without timer ticks for as long as such a guest spins.
+ */
+#define HVX_VMX_BACKSTOP_MS	4
 static u64 vmx_host_xcr0;
 
 /* The auto-switched MSRs: slot i of the guest and host lists (vmx.h). */
@@ -296,7 +308,8 @@ static int vmx_hardware_setup(void)
 		return -ENODEV;
 	}
 	ret = vmx_adjust(MSR_IA32_VMX_PINBASED_CTLS, MSR_IA32_VMX_TRUE_PINBASED_CTLS,
-			 pin_req, PIN_BASED_VIRTUAL_NMIS, &vmx_pin, "pin-based");
+			 pin_req, PIN_BASED_VIRTUAL_NMIS | PIN_BASED_VMX_PREEMPTION_TIMER,
+			 &vmx_pin, "pin-based");
 	ret = ret ?: vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
 				cpu_req, 0, &vmx_cpu_based, "processor-based");
 	ret = ret ?: vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0, SECONDARY_EXEC_ENABLE_EPT,
@@ -314,6 +327,17 @@ static int vmx_hardware_setup(void)
 	vmx_entry_ctls &= ~VM_ENTRY_IA32E_MODE;
 	/* Windows are asked for per entry; CR3 accesses need no exit with EPT. */
 	vmx_cpu_based &= ~(CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING);
+
+	if (vmx_pin & PIN_BASED_VMX_PREEMPTION_TIMER) {
+		u64 misc;
+
+		/* The timer counts TSC >> IA32_VMX_MISC[4:0] (SDM vol. 3C §26.5.1). */
+		rdmsrl(MSR_IA32_VMX_MISC, misc);
+		vmx_preempt_ticks = min_t(u64, U32_MAX,
+					  ((u64)tsc_khz * HVX_VMX_BACKSTOP_MS) >> (misc & 0x1f));
+		if (!vmx_preempt_ticks)
+			vmx_pin &= ~PIN_BASED_VMX_PREEMPTION_TIMER;
+	}
 
 	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_cap);
 	if (!(ept_cap & VMX_EPT_PAGE_WALK_4_BIT) || !(ept_cap & VMX_EPTP_WB_BIT) ||
@@ -366,9 +390,10 @@ static int vmx_hardware_setup(void)
 		cpu_emergency_register_virt_callback(vmx_emergency_disable);
 		vmx_emergency_registered = true;
 	}
-	pr_info("hvx: VMX with EPT, VPID %s, unrestricted guest %s, virtual NMIs %s\n",
+	pr_info("hvx: VMX with EPT, VPID %s, unrestricted guest %s, virtual NMIs %s, preemption timer %s\n",
 		vmx_vpid ? "yes" : "no", vmx_ug ? "yes" : "no",
-		vmx_pin & PIN_BASED_VIRTUAL_NMIS ? "yes" : "no");
+		vmx_pin & PIN_BASED_VIRTUAL_NMIS ? "yes" : "no",
+		vmx_pin & PIN_BASED_VMX_PREEMPTION_TIMER ? "yes" : "no");
 	return 0;
 }
 
@@ -379,6 +404,8 @@ static u64 vmx_cap(u32 cap)
 		return 1;
 	case HVX_CAP_NRIP_SAVE:
 		return 1;	/* VM-exit instruction length */
+	case HVX_CAP_UNRESTRICTED_GUEST:
+		return vmx_ug;
 	default:
 		return 0;
 	}
@@ -737,7 +764,10 @@ static int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 
 	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || vmx_check_xcr0(vcpu, c->xcr0))
 		return -EINVAL;
+	/* As on SVM: what one vendor's entry checks refuse, both refuse here. */
 	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
+		return -EINVAL;
+	if ((c->cr0 & X86_CR0_NW) && !(c->cr0 & X86_CR0_CD))
 		return -EINVAL;
 	/* Without unrestricted guest VMX runs only paged protected mode. */
 	if (!vmx_ug && (c->cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
@@ -1115,6 +1145,8 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	vmcs_write(CR0_GUEST_HOST_MASK, vmx_cr0_mask);
 	vmcs_write(CR4_GUEST_HOST_MASK, vmx_cr4_mask);
+	if (vmx_pin & PIN_BASED_VMX_PREEMPTION_TIMER)
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_preempt_ticks);
 
 	vmcs_write(VM_ENTRY_MSR_LOAD_ADDR, __pa(vmx->guest_msrs));
 	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
@@ -1480,6 +1512,11 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 
+	/*
+	 * Guest time is a quiescent state for RCU, as user time is: a
+	 * guest that runs long must not stall grace periods.
+	 */
+	rcu_note_context_switch(false);
 	trace_hvx_entry(vcpu->vm->id, vcpu->id, vcpu->rip);
 	if (static_branch_likely(&hvx_stats_on))
 		t0 = rdtsc();

@@ -10,6 +10,7 @@
 #include <linux/types.h>
 #include <linux/list.h>
 #include <asm/vmx.h>
+#include <asm/asm.h>
 
 #include "hvx_core.h"
 
@@ -83,12 +84,19 @@ static inline struct vmx_vcpu *to_vmx(struct hvx_vcpu *vcpu)
 	return vcpu->arch;
 }
 
-/* VMREAD/VMWRITE on the current VMCS; the callers have made it current. */
+/*
+ * VMREAD/VMWRITE on the current VMCS; the callers have made it current.
+ * Should VMX be off (the reboot notifier turned it off under a running
+ * VM), the #UD is fixed up: reads give 0, writes are dropped.
+ */
 static __always_inline unsigned long vmcs_read(unsigned long field)
 {
-	unsigned long value;
+	unsigned long value = 0;
 
-	asm volatile("vmread %1, %0" : "=rm"(value) : "r"(field) : "cc");
+	asm volatile("1: vmread %1, %0\n"
+		     "2:\n"
+		     _ASM_EXTABLE(1b, 2b)
+		     : "+r"(value) : "r"(field) : "cc");
 	return value;
 }
 
@@ -96,10 +104,13 @@ void vmx_vmwrite_error(unsigned long field, unsigned long value);
 
 static __always_inline void vmcs_write(unsigned long field, unsigned long value)
 {
-	bool fail;
+	bool fail = false;
 
-	asm volatile("vmwrite %2, %1\n\tsetna %0"
-		     : "=qm"(fail) : "r"(field), "rm"(value) : "cc");
+	asm volatile("1: vmwrite %2, %1\n"
+		     "setna %0\n"
+		     "2:\n"
+		     _ASM_EXTABLE(1b, 2b)
+		     : "+qm"(fail) : "r"(field), "rm"(value) : "cc");
 	if (unlikely(fail))
 		vmx_vmwrite_error(field, value);
 }

@@ -64,7 +64,7 @@ static int vmx_exit_irq_window(struct hvx_vcpu *vcpu)
 
 static int vmx_exit_other(struct hvx_vcpu *vcpu)
 {
-	/* NMI window, INIT: nothing to do but enter again. */
+	/* NMI window, INIT, the preemption-timer backstop: enter again. */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	return 1;
 }
@@ -355,6 +355,7 @@ static int (*const vmx_exit_handlers[VMX_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[EXIT_REASON_EPT_MISCONFIG]		= vmx_exit_internal,
 	[EXIT_REASON_INVEPT]			= vmx_exit_ud,
 	[EXIT_REASON_INVVPID]			= vmx_exit_ud,
+	[EXIT_REASON_PREEMPTION_TIMER]		= vmx_exit_other,
 	[EXIT_REASON_XSETBV]			= vmx_exit_xsetbv,
 	[EXIT_REASON_VMFUNC]			= vmx_exit_ud,
 	[EXIT_REASON_ENCLS]			= vmx_exit_ud,

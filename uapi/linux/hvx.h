@@ -30,7 +30,8 @@
 #define HVX_CAP_MAX_CPUID	8	/* entries in a CPUID table */
 #define HVX_CAP_NRIP_SAVE	9	/* 1 if the CPU reports the next RIP */
 #define HVX_CAP_MAX_GPA_BITS	10	/* guest-physical address width */
-#define HVX_NR_CAPS		11
+#define HVX_CAP_UNRESTRICTED_GUEST 11	/* 1 if real mode and unpaged protected mode run */
+#define HVX_NR_CAPS		12
 
 #define HVX_VENDOR_AMD		1
 #define HVX_VENDOR_INTEL	2
