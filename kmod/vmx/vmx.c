@@ -17,7 +17,6 @@
 #include <linux/smp.h>
 #include <linux/idr.h>
 #include <linux/module.h>
-#include <linux/version.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/rcupdate.h>
@@ -41,15 +40,6 @@
 
 #include "vmx.h"
 #include "hvx_trace.h"
-
-/* The NMI entry the kernel keeps for hypervisors that take NMIs by VM exit. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-void asm_exc_nmi_kvm_vmx(void);
-#define HVX_NMI_ENTRY	((unsigned long)asm_exc_nmi_kvm_vmx)
-#else
-void asm_exc_nmi_noist(void);
-#define HVX_NMI_ENTRY	((unsigned long)asm_exc_nmi_noist)
-#endif
 
 struct vmx_cpu {
 	void *vmxon;			/* the VMXON region */

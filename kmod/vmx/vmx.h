@@ -57,8 +57,7 @@ struct vmx_vcpu {
 	u64 dr6;			/* (v) the guest's DR6 */
 	u8 cr8;				/* (v) the guest's TPR (MOV CR8 exits) */
 	u64 cr2;			/* (v) VM entry and exit do not switch CR2 */
-	bool clear_shadow;		/* (v) an emulated instruction ended the STI/MOV SS shadow */
-	u64 cr0_shadow, cr4_shadow;	/* (v) guest view of the host-owned bits */
+	bool clear_shadow;		/* (v) an emulated insn ended the STI/MOV SS shadow */
 	u64 host_cr3, host_cr4;		/* (v) what HOST_CR3/CR4 hold */
 	struct vmx_auto_msr *guest_msrs;	/* (c) entry-load = exit-store list */
 	struct vmx_auto_msr *host_msrs;	/* (c) exit-load list */
@@ -147,6 +146,19 @@ int hvx_vmx_vmenter(u64 *regs, bool launched);
 void hvx_vmx_vmexit(void);
 /* Calls the host's NMI handler as if the NMI had hit here. */
 void hvx_vmx_do_nmi(unsigned long entry);
+
+/*
+ * The NMI entry the kernel exports for hypervisors that take NMIs by VM
+ * exit: asm_exc_nmi_kvm_vmx since 6.3, asm_exc_nmi_noist before (Kbuild
+ * looks in the kernel's Module.symvers).
+ */
+#ifdef HVX_HAVE_NMI_KVM_VMX
+void asm_exc_nmi_kvm_vmx(void);
+#define HVX_NMI_ENTRY	((unsigned long)asm_exc_nmi_kvm_vmx)
+#else
+void asm_exc_nmi_noist(void);
+#define HVX_NMI_ENTRY	((unsigned long)asm_exc_nmi_noist)
+#endif
 
 /* vmx_exit.c */
 int vmx_handle_exit(struct hvx_vcpu *vcpu);
