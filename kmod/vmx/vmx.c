@@ -1448,6 +1448,15 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		}
 	}
 
+	/* Without unrestricted guest, real mode cannot run (SET_STATE says so too). */
+	if (unlikely(!vmx_ug)) {
+		struct hvx_paging pg;
+
+		vmx_get_paging(vcpu, &pg);
+		if ((pg.cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
+			return -EOPNOTSUPP;
+	}
+
 	preempt_disable();
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -40,10 +41,27 @@ extern const unsigned char stats_counts_hlt[], stats_trace_out[];
 #define STATS_PORT_IN	0x81
 #define STATS_MMIO_GPA	0xd0000000ULL
 
-/* SVM EXITCODEs (APM vol. 2 appendix C). */
-#define SVM_EXIT_CPUID	0x72
-#define SVM_EXIT_HLT	0x78
-#define SVM_EXIT_IOIO	0x7b
+/*
+ * The raw exit codes of port I/O, CPUID and HLT: SVM EXITCODEs (APM vol. 2
+ * appendix C) or VMX basic exit reasons (SDM vol. 3D appendix C).
+ */
+struct raw_codes {
+	__u32 io, cpuid, hlt;
+};
+
+static const struct raw_codes *raw_codes(void)
+{
+	static const struct raw_codes svm = { .io = 0x7b, .cpuid = 0x72, .hlt = 0x78 };
+	static const struct raw_codes vmx = { .io = 30, .cpuid = 10, .hlt = 12 };
+	struct hvx_capability cap = { .cap = HVX_CAP_VENDOR };
+	int fd = open("/dev/hvx", O_RDWR | O_CLOEXEC);
+	bool intel = fd >= 0 && !ioctl(fd, HVX_CHECK_CAP, &cap) &&
+		     cap.value == HVX_VENDOR_INTEL;
+
+	if (fd >= 0)
+		close(fd);
+	return intel ? &vmx : &svm;
+}
 
 #include "genl.h"
 
@@ -194,10 +212,10 @@ static void check_vcpu_counts(struct __test_metadata *_metadata, const struct vc
 	EXPECT_LT(0, v->stats[HVX_STAT_RUN_NS]);
 	EXPECT_LT(0, v->stats[HVX_STAT_PAGES_MAPPED]);
 	EXPECT_LE(2, v->stats[HVX_STAT_EXIT_NPF]) TH_LOG("the two MMIO accesses are NPFs");
-	EXPECT_EQ(want->outs + want->ins, raw_count(v, SVM_EXIT_IOIO))
+	EXPECT_EQ(want->outs + want->ins, raw_count(v, raw_codes()->io))
 		TH_LOG("vCPU %u: raw IOIO", v->id);
-	EXPECT_EQ(want->cpuids, raw_count(v, SVM_EXIT_CPUID)) TH_LOG("vCPU %u: raw CPUID", v->id);
-	EXPECT_EQ(1, raw_count(v, SVM_EXIT_HLT)) TH_LOG("vCPU %u: raw HLT", v->id);
+	EXPECT_EQ(want->cpuids, raw_count(v, raw_codes()->cpuid)) TH_LOG("vCPU %u: raw CPUID", v->id);
+	EXPECT_EQ(1, raw_count(v, raw_codes()->hlt)) TH_LOG("vCPU %u: raw HLT", v->id);
 }
 
 /*
@@ -508,11 +526,11 @@ TEST(events)
 	EXPECT_TRUE(ev.has_vcpu);
 	EXPECT_EQ(0, ev.vcpu_id);
 
-	/* CR0.NW without CR0.CD: VMRUN refuses the state (APM vol. 2 §15.5.1). */
+	/* Long mode without CR4.PAE: both vendors' entry checks refuse it. */
 	ASSERT_OK(tvm_setup(&t, 1, HVX_MODE_LONG, GUEST_CODE_GPA));
 	memset(&st, 0, sizeof(st));
 	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[1], &st, HVX_STATE_CREGS));
-	st.cregs.cr0 = (st.cregs.cr0 | (1ULL << 29)) & ~(1ULL << 30);
+	st.cregs.cr4 &= ~(1ULL << 5);
 	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[1], &st, HVX_STATE_CREGS));
 	ASSERT_GUEST_EXIT(&t, 1, HVX_EXIT_FAIL_ENTRY);
 	ASSERT_EVENT(&g, id, &ev, HVX_GENL_EVENT_FAIL_ENTRY);
@@ -931,8 +949,8 @@ TEST(tracepoints)
 
 	trace = read_trace();
 	ASSERT_NE(NULL, trace);
-	snprintf(want_exit, sizeof(want_exit), "vm %u vcpu 0 reason 0x7b rip 0x%llx ", id,
-		 (unsigned long long)GUEST_ADDR(stats_trace, stats_trace_out));
+	snprintf(want_exit, sizeof(want_exit), "vm %u vcpu 0 reason %#x rip 0x%llx ", id,
+		 raw_codes()->io, (unsigned long long)GUEST_ADDR(stats_trace, stats_trace_out));
 	snprintf(want_user, sizeof(want_user), "vm %u vcpu 0 exit_reason %u ret 0", id,
 		 HVX_EXIT_IO);
 	EXPECT_TRUE(trace_has(trace, "hvx_exit:", want_exit))
@@ -1103,12 +1121,12 @@ TEST(hvxstat_output)
 	for (c = 0; j_at(&j, raw, c) >= 0; c++) {
 		int r = j_at(&j, raw, c);
 
-		if (j_uint(&j, j_get(&j, r, "code")) == SVM_EXIT_IOIO) {
+		if (j_uint(&j, j_get(&j, r, "code")) == raw_codes()->io) {
 			raw_ioio = true;
 			EXPECT_EQ(want.outs + want.ins, j_uint(&j, j_get(&j, r, "count")));
 		}
 	}
-	EXPECT_TRUE(raw_ioio) TH_LOG("no raw exit 0x7b in:\n%s", out);
+	EXPECT_TRUE(raw_ioio) TH_LOG("no raw exit %#x in:\n%s", raw_codes()->io, out);
 	free(out);
 
 	/* A VM that is gone: exit status 1. */
