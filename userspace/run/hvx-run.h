@@ -110,7 +110,7 @@ struct pit {
 #define UART_FIFO		16
 
 struct uart {
-	__u8 ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
+	__u8 ier, lcr, mcr, scr, dll, dlm, fcr;
 	__u8 thr_ipending;
 	__u8 rx[UART_FIFO];
 	unsigned int rx_head, rx_count;
@@ -181,7 +181,6 @@ struct hvx_runner {
 	timer_t timer;
 	__u64 timer_armed_ns;		/* deadline the host timer is set to, 0: none */
 	int stop;			/* >= 0: end the run with this status */
-	__u64 launch_ns;
 };
 
 /* bus.c */

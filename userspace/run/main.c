@@ -456,7 +456,6 @@ int main(int argc, char **argv)
 	r.trace = o.trace;
 	r.stop = -1;
 	r.sys.fd = r.vm.fd = r.vcpu.fd = -1;
-	r.launch_ns = run__now_ns();
 	if (o.kind == RUN_KIND_FLAT && o.mode != HVX_MODE_REAL && r.mem_size < HVX_LAYOUT_END) {
 		fprintf(stderr, "hvx-run: --mem %lluK: too small for the GDT and page tables at 0x1000..0x%llx\n",
 			r.mem_size >> 10, HVX_LAYOUT_END - 1);

@@ -177,6 +177,5 @@ static void uart_read(struct hvx_runner *r, void *dev, unsigned int off, unsigne
 
 int uart__init(struct hvx_runner *r)
 {
-	r->uart.lsr = LSR_THRE | LSR_TEMT;
 	return io__register(r, "com1", 0x3f8, 8, uart_read, uart_write, &r->uart);
 }
