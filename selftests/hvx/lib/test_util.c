@@ -33,6 +33,12 @@ __u64 tvm_cap(struct hvx_sys *sys, __u32 cap, __u64 def)
 
 int tvm_create(struct tvm *t, size_t mem_size, __u32 vm_flags, unsigned int nr_vcpus)
 {
+	return tvm_create_paging(t, mem_size, HVX_PAGING_AUTO, vm_flags, nr_vcpus);
+}
+
+int tvm_create_paging(struct tvm *t, size_t mem_size, __u32 paging, __u32 vm_flags,
+		      unsigned int nr_vcpus)
+{
 	unsigned int i;
 	int ret;
 
@@ -49,7 +55,7 @@ int tvm_create(struct tvm *t, size_t mem_size, __u32 vm_flags, unsigned int nr_v
 		return ret;
 	t->vendor = (__u32)tvm_cap(&t->sys, HVX_CAP_VENDOR, 0);
 
-	ret = hvx_vm_create(&t->sys, &t->vm, HVX_PAGING_AUTO, vm_flags);
+	ret = hvx_vm_create(&t->sys, &t->vm, paging, vm_flags);
 	if (ret)
 		goto error_close_sys;
 

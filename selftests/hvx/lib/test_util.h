@@ -74,6 +74,9 @@ __u64 tvm_cap(struct hvx_sys *sys, __u32 cap, __u64 def);
  * RAM at gpa 0 in slot 0 and vCPUs 0 .. nr_vcpus - 1.  0 or -errno.
  */
 int tvm_create(struct tvm *t, size_t mem_size, __u32 vm_flags, unsigned int nr_vcpus);
+/* tvm_create() with the given paging mode (HVX_PAGING_*). */
+int tvm_create_paging(struct tvm *t, size_t mem_size, __u32 paging, __u32 vm_flags,
+		      unsigned int nr_vcpus);
 void tvm_destroy(struct tvm *t);
 
 /*
