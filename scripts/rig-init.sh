@@ -41,8 +41,15 @@ dmesg_section() {
 	echo "HVX-DMESG-END $1"
 }
 
+# The vendor of the emulated CPU (svm under QEMU, vmx under Bochs) picks
+# the kernel's KVM modules: /kvm/ORDER is the insmod order for this CPU.
+cpu=none
+grep -qw svm /proc/cpuinfo && cpu=svm
+grep -qw vmx /proc/cpuinfo && cpu=vmx
+[ -f "/kvm/ORDER-$cpu" ] && cp "/kvm/ORDER-$cpu" /kvm/ORDER
+
 echo
-echo "HVX-INIT uptime=$(uptime_s) kernel=$(uname -r) mode=$MODE cpus=$(nproc)"
+echo "HVX-INIT uptime=$(uptime_s) kernel=$(uname -r) mode=$MODE cpus=$(nproc) cpu=$cpu"
 
 # Modules hvx.ko depends on, if any, in load order.
 if [ -f /hvx/deps ]; then

@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# rig.sh check|demo|bench|shell: run hvx in an emulated AMD-V machine.
+# rig.sh check|demo|bench|shell: run hvx in emulated AMD-V and VT-x machines.
 #
-# For each kernel with headers in /lib/modules, build a busybox initramfs
-# holding that kernel's hvx.ko, the tools, the selftests, the guests and the
-# kernel's own KVM modules, boot it under QEMU TCG (-cpu max exposes SVM and
-# NPT) and read the results from the serial console.  See
-# Documentation/testing.rst.
+# For each vendor and each kernel with headers in /lib/modules, build a
+# busybox initramfs holding that kernel's hvx.ko, the tools, the selftests,
+# the guests and the kernel's own KVM modules, boot it and read the results
+# from the serial console: AMD SVM ("svm") under QEMU TCG (-cpu max exposes
+# SVM and NPT), Intel VMX ("vmx") under Bochs (VMX with EPT, VPID and
+# unrestricted guest), booted straight into the kernel's PVH entry by
+# scripts/rig-boot.S.  See Documentation/testing.rst.
 #
 #   check  run the selftests listed in build/selftests/hvx/TESTS; print
 #          per-kernel results, then "skipped: N" and, last, "N passed,
@@ -20,12 +22,17 @@
 # Environment:
 #   HVX_TESTS="a b"    run only these tests (names from TESTS)
 #   HVX_KVERS="v1 v2"  only these kernels (default: all with headers)
+#   HVX_VENDORS="svm vmx"  only these vendors (default: DEFAULT_VENDORS below)
 #   HVX_QEMU_GDB=1     start QEMU halted with its gdbstub on :1234 (-s -S)
 #   HVX_USE_DKMS=1     boot build/<kver>/hvx-dkms.ko (make dkms-check)
-#   HVX_BOOT_TIMEOUT   seconds for one boot, default 1200
-#   HVX_TEST_TIMEOUT   seconds for one test executable, default 300
+#   HVX_BOOT_TIMEOUT   seconds for one boot, default 1200 (svm), 3600 (vmx)
+#   HVX_TEST_TIMEOUT   seconds (guest time) for one test executable,
+#                      default 300 (svm), 1800 (vmx)
 #   HVX_DEMO_TIMEOUT   seconds for the demo command, default 120
-#   HVX_RIG_LOCK       lock file that keeps to one QEMU per host
+#   HVX_BOCHS_CPUS     CPUs of the Bochs machine, default 2
+#   HVX_BOCHS_IPS      its emulated instructions per second, default below
+#   HVX_BOCHS_MEM      its memory in MiB, default 2048
+#   HVX_RIG_LOCK       lock file that keeps to one emulator per host
 #   HVX_VERBOSE=1      show the whole serial console while it runs
 #   HVX_DEMO_CMD       command line of the demo
 #   BUILD              build directory, default <top>/build
@@ -39,11 +46,31 @@ DEMO_APPEND+=" panic=-1 guest_cmd=\"uname -a; cat /proc/interrupts\""
 DEMO_CMD=${HVX_DEMO_CMD:-"hvx-run --kernel /guests/linux/vmlinuz --initrd /guests/linux/initrd.gz --append '$DEMO_APPEND'"}
 BENCH_CMD=/usr/bin/hvx-bench.sh
 
-BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-1200}
-TEST_TIMEOUT=${HVX_TEST_TIMEOUT:-300}
+# The vendors a run covers when HVX_VENDORS is not set.
+DEFAULT_VENDORS="svm"
+
+# Wall-clock seconds for one boot, by vendor, unless HVX_BOOT_TIMEOUT.
+BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-}
+BOOT_TIMEOUT_SVM=1200
+BOOT_TIMEOUT_VMX=3600
+# Seconds of guest time for one test, by vendor, unless HVX_TEST_TIMEOUT:
+# code runs 15-30 times slower in guest time under Bochs than under QEMU.
+TEST_TIMEOUT=${HVX_TEST_TIMEOUT:-}
+TEST_TIMEOUT_SVM=300
+TEST_TIMEOUT_VMX=1800
 DEMO_TIMEOUT=${HVX_DEMO_TIMEOUT:-120}
 QEMU_MEM=${HVX_QEMU_MEM:-2048}
 QEMU_SMP=2
+# Bochs (vmx): a CPU model whose VMX, EPT and TSC frequency work in Debian's
+# bochs 2.7 (see Documentation/testing.rst).  With clock sync=none the
+# guest's time is its instruction count divided by BOCHS_IPS.
+BOCHS_MODEL=corei7_haswell_4770
+# Its CPUs are cores of one package: as separate packages (count=2), or
+# with one CPU, the model's CPUID topology trips a WARN in 6.12's
+# parse_legacy().
+BOCHS_CPUS=${HVX_BOCHS_CPUS:-2}
+BOCHS_IPS=${HVX_BOCHS_IPS:-50000000}
+BOCHS_MEM=${HVX_BOCHS_MEM:-2048}
 # oops=panic with panic=-1 and -no-reboot: an oops ends the run at once
 # (QEMU exits) instead of leaving a half-dead kernel to time out.  WARNs do
 # not panic: the suite goes on and the host finds them in the log.
@@ -51,6 +78,11 @@ QEMU_SMP=2
 # the tests' TAP lines; the init prints dmesg after each test instead.
 CMDLINE="console=ttyS0,115200 loglevel=4 printk.time=1 panic=-1 oops=panic"
 CMDLINE+=" cryptomgr.notests"
+# Added under Bochs.  idle=halt: with MWAIT in the idle loop, Bochs wakes
+# an idle CPU late (wakeups that set a flag the CPU monitors), and one boot
+# in two took 4 times as long.  mitigations=off: the emulated boot is slow
+# (Documentation/testing.rst, Timings).
+CMDLINE_VMX="mitigations=off idle=halt"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
@@ -109,6 +141,25 @@ mod_closure() {
 	echo $order "${line%%:*}"
 }
 
+# by_vendor VENDOR SET SVM VMX: SET if not empty, else VENDOR's default.
+by_vendor() {
+	if [ -n "$2" ]; then
+		echo "$2"
+	elif [ "$1" = vmx ]; then
+		echo "$4"
+	else
+		echo "$3"
+	fi
+}
+
+# The KVM module of vendor $1.
+kvm_module() {
+	case $1 in
+	svm) echo kvm-amd ;;
+	vmx) echo kvm-intel ;;
+	esac
+}
+
 # Copy a module file, decompressed, to $2.
 copy_module() {
 	case $1 in
@@ -162,9 +213,11 @@ build_guest_initrd() {
 	cp "$g.cpio.gz" "$1"
 }
 
-# build_initramfs KVER MODE: writes $RIG/$kver/initramfs.cpio.gz.
+# build_initramfs KVER MODE VENDOR: writes $RIG/$kver/initramfs.cpio, uncompressed:
+# unpacking it is the kernel's work, slow under emulation (Bochs took 10 s
+# of guest time to gunzip it).
 build_initramfs() {
-	local kver=$1 mode=$2 ko m dir
+	local kver=$1 mode=$2 vendor=$3 ko m dir v p
 	dir=$RIG/$kver
 	root=$dir/root
 	rm -rf "$root"
@@ -194,11 +247,15 @@ build_initramfs() {
 	fi
 
 	# The kernel's own KVM, for side-by-side benchmarks and coexistence
-	# tests: /kvm/ORDER lists them in insmod order.
-	for p in $(mod_closure "$kver" kvm-amd); do
-		m=$(basename "${p%%.ko*}").ko
-		copy_module "/lib/modules/$kver/$p" "$root/kvm/$m"
-		echo "$m" >>"$root/kvm/ORDER"
+	# tests, for both vendors: /kvm/ORDER-svm and /kvm/ORDER-vmx list them
+	# in insmod order; the init makes /kvm/ORDER of the one its CPU has.
+	for v in svm vmx; do
+		for p in $(mod_closure "$kver" "$(kvm_module "$v")"); do
+			m=$(basename "${p%%.ko*}").ko
+			[ -f "$root/kvm/$m" ] ||
+				copy_module "/lib/modules/$kver/$p" "$root/kvm/$m"
+			echo "$m" >>"$root/kvm/ORDER-$v"
+		done
 	done
 
 	if [ -d "$BUILD/bin" ]; then
@@ -221,14 +278,15 @@ build_initramfs() {
 
 	{
 		echo "MODE=$mode"
-		echo "TEST_TIMEOUT=$TEST_TIMEOUT"
+		echo "TEST_TIMEOUT=$(by_vendor "$vendor" "$TEST_TIMEOUT" \
+			"$TEST_TIMEOUT_SVM" "$TEST_TIMEOUT_VMX")"
 		echo "DEMO_TIMEOUT=$DEMO_TIMEOUT"
 		printf 'DEMO_CMD=%q\n' "$DEMO_CMD"
 		echo "BENCH_CMD=$BENCH_CMD"
 	} >"$root/hvx/rig.conf"
 
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
-		gzip -1 >"$dir/initramfs.cpio.gz"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
+		>"$dir/initramfs.cpio"
 }
 
 # Summarise one check log.  Prints "PASS|FAIL|SKIP <count> <what>" lines
@@ -353,9 +411,10 @@ summarise() {
 	}'
 }
 
-# Prints the per-kernel report of a summary in $1 and adds to the totals.
+# report WHAT SUM WALL UPTIME INIT: prints the report of one run (kernel and
+# vendor) from its summary SUM and adds to the totals.
 report() {
-	local kver=$1 sum=$2 wall=$3 boot=$4 p f s
+	local kver=$1 sum=$2 wall=$3 boot=$4 init=$5 p f s
 	p=$(awk '$1 == "PASS" { n += $2 } END { print n + 0 }' "$sum")
 	f=$(awk '$1 == "FAIL" { n += $2 } END { print n + 0 }' "$sum")
 	s=$(awk '$1 == "SKIP" { n += $2 } END { print n + 0 }' "$sum")
@@ -363,47 +422,232 @@ report() {
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
 	echo "== $kver: $p passed, $f failed, $s skipped" \
-		"(boot to init ${boot}s, wall ${wall}s)"
+		"(init after ${init}s, at guest uptime ${boot}s; wall ${wall}s)"
 	sed -n 's/^FAIL [0-9]* /   FAIL /p' "$sum"
 }
 
-# run_kernel KVER MODE: boots and shows progress; sets wall_s, boot_s, qrc.
-run_kernel() {
-	local kver=$1 mode=$2 log qemu t0 line gdb_args=() append=$CMDLINE
-	local tmo=$BOOT_TIMEOUT state=""
-	log=$RIG/$kver-$mode.log
-	build_initramfs "$kver" "$mode"
-
-	if [ "${HVX_QEMU_GDB:-0}" = 1 ]; then
-		gdb_args=(-s -S)
-		append+=" nokaslr"
-		tmo=0
-		echo "rig: QEMU waits for gdb on :1234 (see Documentation/testing.rst)"
+# The boot sector of the Bochs disk, assembled from scripts/rig-boot.S.
+boot_sector() {
+	local src=$top/scripts/rig-boot.S out=$RIG/rig-boot.bin
+	if [ ! -f "$out" ] || [ "$src" -nt "$out" ]; then
+		as --32 -o "$RIG/rig-boot.o" "$src" &&
+			ld -m elf_i386 -Ttext 0x7c00 --oformat binary \
+				-o "$out" "$RIG/rig-boot.o" ||
+			die "cannot build the boot sector from $src"
+		[ "$(stat -c %s "$out")" = 512 ] || die "$out is not 512 bytes"
 	fi
-	qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$QEMU_SMP"
-		-m "$QEMU_MEM" -nographic -no-reboot -nic none
-		-kernel "/boot/vmlinuz-$kver" -initrd "$RIG/$kver/initramfs.cpio.gz"
-		-append "$append" "${gdb_args[@]}")
+}
 
-	echo "== $kver: booting ($mode)"
+# pvh_kernel KVER: the kernel as Bochs boots it, extracted once per vmlinuz
+# into $RIG/KVER/: vmlinux.bin, the vmlinux flattened from its physical
+# load address (objcopy -O binary) with its trailing zeros (bss, scratch)
+# cut, and vmlinux.env: KADDR (load address), ENTRY (the PVH entry point,
+# XEN_ELFNOTE_PHYS32_ENTRY = note 18), KEND (end of the image in memory,
+# bss included) and KBYTES (size of vmlinux.bin).
+pvh_kernel() {
+	local kver=$1 img=/boot/vmlinuz-$1 dir=$RIG/$1 setup start len magic
+	local t o v pa fs ms rest kaddr=0 kend=0 entry bytes
+	[ -f "$dir/vmlinux.env" ] && [ "$dir/vmlinux.env" -nt "$img" ] && return
+	mkdir -p "$dir"
+	# The compressed payload, from the boot protocol's setup_sects
+	# (0x1f1), payload_offset (0x248) and payload_length (0x24c); its last
+	# 4 bytes are the decompressed size, not part of the stream.
+	setup=$(od -An -tu1 -j $((0x1f1)) -N 1 "$img" | tr -d ' ')
+	[ "$setup" -eq 0 ] && setup=4
+	start=$(( (setup + 1) * 512 + $(od -An -tu4 -j $((0x248)) -N 4 "$img") ))
+	len=$(od -An -tu4 -j $((0x24c)) -N 4 "$img" | tr -d ' ')
+	magic=$(tail -c +$((start + 1)) "$img" | od -An -tx1 -N 4 | tr -d ' ')
+	case $magic in
+	fd377a58) set -- xz -dc ;;
+	28b52ffd) set -- zstd -qdc ;;
+	1f8b*) set -- gzip -dc ;;
+	*) die "$img: payload compressed in an unknown way (magic $magic)" ;;
+	esac
+	tail -c +$((start + 1)) "$img" | head -c $((len - 4)) | "$@" \
+		>"$dir/vmlinux" || die "$img: cannot decompress its payload"
+
+	entry=$(readelf -n "$dir/vmlinux" |
+		awk '/\(0x00000012\)|PHYS32_ENTRY/ { f = 1; next }
+		     f && /description data:/ { print "0x" $6 $5 $4 $3; exit }')
+	[ -n "$entry" ] || die "$img: no PVH entry point (CONFIG_PVH=y needed)"
+	while read -r t o v pa fs ms rest; do
+		[ "$t" = LOAD ] || continue
+		{ [ "$kaddr" = 0 ] || [ $((pa)) -lt $((kaddr)) ]; } && kaddr=$((pa))
+		[ $((pa + ms)) -gt "$kend" ] && kend=$((pa + ms))
+	done < <(readelf -lW "$dir/vmlinux")
+	objcopy -O binary "$dir/vmlinux" "$dir/vmlinux.full" ||
+		die "$img: objcopy failed"
+	rm -f "$dir/vmlinux"
+	# RAM starts zeroed: what follows the last non-zero byte need not load.
+	bytes=$(perl -e 'open(my $f, "<:raw", $ARGV[0]) or die "$ARGV[0]: $!";
+		local $/; my $s = <$f>; my $i = length($s);
+		while ($i > 0) {
+			my $o = $i > 65536 ? $i - 65536 : 0;
+			my $c = substr($s, $o, $i - $o);
+			if ($c =~ /[^\0]\0*$/) { print $o + $-[0] + 1; exit }
+			$i = $o;
+		}
+		print 0' "$dir/vmlinux.full")
+	head -c "$bytes" "$dir/vmlinux.full" >"$dir/vmlinux.bin"
+	rm -f "$dir/vmlinux.full"
+	printf 'KADDR=%d\nENTRY=%d\nKEND=%d\nKBYTES=%d\n' \
+		"$kaddr" "$entry" "$kend" "$bytes" >"$dir/vmlinux.env"
+}
+
+# Little-endian 32- and 64-bit words on stdout.
+le32() {
+	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) \
+		$(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
+}
+le64() { le32 $(($1 & 0xffffffff)); le32 $(($1 >> 32)); }
+
+# pvh_disk KVER INITRD CMDLINE DISK: writes the disk Bochs boots, laid out
+# as scripts/rig-boot.S describes: boot sector, parameters (a PVH
+# hvm_start_info, the initramfs as its one module, where to load what, the
+# command line), the kernel and the initramfs.
+pvh_disk() {
+	local kver=$1 initrd=$2 cmdline=$3 disk=$4 par=$4.par
+	local KADDR ENTRY KEND KBYTES ksec iaddr isize isec P=$((0x7e00))
+	pvh_kernel "$kver"
+	boot_sector
+	. "$RIG/$kver/vmlinux.env"
+	ksec=$(( (KBYTES + 511) / 512 ))
+	iaddr=$(( (KEND + 0x1fffff) & ~0x1fffff ))
+	isize=$(stat -c %s "$initrd")
+	isec=$(( (isize + 511) / 512 ))
+	[ $((iaddr + isize)) -lt $(( (BOCHS_MEM - 1) << 20 )) ] ||
+		die "kernel and initramfs do not fit in ${BOCHS_MEM} MiB (HVX_BOCHS_MEM)"
+	[ ${#cmdline} -lt 384 ] || die "kernel command line over 383 bytes"
+	{
+		# struct hvm_start_info: magic, version 1, flags, one module,
+		# modlist_paddr, cmdline_paddr; the rest the boot sector fills.
+		le32 0x336ec578; le32 1; le32 0; le32 1
+		le64 $((P + 64)); le64 $((P + 128)); le64 0; le64 0; le64 0; le64 0
+		# struct hvm_modlist_entry: paddr, size, cmdline_paddr, reserved
+		le64 "$iaddr"; le64 "$isize"; le64 0; le64 0
+		le32 2; le32 "$ksec"; le32 "$KADDR"; le32 "$ENTRY"
+		le32 $((2 + ksec)); le32 "$isec"; le32 "$iaddr"; le32 0
+		printf '%s\0' "$cmdline"
+	} >"$par"
+	truncate -s 512 "$par"
+	cat "$RIG/rig-boot.bin" "$par" "$RIG/$kver/vmlinux.bin" >"$disk"
+	rm -f "$par"
+	truncate -s $(( (2 + ksec) * 512 )) "$disk"
+	cat "$initrd" >>"$disk"
+	# Whole cylinders of 16 heads and 63 sectors, as Bochs wants them.
+	truncate -s $(( ($(stat -c %s "$disk") + 516095) / 516096 * 516096 )) \
+		"$disk"
+}
+
+# bochs_rc DIR SERIAL: the Bochs configuration of a run in DIR, its COM1
+# (the kernel's console) on the file or terminal SERIAL.
+bochs_rc() {
+	local dir=$1 serial=$2 smode=file
+	[ -t 0 ] && [ "$serial" = "$(tty)" ] && smode=term
+	cat >"$dir/bochsrc" <<-EOF
+	memory: guest=$BOCHS_MEM, host=$BOCHS_MEM
+	romimage: file=/usr/share/bochs/BIOS-bochs-latest
+	vgaromimage: file=/usr/share/vgabios/vgabios.bin
+	cpu: model=$BOCHS_MODEL, count=1:$BOCHS_CPUS:1, ips=$BOCHS_IPS, reset_on_triple_fault=1, ignore_bad_msrs=1
+	clock: sync=none, time0=local
+	ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
+	ata0-master: type=disk, path=$dir/disk.img, mode=flat
+	boot: disk
+	display_library: rfb, options="timeout=0"
+	com1: enabled=1, mode=$smode, dev=$serial
+	mouse: enabled=0
+	log: $dir/bochs.log
+	panic: action=fatal
+	error: action=ignore
+	info: action=ignore
+	debug: action=ignore
+	EOF
+	# The debugger build runs these commands first: continue.
+	echo c >"$dir/cmds"
+}
+
+# emu_start SECONDS CMD...: runs the emulator CMD for at most SECONDS (0:
+# no limit), its pid in $RIG/qemu.pid for stop_qemu.
+emu_start() {
+	local tmo=$1
+	shift
+	sh -c 'echo $$ >"$0"; exec "$@"' "$RIG/qemu.pid" \
+		nice timeout --foreground -k 10 "$tmo" "$@"
+}
+
+# run_kernel KVER MODE VENDOR: boots and shows progress; sets wall_s,
+# boot_s, init_s, qrc.
+run_kernel() {
+	local kver=$1 mode=$2 vendor=$3 log t0 line gdb_args=() append=$CMDLINE
+	local state="" emu emu_out bdir tmo
+	tmo=$(by_vendor "$vendor" "$BOOT_TIMEOUT" "$BOOT_TIMEOUT_SVM" \
+		"$BOOT_TIMEOUT_VMX")
+	log=$RIG/$kver-$vendor-$mode.log
+	: >"$log"
+	build_initramfs "$kver" "$mode" "$vendor"
+
+	if [ "$vendor" = svm ]; then
+		if [ "${HVX_QEMU_GDB:-0}" = 1 ]; then
+			gdb_args=(-s -S)
+			append+=" nokaslr"
+			tmo=0
+			echo "rig: QEMU waits for gdb on :1234 (see Documentation/testing.rst)"
+		fi
+		emu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max
+			-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot
+			-nic none -kernel "/boot/vmlinuz-$kver"
+			-initrd "$RIG/$kver/initramfs.cpio"
+			-append "$append" "${gdb_args[@]}")
+	else
+		append+=" $CMDLINE_VMX"
+		# A directory per run: Bochs locks its disk image.
+		bdir=$RIG/$kver-$vendor-$mode
+		rm -rf "$bdir"
+		mkdir -p "$bdir"
+		pvh_disk "$kver" "$RIG/$kver/initramfs.cpio" "$append" \
+			"$bdir/disk.img"
+		# COM1 goes to the rig's file descriptor 3 (below), Bochs's own
+		# messages to bochs.out.
+		if [ "$mode" = shell ]; then
+			bochs_rc "$bdir" "$(tty)"
+		else
+			bochs_rc "$bdir" /proc/self/fd/3
+		fi
+		emu=(bochs -q -f "$bdir/bochsrc" -rc "$bdir/cmds")
+		emu_out=$bdir/bochs.out
+	fi
+
+	echo "== $kver $vendor: booting ($mode)"
 	t0=$EPOCHREALTIME
 	boot_s="?"
-	if [ "$mode" = shell ]; then
-		"${qemu[@]}" | tee "$log"
+	init_s="?"
+	if [ "$mode" = shell ] && [ "$vendor" = svm ]; then
+		"${emu[@]}" | tee "$log"
 		qrc=${PIPESTATUS[0]}
+	elif [ "$mode" = shell ]; then
+		# The console is this terminal (COM1 in Bochs's term mode).
+		qrc=0
+		"${emu[@]}" </dev/null >"$emu_out" 2>&1 || qrc=$?
 	else
-		# --foreground keeps QEMU in our process group, so that an
-		# interrupt of the rig ends it too; the rig waits in the
-		# background so a TERM trap runs at once.
+		# --foreground keeps the emulator in our process group, so that
+		# an interrupt of the rig ends it too; the rig waits in the
+		# background so a TERM trap runs at once.  QEMU's console is its
+		# standard output; Bochs writes COM1 to descriptor 3.
 		{
-			sh -c 'echo $$ >"$0"; exec "$@"' "$RIG/qemu.pid" \
-				nice timeout --foreground -k 10 "$tmo" \
-				"${qemu[@]}" </dev/null 2>&1
+			if [ "$vendor" = svm ]; then
+				emu_start "$tmo" "${emu[@]}" </dev/null 2>&1
+			else
+				emu_start "$tmo" "${emu[@]}" </dev/null \
+					>"$emu_out" 2>&1
+			fi
 			echo $? >"$RIG/qemu.rc"
-		} |
+		} 3>&1 |
 		sed -u "$CLEAN_SED" |
 		while IFS= read -r line; do
 			printf '%s\n' "$line" >>"$log"
+			case $line in
+			*HVX-INIT*) since "$t0" >"$RIG/init.wall" ;;
+			esac
 			if [ "${HVX_VERBOSE:-0}" = 1 ]; then
 				printf '%s\n' "$line"
 				continue
@@ -427,21 +671,60 @@ run_kernel() {
 		done &
 		wait $! || true
 		qrc=$(cat "$RIG/qemu.rc" 2>/dev/null || echo "?")
-		rm -f "$RIG/qemu.pid" "$RIG/qemu.rc"
+		init_s=$(cat "$RIG/init.wall" 2>/dev/null || echo "?")
+		rm -f "$RIG/qemu.pid" "$RIG/qemu.rc" "$RIG/init.wall"
 	fi
 	wall_s=$(since "$t0")
 	boot_s=$(sed -n 's/.*HVX-INIT uptime=\([0-9.]*\).*/\1/p' "$log" | head -n 1)
 	boot_s=${boot_s:-?}
 	[ "$qrc" = 124 ] && echo "   boot timed out after ${tmo}s (HVX_BOOT_TIMEOUT)"
+	if [ "$vendor" = vmx ] && ! grep -q '^HVX-POWEROFF' "$log"; then
+		# Why Bochs stopped (triple fault, panic of its own, ...).
+		grep -a -A 1 'Bochs is exiting' "$emu_out" | tail -n 1 |
+			sed 's/^/   bochs: /'
+	fi
 	echo "   wall time ${wall_s}s, log $log"
 }
 
+# The vendors to run on, checked: HVX_VENDORS or DEFAULT_VENDORS.
+vendor_list() {
+	local v
+	for v in ${HVX_VENDORS-$DEFAULT_VENDORS}; do
+		case $v in
+		svm|vmx) echo "$v" ;;
+		*) die "HVX_VENDORS: unknown vendor '$v' (svm or vmx)" ;;
+		esac
+	done
+}
+
 check_tools() {
-	local t
-	for t in qemu-system-x86_64 cpio gzip xz modinfo ldd timeout flock; do
+	local t v
+	for t in cpio gzip xz modinfo ldd timeout flock; do
 		command -v "$t" >/dev/null || die "$t not found: run 'make setup'"
 	done
 	[ -x /bin/busybox ] || die "/bin/busybox missing: run 'make setup'"
+	for v in $vendors; do
+		case $v in
+		svm) set -- qemu-system-x86_64 ;;
+		vmx) set -- bochs as ld objcopy readelf perl zstd od ;;
+		esac
+		for t in "$@"; do
+			command -v "$t" >/dev/null ||
+				die "$t not found (for $v): run 'make setup'"
+		done
+	done
+	case $vendors in
+	*vmx*)
+		for t in /usr/share/bochs/BIOS-bochs-latest \
+			/usr/share/vgabios/vgabios.bin; do
+			[ -f "$t" ] || die "$t missing (for vmx): run 'make setup'"
+		done
+		for t in "CPUS=$BOCHS_CPUS" "IPS=$BOCHS_IPS" "MEM=$BOCHS_MEM"; do
+			case ${t#*=} in
+			''|*[!0-9]*|0*) die "HVX_BOCHS_$t: not a positive number" ;;
+			esac
+		done ;;
+	esac
 }
 
 mode=${1:-}
@@ -452,7 +735,7 @@ parse)
 	total_pass=0 total_fail=0 total_skip=0
 	for log in "$@"; do
 		summarise "$log" "" >"$log.sum"
-		report "$(basename "$log")" "$log.sum" "?" "?"
+		report "$(basename "$log")" "$log.sum" "?" "?" "?"
 	done
 	echo "skipped: $total_skip"
 	echo "$total_pass passed, $total_fail failed"
@@ -461,6 +744,8 @@ parse)
 	;;
 *) usage ;;
 esac
+vendors=$(vendor_list)
+[ -n "$vendors" ] || die "HVX_VENDORS is empty"
 check_tools
 mkdir -p "$RIG"
 
@@ -488,54 +773,66 @@ if [ "$mode" = demo ] || [ "$mode" = shell ]; then
 	# One kernel is enough to show a guest: the first one, or HVX_KVERS.
 	kvers=$(echo "$kvers" | head -n 1)
 fi
+if [ "$mode" = shell ]; then
+	vendors=$(echo "$vendors" | head -n 1)
+	if [ "$vendors" = vmx ] && ! tty -s; then
+		die "shell on vmx needs a terminal (Bochs's COM1 goes to it)"
+	fi
+fi
 
 total_pass=0 total_fail=0 total_skip=0
 results=()
 rc=0
+for vendor in $vendors; do
 for kver in $kvers; do
-	log=$RIG/$kver-$mode.log
-	: >"$log"
-	run_kernel "$kver" "$mode"
+	run_kernel "$kver" "$mode" "$vendor"
+	log=$RIG/$kver-$vendor-$mode.log
 	case $mode in
 	check)
+		sum=$RIG/$kver-$vendor-check.sum
 		list=$(tr '\n' ' ' <"$RIG/$kver/root/selftests/TESTS")
-		summarise "$log" "$list" >"$RIG/$kver-check.sum"
+		summarise "$log" "$list" >"$sum"
 		if [ ! -s "$RIG/$kver/root/selftests/TESTS" ]; then
 			echo "FAIL 1 no tests to run: $BUILD/selftests/hvx/TESTS missing or empty" \
-				>>"$RIG/$kver-check.sum"
+				>>"$sum"
 		fi
 		if [ ! -f "$RIG/$kver/root/hvx/hvx.ko" ]; then
-			echo "FAIL 1 no hvx.ko for $kver" >>"$RIG/$kver-check.sum"
+			echo "FAIL 1 no hvx.ko for $kver" >>"$sum"
 		fi
-		results+=("$kver" "$RIG/$kver-check.sum" "$wall_s" "$boot_s")
+		cpu=$(sed -n 's/^HVX-INIT .* cpu=\([a-z]*\).*/\1/p' "$log" | head -n 1)
+		if [ -n "$cpu" ] && [ "$cpu" != "$vendor" ]; then
+			echo "FAIL 1 the emulated CPU has $cpu, not $vendor" >>"$sum"
+		fi
+		results+=("$kver $vendor" "$sum" "$wall_s" "$boot_s" "$init_s")
 		;;
 	demo|bench)
 		splats=$(sed "$CLEAN_SED" "$log" | grep -aE "$TS_RE" |
 			grep -aE "$SPLAT_RE" | { [ -n "$SPLAT_ALLOW" ] &&
 			grep -avE "$SPLAT_ALLOW" || cat; })
 		if [ -n "$splats" ]; then
-			echo "rig: kernel splat on $kver during $mode:" >&2
+			echo "rig: kernel splat on $kver $vendor during $mode:" >&2
 			echo "$splats" | head -n 5 >&2
 			rc=1
 		fi
 		end=$(grep -a -m 1 "^HVX-${mode^^}-END rc=" "$log" || true)
 		if [ -z "$end" ]; then
-			echo "rig: $mode on $kver did not finish (see $log)" >&2
+			echo "rig: $mode on $kver $vendor did not finish (see $log)" >&2
 			rc=1
 		elif [ "$mode" = demo ] && [ "$end" != "HVX-DEMO-END rc=0" ]; then
-			echo "rig: demo failed on $kver: $end" >&2
+			echo "rig: demo failed on $kver $vendor: $end" >&2
 			rc=1
 		fi
 		;;
 	esac
 done
+done
 
 if [ "$mode" = check ]; then
 	echo
 	set -- "${results[@]}"
-	while [ $# -ge 4 ]; do
-		report "$1" "$2" "$3" "$4"
-		shift 4
+	while [ $# -ge 5 ]; do
+		report "$1" "$2" "$3" "$4" "$5"
+		shift 5
 	done
 	echo "skipped: $total_skip"
 	echo "$total_pass passed, $total_fail failed"

@@ -4,7 +4,7 @@
 # setup.sh: prepare a Debian 12 machine (as root) to build and test hvx.
 #
 # Installs the kernels and headers the module is built and tested against,
-# QEMU, busybox and the build tools, then extracts the kselftest harness,
+# QEMU (AMD SVM) and Bochs (Intel VMX), busybox and the build tools, then extracts the kselftest harness,
 # checkpatch.pl and .clang-format from linux-source-6.12 into
 # build/kernel-tools/ (never committed).  Idempotent: a second run only
 # checks what is there.
@@ -21,10 +21,13 @@ command -v apt-get >/dev/null || die "needs a Debian system (apt-get)"
 
 # Kernels come from meta packages (the 6.1 LTS default and 6.12 LTS, both
 # in Debian 12): they resolve to the current ABI, never hard-coded here.
+# bochs needs one display plugin package: bochs-term is the smallest (the
+# rig uses the built-in rfb display), else apt would pull in wxWidgets.
 pkgs="linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 qemu-system-x86 busybox-static sparse dkms linux-source-6.1 linux-source-6.12
-libnl-genl-3-dev libnl-3-dev cpio xz-utils gzip build-essential pkg-config kmod"
+libnl-genl-3-dev libnl-3-dev cpio xz-utils gzip build-essential pkg-config kmod
+bochs bochs-term bochsbios vgabios zstd"
 
 missing() {
 	for p in $pkgs; do
