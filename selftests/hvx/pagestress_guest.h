@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Layout shared by pagestress_guest.S and pagestress_test.c.  Each vCPU
+ * owns a region at PS_REGION(v) (R12 in the guest) holding:
+ *
+ *   +0x0     u64 #PF count, u64 last CR2, u32 vCPU index (at +32)
+ *   +0x40    u32 sel[PS_NR_AS]: which PT (0: A, 1: B) the window's PDE uses
+ *   +0x1000  u32 mirror[PS_NR_AS][2][PS_NR_SLOTS]: frame + 1 mapped, 0: none
+ *   +0x10000 address space k at + k * 0x4000: PML4, PDPT, PD, PT A
+ *   +0x50000 PT B of address space k at + k * 0x1000
+ *   +0x80000 data frame f at + f * 0x1000, first word PS_TAG(v, f)
+ *
+ * Every address space maps guest-physical 0..4 GiB at linear 0 (the shared
+ * identity map of libhvx) and PS_NR_SLOTS window pages at PS_WINDOW.
+ */
+#ifndef HVX_SELFTEST_PAGESTRESS_GUEST_H
+#define HVX_SELFTEST_PAGESTRESS_GUEST_H
+
+#define PS_REGION(v)	(0x100000 + (v) * 0x100000)
+#define PS_NR_AS	16
+#define PS_NR_SLOTS	32
+#define PS_NR_FRAMES	64
+#define PS_WINDOW	0x8000000000
+#define PS_STOP_GPA	0x30000		/* the host writes 1 here to stop */
+
+#define PS_SEL		0x40
+#define PS_MIRROR	0x1000
+#define PS_AS		0x10000
+#define PS_PTB		0x50000
+#define PS_FRAMES	0x80000
+
+#define PS_TAG(v, f)	(0x7a000000 | ((v) << 16) | (f))
+
+#endif /* HVX_SELFTEST_PAGESTRESS_GUEST_H */
