@@ -65,6 +65,23 @@ static void port92_read(struct hvx_runner *r, void *dev, unsigned int off, unsig
 	*val = sc->port92 | 0x02;
 }
 
+/*
+ * Only the i8042's reset line is modelled.  Its status reads "input buffer
+ * empty" (bit 1 clear: a command may be written, so a reset through it
+ * goes out at once) and "output buffer full" with nothing behind it (data
+ * port 0x60 reads all-ones), which drivers probing for a keyboard
+ * controller take for an absent one.
+ */
+static void kbd_read(struct hvx_runner *r, void *dev, unsigned int off, unsigned int size,
+		     __u32 *val)
+{
+	(void)r;
+	(void)dev;
+	(void)off;
+	(void)size;
+	*val = 0xfd;
+}
+
 static void kbd_write(struct hvx_runner *r, void *dev, unsigned int off, unsigned int size,
 		      __u32 val)
 {
@@ -99,7 +116,7 @@ int sysdev__init(struct hvx_runner *r)
 	r->sysctl.port92 = 0x02;
 	if (io__register(r, "pci-conf1", 0xcf8, 8, pci_read, pci_write, &r->pci) ||
 	    io__register(r, "port92", 0x92, 1, port92_read, port92_write, &r->sysctl) ||
-	    io__register(r, "i8042-cmd", 0x64, 1, NULL, kbd_write, NULL) ||
+	    io__register(r, "i8042-cmd", 0x64, 1, kbd_read, kbd_write, NULL) ||
 	    io__register(r, "debug-exit", 0xf4, 1, NULL, debug_exit_write, NULL) ||
 	    io__register(r, "post", 0x80, 1, NULL, ignore_write, NULL))
 		return -1;
