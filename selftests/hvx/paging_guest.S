@@ -31,6 +31,10 @@ GLABEL(pg_run32)
 	mov 16(%esi), %ebx
 	cmpl $0, 8(%esi)
 	je pg_access32
+	/* IRET to CPL 3 would leave DS and ES null (DPL 0): give them DPL 3. */
+	mov $PG_SEL_UDATA, %eax
+	mov %eax, %ds
+	mov %eax, %es
 	pushl $PG_SEL_UDATA
 	pushl $0
 	pushfl
