@@ -43,15 +43,15 @@ loop:
 	jne done
 1:	RNG
 	mov %r13, %r8
-	and $7, %r8			/* operation */
+	and $15, %r8			/* operation */
 	mov %r13, %r9
-	shr $3, %r9
+	shr $4, %r9
 	and $(PS_NR_AS - 1), %r9	/* address space */
 	mov %r13, %r10
-	shr $7, %r10
+	shr $8, %r10
 	and $(PS_NR_SLOTS - 1), %r10	/* window slot */
 	mov %r13, %r11
-	shr $12, %r11
+	shr $13, %r11
 	and $(PS_NR_FRAMES - 1), %r11	/* frame */
 	cmp $1, %r8
 	jbe op_map
@@ -63,6 +63,16 @@ loop:
 	je op_switch
 	cmp $5, %r8
 	je op_pde
+	cmp $8, %r8
+	je op_publish
+	cmp $9, %r8
+	je op_retire
+	cmp $10, %r8
+	je op_reclaim
+	cmp $13, %r8
+	ja op_check
+	cmp $11, %r8
+	jae op_consume
 	jmp op_check
 
 /* Map frame r11 at slot r10 of address space r9. */
@@ -127,6 +137,7 @@ op_pde:
 	jne loop
 	mov %cr3, %rax
 	mov %rax, %cr3
+	call count_flush
 	jmp loop
 
 /* Check slot r10 of the current address space against the record. */
@@ -169,6 +180,94 @@ check_absent:
 	jne mismatch
 	jmp loop
 
+/* Shared window: map frame r11 in a free own slot (not present -> present). */
+op_publish:
+	call own_slot
+	cmpl $0, PS_STATE(%r12,%rsi,4)
+	jne loop
+	mov %r11, %rcx
+	shl $12, %rcx
+	add $(PS_SH_FRAMES + 3), %rcx
+	mov %rcx, PS_SH_PT(,%rdi,8)
+	lea 1(%r11), %ecx
+	mov %ecx, PS_PUB(,%rdi,4)
+	movl $1, PS_STATE(%r12,%rsi,4)
+	jmp loop
+
+/* Unpublish and unmap an own slot; note the others' CR3-load counts. */
+op_retire:
+	call own_slot
+	cmpl $1, PS_STATE(%r12,%rsi,4)
+	jne loop
+	movl $0, PS_PUB(,%rdi,4)
+	movq $0, PS_SH_PT(,%rdi,8)
+	call shared_la
+	invlpg (%rax)
+	mfence
+	mov %rsi, %rdx
+	shl $6, %rdx			/* PS_MAX_VCPUS * 8 bytes per slot */
+	lea PS_SNAP(%r12,%rdx), %rdx
+	xor %ecx, %ecx
+1:	mov PS_FLUSHES(,%rcx,8), %rax
+	mov %rax, (%rdx,%rcx,8)
+	inc %ecx
+	cmp $PS_MAX_VCPUS, %ecx
+	jb 1b
+	movl $2, PS_STATE(%r12,%rsi,4)
+	jmp loop
+
+/* A retired slot is free again once every other vCPU loaded CR3 since. */
+op_reclaim:
+	call own_slot
+	cmpl $2, PS_STATE(%r12,%rsi,4)
+	jne loop
+	mov %rsi, %rdx
+	shl $6, %rdx
+	lea PS_SNAP(%r12,%rdx), %rdx
+	xor %ecx, %ecx
+1:	cmp 32(%r12), %ecx
+	je 2f
+	mov PS_FLUSHES(,%rcx,8), %rax
+	cmp (%rdx,%rcx,8), %rax
+	jbe loop
+2:	inc %ecx
+	cmp PS_NR_VCPUS, %ecx
+	jb 1b
+	movl $0, PS_STATE(%r12,%rsi,4)
+	jmp loop
+
+/*
+ * Read any vCPU's published slot: the frame's tag, or a #PF only if the
+ * slot was retired meanwhile (it cannot be reused before this vCPU's next
+ * CR3 load).
+ */
+op_consume:
+	mov %r13, %rdi
+	shr $25, %rdi
+	and $255, %rdi
+	mov PS_PUB(,%rdi,4), %r11d
+	test %r11d, %r11d
+	jz loop
+	dec %r11
+	call shared_la
+	mov (%r12), %rsi
+	mov $2, %r15d			/* length of the mov below */
+	.byte 0x8b, 0x08		/* mov (%rax), %ecx */
+	xor %r15d, %r15d
+	cmp (%r12), %rsi
+	jne 1f
+	mov %r11d, %eax
+	or $0x5b000000, %eax
+	cmp %eax, %ecx
+	jne mismatch
+	incq 16(%r12)
+	jmp loop
+1:	mov PS_PUB(,%rdi,4), %ecx
+	xor %eax, %eax
+	cmp %eax, %ecx
+	jne mismatch
+	jmp loop
+
 mismatch:
 	mov %eax, %esi
 	GUEST_REPORT(%esi)
@@ -185,6 +284,32 @@ switch_as:
 	shl $14, %rax
 	lea PS_AS(%r12,%rax), %rax
 	mov %rax, %cr3
+	/* fall through */
+
+/* Counts a CR3 load of this vCPU, after it (the TLB is flushed). */
+count_flush:
+	mov 32(%r12), %eax
+	lock incq PS_FLUSHES(,%rax,8)
+	ret
+
+/* rsi = own shared slot (r13 bits 19-24), rdi = its global index. */
+own_slot:
+	mov %r13, %rsi
+	shr $19, %rsi
+	and $(PS_SH_OWN - 1), %rsi
+	mov 32(%r12), %edi
+	shl $6, %rdi
+	add %rsi, %rdi
+	ret
+
+/* rax = linear address of shared slot rdi. */
+shared_la:
+	mov %rdi, %rax
+	shl $12, %rax
+	push %rdx
+	mov $PS_WINDOW2, %rdx
+	add %rdx, %rax
+	pop %rdx
 	ret
 
 /* rax = PT (rsi: 0 A, 1 B) of address space rdi. */

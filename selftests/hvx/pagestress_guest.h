@@ -3,7 +3,8 @@
  * Layout shared by pagestress_guest.S and pagestress_test.c.  Each vCPU
  * owns a region at PS_REGION(v) (R12 in the guest) holding:
  *
- *   +0x0     u64 #PF count, u64 last CR2, u32 vCPU index (at +32)
+ *   +0x0     u64 #PF count, u64 last CR2, u64 shared reads checked,
+ *            u32 vCPU index (at +32)
  *   +0x40    u32 sel[PS_NR_AS]: which PT (0: A, 1: B) the window's PDE uses
  *   +0x1000  u32 mirror[PS_NR_AS][2][PS_NR_SLOTS]: frame + 1 mapped, 0: none
  *   +0x10000 address space k at + k * 0x4000: PML4, PDPT, PD, PT A
@@ -30,5 +31,34 @@
 #define PS_FRAMES	0x80000
 
 #define PS_TAG(v, f)	(0x7a000000 | ((v) << 16) | (f))
+
+/*
+ * Per vCPU, for the shared window: the state of its PS_SH_OWN slots (u32:
+ * 0 free, 1 published, 2 retired) at +PS_STATE and, per retired slot, the
+ * other vCPUs' CR3-load counts at its retirement (u64[PS_MAX_VCPUS]) at
+ * +PS_SNAP.
+ */
+#define PS_STATE	0x2000
+#define PS_SNAP		0x3000
+#define PS_MAX_VCPUS	8
+
+/*
+ * Shared by all vCPUs: one PT mapped at PS_WINDOW2 in every address
+ * space, whose slots v * PS_SH_OWN .. + PS_SH_OWN - 1 vCPU v alone changes
+ * (publishing a frame in pub[], retiring it, reusing the slot once every
+ * other vCPU has loaded CR3 since: a lazy TLB shootdown); all vCPUs read
+ * through every slot.
+ */
+#define PS_SHARED	0x600000
+#define PS_SH_PDPT	PS_SHARED
+#define PS_SH_PD	(PS_SHARED + 0x1000)
+#define PS_SH_PT	(PS_SHARED + 0x2000)
+#define PS_PUB		(PS_SHARED + 0x3000)	/* u32[512]: frame + 1, 0: none */
+#define PS_FLUSHES	(PS_SHARED + 0x3800)	/* u64[PS_MAX_VCPUS]: CR3 loads */
+#define PS_NR_VCPUS	(PS_SHARED + 0x3900)	/* u32, written by the host */
+#define PS_SH_FRAMES	(PS_SHARED + 0x10000)
+#define PS_SH_OWN	64
+#define PS_WINDOW2	0x10000000000
+#define PS_SH_TAG(f)	(0x5b000000 | (f))
 
 #endif /* HVX_SELFTEST_PAGESTRESS_GUEST_H */

@@ -16,7 +16,7 @@
 GUEST_CODE(pagestress_guest);
 extern const unsigned char pagestress_pf[];
 
-#define NR_VCPUS	4
+#define NR_VCPUS	4	/* <= PS_MAX_VCPUS */
 #define MEM_SIZE	(8ULL << 20)
 #define RUN_MS		2000
 
@@ -55,12 +55,28 @@ static void build_region(struct tvm *t, unsigned int v)
 
 		put64(t, as, HVX_LAYOUT_PDPT | 7);		/* the identity map */
 		put64(t, as + 8, (as + 0x1000) | 3);		/* PML4E 1: the window */
+		put64(t, as + 16, PS_SH_PDPT | 3);		/* PML4E 2: shared window */
 		put64(t, as + 0x1000, (as + 0x2000) | 3);
 		put64(t, as + 0x2000, (as + 0x3000) | 3);	/* PT A */
 	}
 	for (f = 0; f < PS_NR_FRAMES; f++) {
 		tag = PS_TAG(v, (__u32)f);
 		memcpy(t->mem + r + PS_FRAMES + f * 0x1000, &tag, 4);
+	}
+}
+
+/* The shared window's tables and frames. */
+static void build_shared(struct tvm *t, unsigned int n)
+{
+	__u32 f, tag;
+
+	memset(t->mem + PS_SHARED, 0, PS_SH_FRAMES - PS_SHARED);
+	put64(t, PS_SH_PDPT, PS_SH_PD | 3);
+	put64(t, PS_SH_PD, PS_SH_PT | 3);
+	memcpy(t->mem + PS_NR_VCPUS, &n, 4);
+	for (f = 0; f < PS_SH_OWN; f++) {
+		tag = PS_SH_TAG(f);
+		memcpy(t->mem + PS_SH_FRAMES + f * 0x1000, &tag, 4);
 	}
 }
 
@@ -98,7 +114,7 @@ static int setup_vcpu(struct tvm *t, unsigned int v)
 static void stress(struct __test_metadata *_metadata, __u32 paging, const char *name)
 {
 	struct job jobs[NR_VCPUS];
-	unsigned long long t0, total = 0, faults = 0;
+	unsigned long long t0, total = 0, faults = 0, shared = 0;
 	unsigned int v, n;
 	__u32 one = 1;
 	struct tvm t;
@@ -122,6 +138,7 @@ static void stress(struct __test_metadata *_metadata, __u32 paging, const char *
 	ASSERT_EQ(0, ret) TH_LOG("creating a VM with %s paging: %s", name, strerror(-ret));
 	tvm_load_code(&t, "pagestress_guest", pagestress_guest_start, pagestress_guest_end);
 	memset(t.mem + GUEST_IDT_GPA, 0, 256 * 16);
+	build_shared(&t, n);
 	for (v = 0; v < n; v++) {
 		build_region(&t, v);
 		ASSERT_OK(setup_vcpu(&t, v));
@@ -139,9 +156,10 @@ static void stress(struct __test_metadata *_metadata, __u32 paging, const char *
 
 	for (v = 0; v < n; v++) {
 		struct tvm_io *io = &t.io[v];
-		__u64 pf;
+		__u64 pf, sh;
 
 		memcpy(&pf, t.mem + PS_REGION(v), 8);
+		memcpy(&sh, t.mem + PS_REGION(v) + 16, 8);
 		EXPECT_EQ(GUEST_EXIT_DONE, jobs[v].ret)
 			TH_LOG("vCPU %u: %s; reports (expected, got, iteration): 0x%x 0x%x %u",
 			       v, jobs[v].err, io->reports[0], io->reports[1], io->reports[2]);
@@ -151,11 +169,15 @@ static void stress(struct __test_metadata *_metadata, __u32 paging, const char *
 		EXPECT_LT(10000, io->done) TH_LOG("vCPU %u ran only %u iterations", v, io->done);
 		EXPECT_LT(100, pf) TH_LOG("vCPU %u checked only %llu unmapped pages", v,
 					  (unsigned long long)pf);
+		EXPECT_LT(100, sh) TH_LOG("vCPU %u read only %llu shared pages", v,
+					  (unsigned long long)sh);
 		total += io->done;
 		faults += pf;
+		shared += sh;
 	}
-	TH_LOG("pagestress: %s paging, %u vCPUs, %llu iterations, %llu #PF checked, %llu ms",
-	       name, n, total, faults, tvm_now_ms() - t0);
+	TH_LOG("pagestress: %s paging, %u vCPUs, %llu iterations, %llu #PF checked, "
+	       "%llu shared-window reads checked, %llu ms", name, n, total, faults, shared,
+	       tvm_now_ms() - t0);
 	tvm_destroy(&t);
 }
 
