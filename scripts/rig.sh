@@ -32,7 +32,9 @@
 #   HVX_BOCHS_CPUS     CPUs of the Bochs machine, default 2
 #   HVX_BOCHS_IPS      its emulated instructions per second, default below
 #   HVX_BOCHS_MEM      its memory in MiB, default 2048
-#   HVX_RIG_LOCK       lock file that keeps to one emulator per host
+#   HVX_RIG_JOBS=N     up to N runs (kernel and vendor) at once, default 1;
+#                      each run's progress is shown when it is done
+#   HVX_RIG_LOCK       lock file that keeps to one rig per host
 #   HVX_VERBOSE=1      show the whole serial console while it runs
 #   HVX_DEMO_CMD       command line of the demo
 #   BUILD              build directory, default <top>/build
@@ -199,26 +201,28 @@ test_list() {
 }
 
 # build_guest_initrd FILE: the busybox initramfs of Linux guests under
-# hvx-run (scripts/guest-init.sh as /init), once per rig run.
+# hvx-run (scripts/guest-init.sh as /init), once per rig run (built in a
+# directory of its own and renamed into place: runs may go in parallel).
 build_guest_initrd() {
-	local g=$RIG/guest-initrd
+	local g=$RIG/guest-initrd t=$RIG/guest-initrd.$BASHPID
 	if [ ! -f "$g.cpio.gz" ]; then
-		rm -rf "$g"
-		mkdir -p "$g"/{bin,sbin,proc,sys,dev,tmp}
-		cp /bin/busybox "$g/bin/busybox"
-		install -m 755 "$top/scripts/guest-init.sh" "$g/init"
-		(cd "$g" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
-			gzip -9 >"$g.cpio.gz"
+		rm -rf "$t"
+		mkdir -p "$t"/{bin,sbin,proc,sys,dev,tmp}
+		cp /bin/busybox "$t/bin/busybox"
+		install -m 755 "$top/scripts/guest-init.sh" "$t/init"
+		(cd "$t" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+			gzip -9 >"$t.cpio.gz"
+		mv -f "$t.cpio.gz" "$g.cpio.gz"
+		rm -rf "$t"
 	fi
 	cp "$g.cpio.gz" "$1"
 }
 
-# build_initramfs KVER MODE VENDOR: writes $RIG/$kver/initramfs.cpio, uncompressed:
-# unpacking it is the kernel's work, slow under emulation (Bochs took 10 s
-# of guest time to gunzip it).
+# build_initramfs KVER MODE VENDOR DIR: writes DIR/initramfs.cpio from
+# DIR/root, uncompressed: unpacking it is the kernel's work, slow under
+# emulation (Bochs took 10 s of guest time to gunzip it).
 build_initramfs() {
-	local kver=$1 mode=$2 vendor=$3 ko m dir v p
-	dir=$RIG/$kver
+	local kver=$1 mode=$2 vendor=$3 dir=$4 ko m v p
 	root=$dir/root
 	rm -rf "$root"
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,etc}
@@ -566,25 +570,30 @@ bochs_rc() {
 	echo c >"$dir/cmds"
 }
 
-# emu_start SECONDS CMD...: runs the emulator CMD for at most SECONDS (0:
-# no limit), its pid in $RIG/qemu.pid for stop_qemu.
+# emu_start PIDFILE SECONDS CMD...: runs the emulator CMD for at most
+# SECONDS (0: no limit), its pid in PIDFILE for stop_emulators.
 emu_start() {
-	local tmo=$1
-	shift
-	sh -c 'echo $$ >"$0"; exec "$@"' "$RIG/qemu.pid" \
+	local pidf=$1 tmo=$2
+	shift 2
+	sh -c 'echo $$ >"$0"; exec "$@"' "$pidf" \
 		nice timeout --foreground -k 10 "$tmo" "$@"
 }
 
 # run_kernel KVER MODE VENDOR: boots and shows progress; sets wall_s,
-# boot_s, init_s, qrc.
+# boot_s, init_s, qrc.  Everything of the run is in $RIG/KVER-VENDOR-MODE/
+# (initramfs, and Bochs's disk, configuration and messages), next to its
+# serial log $RIG/KVER-VENDOR-MODE.log.
 run_kernel() {
 	local kver=$1 mode=$2 vendor=$3 log t0 line gdb_args=() append=$CMDLINE
-	local state="" emu emu_out bdir tmo
+	local state="" emu emu_out tmo dir
 	tmo=$(by_vendor "$vendor" "$BOOT_TIMEOUT" "$BOOT_TIMEOUT_SVM" \
 		"$BOOT_TIMEOUT_VMX")
-	log=$RIG/$kver-$vendor-$mode.log
+	dir=$RIG/$kver-$vendor-$mode
+	log=$dir.log
 	: >"$log"
-	build_initramfs "$kver" "$mode" "$vendor"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	build_initramfs "$kver" "$mode" "$vendor" "$dir"
 
 	if [ "$vendor" = svm ]; then
 		if [ "${HVX_QEMU_GDB:-0}" = 1 ]; then
@@ -596,25 +605,21 @@ run_kernel() {
 		emu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max
 			-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot
 			-nic none -kernel "/boot/vmlinuz-$kver"
-			-initrd "$RIG/$kver/initramfs.cpio"
+			-initrd "$dir/initramfs.cpio"
 			-append "$append" "${gdb_args[@]}")
 	else
 		append+=" $CMDLINE_VMX"
-		# A directory per run: Bochs locks its disk image.
-		bdir=$RIG/$kver-$vendor-$mode
-		rm -rf "$bdir"
-		mkdir -p "$bdir"
-		pvh_disk "$kver" "$RIG/$kver/initramfs.cpio" "$append" \
-			"$bdir/disk.img"
+		# Bochs locks its disk image: each run has its own.
+		pvh_disk "$kver" "$dir/initramfs.cpio" "$append" "$dir/disk.img"
 		# COM1 goes to the rig's file descriptor 3 (below), Bochs's own
 		# messages to bochs.out.
 		if [ "$mode" = shell ]; then
-			bochs_rc "$bdir" "$(tty)"
+			bochs_rc "$dir" "$(tty)"
 		else
-			bochs_rc "$bdir" /proc/self/fd/3
+			bochs_rc "$dir" /proc/self/fd/3
 		fi
-		emu=(bochs -q -f "$bdir/bochsrc" -rc "$bdir/cmds")
-		emu_out=$bdir/bochs.out
+		emu=(bochs -q -f "$dir/bochsrc" -rc "$dir/cmds")
+		emu_out=$dir/bochs.out
 	fi
 
 	echo "== $kver $vendor: booting ($mode)"
@@ -635,18 +640,19 @@ run_kernel() {
 		# standard output; Bochs writes COM1 to descriptor 3.
 		{
 			if [ "$vendor" = svm ]; then
-				emu_start "$tmo" "${emu[@]}" </dev/null 2>&1
+				emu_start "$dir.pid" "$tmo" "${emu[@]}" \
+					</dev/null 2>&1
 			else
-				emu_start "$tmo" "${emu[@]}" </dev/null \
-					>"$emu_out" 2>&1
+				emu_start "$dir.pid" "$tmo" "${emu[@]}" \
+					</dev/null >"$emu_out" 2>&1
 			fi
-			echo $? >"$RIG/qemu.rc"
+			echo $? >"$dir/emu.rc"
 		} 3>&1 |
 		sed -u "$CLEAN_SED" |
 		while IFS= read -r line; do
 			printf '%s\n' "$line" >>"$log"
 			case $line in
-			*HVX-INIT*) since "$t0" >"$RIG/init.wall" ;;
+			*HVX-INIT*) since "$t0" >"$dir/init.wall" ;;
 			esac
 			if [ "${HVX_VERBOSE:-0}" = 1 ]; then
 				printf '%s\n' "$line"
@@ -670,9 +676,9 @@ run_kernel() {
 			esac
 		done &
 		wait $! || true
-		qrc=$(cat "$RIG/qemu.rc" 2>/dev/null || echo "?")
-		init_s=$(cat "$RIG/init.wall" 2>/dev/null || echo "?")
-		rm -f "$RIG/qemu.pid" "$RIG/qemu.rc" "$RIG/init.wall"
+		qrc=$(cat "$dir/emu.rc" 2>/dev/null || echo "?")
+		init_s=$(cat "$dir/init.wall" 2>/dev/null || echo "?")
+		rm -f "$dir.pid"
 	fi
 	wall_s=$(since "$t0")
 	boot_s=$(sed -n 's/.*HVX-INIT uptime=\([0-9.]*\).*/\1/p' "$log" | head -n 1)
@@ -749,22 +755,81 @@ vendors=$(vendor_list)
 check_tools
 mkdir -p "$RIG"
 
-# One emulated machine at a time on this host, whoever starts it: the
-# emulator wants a core of its own, and timings are worth nothing otherwise.
+# One rig at a time on this host, whoever starts it, and one emulator at a
+# time unless HVX_RIG_JOBS says more: an emulator wants a core of its own,
+# and timings are worth nothing otherwise.
 lock=${HVX_RIG_LOCK:-/tmp/hvx-rig.lock}
 exec 9>>"$lock"
 if ! flock -n 9; then
 	echo "rig: waiting for another rig run to finish ($lock)"
 	flock 9
 fi
-stop_qemu() {
-	local pid
-	pid=$(cat "$RIG/qemu.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null || true
-	rm -f "$RIG/qemu.pid"
+# Ends the emulators of the runs still going.
+stop_emulators() {
+	local f pid
+	for f in "$RIG"/*.pid; do
+		pid=$(cat "$f" 2>/dev/null) || continue
+		kill "$pid" 2>/dev/null || true
+		rm -f "$f"
+	done
 }
-trap 'stop_qemu; echo "rig: interrupted" >&2; exit 130' INT
-trap 'stop_qemu; echo "rig: terminated" >&2; exit 143' TERM
+stop_rig() {
+	stop_emulators
+	# Runs in the background (HVX_RIG_JOBS) and their readers.
+	kill $(jobs -p) 2>/dev/null || true
+}
+trap 'stop_rig; echo "rig: interrupted" >&2; exit 130' INT
+trap 'stop_rig; echo "rig: terminated" >&2; exit 143' TERM
+
+# run_one KVER VENDOR: one run (boot, mode, checks); its verdict goes to
+# files, so that runs can go in parallel: for check the summary
+# $RIG/KVER-VENDOR-check.sum and "WALL UPTIME INIT" in .res next to it;
+# for demo and bench 0 or 1 in $RIG/KVER-VENDOR-MODE.status.
+run_one() {
+	local kver=$1 vendor=$2 dir log sum list cpu splats end st=0
+	dir=$RIG/$kver-$vendor-$mode
+	log=$dir.log
+	run_kernel "$kver" "$mode" "$vendor"
+	case $mode in
+	check)
+		sum=$dir.sum
+		list=$(tr '\n' ' ' <"$dir/root/selftests/TESTS")
+		summarise "$log" "$list" >"$sum"
+		if [ ! -s "$dir/root/selftests/TESTS" ]; then
+			echo "FAIL 1 no tests to run: $BUILD/selftests/hvx/TESTS missing or empty" \
+				>>"$sum"
+		fi
+		if [ ! -f "$dir/root/hvx/hvx.ko" ]; then
+			echo "FAIL 1 no hvx.ko for $kver" >>"$sum"
+		fi
+		cpu=$(sed -n 's/^HVX-INIT .* cpu=\([a-z]*\).*/\1/p' "$log" | head -n 1)
+		if [ -n "$cpu" ] && [ "$cpu" != "$vendor" ]; then
+			echo "FAIL 1 the emulated CPU has $cpu, not $vendor" >>"$sum"
+		fi
+		echo "$wall_s $boot_s $init_s" >"$dir.res"
+		;;
+	demo|bench)
+		splats=$(sed "$CLEAN_SED" "$log" | grep -aE "$TS_RE" |
+			grep -aE "$SPLAT_RE" | { [ -n "$SPLAT_ALLOW" ] &&
+			grep -avE "$SPLAT_ALLOW" || cat; })
+		if [ -n "$splats" ]; then
+			echo "rig: kernel splat on $kver $vendor during $mode:" >&2
+			echo "$splats" | head -n 5 >&2
+			st=1
+		fi
+		end=$(grep -a -m 1 "^HVX-${mode^^}-END rc=" "$log" || true)
+		if [ -z "$end" ]; then
+			echo "rig: $mode on $kver $vendor did not finish (see $log)" >&2
+			st=1
+		elif [ "$mode" = demo ] && [ "$end" != "HVX-DEMO-END rc=0" ]; then
+			echo "rig: demo failed on $kver $vendor: $end" >&2
+			st=1
+		fi
+		echo "$st" >"$dir.status"
+		;;
+	shell) ;;
+	esac
+}
 
 rm -f "$RIG/guest-initrd.cpio.gz"	# built afresh by each run
 kvers=$(kernels)
@@ -779,63 +844,82 @@ if [ "$mode" = shell ]; then
 		die "shell on vmx needs a terminal (Bochs's COM1 goes to it)"
 	fi
 fi
+jobs_max=${HVX_RIG_JOBS:-1}
+case $jobs_max in
+''|*[!0-9]*|0*) die "HVX_RIG_JOBS=$jobs_max: not a positive number" ;;
+esac
+[ "$mode" = shell ] && jobs_max=1
+
+runs=()
+for vendor in $vendors; do
+	for kver in $kvers; do
+		runs+=("$kver-$vendor")
+		rm -f "$RIG/$kver-$vendor-$mode".{sum,res,status,out,done}
+	done
+done
+
+# Shows the output of the parallel runs that are done, once each.
+show_done() {
+	local r
+	for r in "${runs[@]}"; do
+		[ -f "$RIG/$r-$mode.done" ] && [ ! -f "$RIG/$r-$mode.shown" ] ||
+			continue
+		cat "$RIG/$r-$mode.out"
+		touch "$RIG/$r-$mode.shown"
+	done
+}
+
+if [ "$jobs_max" -eq 1 ]; then
+	for vendor in $vendors; do
+		for kver in $kvers; do
+			run_one "$kver" "$vendor"
+		done
+	done
+else
+	# Up to HVX_RIG_JOBS emulators at once, each run's progress in
+	# $RIG/<run>.out, shown when the run is done.
+	rm -f "$RIG"/*-"$mode".shown
+	for vendor in $vendors; do
+		for kver in $kvers; do
+			while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+				wait -n || true
+				show_done
+			done
+			echo "== $kver $vendor: started ($mode, output when done)"
+			( run_one "$kver" "$vendor"; touch "$RIG/$kver-$vendor-$mode.done" ) \
+				>"$RIG/$kver-$vendor-$mode.out" 2>&1 &
+		done
+	done
+	while [ -n "$(jobs -rp)" ]; do
+		wait -n || true
+		show_done
+	done
+	show_done
+	rm -f "$RIG"/*-"$mode".shown
+fi
 
 total_pass=0 total_fail=0 total_skip=0
-results=()
 rc=0
-for vendor in $vendors; do
-for kver in $kvers; do
-	run_kernel "$kver" "$mode" "$vendor"
-	log=$RIG/$kver-$vendor-$mode.log
-	case $mode in
-	check)
-		sum=$RIG/$kver-$vendor-check.sum
-		list=$(tr '\n' ' ' <"$RIG/$kver/root/selftests/TESTS")
-		summarise "$log" "$list" >"$sum"
-		if [ ! -s "$RIG/$kver/root/selftests/TESTS" ]; then
-			echo "FAIL 1 no tests to run: $BUILD/selftests/hvx/TESTS missing or empty" \
-				>>"$sum"
-		fi
-		if [ ! -f "$RIG/$kver/root/hvx/hvx.ko" ]; then
-			echo "FAIL 1 no hvx.ko for $kver" >>"$sum"
-		fi
-		cpu=$(sed -n 's/^HVX-INIT .* cpu=\([a-z]*\).*/\1/p' "$log" | head -n 1)
-		if [ -n "$cpu" ] && [ "$cpu" != "$vendor" ]; then
-			echo "FAIL 1 the emulated CPU has $cpu, not $vendor" >>"$sum"
-		fi
-		results+=("$kver $vendor" "$sum" "$wall_s" "$boot_s" "$init_s")
-		;;
-	demo|bench)
-		splats=$(sed "$CLEAN_SED" "$log" | grep -aE "$TS_RE" |
-			grep -aE "$SPLAT_RE" | { [ -n "$SPLAT_ALLOW" ] &&
-			grep -avE "$SPLAT_ALLOW" || cat; })
-		if [ -n "$splats" ]; then
-			echo "rig: kernel splat on $kver $vendor during $mode:" >&2
-			echo "$splats" | head -n 5 >&2
-			rc=1
-		fi
-		end=$(grep -a -m 1 "^HVX-${mode^^}-END rc=" "$log" || true)
-		if [ -z "$end" ]; then
-			echo "rig: $mode on $kver $vendor did not finish (see $log)" >&2
-			rc=1
-		elif [ "$mode" = demo ] && [ "$end" != "HVX-DEMO-END rc=0" ]; then
-			echo "rig: demo failed on $kver $vendor: $end" >&2
-			rc=1
-		fi
-		;;
-	esac
-done
-done
-
 if [ "$mode" = check ]; then
 	echo
-	set -- "${results[@]}"
-	while [ $# -ge 5 ]; do
-		report "$1" "$2" "$3" "$4" "$5"
-		shift 5
+	for r in "${runs[@]}"; do
+		kver=${r%-*}
+		vendor=${r##*-}
+		if [ ! -f "$RIG/$r-check.res" ]; then
+			# The run itself failed (the rig's error is above).
+			echo "FAIL 1 the run did not complete" >"$RIG/$r-check.sum"
+			echo "? ? ?" >"$RIG/$r-check.res"
+		fi
+		read -r wall_s boot_s init_s <"$RIG/$r-check.res"
+		report "$kver $vendor" "$RIG/$r-check.sum" "$wall_s" "$boot_s" \
+			"$init_s"
 	done
 	echo "skipped: $total_skip"
 	echo "$total_pass passed, $total_fail failed"
 	[ "$total_fail" -eq 0 ] || rc=1
+elif [ "$mode" != shell ]; then
+	for r in "${runs[@]}"; do
+		[ "$(cat "$RIG/$r-$mode.status" 2>/dev/null)" = 0 ] || rc=1
+	done
 fi
 exit "$rc"
