@@ -115,19 +115,24 @@ struct group {
 	enum kind kind[MAX_LEVELS];
 	__u64 table[MAX_LEVELS];	/* table holding the level's entry */
 	unsigned int index[MAX_LEVELS];
+	bool pse_off;			/* CR4.PSE clear: the PDE's PS bit is ignored */
 };
 
 static const struct group groups[] = {
-	{ "32-bit 4K", M32, 2, false, { K_PD32, K_PT32 }, { M32_PD, M32_TPT }, { 256, 0x30 } },
-	{ "32-bit 4M", M32, 1, true, { K_PD32 }, { M32_PD }, { 256 } },
+	{ "32-bit 4K", M32, 2, false, { K_PD32, K_PT32 }, { M32_PD, M32_TPT }, { 256, 0x30 }, false },
+	{ "32-bit 4M", M32, 1, true, { K_PD32 }, { M32_PD }, { 256 }, false },
+	{ "32-bit 4K PS ignored", M32, 2, false, { K_PD32, K_PT32 }, { M32_PD, M32_TPT },
+	  { 256, 0x30 }, true },
 	{ "PAE 4K", PAE, 3, false, { K_PDPTE_PAE, K_PDE_PAE, K_PTE_PAE },
-	  { PAE_PDPT, PAE_TPD, PAE_TPT }, { 1, 0, 0x30 } },
-	{ "PAE 2M", PAE, 2, true, { K_PDPTE_PAE, K_PDE_PAE }, { PAE_PDPT, PAE_TPD }, { 1, 0 } },
+	  { PAE_PDPT, PAE_TPD, PAE_TPT }, { 1, 0, 0x30 }, false },
+	{ "PAE 2M", PAE, 2, true, { K_PDPTE_PAE, K_PDE_PAE }, { PAE_PDPT, PAE_TPD }, { 1, 0 },
+	  false },
 	{ "4-level 4K", LM, 4, false, { K_PML4E, K_PDPTE, K_PDE, K_PTE },
-	  { LM_PML4, LM_TPDPT, LM_TPD, LM_TPT }, { 1, 0, 0, 0x30 } },
+	  { LM_PML4, LM_TPDPT, LM_TPD, LM_TPT }, { 1, 0, 0, 0x30 }, false },
 	{ "4-level 2M", LM, 3, true, { K_PML4E, K_PDPTE, K_PDE },
-	  { LM_PML4, LM_TPDPT, LM_TPD }, { 1, 0, 0 } },
-	{ "4-level 1G", LM, 2, true, { K_PML4E, K_PDPTE }, { LM_PML4, LM_TPDPT }, { 1, 0 } },
+	  { LM_PML4, LM_TPDPT, LM_TPD }, { 1, 0, 0 }, false },
+	{ "4-level 1G", LM, 2, true, { K_PML4E, K_PDPTE }, { LM_PML4, LM_TPDPT }, { 1, 0 },
+	  false },
 };
 #define NR_GROUPS	(sizeof(groups) / sizeof(groups[0]))
 
@@ -345,7 +350,7 @@ static __u64 base_entry(const struct group *g, unsigned int lvl)
 	if (g->kind[lvl] == K_PDPTE_PAE)
 		return e;
 	e |= RW | US;
-	if (is_leaf(g, lvl) && g->large)
+	if ((is_leaf(g, lvl) && g->large) || (lvl == 0 && g->pse_off))
 		e |= PS;
 	return e;
 }
@@ -370,8 +375,19 @@ static bool settings_relevant(const struct group *g, const struct host_cpu *h,
 	return true;
 }
 
+/* Settings the CPU has, whether or not they matter to the access. */
+static bool settings_possible(const struct group *g, const struct host_cpu *h, unsigned int s)
+{
+	if ((s & S_SMEP) && !h->smep)
+		return false;
+	if ((s & S_SMAP) && !h->smap)
+		return false;
+	/* NXE under 32-bit paging: whether a fetch's #PF has I/D differs by vendor. */
+	return !((s & S_NXE) && g->mode == M32);
+}
+
 static void add_path(struct caselist *l, const struct host_cpu *h, unsigned int gi,
-		     const __u64 *ent)
+		     const __u64 *ent, bool all_settings)
 {
 	const struct group *g = &groups[gi];
 	struct pcase c = { .group = gi };
@@ -381,7 +397,8 @@ static void add_path(struct caselist *l, const struct host_cpu *h, unsigned int 
 	for (user = 0; user < 2; user++)
 		for (access = PG_READ; access <= PG_FETCH; access++)
 			for (s = 0; s < NR_SETTINGS; s++) {
-				if (!settings_relevant(g, h, s, access, user))
+				if (all_settings ? !settings_possible(g, h, s) :
+				    !settings_relevant(g, h, s, access, user))
 					continue;
 				c.settings = s;
 				c.access = access;
@@ -410,7 +427,8 @@ static void build_cases(struct caselist *l, const struct host_cpu *h)
 			continue;
 		for (lvl = 0; lvl < g->nlev; lvl++)
 			base[lvl] = base_entry(g, lvl);
-		add_path(l, h, gi, base);
+		/* Every setting, also those that must not matter to the access. */
+		add_path(l, h, gi, base, true);
 
 		/* RW, US, NX cleared/set at one level, the others permissive. */
 		for (lvl = 0; lvl < g->nlev; lvl++) {
@@ -426,25 +444,30 @@ static void build_cases(struct caselist *l, const struct host_cpu *h)
 					e[lvl] &= ~US;
 				if (combo & 4)
 					e[lvl] |= NX;
-				add_path(l, h, gi, e);
+				add_path(l, h, gi, e, false);
 			}
 		}
 		/* Not present at one level. */
 		for (lvl = 0; lvl < g->nlev; lvl++) {
 			memcpy(e, base, sizeof(e));
 			e[lvl] &= ~P;
-			add_path(l, h, gi, e);
+			add_path(l, h, gi, e, false);
 		}
 		/* A and D already set. */
 		memcpy(e, base, sizeof(e));
 		e[leaf] |= A;
-		add_path(l, h, gi, e);
+		add_path(l, h, gi, e, false);
 		e[leaf] |= D;
-		add_path(l, h, gi, e);
+		add_path(l, h, gi, e, false);
 		for (lvl = 0; lvl < g->nlev; lvl++)
 			if (g->kind[lvl] != K_PDPTE_PAE)
 				e[lvl] |= A;
-		add_path(l, h, gi, e);
+		add_path(l, h, gi, e, false);
+		/* Bit 6 of a non-leaf entry is ignored: D there changes nothing. */
+		for (lvl = 0; lvl < leaf; lvl++)
+			if (g->kind[lvl] != K_PDPTE_PAE)
+				e[lvl] |= D;
+		add_path(l, h, gi, e, false);
 		/* Reserved bits. */
 		if (g->mode != M32) {
 			for (lvl = 0; lvl < g->nlev && h->maxphy < 52; lvl++) {
@@ -452,17 +475,17 @@ static void build_cases(struct caselist *l, const struct host_cpu *h)
 					continue;	/* #GP at the CR3 load, not #PF */
 				memcpy(e, base, sizeof(e));
 				e[lvl] |= RSVD_HI;
-				add_path(l, h, gi, e);
+				add_path(l, h, gi, e, false);
 			}
 			if (g->large) {
 				memcpy(e, base, sizeof(e));
 				e[leaf] |= RSVD_LG;
-				add_path(l, h, gi, e);
+				add_path(l, h, gi, e, false);
 			}
 			if (g->mode == LM) {
 				memcpy(e, base, sizeof(e));
 				e[0] |= PS;
-				add_path(l, h, gi, e);
+				add_path(l, h, gi, e, false);
 			}
 		}
 		/* Mixed: random RW/US/NX/A at every level, D at the leaf. */
@@ -484,7 +507,7 @@ static void build_cases(struct caselist *l, const struct host_cpu *h)
 				if ((r & 16) && lvl == leaf)
 					e[lvl] |= D;
 			}
-			add_path(l, h, gi, e);
+			add_path(l, h, gi, e, false);
 		}
 	}
 }
@@ -683,8 +706,8 @@ static void run_case(struct runner *rn, const struct pcase *c, struct presult *r
 	st->cregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_PG | ((s & S_WP) ? CR0_WP : 0);
 	st->cregs.cr2 = 0;
 	st->cregs.cr3 = g->mode == M32 ? M32_PD : g->mode == PAE ? PAE_PDPT : LM_PML4;
-	st->cregs.cr4 = (g->mode == M32 ? CR4_PSE : CR4_PAE) | ((s & S_SMEP) ? CR4_SMEP : 0) |
-			((s & S_SMAP) ? CR4_SMAP : 0);
+	st->cregs.cr4 = (g->mode == M32 ? (g->pse_off ? 0 : CR4_PSE) : CR4_PAE) |
+			((s & S_SMEP) ? CR4_SMEP : 0) | ((s & S_SMAP) ? CR4_SMAP : 0);
 	st->cregs.efer = (lm ? EFER_LME | EFER_LMA : 0) | ((s & S_NXE) ? EFER_NXE : 0);
 
 	memset(res, 0, sizeof(*res));
@@ -884,8 +907,9 @@ TEST(nested)
 	bad = run_all(_metadata, HVX_PAGING_NESTED, &h, &l, NULL, dev, &pf);
 	TH_LOG("paging: %u cases under nested paging (%u #PF), %u break the architecture's "
 	       "rules, known emulator deviations: %u #PF RSVD without P, %u PAE PDPTE.A set "
-	       "(%s; SMEP %s, SMAP %s, 1G pages %s), %llu ms", l.n, pf, bad, dev[0], dev[1], h.tcg ? "QEMU TCG" : "not TCG", h.smep ? "yes" : "no",
-	       h.smap ? "yes" : "no", h.gbpages ? "yes" : "no", tvm_now_ms() - t0);
+	       "(%s; SMEP %s, SMAP %s, 1G pages %s), %llu ms", l.n, pf, bad, dev[0], dev[1],
+	       h.tcg ? "QEMU TCG" : "not TCG", h.smep ? "yes" : "no", h.smap ? "yes" : "no",
+	       h.gbpages ? "yes" : "no", tvm_now_ms() - t0);
 	EXPECT_EQ(0, bad);
 	free(l.c);
 }
