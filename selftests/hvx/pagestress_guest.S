@@ -3,8 +3,9 @@
  * Address-space stress: each vCPU switches among its PS_NR_AS address
  * spaces and remaps its window pages at random, flushing as the
  * architecture requires (INVLPG after changing or removing a present PTE
- * of the current address space, a CR3 reload after changing a PDE, none
- * after a not-present -> present change or for another address space),
+ * of the current address space, a CR3 reload after changing a present PDE,
+ * none after a not-present -> present change of a PTE or PDE, or for
+ * another address space),
  * and checks every read through the window against its own record of the
  * mappings: the frame's tag, a write seen through the identity map, or a
  * #PF with the right CR2 for an unmapped page.
@@ -88,6 +89,8 @@ op_unmap:
 set_pte:
 	mov %r9, %rdi
 	mov PS_SEL(%r12,%r9,4), %esi
+	cmp $2, %esi			/* no PT in use */
+	je loop
 	call pt_addr
 	mov %rcx, (%rax,%r10,8)
 	call mirror_addr
@@ -103,6 +106,8 @@ op_fill:
 	mov %r14, %r9
 	mov %r14, %rdi
 	mov PS_SEL(%r12,%r14,4), %esi
+	cmp $2, %esi
+	je loop
 	call mirror_addr
 	cmpl $0, (%rax)
 	jne loop
@@ -124,18 +129,31 @@ op_switch:
 	call switch_as
 	jmp loop
 
-/* The window's PDE of address space r9 flips between its two PTs. */
+/*
+ * The window's PDE of address space r9 goes PT A -> PT B -> not present ->
+ * PT A: a CR3 reload after the first two changes (if current), none after
+ * not present -> present, where the window is used at once.
+ */
 op_pde:
-	xorl $1, PS_SEL(%r12,%r9,4)
-	mov %r9, %rdi
 	mov PS_SEL(%r12,%r9,4), %esi
-	call pt_addr
-	or $3, %rax
+	inc %esi
+	cmp $3, %esi
+	jb 1f
+	xor %esi, %esi
+1:	mov %esi, PS_SEL(%r12,%r9,4)
 	mov %r9, %rcx
 	shl $14, %rcx
-	mov %rax, PS_AS + 0x2000(%r12,%rcx)
+	xor %eax, %eax
+	cmp $2, %esi
+	je 2f
+	mov %r9, %rdi
+	call pt_addr
+	or $3, %rax
+2:	mov %rax, PS_AS + 0x2000(%r12,%rcx)
 	cmp %r9, %r14
 	jne loop
+	test %esi, %esi
+	jz op_check
 	mov %cr3, %rax
 	mov %rax, %cr3
 	call count_flush
@@ -145,6 +163,8 @@ op_pde:
 op_check:
 	mov %r14, %rdi
 	mov PS_SEL(%r12,%r14,4), %esi
+	cmp $2, %esi
+	je check_absent
 	call mirror_addr
 	mov (%rax), %r11d
 	test %r11d, %r11d

@@ -5,7 +5,7 @@
  *
  *   +0x0     u64 #PF count, u64 last CR2, u64 shared reads checked,
  *            u64 iterations so far, u32 vCPU index (at +32)
- *   +0x40    u32 sel[PS_NR_AS]: which PT (0: A, 1: B) the window's PDE uses
+ *   +0x40    u32 sel[PS_NR_AS]: the window's PDE: 0 PT A, 1 PT B, 2 not present
  *   +0x1000  u32 mirror[PS_NR_AS][2][PS_NR_SLOTS]: frame + 1 mapped, 0: none
  *   +0x10000 address space k at + k * 0x4000: PML4, PDPT, PD, PT A
  *   +0x50000 PT B of address space k at + k * 0x1000
