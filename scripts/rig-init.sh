@@ -116,15 +116,40 @@ watchdog() {
 	[ -e "/tmp/done.$2" ] || stuck "$2" "$1"
 }
 
+# User processes (not kernel threads), one pid per line.
+user_pids() {
+	for p in /proc/[0-9]*; do
+		[ -e "$p/exe" ] && echo "${p#/proc/}"
+	done
+}
+
+# kill_strays NAME PIDS: kills the user processes that are not in PIDS (the
+# list from before NAME ran) and not this shell: what NAME left behind
+# outside its process group, e.g. a launcher in a session of its own whose
+# test was killed on a timeout, still holding /dev/hvx.  Builtins only, so
+# that the loop starts no process of its own.
+kill_strays() {
+	for p in /proc/[0-9]*; do
+		n=${p#/proc/}
+		[ "$n" = $$ ] && continue
+		[ -e "$p/exe" ] || continue
+		case " $2 " in *" $n "*) continue ;; esac
+		read -r n comm rest <"$p/stat" 2>/dev/null || continue
+		echo "# left behind by $1 outside its process group: $n $comm - killing it"
+		kill -KILL "$n" 2>/dev/null
+	done
+}
+
 # run_watched NAME SECONDS DIR CMD...: runs CMD in DIR, in a session of its
 # own, under a watchdog; sets rc.  Processes of the session left behind
 # (a harness child stuck in an ioctl) are killed; if they do not die, the
-# run ends here.
+# run ends here.  So are processes it started elsewhere (kill_strays).
 run_watched() {
 	name=$1
 	secs=$2
 	dir=$3
 	shift 3
+	before=$(user_pids | tr '\n' ' ')
 	(cd "$dir" && exec setsid "$@") </dev/null &
 	pid=$!
 	watchdog "$pid" "$name" "$secs" &
@@ -135,15 +160,17 @@ run_watched() {
 	kill "$wd" 2>/dev/null
 	wait "$wd" 2>/dev/null
 	left=$(pgrp_members "$pid")
-	[ -z "$left" ] && return
-	echo "# left behind by $name:" $left "- killing them"
-	kill -KILL -- "-$pid" 2>/dev/null
-	i=0
-	while [ "$i" -lt 10 ] && [ -n "$(pgrp_members "$pid")" ]; do
-		sleep 1
-		i=$((i + 1))
-	done
-	[ -z "$(pgrp_members "$pid")" ] || stuck "$name" "$pid"
+	if [ -n "$left" ]; then
+		echo "# left behind by $name:" $left "- killing them"
+		kill -KILL -- "-$pid" 2>/dev/null
+		i=0
+		while [ "$i" -lt 10 ] && [ -n "$(pgrp_members "$pid")" ]; do
+			sleep 1
+			i=$((i + 1))
+		done
+		[ -z "$(pgrp_members "$pid")" ] || stuck "$name" "$pid"
+	fi
+	kill_strays "$name" "$before"
 }
 
 run_test() {
