@@ -179,6 +179,34 @@ static void trace_exit(const struct hvx_run *run)
 }
 
 /*
+ * A HLT in the shadow of an STI (the "sti; hlt" idiom) exits with the
+ * shadow still recorded, though the HLT it covered is complete: the kernel
+ * moved RIP past it.  Left in place, the shadow would cover the next
+ * instruction too, and a guest that disables interrupts right after its
+ * HLT ("sti; hlt; cli") would never take one.  Ends the shadow through
+ * HVX_STATE_EVENTS; returns 1 if an interrupt can be injected now (nothing
+ * else queued in the kernel), 0 if not, -1 on error.
+ */
+static int end_hlt_shadow(struct hvx_runner *r)
+{
+	struct hvx_vcpu_state st;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	ret = hvx_vcpu_get_state(&r->vcpu, &st, HVX_STATE_EVENTS);
+	if (!ret && (st.events.flags & HVX_EVENTS_SHADOW)) {
+		st.events.flags &= ~HVX_EVENTS_SHADOW;
+		ret = hvx_vcpu_set_state(&r->vcpu, &st, HVX_STATE_EVENTS);
+	}
+	if (ret) {
+		fprintf(stderr, "hvx-run: ending the interrupt shadow after HLT (HVX_GET_STATE/HVX_SET_STATE of EVENTS): %s\n",
+			strerror(-ret));
+		return -1;
+	}
+	return !(st.events.flags & (HVX_EVENTS_IRQ | HVX_EVENTS_NMI | HVX_EVENTS_EXCEPTION));
+}
+
+/*
  * Delivers the PIC's interrupt if the guest can take it now (ready says so
  * after a completed exit), or asks for a window.  Returns 0 or -1.
  */
@@ -289,6 +317,11 @@ static int run_loop(struct hvx_runner *r)
 				return 0;
 			}
 			halted = 1;
+			if (!ready) {
+				ready = end_hlt_shadow(r);
+				if (ready < 0)
+					return HVX_RUN_EXIT_HOST;
+			}
 			break;
 		case HVX_EXIT_SHUTDOWN:
 			console__flush(r);
