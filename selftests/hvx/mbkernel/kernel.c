@@ -190,6 +190,17 @@ static void setup_interrupts(void)
 	outb(0xa1, 0xff);
 }
 
+/*
+ * Sleeps until an interrupt has been handled, interrupts off before and
+ * after.  STI's one-instruction shadow covers the HLT, so an interrupt
+ * pending since before the caller's check wakes it rather than being
+ * taken between the check and the HLT (which would then sleep forever).
+ */
+static void wait_for_interrupt(void)
+{
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
 static void unmask(int irq)
 {
 	outb(0x21, inb(0x21) & ~(1 << irq));
@@ -371,10 +382,8 @@ static void check_timer(void)
 	outb(0x40, 11932 >> 8);
 	unmask(0);
 	start = irq_count[0];
-	__asm__ volatile("sti");
 	while (irq_count[0] - start < 50)
-		__asm__ volatile("hlt");
-	__asm__ volatile("cli");
+		wait_for_interrupt();
 	mask(0);
 	result(1, "timer");
 	puts(" irq0=");
@@ -519,10 +528,8 @@ static void check_echo(void)
 	unmask(4);
 	outb(COM1 + 2, 0x01);			/* FIFO on (not cleared: input may be waiting) */
 	outb(COM1 + 1, 0x01);			/* IER: received data */
-	__asm__ volatile("sti");
 	while (!rx_done)
-		__asm__ volatile("hlt");
-	__asm__ volatile("cli");
+		wait_for_interrupt();
 	outb(COM1 + 1, 0x00);
 	mask(4);
 	rx_line[rx_len] = 0;
