@@ -124,17 +124,19 @@ user_pids() {
 }
 
 # kill_strays NAME PIDS: kills the user processes that are not in PIDS (the
-# list from before NAME ran) and not this shell: what NAME left behind
-# outside its process group, e.g. a launcher in a session of its own whose
-# test was killed on a timeout, still holding /dev/hvx.  Builtins only, so
-# that the loop starts no process of its own.
+# list from before NAME ran) nor in this shell's session (the watchdog's
+# last sleep may still be there): what NAME left behind outside its process
+# group, e.g. a launcher in a session of its own whose test was killed on a
+# timeout, still holding /dev/hvx.  Builtins only, so that the loop starts
+# no process of its own.
 kill_strays() {
+	read -r n comm state ppid pgrp mysid rest </proc/$$/stat
 	for p in /proc/[0-9]*; do
-		n=${p#/proc/}
-		[ "$n" = $$ ] && continue
 		[ -e "$p/exe" ] || continue
-		case " $2 " in *" $n "*) continue ;; esac
-		read -r n comm rest <"$p/stat" 2>/dev/null || continue
+		case " $2 " in *" ${p#/proc/} "*) continue ;; esac
+		read -r n comm state ppid pgrp sid rest <"$p/stat" 2>/dev/null ||
+			continue
+		[ "$sid" = "$mysid" ] && continue
 		echo "# left behind by $1 outside its process group: $n $comm - killing it"
 		kill -KILL "$n" 2>/dev/null
 	done
