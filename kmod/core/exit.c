@@ -17,6 +17,10 @@
 #define CPUID_1_ECX_OSXSAVE	BIT(27)
 #define CPUID_1_ECX_HYPERVISOR	BIT(31)
 #define CPUID_8000_0001_ECX_SVM	BIT(2)
+/* ... and what shadow paging does not implement. */
+#define CPUID_1_ECX_PCID	BIT(17)
+#define CPUID_7_EBX_INVPCID	BIT(10)
+#define CPUID_7_ECX_LA57	BIT(16)
 
 static bool hvx_cpuid_lookup(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 {
@@ -58,6 +62,14 @@ int hvx_exit_cpuid(struct hvx_vcpu *vcpu)
 			r[2] |= CPUID_1_ECX_OSXSAVE;
 	} else if (fn == 0x80000001) {
 		r[2] &= ~CPUID_8000_0001_ECX_SVM;
+	}
+	if (vcpu->vm->paging == HVX_PAGING_SHADOW) {
+		if (fn == 1) {
+			r[2] &= ~CPUID_1_ECX_PCID;
+		} else if (fn == 7 && idx == 0) {
+			r[1] &= ~CPUID_7_EBX_INVPCID;
+			r[2] &= ~CPUID_7_ECX_LA57;
+		}
 	}
 	vcpu->regs[HVX_RAX] = r[0];
 	vcpu->regs[HVX_RBX] = r[1];

@@ -13,6 +13,10 @@
 #include "hvx_core.h"
 
 const struct hvx_backend_ops *hvx_ops;
+
+static bool force_shadow;
+module_param(force_shadow, bool, 0444);
+MODULE_PARM_DESC(force_shadow, "HVX_PAGING_AUTO picks shadow paging even where EPT/NPT exist");
 static enum cpuhp_state hvx_cpuhp_state;
 
 static int hvx_cpu_online(unsigned int cpu)
@@ -76,11 +80,10 @@ static long hvx_check_cap(struct hvx_capability __user *argp)
 		c.value = HVX_GPA_BITS;
 		break;
 	case HVX_CAP_PAGING_SHADOW:
-		c.value = 0;
-		break;
 	case HVX_CAP_PAGING_NESTED:
 	case HVX_CAP_NRIP_SAVE:
 	case HVX_CAP_UNRESTRICTED_GUEST:
+	case HVX_CAP_SHADOW_REAL_MODE:
 		c.value = hvx_ops->cap(c.cap);
 		break;
 	default:
@@ -101,13 +104,23 @@ static long hvx_create_vm(struct hvx_vm_create __user *argp)
 		return -EINVAL;
 	switch (c.paging) {
 	case HVX_PAGING_AUTO:
+		if (hvx_ops->cap(HVX_CAP_PAGING_NESTED) && !force_shadow)
+			c.paging = HVX_PAGING_NESTED;
+		else if (hvx_ops->cap(HVX_CAP_PAGING_SHADOW))
+			c.paging = HVX_PAGING_SHADOW;
+		else if (hvx_ops->cap(HVX_CAP_PAGING_NESTED))
+			c.paging = HVX_PAGING_NESTED;
+		else
+			return -EOPNOTSUPP;
+		break;
 	case HVX_PAGING_NESTED:
 		if (!hvx_ops->cap(HVX_CAP_PAGING_NESTED))
-			return c.paging == HVX_PAGING_AUTO ? -EOPNOTSUPP : -ENODEV;
-		c.paging = HVX_PAGING_NESTED;
+			return -ENODEV;
 		break;
 	case HVX_PAGING_SHADOW:
-		return -EOPNOTSUPP;
+		if (!hvx_ops->cap(HVX_CAP_PAGING_SHADOW))
+			return -EOPNOTSUPP;
+		break;
 	default:
 		return -EINVAL;
 	}

@@ -88,6 +88,22 @@ struct hvx_tdp {
 	unsigned long pinned_pages;		/* (l) */
 };
 
+/*
+ * A vCPU's shadow page tables (mmu/shadow.c): a virtual TLB filled on the
+ * guest's page faults.  At most HVX_SHADOW_MAX_TABLES tables below the
+ * roots; when they run out, everything is flushed and refilled.
+ */
+#define HVX_SHADOW_MAX_TABLES	1024
+
+struct hvx_shadow {
+	u64 *pml4;		/* (v) root for a long-mode guest */
+	u64 *pdpt;		/* (v) root otherwise (PAE), below 4 GiB */
+	u64 **tables;		/* (v) the tables below the roots */
+	unsigned int nr, max;	/* (v) */
+	u64 flushes, fills;	/* (v) */
+	bool tlb_dirty;		/* (v) a present entry changed or went: flush the TLB */
+};
+
 struct hvx_vm {
 	u32 id;				/* (c) VM id in statistics and events */
 	pid_t pid;			/* (c) thread group of the creator */
@@ -95,7 +111,7 @@ struct hvx_vm {
 	struct list_head node;		/* hvx_vms_lock: all VMs */
 	refcount_t users;		/* (a) the VM fd and each vCPU */
 	struct mm_struct *mm;		/* (c) owner's address space */
-	u32 paging;			/* (c) HVX_PAGING_NESTED (for now) */
+	u32 paging;			/* (c) HVX_PAGING_NESTED or HVX_PAGING_SHADOW */
 	u32 flags;			/* (c) HVX_VM_* */
 	struct mutex lock;		/* slots, tdp, vcpus[] */
 	struct hvx_slot slots[HVX_NR_SLOTS];	/* (l) */
@@ -129,6 +145,7 @@ struct hvx_vcpu {
 	u32 cpuid_nent;			/* (v) */
 	struct hvx_cpuid_entry *cpuid;	/* (v) NULL: host values, masked */
 	/* Counters: written by the vCPU thread only, read racily by netlink. */
+	struct hvx_shadow shadow;	/* (v) shadow paging only */
 	u64 stat[__HVX_STAT_MAX];	/* (v) HVX_STAT_* */
 	u64 *raw_exits;			/* (v) ops->nr_raw_exits of them */
 	void *arch;			/* (c) backend private */
@@ -233,8 +250,18 @@ int hvx_complete_userspace(struct hvx_vcpu *vcpu);
 int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt, int levels);
 void hvx_tdp_destroy(struct hvx_tdp *tdp);
 int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write);
+int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writable);
 int hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages);
 phys_addr_t hvx_tdp_root_pa(struct hvx_tdp *tdp);
+
+/* mmu/shadow.c */
+int hvx_shadow_init(struct hvx_shadow *s);
+void hvx_shadow_destroy(struct hvx_shadow *s);
+void hvx_shadow_flush(struct hvx_shadow *s);
+u64 hvx_shadow_root(struct hvx_shadow *s, bool long_mode);
+void hvx_shadow_invlpg(struct hvx_shadow *s, u64 gva, bool long_mode);
+int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 hw_ec,
+		     u32 *guest_ec);
 
 /* mmu/walk.c */
 int hvx_gva_to_gpa(struct hvx_vcpu *vcpu, u64 gva, u64 *gpa);

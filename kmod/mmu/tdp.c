@@ -82,25 +82,31 @@ void hvx_tdp_destroy(struct hvx_tdp *tdp)
 	WARN_ON_ONCE(tdp->pinned_pages || tdp->table_pages);
 }
 
-int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
+/*
+ * Maps the page of @gpa in the VM's table, pinning it, and gives its
+ * host-physical address and whether the guest may write it.  The table is
+ * also the record of pinned pages for shadow paging, which never hands it
+ * to the hardware.  0: mapped; -ENOENT: no slot, or a write to a read-only
+ * one (MMIO); -EFAULT: the user page cannot be pinned (its user address in
+ * *hpa); -ENOMEM.
+ */
+int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writable)
 {
 	struct hvx_vm *vm = vcpu->vm;
 	struct hvx_tdp *tdp = &vm->tdp;
 	struct hvx_slot *slot;
 	struct page *page;
 	unsigned int gup;
-	bool writable;
-	u64 *table, uaddr;
-	int level, ret = 1;
+	u64 *table, uaddr, *leaf;
+	int level, ret = 0;
 
 	mutex_lock(&vm->lock);
 	slot = hvx_slot_find(vm, gpa);
 	if (!slot || (write && (slot->flags & HVX_MEM_READONLY))) {
-		mutex_unlock(&vm->lock);
-		trace_hvx_page_fault(vm->id, vcpu->id, gpa, write, 0);
-		return hvx_exit_mmio(vcpu, gpa, write);
+		ret = -ENOENT;
+		goto out;
 	}
-	writable = !(slot->flags & HVX_MEM_READONLY);
+	*writable = !(slot->flags & HVX_MEM_READONLY);
 	uaddr = slot->uaddr + ((gpa & PAGE_MASK) - slot->gpa);
 
 	table = tdp->root;
@@ -119,22 +125,39 @@ int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 		}
 		table = tdp_table(*e);
 	}
+	leaf = &table[tdp_index(gpa, 1)];
 	/* Present already: another vCPU mapped it, or a stale TLB entry. */
-	if (tdp_present(tdp, table[tdp_index(gpa, 1)]))
-		goto out;
-
-	gup = FOLL_LONGTERM | (writable ? FOLL_WRITE : 0);
-	if (pin_user_pages_fast(uaddr, 1, gup, &page) != 1) {
-		mutex_unlock(&vm->lock);
-		return hvx_exit_internal(vcpu, HVX_INTERNAL_MEMORY, gpa, uaddr);
+	if (!tdp_present(tdp, *leaf)) {
+		gup = FOLL_LONGTERM | (*writable ? FOLL_WRITE : 0);
+		if (pin_user_pages_fast(uaddr, 1, gup, &page) != 1) {
+			*hpa = uaddr;
+			ret = -EFAULT;
+			goto out;
+		}
+		tdp->pinned_pages++;
+		WRITE_ONCE(*leaf, tdp->fmt->leaf(page_to_phys(page), *writable));
+		hvx_stat_inc(vcpu, HVX_STAT_PAGES_MAPPED);
 	}
-	tdp->pinned_pages++;
-	WRITE_ONCE(table[tdp_index(gpa, 1)], tdp->fmt->leaf(page_to_phys(page), writable));
-	hvx_stat_inc(vcpu, HVX_STAT_PAGES_MAPPED);
+	*hpa = *leaf & TDP_PA_MASK;
 out:
 	mutex_unlock(&vm->lock);
-	trace_hvx_page_fault(vm->id, vcpu->id, gpa, write, ret);
 	return ret;
+}
+
+int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
+{
+	struct hvx_vm *vm = vcpu->vm;
+	bool writable;
+	u64 hpa;
+	int ret;
+
+	ret = hvx_tdp_map(vcpu, gpa, write, &hpa, &writable);
+	trace_hvx_page_fault(vm->id, vcpu->id, gpa, write, ret == -ENOENT ? 0 : ret ?: 1);
+	if (ret == -ENOENT)
+		return hvx_exit_mmio(vcpu, gpa, write);
+	if (ret == -EFAULT)
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_MEMORY, gpa, hpa);
+	return ret ?: 1;
 }
 
 static void hvx_noop(void *unused)

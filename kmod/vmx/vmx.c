@@ -60,6 +60,7 @@ static u64 vmx_cr0_mask, vmx_cr4_mask;	/* the bits the host owns */
 bool vmx_ug;
 static bool vmx_vpid, vmx_invept_single, vmx_invept_global, vmx_invvpid_single;
 static bool vmx_emergency_registered;
+static bool vmx_shadow_ok;	/* CR3 and INVLPG exiting can be set */
 static u32 vmx_preempt_ticks;
 
 /*
@@ -317,6 +318,20 @@ static int vmx_hardware_setup(void)
 	vmx_entry_ctls &= ~VM_ENTRY_IA32E_MODE;
 	/* Windows are asked for per entry; CR3 accesses need no exit with EPT. */
 	vmx_cpu_based &= ~(CPU_BASED_INTR_WINDOW_EXITING | CPU_BASED_NMI_WINDOW_EXITING);
+	{
+		u32 shadow_bits = CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING |
+				  CPU_BASED_INVLPG_EXITING;
+		u32 lo, hi;
+
+		rdmsr(vmx_basic & HVX_VMX_BASIC_TRUE_CTLS ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
+		      MSR_IA32_VMX_PROCBASED_CTLS, lo, hi);
+		vmx_shadow_ok = (hi & shadow_bits) == shadow_bits;
+		/* CR3 exiting forced on (old CPUs): only shadow VMs can live with it. */
+		if (lo & (CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING)) {
+			pr_err("hvx: this CPU forces CR3 exiting; not supported with EPT\n");
+			return -ENODEV;
+		}
+	}
 
 	if (vmx_pin & PIN_BASED_VMX_PREEMPTION_TIMER) {
 		u64 misc;
@@ -396,6 +411,8 @@ static u64 vmx_cap(u32 cap)
 		return 1;	/* VM-exit instruction length */
 	case HVX_CAP_UNRESTRICTED_GUEST:
 		return vmx_ug;
+	case HVX_CAP_PAGING_SHADOW:
+		return vmx_shadow_ok;
 	default:
 		return 0;
 	}
@@ -554,14 +571,49 @@ void vmx_put(struct hvx_vcpu *vcpu)
 }
 
 /* The guest's view of CR0/CR4: host-owned bits from the read shadow. */
-u64 vmx_guest_cr0(void)
+u64 vmx_guest_cr0(struct hvx_vcpu *vcpu)
 {
-	return (vmcs_read(GUEST_CR0) & ~vmx_cr0_mask) | (vmcs_read(CR0_READ_SHADOW) & vmx_cr0_mask);
+	u64 mask = to_vmx(vcpu)->cr0_mask;
+
+	return (vmcs_read(GUEST_CR0) & ~mask) | (vmcs_read(CR0_READ_SHADOW) & mask);
 }
 
 u64 vmx_guest_cr4(struct hvx_vcpu *vcpu)
 {
-	return (vmcs_read(GUEST_CR4) & ~vmx_cr4_mask) | (vmcs_read(CR4_READ_SHADOW) & vmx_cr4_mask);
+	u64 mask = to_vmx(vcpu)->cr4_mask;
+
+	return (vmcs_read(GUEST_CR4) & ~mask) | (vmcs_read(CR4_READ_SHADOW) & mask);
+}
+
+/* CR3 and EFER as the guest sees them; under shadow paging the CPU has others. */
+u64 vmx_guest_cr3(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	return vmx->shadow ? vmx->guest_cr3 : vmcs_read(GUEST_CR3);
+}
+
+u64 vmx_guest_efer(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	return vmx->shadow ? vmx->guest_efer : vmcs_read(GUEST_IA32_EFER);
+}
+
+/*
+ * Shadow paging: the guest's paging registers changed (or its mappings
+ * went away): drop the shadow tables, point CR3 at the root for the
+ * guest's mode, and flush this VPID before the next entry.  VMCS current.
+ */
+void vmx_shadow_sync(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (!vmx->shadow)
+		return;
+	hvx_shadow_flush(&vcpu->shadow);
+	vmcs_write(GUEST_CR3, hvx_shadow_root(&vcpu->shadow, vmx->guest_efer & EFER_LMA));
+	vmx->flush = true;
 }
 
 /* The PDPTEs of PAE paging live in the VMCS with EPT (SDM vol. 3C §26.3.2.4). */
@@ -580,11 +632,20 @@ static bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
 	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
 }
 
+/*
+ * Under shadow paging the CPU always pages (PG, and WP so that read-only
+ * shadow entries bind the supervisor too) with PAE-format tables, and
+ * without global pages or PCIDs: the shadow tables are flushed on every
+ * CR3 write anyway.
+ */
 int vmx_set_cr0(struct hvx_vcpu *vcpu, u64 cr0)
 {
-	u64 fixed0 = vmx_cr0_fixed0 & ~(vmx_ug ? X86_CR0_PE | X86_CR0_PG : 0);
+	bool shadow = to_vmx(vcpu)->shadow;
+	u64 fixed0 = vmx_cr0_fixed0 & ~(vmx_ug && !shadow ? X86_CR0_PE | X86_CR0_PG : 0);
 
 	vmcs_write(CR0_READ_SHADOW, cr0);
+	if (shadow)
+		cr0 |= X86_CR0_PG | X86_CR0_WP;
 	vmcs_write(GUEST_CR0, (cr0 | fixed0) & vmx_cr0_fixed1);
 	return 0;
 }
@@ -592,12 +653,22 @@ int vmx_set_cr0(struct hvx_vcpu *vcpu, u64 cr0)
 int vmx_set_cr4(struct hvx_vcpu *vcpu, u64 cr4)
 {
 	vmcs_write(CR4_READ_SHADOW, cr4);
+	if (to_vmx(vcpu)->shadow)
+		cr4 = (cr4 & ~(X86_CR4_PSE | X86_CR4_PGE | X86_CR4_PCIDE | X86_CR4_LA57)) |
+		      X86_CR4_PAE;
 	vmcs_write(GUEST_CR4, (cr4 | vmx_cr4_fixed0) & vmx_cr4_fixed1);
 	return 0;
 }
 
 void vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer)
 {
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	/* Shadow entries may use NX whatever the guest's EFER.NXE. */
+	if (vmx->shadow) {
+		vmx->guest_efer = efer;
+		efer |= EFER_NX;
+	}
 	vmcs_write(GUEST_IA32_EFER, efer);
 	if (efer & EFER_LMA)
 		vmcs_set_bits(VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
@@ -737,11 +808,11 @@ static void vmx_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	vmx_get(vcpu);
-	c->cr0 = vmx_guest_cr0();
+	c->cr0 = vmx_guest_cr0(vcpu);
 	c->cr2 = vmx->cr2;
-	c->cr3 = vmcs_read(GUEST_CR3);
+	c->cr3 = vmx_guest_cr3(vcpu);
 	c->cr4 = vmx_guest_cr4(vcpu);
-	c->efer = vmcs_read(GUEST_IA32_EFER);
+	c->efer = vmx_guest_efer(vcpu);
 	vmx_put(vcpu);
 	c->cr8 = vmx->cr8;
 	c->xcr0 = vcpu->xcr0;
@@ -759,16 +830,27 @@ static int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 		return -EINVAL;
 	if ((c->cr0 & X86_CR0_NW) && !(c->cr0 & X86_CR0_CD))
 		return -EINVAL;
-	/* Without unrestricted guest VMX runs only paged protected mode. */
+	/*
+	 * Without unrestricted guest VMX runs only paged protected mode;
+	 * shadow paging (no EPT, so no unrestricted guest) pages for the
+	 * guest, which still needs protected mode.
+	 */
 	if (!vmx_ug && (c->cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
+		return -EOPNOTSUPP;
+	if (vmx->shadow && !(c->cr0 & X86_CR0_PE))
 		return -EOPNOTSUPP;
 	vmx_get(vcpu);
 	vmx_set_cr0(vcpu, c->cr0);
-	vmcs_write(GUEST_CR3, c->cr3);
 	vmx_set_cr4(vcpu, c->cr4);
 	vmx_set_efer(vcpu, c->efer);
-	if (vmx_pae_paging(c->cr0, c->cr4, c->efer))
-		vmx_load_pdptrs(vcpu, c->cr3);
+	if (vmx->shadow) {
+		vmx->guest_cr3 = c->cr3;
+		vmx_shadow_sync(vcpu);
+	} else {
+		vmcs_write(GUEST_CR3, c->cr3);
+		if (vmx_pae_paging(c->cr0, c->cr4, c->efer))
+			vmx_load_pdptrs(vcpu, c->cr3);
+	}
 	vmx_put(vcpu);
 	vmx->cr2 = c->cr2;
 	vmx->cr8 = c->cr8;
@@ -928,7 +1010,7 @@ static int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
 	vmx_get(vcpu);
 	switch (index) {
 	case MSR_EFER:
-		*data = vmcs_read(GUEST_IA32_EFER);
+		*data = vmx_guest_efer(vcpu);
 		break;
 	case MSR_IA32_CR_PAT:
 		*data = vmcs_read(GUEST_IA32_PAT);
@@ -981,8 +1063,9 @@ static int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_EFER:
 		/* LMA is read-only to the guest (SDM vol. 3A §2.2.1). */
 		if (!host)
-			data = (data & ~EFER_LMA) | (vmcs_read(GUEST_IA32_EFER) & EFER_LMA);
+			data = (data & ~EFER_LMA) | (vmx_guest_efer(vcpu) & EFER_LMA);
 		vmx_set_efer(vcpu, data);
+		vmx_shadow_sync(vcpu);
 		break;
 	case MSR_IA32_CR_PAT:
 		vmcs_write(GUEST_IA32_PAT, data);
@@ -1015,10 +1098,10 @@ static int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 static void vmx_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
 {
 	vmx_get(vcpu);
-	pg->cr0 = vmx_guest_cr0();
-	pg->cr3 = vmcs_read(GUEST_CR3);
+	pg->cr0 = vmx_guest_cr0(vcpu);
+	pg->cr3 = vmx_guest_cr3(vcpu);
 	pg->cr4 = vmx_guest_cr4(vcpu);
-	pg->efer = vmcs_read(GUEST_IA32_EFER);
+	pg->efer = vmx_guest_efer(vcpu);
 	vmx_put(vcpu);
 }
 
@@ -1032,7 +1115,7 @@ static u64 vmx_seg_base(struct hvx_vcpu *vcpu, int seg)
 	u64 base;
 
 	vmx_get(vcpu);
-	long64 = (vmcs_read(GUEST_IA32_EFER) & EFER_LMA) &&
+	long64 = (vmx_guest_efer(vcpu) & EFER_LMA) &&
 		 (vmcs_read(GUEST_CS_AR_BYTES) & BIT(13));
 	base = vmcs_read(GUEST_ES_BASE + field[seg] * 2);
 	vmx_put(vcpu);
@@ -1059,7 +1142,7 @@ void vmx_queue_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error, u32 e
 
 	vmx_get(vcpu);
 	/* Real mode pushes no error code, and VM entry checks it (SDM §26.2.1.3). */
-	if (has_error && (vmx_guest_cr0() & X86_CR0_PE)) {
+	if (has_error && (vmx_guest_cr0(vcpu) & X86_CR0_PE)) {
 		info |= INTR_INFO_DELIVER_CODE_MASK;
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
 	}
@@ -1097,6 +1180,8 @@ static void vmx_reset_state(struct hvx_vcpu *vcpu)
 	vmx_set_cr4(vcpu, 0);
 	vmcs_write(GUEST_CR3, 0);
 	vmx_set_efer(vcpu, 0);
+	to_vmx(vcpu)->guest_cr3 = 0;
+	vmx_shadow_sync(vcpu);
 	vmcs_write(GUEST_DR7, HVX_DR7_FIXED);
 	vmcs_write(GUEST_IA32_PAT, 0x0007040600070406ULL);
 	vmcs_write(GUEST_IA32_DEBUGCTL, 0);
@@ -1120,11 +1205,24 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 
 	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_pin);
-	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cpu_based);
-	vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_secondary);
+	if (vmx->shadow) {
+		/*
+		 * Shadow paging: no EPT (nor unrestricted guest, nor INVPCID,
+		 * which would need decoding), CR3 writes and reads, INVLPG and
+		 * #PF exit, and the paging bits of CR0/CR4 are host-owned.
+		 */
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cpu_based | CPU_BASED_CR3_LOAD_EXITING |
+			   CPU_BASED_CR3_STORE_EXITING | CPU_BASED_INVLPG_EXITING);
+		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_secondary &
+			   ~(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST |
+			     SECONDARY_EXEC_ENABLE_INVPCID));
+	} else {
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cpu_based);
+		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_secondary);
+	}
 	vmcs_write(VM_EXIT_CONTROLS, vmx_exit_ctls);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_entry_ctls);
-	vmcs_write(EXCEPTION_BITMAP, 0);
+	vmcs_write(EXCEPTION_BITMAP, vmx->shadow ? BIT(X86_TRAP_PF) : 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
@@ -1133,8 +1231,10 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 	vmcs_write(EPT_POINTER, vv->eptp);
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
-	vmcs_write(CR0_GUEST_HOST_MASK, vmx_cr0_mask);
-	vmcs_write(CR4_GUEST_HOST_MASK, vmx_cr4_mask);
+	vmx->cr0_mask = vmx_cr0_mask | (vmx->shadow ? VMX_SHADOW_CR0_BITS : 0);
+	vmx->cr4_mask = vmx_cr4_mask | (vmx->shadow ? VMX_SHADOW_CR4_BITS : 0);
+	vmcs_write(CR0_GUEST_HOST_MASK, vmx->cr0_mask);
+	vmcs_write(CR4_GUEST_HOST_MASK, vmx->cr4_mask);
 	if (vmx_pin & PIN_BASED_VMX_PREEMPTION_TIMER)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_preempt_ticks);
 
@@ -1203,6 +1303,12 @@ static int vmx_vcpu_create(struct hvx_vcpu *vcpu)
 	}
 	vmx->cpu = -1;
 	INIT_LIST_HEAD(&vmx->loaded);
+	vmx->shadow = vcpu->vm->paging == HVX_PAGING_SHADOW;
+	if (vmx->shadow) {
+		ret = hvx_shadow_init(&vcpu->shadow);
+		if (ret)
+			goto err_vpid;
+	}
 	vcpu->arch = vmx;
 
 	preempt_disable();
@@ -1212,6 +1318,7 @@ static int vmx_vcpu_create(struct hvx_vcpu *vcpu)
 	preempt_enable();
 	if (ret) {
 		vmx_clear_remote(vmx);
+		hvx_shadow_destroy(&vcpu->shadow);
 		goto err_vpid;
 	}
 	return 0;
@@ -1232,6 +1339,8 @@ static void vmx_vcpu_free(struct hvx_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	vmx_clear_remote(vmx);
+	if (vmx->shadow)
+		hvx_shadow_destroy(&vcpu->shadow);
 	if (vmx->vpid)
 		ida_free(&vmx_vpids, vmx->vpid);
 	free_page((unsigned long)vmx->guest_msrs);
@@ -1265,7 +1374,7 @@ static void vmx_inject_events(struct hvx_vcpu *vcpu, u32 intr)
 		if (p->exception) {
 			u32 info = p->exc_vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
 
-			if (p->exc_has_error && (vmx_guest_cr0() & X86_CR0_PE)) {
+			if (p->exc_has_error && (vmx_guest_cr0(vcpu) & X86_CR0_PE)) {
 				info |= INTR_INFO_DELIVER_CODE_MASK;
 				vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, p->exc_error);
 			}
@@ -1449,12 +1558,26 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	}
 
 	/* Without unrestricted guest, real mode cannot run (SET_STATE says so too). */
-	if (unlikely(!vmx_ug)) {
+	if (unlikely(!vmx_ug || vmx->shadow)) {
 		struct hvx_paging pg;
 
 		vmx_get_paging(vcpu, &pg);
-		if ((pg.cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
+		if (!(pg.cr0 & X86_CR0_PE) ||
+		    (!vmx_ug && !(pg.cr0 & X86_CR0_PG)))
 			return -EOPNOTSUPP;
+		/*
+		 * Under shadow paging the CPU never sees the guest's paging
+		 * registers and cannot refuse an inconsistent set: check
+		 * what VM entry would (SDM vol. 3C §26.3.1.1) and fail the
+		 * entry the same way.
+		 */
+		if (vmx->shadow && ((pg.efer & EFER_LMA) ?
+		    !(pg.cr0 & X86_CR0_PG) || !(pg.cr4 & X86_CR4_PAE) || !(pg.efer & EFER_LME) :
+		    (pg.cr0 & X86_CR0_PG) && (pg.efer & EFER_LME))) {
+			vmx->exit_reason = VMX_EXIT_FAILED_ENTRY | EXIT_REASON_INVALID_STATE;
+			vmx->exit_qual = 0;
+			return vmx_handle_exit(vcpu);
+		}
 	}
 
 	preempt_disable();
@@ -1476,9 +1599,17 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	if (gen != vcpu->tlb_gen) {
 		vmx->flush = true;
 		vcpu->tlb_gen = gen;
+		/* Guest pages went away: the shadow tables may point at them. */
+		if (vmx->shadow)
+			hvx_shadow_flush(&vcpu->shadow);
+	}
+	if (vmx->shadow && vcpu->shadow.tlb_dirty) {
+		vcpu->shadow.tlb_dirty = false;
+		vmx->flush = true;
 	}
 	if (vmx->flush) {
-		vmx_invept(((struct vmx_vm *)vcpu->vm->arch)->eptp);
+		if (!vmx->shadow)
+			vmx_invept(((struct vmx_vm *)vcpu->vm->arch)->eptp);
 		if (vmx->vpid)
 			vmx_invvpid(vmx->vpid);
 		vmx->flush = false;

@@ -58,6 +58,9 @@ struct vmx_vcpu {
 	u8 cr8;				/* (v) the guest's TPR (MOV CR8 exits) */
 	u64 cr2;			/* (v) VM entry and exit do not switch CR2 */
 	bool clear_shadow;		/* (v) an emulated insn ended the STI/MOV SS shadow */
+	bool shadow;			/* (c) shadow paging: EPT off */
+	u64 cr0_mask, cr4_mask;		/* (c) the host-owned CR bits */
+	u64 guest_cr3, guest_efer;	/* (v) shadow paging: the guest's view */
 	u64 host_cr3, host_cr4;		/* (v) what HOST_CR3/CR4 hold */
 	struct vmx_auto_msr *guest_msrs;	/* (c) entry-load = exit-store list */
 	struct vmx_auto_msr *host_msrs;	/* (c) exit-load list */
@@ -127,7 +130,10 @@ static inline void vmcs_clear_bits(unsigned long field, u32 bits)
 /* vmx.c: make the vCPU's VMCS current on this CPU for a state access. */
 void vmx_get(struct hvx_vcpu *vcpu);
 void vmx_put(struct hvx_vcpu *vcpu);
-u64 vmx_guest_cr0(void);
+u64 vmx_guest_cr0(struct hvx_vcpu *vcpu);
+u64 vmx_guest_cr3(struct hvx_vcpu *vcpu);
+u64 vmx_guest_efer(struct hvx_vcpu *vcpu);
+void vmx_shadow_sync(struct hvx_vcpu *vcpu);
 u64 vmx_guest_cr4(struct hvx_vcpu *vcpu);
 int vmx_set_cr0(struct hvx_vcpu *vcpu, u64 cr0);
 int vmx_set_cr4(struct hvx_vcpu *vcpu, u64 cr4);
@@ -135,6 +141,9 @@ int vmx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
 void vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer);
 void vmx_load_pdptrs(struct hvx_vcpu *vcpu, u64 cr3);
 extern bool vmx_ug;
+#define VMX_SHADOW_CR0_BITS	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
+#define VMX_SHADOW_CR4_BITS	(X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PGE | X86_CR4_PCIDE | \
+				 X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE | X86_CR4_LA57)
 extern u64 vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
 extern u32 vmx_cpu_based;		/* the primary controls every VMCS starts with */
 

@@ -35,12 +35,48 @@ static int vmx_exit_nop(struct hvx_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * Shadow paging: a #PF on the shadow tables.  Either the guest's tables
+ * allow the access (fill the shadow entry, resume), or the guest gets its
+ * own #PF, with CR2, or the address is MMIO.
+ */
+static int vmx_exit_shadow_pf(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 ec = 0;
+	int ret;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_NPF);
+	vcpu->exit_rip = vcpu->rip;
+	ret = hvx_shadow_fault(vcpu, &vcpu->shadow, vmx->exit_qual, vmx->exit_intr_error, &ec);
+	if (ret != 2)
+		return ret;
+	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
+	vmx->cr2 = vmx->exit_qual;
+	vmx_queue_exception(vcpu, X86_TRAP_PF, true, ec);
+	return 1;
+}
+
+/* Shadow paging: INVLPG drops the page from the virtual TLB. */
+static int vmx_exit_invlpg(struct hvx_vcpu *vcpu)
+{
+	struct hvx_paging pg;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	hvx_vmx_ops.get_paging(vcpu, &pg);
+	hvx_shadow_invlpg(&vcpu->shadow, to_vmx(vcpu)->exit_qual, pg.efer & EFER_LMA);
+	vmx_skip(vcpu);
+	return 1;
+}
+
 static int vmx_exit_exception_nmi(struct hvx_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	if ((vmx->exit_intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return vmx_exit_nop(vcpu);
+	if (vmx->shadow && (vmx->exit_intr_info & INTR_INFO_VECTOR_MASK) == X86_TRAP_PF)
+		return vmx_exit_shadow_pf(vcpu);
 	/* No exception is intercepted: this cannot happen. */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	vcpu->exit_rip = vcpu->rip;
@@ -150,6 +186,9 @@ static int vmx_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 		return -EINVAL;
 	if (!vmx_ug && (val & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
 		return -EINVAL;
+	/* Shadow paging has no unrestricted guest: real mode cannot run. */
+	if (to_vmx(vcpu)->shadow && !(val & X86_CR0_PE))
+		return -EOPNOTSUPP;
 	if ((val & X86_CR0_PG) && !(pg.cr0 & X86_CR0_PG) && (efer & EFER_LME)) {
 		if (!(pg.cr4 & X86_CR4_PAE))
 			return -EINVAL;
@@ -160,7 +199,9 @@ static int vmx_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 	vmx_get(vcpu);
 	vmx_set_cr0(vcpu, val);
 	vmx_set_efer(vcpu, efer);
-	if ((val & X86_CR0_PG) && (pg.cr4 & X86_CR4_PAE) && !(efer & EFER_LMA))
+	if (to_vmx(vcpu)->shadow)
+		vmx_shadow_sync(vcpu);
+	else if ((val & X86_CR0_PG) && (pg.cr4 & X86_CR4_PAE) && !(efer & EFER_LMA))
 		vmx_load_pdptrs(vcpu, pg.cr3);
 	vmx_put(vcpu);
 	return 0;
@@ -177,7 +218,9 @@ static int vmx_mov_to_cr4(struct hvx_vcpu *vcpu, u64 val)
 		return -EINVAL;
 	vmx_get(vcpu);
 	vmx_set_cr4(vcpu, val);
-	if ((pg.cr0 & X86_CR0_PG) && (val & X86_CR4_PAE) && !(pg.efer & EFER_LMA))
+	if (to_vmx(vcpu)->shadow)
+		vmx_shadow_sync(vcpu);
+	else if ((pg.cr0 & X86_CR0_PG) && (val & X86_CR4_PAE) && !(pg.efer & EFER_LMA))
 		vmx_load_pdptrs(vcpu, pg.cr3);
 	vmx_put(vcpu);
 	return 0;
@@ -200,7 +243,13 @@ static int vmx_exit_cr(struct hvx_vcpu *vcpu)
 			ret = vmx_mov_to_cr0(vcpu, val);
 		} else if (cr == 3) {
 			vmx_get(vcpu);
-			vmcs_write(GUEST_CR3, val);
+			if (vmx->shadow) {
+				/* A new address space: the virtual TLB starts empty. */
+				vmx->guest_cr3 = val;
+				vmx_shadow_sync(vcpu);
+			} else {
+				vmcs_write(GUEST_CR3, val);
+			}
 			vmx_put(vcpu);
 		} else if (cr == 4) {
 			ret = vmx_mov_to_cr4(vcpu, val);
@@ -216,7 +265,7 @@ static int vmx_exit_cr(struct hvx_vcpu *vcpu)
 	case 1:		/* MOV from CR */
 		if (cr == 3) {
 			vmx_get(vcpu);
-			*reg = vmcs_read(GUEST_CR3);
+			*reg = vmx_guest_cr3(vcpu);
 			vmx_put(vcpu);
 		} else if (cr == 8) {
 			*reg = vmx->cr8;
@@ -333,6 +382,7 @@ static int (*const vmx_exit_handlers[VMX_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[EXIT_REASON_CPUID]			= vmx_exit_cpuid,
 	[11]					= vmx_exit_ud,	/* GETSEC */
 	[EXIT_REASON_HLT]			= vmx_exit_hlt,
+	[EXIT_REASON_INVLPG]			= vmx_exit_invlpg,
 	[EXIT_REASON_INVD]			= vmx_exit_invd,
 	[EXIT_REASON_VMCALL]			= vmx_exit_vmcall,
 	[EXIT_REASON_VMCLEAR]			= vmx_exit_ud,

@@ -31,7 +31,8 @@
 #define HVX_CAP_NRIP_SAVE	9	/* 1 if the CPU reports the next RIP */
 #define HVX_CAP_MAX_GPA_BITS	10	/* guest-physical address width */
 #define HVX_CAP_UNRESTRICTED_GUEST 11	/* 1 if real mode and unpaged protected mode run */
-#define HVX_NR_CAPS		12
+#define HVX_CAP_SHADOW_REAL_MODE 12	/* 1 if real mode runs under shadow paging */
+#define HVX_NR_CAPS		13
 
 #define HVX_VENDOR_AMD		1
 #define HVX_VENDOR_INTEL	2

@@ -2,6 +2,7 @@
 /*
  * hvx selftest helpers: VM setup, guest code loading, the port protocol.
  */
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -31,9 +32,31 @@ __u64 tvm_cap(struct hvx_sys *sys, __u32 cap, __u64 def)
 	return hvx_check_cap(sys, cap, &v) ? def : v;
 }
 
+/*
+ * The paging mode tests ask for: HVX_PAGING=nested or shadow in the
+ * environment (the rig runs the suite in each), else auto.
+ */
+__u32 tvm_env_paging(void)
+{
+	const char *p = getenv("HVX_PAGING");
+
+	if (p && !strcmp(p, "shadow"))
+		return HVX_PAGING_SHADOW;
+	if (p && !strcmp(p, "nested"))
+		return HVX_PAGING_NESTED;
+	return HVX_PAGING_AUTO;
+}
+
+bool tvm_real_mode_ok(struct tvm *t)
+{
+	if (t->paging == HVX_PAGING_SHADOW)
+		return tvm_cap(&t->sys, HVX_CAP_SHADOW_REAL_MODE, 0);
+	return tvm_cap(&t->sys, HVX_CAP_UNRESTRICTED_GUEST, 0);
+}
+
 int tvm_create(struct tvm *t, size_t mem_size, __u32 vm_flags, unsigned int nr_vcpus)
 {
-	return tvm_create_paging(t, mem_size, HVX_PAGING_AUTO, vm_flags, nr_vcpus);
+	return tvm_create_paging(t, mem_size, tvm_env_paging(), vm_flags, nr_vcpus);
 }
 
 int tvm_create_paging(struct tvm *t, size_t mem_size, __u32 paging, __u32 vm_flags,
@@ -55,6 +78,7 @@ int tvm_create_paging(struct tvm *t, size_t mem_size, __u32 paging, __u32 vm_fla
 		return ret;
 	t->vendor = (__u32)tvm_cap(&t->sys, HVX_CAP_VENDOR, 0);
 
+	t->paging = paging;
 	ret = hvx_vm_create(&t->sys, &t->vm, paging, vm_flags);
 	if (ret)
 		goto error_close_sys;

@@ -61,6 +61,7 @@ struct tvm {
 	unsigned char *mem;		/* guest RAM, slot 0 at gpa 0 */
 	size_t mem_size;
 	__u32 vendor;			/* HVX_VENDOR_* */
+	__u32 paging;			/* HVX_PAGING_* asked for (HVX_PAGING env) */
 	const char *src;		/* guest source file, for messages */
 };
 
@@ -77,6 +78,10 @@ int tvm_create(struct tvm *t, size_t mem_size, __u32 vm_flags, unsigned int nr_v
 /* tvm_create() with the given paging mode (HVX_PAGING_*). */
 int tvm_create_paging(struct tvm *t, size_t mem_size, __u32 paging, __u32 vm_flags,
 		      unsigned int nr_vcpus);
+/* The paging mode the HVX_PAGING environment variable names (auto if unset). */
+__u32 tvm_env_paging(void);
+/* Whether this VM can run real mode (not VMX under shadow paging). */
+bool tvm_real_mode_ok(struct tvm *t);
 void tvm_destroy(struct tvm *t);
 
 /*
