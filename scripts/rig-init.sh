@@ -175,16 +175,25 @@ run_watched() {
 	kill_strays "$name" "$before"
 }
 
+# run_test NAME: runs /selftests/NAME; NAME@shadow runs it with VMs in
+# shadow paging (HVX_PAGING=shadow, read by the tests' VM setup).
 run_test() {
 	name=$1
+	exe=${name%@shadow}
 	echo "HVX-TEST-BEGIN $name"
 	t0=$(uptime_s)
-	if [ -x "/selftests/$name" ]; then
-		run_watched "$name" "$TEST_TIMEOUT" /selftests "./$name"
+	if [ "$exe" != "$name" ]; then
+		export HVX_PAGING=shadow
 	else
-		echo "# /selftests/$name: no such executable"
+		unset HVX_PAGING
+	fi
+	if [ -x "/selftests/$exe" ]; then
+		run_watched "$name" "$TEST_TIMEOUT" /selftests "./$exe"
+	else
+		echo "# /selftests/$exe: no such executable"
 		rc=127
 	fi
+	unset HVX_PAGING
 	dmesg_section "$name"
 	echo "HVX-TEST-END $name rc=$rc start=$t0 end=$(uptime_s)"
 }

@@ -48,6 +48,12 @@ DEMO_APPEND+=" panic=-1 guest_cmd=\"uname -a; cat /proc/interrupts\""
 DEMO_CMD=${HVX_DEMO_CMD:-"hvx-run --kernel /guests/linux/vmlinuz --initrd /guests/linux/initrd.gz --append '$DEMO_APPEND'"}
 BENCH_CMD=/usr/bin/hvx-bench.sh
 
+# The tests that run a second time with HVX_PAGING=shadow (as NAME@shadow):
+# their VMs use shadow paging instead of EPT/NPT.  paging_test compares the
+# two modes itself; the launcher tests choose the mode per case.
+SHADOW_TESTS="exits_test modes_test state_test memory_test multi_test signal_test
+	shutdown_test virt_insn_test"
+
 # The vendors a run covers when HVX_VENDORS is not set.
 DEFAULT_VENDORS="svm"
 
@@ -191,10 +197,14 @@ test_list() {
 	fi
 	if [ -z "${HVX_TESTS:-}" ]; then
 		grep -v '^[[:space:]]*$' "$tests" || true
+		# The vendor-neutral tests again, in VMs with shadow paging.
+		for t in $SHADOW_TESTS; do
+			grep -qx "$t" "$tests" && echo "$t@shadow"
+		done
 		return 0
 	fi
 	for t in $HVX_TESTS; do
-		grep -qx "$t" "$tests" || [ -x "$BUILD/selftests/hvx/$t" ] ||
+		grep -qx "${t%@shadow}" "$tests" || [ -x "$BUILD/selftests/hvx/${t%@shadow}" ] ||
 			die "HVX_TESTS: no test '$t' (see $tests)"
 		echo "$t"
 	done

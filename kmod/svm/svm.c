@@ -18,6 +18,7 @@
 #include <asm/fpu/xcr.h>
 #include <asm/fpu/types.h>
 #include <asm/cpufeature.h>
+#include <asm/trapnr.h>
 
 #include "svm.h"
 #include "hvx_trace.h"
@@ -178,6 +179,8 @@ static u64 svm_cap(u32 cap)
 	case HVX_CAP_NRIP_SAVE:
 		return svm_nrips;
 	case HVX_CAP_UNRESTRICTED_GUEST:
+	case HVX_CAP_PAGING_SHADOW:
+	case HVX_CAP_SHADOW_REAL_MODE:	/* paged real mode, APM vol. 2 §15.19 */
 		return 1;
 	default:
 		return 0;
@@ -309,6 +312,10 @@ static void svm_reset_state(struct hvx_vcpu *vcpu)
 	s->g_pat = 0x0007040600070406ULL;
 	svm->guest_efer = 0;
 	s->efer = EFER_SVME;
+	svm->guest_cr0 = s->cr0;
+	svm->guest_cr3 = 0;
+	svm->guest_cr4 = 0;
+	svm_shadow_sync(vcpu);
 }
 
 static int svm_vcpu_create(struct hvx_vcpu *vcpu)
@@ -342,17 +349,75 @@ static int svm_vcpu_create(struct hvx_vcpu *vcpu)
 	c->msrpm_base_pa = __pa(sv->msrpm);
 	/* Physical interrupts stay the host's whatever the guest's RFLAGS.IF. */
 	c->int_ctl = V_INTR_MASKING;
-	c->nested_ctl = NESTED_CTL_NP_ENABLE;
-	c->nested_cr3 = hvx_tdp_root_pa(&vcpu->vm->tdp);
+	svm->shadow = vcpu->vm->paging == HVX_PAGING_SHADOW;
+	if (svm->shadow) {
+		int ret = hvx_shadow_init(&vcpu->shadow);
+
+		if (ret) {
+			free_page((unsigned long)svm->vmcb);
+			kfree(svm);
+			vcpu->arch = NULL;
+			return ret;
+		}
+		/*
+		 * Shadow paging: no NPT; CR0/CR3/CR4 accesses, INVLPG and #PF
+		 * exit, and the CPU runs on the shadow tables.
+		 */
+		c->intercept_cr |= INTERCEPT_CR_SHADOW;
+		c->intercept_misc1 |= INTERCEPT_INVLPG;
+		c->intercept_exc |= BIT(X86_TRAP_PF);
+	} else {
+		c->nested_ctl = NESTED_CTL_NP_ENABLE;
+		c->nested_cr3 = hvx_tdp_root_pa(&vcpu->vm->tdp);
+	}
 	svm_dr_intercept(svm, true);
 	svm_reset_state(vcpu);
 	return 0;
+}
+
+/*
+ * Shadow paging: the guest's CR0/CR3/CR4/EFER changed (or its mappings
+ * went away).  The CPU always pages (PG, and WP so that read-only shadow
+ * entries bind the supervisor too; with PE clear that is paged real mode,
+ * APM vol. 2 §15.19) with PAE-format tables and no global pages or PCIDs,
+ * and has NX whatever the guest's EFER.NXE.  The shadow tables are
+ * dropped and CR3 points at the root for the guest's mode.
+ */
+void svm_shadow_sync(struct hvx_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save *s = &svm->vmcb->save;
+	bool lma = svm->guest_efer & EFER_LMA;
+
+	if (!svm->shadow)
+		return;
+	s->cr0 = svm->guest_cr0 | X86_CR0_PG | X86_CR0_WP;
+	s->cr4 = (svm->guest_cr4 & ~(X86_CR4_PSE | X86_CR4_PGE | X86_CR4_PCIDE |
+				     X86_CR4_LA57)) | X86_CR4_PAE;
+	s->efer = (svm->guest_efer & ~(EFER_LME | EFER_LMA)) |
+		  (lma ? EFER_LME | EFER_LMA : 0) | EFER_NX | EFER_SVME;
+	hvx_shadow_flush(&vcpu->shadow);
+	s->cr3 = hvx_shadow_root(&vcpu->shadow, lma);
+	svm->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
+}
+
+void svm_set_guest_efer(struct hvx_vcpu *vcpu, u64 efer)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->guest_efer = efer;
+	if (svm->shadow)
+		svm_shadow_sync(vcpu);
+	else
+		svm->vmcb->save.efer = efer | EFER_SVME;
 }
 
 static void svm_vcpu_free(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 
+	if (svm->shadow)
+		hvx_shadow_destroy(&vcpu->shadow);
 	free_page((unsigned long)svm->vmcb);
 	kfree(svm);
 }
@@ -521,6 +586,20 @@ static int svm_run(struct hvx_vcpu *vcpu)
 		return 0;
 	}
 
+	/*
+	 * Under shadow paging VMRUN never sees the guest's paging registers
+	 * and cannot refuse an inconsistent set: check what it would (APM
+	 * vol. 2 §15.5.1) and fail the entry the same way.
+	 */
+	if (svm->shadow && ((svm->guest_efer & EFER_LMA) ?
+	    !(svm->guest_cr0 & X86_CR0_PG) || !(svm->guest_cr4 & X86_CR4_PAE) ||
+	    !(svm->guest_efer & EFER_LME) :
+	    (svm->guest_cr0 & X86_CR0_PG) && (svm->guest_efer & EFER_LME))) {
+		vmcb->control.exit_code = SVM_EXIT_INVALID;
+		vmcb->control.exit_int_info = 0;
+		return svm_handle_exit(vcpu);
+	}
+
 	preempt_disable();
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
@@ -542,6 +621,13 @@ static int svm_run(struct hvx_vcpu *vcpu)
 		/* No flush-by-ASID assumed: flush everything (APM §15.16.1). */
 		vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
 		vcpu->tlb_gen = gen;
+		/* Guest pages went away: the shadow tables may point at them. */
+		if (svm->shadow)
+			hvx_shadow_flush(&vcpu->shadow);
+	}
+	if (svm->shadow && vcpu->shadow.tlb_dirty) {
+		vcpu->shadow.tlb_dirty = false;
+		vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
 	}
 	if (vmcb->control.tlb_ctl)
 		hvx_stat_inc(vcpu, HVX_STAT_TLB_FLUSHES);
@@ -710,10 +796,10 @@ static void svm_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 
-	c->cr0 = vmcb->save.cr0;
+	c->cr0 = svm->shadow ? svm->guest_cr0 : vmcb->save.cr0;
 	c->cr2 = vmcb->save.cr2;
-	c->cr3 = vmcb->save.cr3;
-	c->cr4 = vmcb->save.cr4;
+	c->cr3 = svm->shadow ? svm->guest_cr3 : vmcb->save.cr3;
+	c->cr4 = svm->shadow ? svm->guest_cr4 : vmcb->save.cr4;
 	c->cr8 = vmcb->control.int_ctl & 0xf;
 	/* LMA is the hardware's: it tracks the guest's paging. */
 	c->efer = (svm->guest_efer & ~EFER_LMA) | (vmcb->save.efer & EFER_LMA);
@@ -739,14 +825,19 @@ static int svm_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 	if ((c->cr0 & X86_CR0_NW) && !(c->cr0 & X86_CR0_CD))
 		return -EINVAL;
 	/* Inconsistent CR0/CR3/CR4 are refused by VMRUN: a FAIL_ENTRY exit. */
-	vmcb->save.cr0 = c->cr0;
 	vmcb->save.cr2 = c->cr2;
-	vmcb->save.cr3 = c->cr3;
-	vmcb->save.cr4 = c->cr4;
 	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~0xf) | c->cr8;
-	svm->guest_efer = c->efer;
-	vmcb->save.efer = c->efer | EFER_SVME;
 	vcpu->xcr0 = c->xcr0;
+	if (svm->shadow) {
+		svm->guest_cr0 = c->cr0;
+		svm->guest_cr3 = c->cr3;
+		svm->guest_cr4 = c->cr4;
+	} else {
+		vmcb->save.cr0 = c->cr0;
+		vmcb->save.cr3 = c->cr3;
+		vmcb->save.cr4 = c->cr4;
+	}
+	svm_set_guest_efer(vcpu, c->efer);
 	return 0;
 }
 
@@ -915,8 +1006,7 @@ static int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 		/* LMA is read-only to the guest (APM §3.1.7). */
 		if (!host)
 			data = (data & ~EFER_LMA) | (s->efer & EFER_LMA);
-		svm->guest_efer = data;
-		s->efer = data | EFER_SVME;
+		svm_set_guest_efer(vcpu, data);
 		break;
 	case MSR_IA32_CR_PAT:
 		if (!svm_pat_valid(data))
@@ -964,8 +1054,16 @@ static int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 
 static void svm_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
 {
-	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save *s = &svm->vmcb->save;
 
+	if (svm->shadow) {
+		pg->cr0 = svm->guest_cr0;
+		pg->cr3 = svm->guest_cr3;
+		pg->cr4 = svm->guest_cr4;
+		pg->efer = svm->guest_efer;
+		return;
+	}
 	pg->cr0 = s->cr0;
 	pg->cr3 = s->cr3;
 	pg->cr4 = s->cr4;

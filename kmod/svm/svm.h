@@ -25,6 +25,7 @@
 #define INTERCEPT_VINTR		BIT(4)
 #define INTERCEPT_CPUID		BIT(18)
 #define INTERCEPT_HLT		BIT(24)
+#define INTERCEPT_INVLPG	BIT(25)
 #define INTERCEPT_INVLPGA	BIT(26)
 #define INTERCEPT_IOIO		BIT(27)
 #define INTERCEPT_MSR		BIT(28)
@@ -42,6 +43,8 @@
 #define INTERCEPT_XSETBV	BIT(13)
 
 #define INTERCEPT_CR8_WRITE	BIT(16 + 8)
+/* Shadow paging: CR0, CR3 and CR4 reads and writes. */
+#define INTERCEPT_CR_SHADOW	(BIT(0) | BIT(3) | BIT(4) | BIT(16) | BIT(19) | BIT(20))
 
 #define TLB_CONTROL_DO_NOTHING	0
 #define TLB_CONTROL_FLUSH_ALL	1
@@ -64,7 +67,13 @@
 #define NESTED_CTL_NP_ENABLE	BIT(0)
 
 /* Exit codes (APM C-1). */
+#define SVM_EXIT_READ_CR0	0x000
+#define SVM_EXIT_READ_CR4	0x004
+#define SVM_EXIT_WRITE_CR0	0x010
+#define SVM_EXIT_WRITE_CR4	0x014
 #define SVM_EXIT_EXCP_BASE	0x040
+#define SVM_EXIT_PF		(SVM_EXIT_EXCP_BASE + 14)
+#define SVM_EXIT_INVLPG		0x079
 #define SVM_EXIT_INTR		0x060
 #define SVM_EXIT_NMI		0x061
 #define SVM_EXIT_VINTR		0x064
@@ -214,6 +223,8 @@ struct svm_vcpu {
 	u64 guest_efer;			/* (v) EFER as the guest sees it */
 	bool vintr_hold;		/* (v) skip the VINTR request once */
 	bool guest_dr;			/* (v) DR0-3 switched, DR accesses not intercepted */
+	bool shadow;			/* (c) shadow paging: NPT off */
+	u64 guest_cr0, guest_cr3, guest_cr4;	/* (v) shadow paging: the guest's view */
 };
 
 struct svm_vm {
@@ -234,6 +245,10 @@ void hvx_svm_vmrun(u64 *regs, u64 vmcb_pa, u64 host_pa);
 
 /* svm_exit.c */
 int svm_handle_exit(struct hvx_vcpu *vcpu);
+
+/* svm.c: shadow paging */
+void svm_shadow_sync(struct hvx_vcpu *vcpu);
+void svm_set_guest_efer(struct hvx_vcpu *vcpu, u64 efer);
 
 /* Raw exit counters: one per exit code below SVM_EXIT_NR, then NPF and INVALID. */
 #define SVM_RAW_NPF	SVM_EXIT_NR

@@ -166,8 +166,317 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * Shadow paging intercepts CR0/CR3/CR4 accesses and INVLPG.  Without
+ * decode assists (QEMU's SVM has none) the exit does not say which
+ * register or address: the instruction is read from guest memory and its
+ * ModRM operand decoded, for these few instructions only (0f 20/22 MOV
+ * from/to CR, 0f 06 CLTS, 0f 01 /4 SMSW, /6 LMSW, /7 INVLPG).
+ */
+struct svm_insn {
+	u8 op;			/* the byte after 0f */
+	u8 reg;			/* ModRM reg (with REX.R) */
+	u8 rm;			/* ModRM rm (with REX.B), a register if !mem */
+	bool mem;
+	u64 ea;			/* linear address of a memory operand */
+	unsigned int len;
+};
+
+static int svm_seg_of_prefix(u8 b)
+{
+	switch (b) {
+	case 0x26: return HVX_SEG_ES;
+	case 0x2e: return HVX_SEG_CS;
+	case 0x36: return HVX_SEG_SS;
+	case 0x3e: return HVX_SEG_DS;
+	case 0x64: return HVX_SEG_FS;
+	case 0x65: return HVX_SEG_GS;
+	default: return -1;
+	}
+}
+
+static s64 svm_disp32(const u8 *p)
+{
+	s32 v;
+
+	memcpy(&v, p, sizeof(v));	/* x86 is little-endian */
+	return v;
+}
+
+static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
+{
+	static const u8 base16[8][2] = {
+		{ HVX_RBX, HVX_RSI }, { HVX_RBX, HVX_RDI }, { HVX_RBP, HVX_RSI },
+		{ HVX_RBP, HVX_RDI }, { HVX_RSI, 16 }, { HVX_RDI, 16 }, { HVX_RBP, 16 },
+		{ HVX_RBX, 16 },
+	};
+	struct vmcb_save *sv = &to_svm(vcpu)->vmcb->save;
+	bool long64 = (sv->efer & EFER_LMA) && (sv->cs.attrib & BIT(9));
+	unsigned int len = 15, i = 0, asize;
+	int seg = -1, s;
+	u8 b[15], rex = 0, modrm, mod;
+	u64 bad, ea = 0;
+	s64 disp = 0;
+
+	if (hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad))
+		return -EFAULT;
+	asize = long64 ? 8 : (sv->cs.attrib & BIT(10)) ? 4 : 2;
+	for (; i < len; i++) {
+		s = svm_seg_of_prefix(b[i]);
+		if (s >= 0)
+			seg = s;
+		else if (b[i] == 0x67)
+			asize = long64 ? 4 : asize == 4 ? 2 : 4;
+		else if (b[i] != 0x66 && b[i] != 0xf0 && b[i] != 0xf2 && b[i] != 0xf3)
+			break;
+	}
+	if (long64 && i < len && (b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	if (i + 3 > len || b[i] != 0x0f)
+		return -EINVAL;
+	in->op = b[i + 1];
+	i += 2;
+	if (in->op == 0x06) {
+		in->len = i;
+		return 0;
+	}
+	modrm = b[i++];
+	mod = modrm >> 6;
+	in->reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
+	in->rm = (modrm & 7) | (rex & 1 ? 8 : 0);
+	in->mem = mod != 3;
+	if (!in->mem) {
+		in->len = i;
+		return 0;
+	}
+	if (asize == 2) {
+		/* 16-bit addressing (SDM vol. 2 table 2-1). */
+		const u8 *r = base16[modrm & 7];
+
+		if (mod == 0 && (modrm & 7) == 6) {
+			disp = (s16)(b[i] | b[i + 1] << 8);
+			i += 2;
+		} else {
+			ea = vcpu->regs[r[0]] + (r[1] < 16 ? vcpu->regs[r[1]] : 0);
+			if (r[0] == HVX_RBP && seg < 0)
+				seg = HVX_SEG_SS;
+		}
+		if (mod == 1)
+			disp = (s8)b[i++];
+		else if (mod == 2)
+			disp = (s16)(b[i] | b[i + 1] << 8), i += 2;
+		ea = (ea + disp) & 0xffff;
+	} else {
+		bool rip_rel = false;
+		u8 base = modrm & 7;
+
+		if (base == 4) {
+			u8 sib = b[i++];
+			u8 index = ((sib >> 3) & 7) | (rex & 2 ? 8 : 0);
+
+			base = (sib & 7) | (rex & 1 ? 8 : 0);
+			if (index != 4)
+				ea = vcpu->regs[index] << (sib >> 6);
+			if ((base & 7) == 5 && mod == 0) {
+				disp = svm_disp32(&b[i]);
+				i += 4;
+			} else {
+				ea += vcpu->regs[base];
+			}
+		} else if (base == 5 && mod == 0) {
+			disp = svm_disp32(&b[i]);
+			i += 4;
+			rip_rel = long64;
+		} else {
+			base |= rex & 1 ? 8 : 0;
+			ea = vcpu->regs[base];
+		}
+		if ((base & 7) == 4 || ((base & 7) == 5 && mod != 0))
+			if (seg < 0)
+				seg = HVX_SEG_SS;
+		if (mod == 1) {
+			disp = (s8)b[i++];
+		} else if (mod == 2) {
+			disp = svm_disp32(&b[i]);
+			i += 4;
+		}
+		ea += disp;
+		if (rip_rel)
+			ea += vcpu->rip + i;
+		if (asize == 4)
+			ea = (u32)ea;
+	}
+	if (i > len)
+		return -EINVAL;
+	in->ea = hvx_seg_linear(vcpu, seg < 0 ? HVX_SEG_DS : seg, ea);
+	in->len = i;
+	return 0;
+}
+
+static u64 svm_long64(struct hvx_vcpu *vcpu)
+{
+	struct vmcb_save *sv = &to_svm(vcpu)->vmcb->save;
+
+	return (sv->efer & EFER_LMA) && (sv->cs.attrib & BIT(9));
+}
+
+/*
+ * MOV to CR0 under shadow paging, checked as the instruction checks it
+ * (SDM vol. 2 MOV to CR; APM vol. 2 §3.1.1); enabling or disabling paging
+ * with EFER.LME set switches long mode on or off as the CPU would.
+ */
+static int svm_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 efer = svm->guest_efer;
+
+	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)))
+		return -EINVAL;
+	if ((val & X86_CR0_PG) && !(svm->guest_cr0 & X86_CR0_PG) && (efer & EFER_LME)) {
+		if (!(svm->guest_cr4 & X86_CR4_PAE))
+			return -EINVAL;
+		efer |= EFER_LMA;
+	} else if (!(val & X86_CR0_PG) && (svm->guest_cr0 & X86_CR0_PG) &&
+		   (efer & EFER_LMA)) {
+		efer &= ~EFER_LMA;
+	}
+	/* ET is hardwired to 1 (APM vol. 2 §3.1.1). */
+	svm->guest_cr0 = val | X86_CR0_ET;
+	svm->guest_efer = efer;
+	svm_shadow_sync(vcpu);
+	return 0;
+}
+
+static int svm_mov_to_cr4(struct hvx_vcpu *vcpu, u64 val)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 bad = X86_CR4_VMXE | X86_CR4_PCIDE | X86_CR4_LA57 | GENMASK_ULL(63, 32);
+
+	if ((val & bad) || ((svm->guest_efer & EFER_LMA) && !(val & X86_CR4_PAE)))
+		return -EINVAL;
+	svm->guest_cr4 = val;
+	svm_shadow_sync(vcpu);
+	return 0;
+}
+
+static int svm_exit_cr_shadow(struct hvx_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct svm_insn in;
+	u64 *reg, val;
+	u16 msw;
+	int ret = 0;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	vcpu->exit_rip = vcpu->rip;
+	if (svm_decode(vcpu, &in))
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
+					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), ~0ULL);
+	reg = &vcpu->regs[in.rm];
+	switch (in.op) {
+	case 0x20:	/* MOV from CR */
+		val = in.reg == 0 ? svm->guest_cr0 : in.reg == 3 ? svm->guest_cr3 :
+		      in.reg == 4 ? svm->guest_cr4 : 0;
+		if (in.mem || (in.reg != 0 && in.reg != 3 && in.reg != 4)) {
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		*reg = svm_long64(vcpu) ? val : (u32)val;
+		break;
+	case 0x22:	/* MOV to CR */
+		val = svm_long64(vcpu) ? *reg : (u32)*reg;
+		if (in.mem)
+			ret = -EOPNOTSUPP;
+		else if (in.reg == 0)
+			ret = svm_mov_to_cr0(vcpu, val);
+		else if (in.reg == 3)
+			svm->guest_cr3 = val, svm_shadow_sync(vcpu);
+		else if (in.reg == 4)
+			ret = svm_mov_to_cr4(vcpu, val);
+		else
+			ret = -EOPNOTSUPP;
+		break;
+	case 0x06:	/* CLTS */
+		ret = svm_mov_to_cr0(vcpu, svm->guest_cr0 & ~X86_CR0_TS);
+		break;
+	case 0x01:
+		if (in.reg == 6) {	/* LMSW: sets PE but cannot clear it */
+			if (in.mem) {
+				if (hvx_read_gva(vcpu, in.ea, &msw, 2))
+					return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, in.ea, ~0ULL);
+			} else {
+				msw = *reg;
+			}
+			ret = svm_mov_to_cr0(vcpu, (svm->guest_cr0 & ~0xeULL) | (msw & 0xf) |
+					     (svm->guest_cr0 & X86_CR0_PE));
+		} else if (in.reg == 4) {	/* SMSW */
+			msw = svm->guest_cr0;
+			if (in.mem) {
+				if (hvx_write_gva(vcpu, in.ea, &msw, 2))
+					return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, in.ea, ~0ULL);
+			} else {
+				*reg = svm_long64(vcpu) ? svm->guest_cr0 : (u32)svm->guest_cr0;
+			}
+		} else {
+			ret = -EOPNOTSUPP;
+		}
+		break;
+	default:
+		ret = -EOPNOTSUPP;
+	}
+	if (ret == -EINVAL) {
+		hvx_svm_ops.inject_gp(vcpu);
+		return 1;
+	}
+	if (ret)
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT,
+					 to_svm(vcpu)->vmcb->control.exit_code, in.op);
+	vcpu->rip += in.len;
+	return 1;
+}
+
+static int svm_exit_invlpg(struct hvx_vcpu *vcpu)
+{
+	struct svm_insn in;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	vcpu->exit_rip = vcpu->rip;
+	if (svm_decode(vcpu, &in) || in.op != 0x01 || in.reg != 7 || !in.mem)
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
+					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), ~0ULL);
+	hvx_shadow_invlpg(&vcpu->shadow, in.ea, to_svm(vcpu)->guest_efer & EFER_LMA);
+	vcpu->rip += in.len;
+	return 1;
+}
+
+/* A #PF on the shadow tables: fill, or the guest's own #PF, or MMIO. */
+static int svm_exit_pf(struct hvx_vcpu *vcpu)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u64 addr = vmcb->control.exit_info_2;
+	u32 ec = 0;
+	int ret;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_NPF);
+	vcpu->exit_rip = vcpu->rip;
+	ret = hvx_shadow_fault(vcpu, &vcpu->shadow, addr, vmcb->control.exit_info_1, &ec);
+	if (ret != 2)
+		return ret;
+	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
+	/* An intercepted #PF leaves CR2 alone (APM vol. 2 §15.12.15). */
+	vmcb->save.cr2 = addr;
+	vmcb->control.event_inj = X86_TRAP_PF | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID |
+				  SVM_EVTINJ_EV | ((u64)ec << 32);
+	return 1;
+}
+
 static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
+	[SVM_EXIT_READ_CR0 ... SVM_EXIT_READ_CR4] = svm_exit_cr_shadow,
+	[SVM_EXIT_WRITE_CR0 ... SVM_EXIT_WRITE_CR4] = svm_exit_cr_shadow,
 	[SVM_EXIT_CR8_WRITE]	= svm_exit_cr8_write,
+	[SVM_EXIT_PF]		= svm_exit_pf,
+	[SVM_EXIT_INVLPG]	= svm_exit_invlpg,
 	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
 	[SVM_EXIT_INTR]		= svm_exit_nop,
 	[SVM_EXIT_NMI]		= svm_exit_nop,
