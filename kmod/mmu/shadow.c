@@ -383,6 +383,36 @@ void hvx_shadow_invlpg(struct hvx_shadow *s, u64 gva, bool long_mode)
 }
 
 /*
+ * A large guest page was just used for @gva: the other 4 KiB pages of its
+ * aligned 64 KiB block go through the very same guest entries, which the
+ * walk has marked accessed (and dirty, if @flags is writable), so they can
+ * be filled now with the same rights, saving a fault each.  Pages outside
+ * RAM (MMIO) and ones already filled are left alone.
+ */
+#define SHADOW_PREFILL	16
+
+static void shadow_prefill(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 *pt, u64 gva,
+			   u64 gpa, u64 flags)
+{
+	u64 base = gva & ~(SHADOW_PREFILL * PAGE_SIZE - 1);
+	unsigned int i;
+
+	for (i = 0; i < SHADOW_PREFILL; i++) {
+		u64 va = base + i * PAGE_SIZE, pa = (gpa & PAGE_MASK) + va - (gva & PAGE_MASK);
+		u64 *e = &pt[(va >> 12) & 511];
+		bool slot_rw;
+		u64 hpa;
+
+		if (*e & PTE_P)
+			continue;
+		if (hvx_tdp_map(vcpu, pa, false, &hpa, &slot_rw))
+			continue;
+		WRITE_ONCE(*e, hpa | (slot_rw ? flags : flags & ~PTE_RW));
+		s->fills++;
+	}
+}
+
+/*
  * A page fault the hardware raised on the shadow tables at @gva with
  * error code @hw_ec.  Returns 1 when the shadow now maps what the guest's
  * tables allow (resume), 2 with *guest_ec when the guest's own tables
@@ -465,5 +495,7 @@ int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 h
 		s->tlb_dirty = true;
 	WRITE_ONCE(*e, leaf);
 	s->fills++;
+	if (w.size != SHADOW_4K)
+		shadow_prefill(vcpu, s, pt, gva, w.gpa, leaf & ~PAE_ADDR);
 	return 1;
 }
