@@ -38,8 +38,6 @@ GLABEL(pg_run32)
 	pushl $PG_SEL_UDATA
 	pushl $0
 	pushfl
-	/* IOPL 3: CPL 3 reports with OUT (Intel checks IOPL before the I/O exit). */
-	orl $0x3000, (%esp)
 	pushl $PG_SEL_UCODE32
 	pushl 24(%esi)
 	iretl
@@ -82,7 +80,6 @@ GLABEL(pg_run64)
 	pushq $PG_SEL_UDATA
 	pushq $0
 	pushfq
-	orq $0x3000, (%rsp)
 	pushq $PG_SEL_UCODE64
 	pushq 24(%rsi)
 	iretq
