@@ -112,7 +112,8 @@ static int shadow_walk(struct hvx_vcpu *vcpu, const struct hvx_paging *pg, u64 g
 	u64 e, table, gpa;
 
 	memset(w, 0, sizeof(*w));
-	w->rw = w->us = true;
+	w->rw = true;
+	w->us = true;
 	if (!(pg->cr0 & X86_CR0_PG)) {
 		w->gpa = four_level ? gva : (u32)gva;
 		return 0;
@@ -298,7 +299,8 @@ void hvx_shadow_destroy(struct hvx_shadow *s)
 	free_page((unsigned long)s->pml4);
 	free_page((unsigned long)s->pdpt);
 	s->tables = NULL;
-	s->pml4 = s->pdpt = NULL;
+	s->pml4 = NULL;
+	s->pdpt = NULL;
 }
 
 u64 hvx_shadow_root(struct hvx_shadow *s, bool long_mode)

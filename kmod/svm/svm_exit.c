@@ -402,22 +402,18 @@ static int svm_exit_cr_shadow(struct hvx_vcpu *vcpu)
 		break;
 	case 0x01:
 		if (in.reg == 6) {	/* LMSW: sets PE but cannot clear it */
-			if (in.mem) {
-				if (hvx_read_gva(vcpu, in.ea, &msw, 2))
-					return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, in.ea, ~0ULL);
-			} else {
+			if (!in.mem)
 				msw = *reg;
-			}
+			else if (hvx_read_gva(vcpu, in.ea, &msw, 2))
+				return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, in.ea, ~0ULL);
 			ret = svm_mov_to_cr0(vcpu, (svm->guest_cr0 & ~0xeULL) | (msw & 0xf) |
 					     (svm->guest_cr0 & X86_CR0_PE));
 		} else if (in.reg == 4) {	/* SMSW */
 			msw = svm->guest_cr0;
-			if (in.mem) {
-				if (hvx_write_gva(vcpu, in.ea, &msw, 2))
-					return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, in.ea, ~0ULL);
-			} else {
+			if (!in.mem)
 				*reg = svm_long64(vcpu) ? svm->guest_cr0 : (u32)svm->guest_cr0;
-			}
+			else if (hvx_write_gva(vcpu, in.ea, &msw, 2))
+				return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, in.ea, ~0ULL);
 		} else {
 			ret = -EOPNOTSUPP;
 		}
