@@ -100,7 +100,6 @@ struct hvx_shadow {
 	u64 *pdpt;		/* (v) root otherwise (PAE), below 4 GiB */
 	u64 **tables;		/* (v) the tables below the roots */
 	unsigned int nr, max;	/* (v) */
-	u64 flushes, fills;	/* (v) */
 	bool tlb_dirty;		/* (v) a present entry changed or went: flush the TLB */
 };
 

@@ -275,10 +275,17 @@ int hvx_shadow_init(struct hvx_shadow *s)
 	return 0;
 }
 
+static struct hvx_vcpu *shadow_vcpu(struct hvx_shadow *s)
+{
+	return container_of(s, struct hvx_vcpu, shadow);
+}
+
 void hvx_shadow_flush(struct hvx_shadow *s)
 {
 	unsigned int i;
 
+	if (s->nr)
+		hvx_stat_inc(shadow_vcpu(s), HVX_STAT_SHADOW_FLUSHES);
 	for (i = 0; i < s->nr; i++) {
 		set_page_private(virt_to_page(s->tables[i]), 0);
 		free_page((unsigned long)s->tables[i]);
@@ -288,7 +295,6 @@ void hvx_shadow_flush(struct hvx_shadow *s)
 		clear_page(s->pml4);
 	if (s->pdpt)
 		clear_page(s->pdpt);
-	s->flushes++;
 	s->tlb_dirty = true;
 }
 
@@ -347,6 +353,9 @@ static u64 *shadow_leaf_table(struct hvx_shadow *s, u64 gva, bool long_mode, boo
 				return NULL;
 			set_page_private(virt_to_page(new), SHADOW_4K);
 			s->tables[s->nr++] = new;
+			if (static_branch_likely(&hvx_stats_on) &&
+			    s->nr > shadow_vcpu(s)->stat[HVX_STAT_SHADOW_TABLES])
+				shadow_vcpu(s)->stat[HVX_STAT_SHADOW_TABLES] = s->nr;
 			/* PAE PDPTEs have no rights bits (SDM vol. 3A §4.4.1). */
 			*e = __pa(new) | PTE_P | (pae_root ? 0 : PTE_RW | PTE_US | PTE_A);
 		}
@@ -410,7 +419,7 @@ static void shadow_prefill(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 *pt,
 		if (hvx_tdp_map(vcpu, pa, false, &hpa, &slot_rw))
 			continue;
 		WRITE_ONCE(*e, hpa | (slot_rw ? flags : flags & ~PTE_RW));
-		s->fills++;
+		hvx_stat_inc(vcpu, HVX_STAT_SHADOW_FILLS);
 	}
 }
 
@@ -496,7 +505,7 @@ int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 h
 	if (*e & PTE_P)
 		s->tlb_dirty = true;
 	WRITE_ONCE(*e, leaf);
-	s->fills++;
+	hvx_stat_inc(vcpu, HVX_STAT_SHADOW_FILLS);
 	if (w.size != SHADOW_4K)
 		shadow_prefill(vcpu, s, pt, gva, w.gpa, leaf & ~PAE_ADDR);
 	return 1;

@@ -76,3 +76,20 @@ GLABEL(stats_trace_out)
 	hlt
 	jmp stats_trace_out
 GUEST_END(stats_trace)
+
+/*
+ * Reads one byte from each 2 MiB of [16 MiB, 16 MiB + SWEEP_REGIONS * 2 MiB):
+ * under shadow paging each region needs a shadow page table of its own.
+ */
+#define SWEEP_REGIONS	1400
+GUEST_BEGIN(stats_sweep)
+	.code64
+	mov $8, %rcx
+1:	mov %rcx, %rax
+	shl $21, %rax
+	movb (%rax), %dl
+	inc %rcx
+	cmp $(8 + SWEEP_REGIONS), %rcx
+	jb 1b
+	GUEST_DONE($0x600d)
+GUEST_END(stats_sweep)

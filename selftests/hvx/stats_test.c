@@ -33,6 +33,7 @@ GUEST_CODE(stats_inject);
 GUEST_CODE(stats_shutdown);
 GUEST_CODE(stats_fetch);
 GUEST_CODE(stats_trace);
+GUEST_CODE(stats_sweep);
 
 extern const unsigned char stats_counts_hlt[], stats_trace_out[];
 
@@ -292,6 +293,49 @@ TEST(counters_one_vcpu)
 	check_vcpu_counts(_metadata, &v, &want, &seen);
 	EXPECT_EQ(vm.pinned_pages, v.stats[HVX_STAT_PAGES_MAPPED]);
 	EXPECT_EQ(0, memcmp(v.stats, vm.stats, sizeof(v.stats)));
+	tvm_destroy(&t);
+	gnl_close(&g);
+}
+
+/*
+ * Shadow paging keeps at most 1024 table pages a vCPU (Documentation/
+ * mmu.rst): a guest that touches 1400 separate 2 MiB regions (all aliased
+ * to its first 2 MiB of RAM) makes the budget run out; the shadow tables
+ * are dropped and refilled, the guest runs on correctly, and the high-water
+ * mark the kernel reports never passes the budget.
+ */
+#define SHADOW_BUDGET	1024
+
+TEST(shadow_tables_bounded)
+{
+	struct vcpu_info v;
+	struct nl_err e;
+	struct gnl g;
+	struct tvm t;
+	__u64 i, pde;
+	__u32 id;
+
+	GNL_OPEN(&g);
+	TVM_CREATE_PAGING(&t, 2 * GUEST_MIN_MEM, HVX_PAGING_SHADOW, 0, 1);
+	tvm_load_code(&t, "stats_sweep", stats_sweep_start, stats_sweep_end);
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, GUEST_CODE_GPA));
+	/* PD entries 8 .. 1407: 2 MiB pages, all at gpa 0. */
+	for (i = 8; i < 8 + 1400; i++) {
+		pde = 0x83 | 0x4;	/* P, RW, US, PS */
+		memcpy(t.mem + HVX_LAYOUT_PD + i * 8, &pde, 8);
+	}
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_VM_ID(&g, id);
+	ASSERT_NL_OK(nl_get_vcpu(&g, id, 0, &v, &e), &e);
+	EXPECT_LE(v.stats[HVX_STAT_SHADOW_TABLES], SHADOW_BUDGET);
+	EXPECT_EQ(SHADOW_BUDGET, v.stats[HVX_STAT_SHADOW_TABLES])
+		TH_LOG("the sweep should have used the whole budget");
+	EXPECT_LE(1, v.stats[HVX_STAT_SHADOW_FLUSHES]);
+	EXPECT_LE(1400, v.stats[HVX_STAT_SHADOW_FILLS]);
+	ksft_print_msg("shadow: %llu fills, %llu flushes, at most %llu tables\n",
+		       (unsigned long long)v.stats[HVX_STAT_SHADOW_FILLS],
+		       (unsigned long long)v.stats[HVX_STAT_SHADOW_FLUSHES],
+		       (unsigned long long)v.stats[HVX_STAT_SHADOW_TABLES]);
 	tvm_destroy(&t);
 	gnl_close(&g);
 }

@@ -99,6 +99,9 @@ enum hvx_stat {
 	HVX_STAT_RUN_NS,		/* time spent in the guest */
 	HVX_STAT_TLB_FLUSHES,		/* guest TLB flushes requested */
 	HVX_STAT_PAGES_MAPPED,		/* NPT/EPT leaves filled */
+	HVX_STAT_SHADOW_FILLS,		/* shadow paging: leaves filled */
+	HVX_STAT_SHADOW_FLUSHES,	/* shadow paging: all tables dropped */
+	HVX_STAT_SHADOW_TABLES,		/* shadow paging: most tables held at once */
 	__HVX_STAT_MAX,
 };
 

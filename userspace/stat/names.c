@@ -34,6 +34,9 @@ static const char *const stat_names[HVX_STAT_MAX + 1] = {
 	[HVX_STAT_RUN_NS]		= "run_ns",
 	[HVX_STAT_TLB_FLUSHES]		= "tlb_flushes",
 	[HVX_STAT_PAGES_MAPPED]		= "pages_mapped",
+	[HVX_STAT_SHADOW_FILLS]		= "shadow_fills",
+	[HVX_STAT_SHADOW_FLUSHES]	= "shadow_flushes",
+	[HVX_STAT_SHADOW_TABLES]	= "shadow_tables",
 };
 
 const char *names__stat(unsigned int stat)

@@ -143,6 +143,16 @@ unsigned long long tvm_now_ms(void);
 	ASSERT_EQ(0, __r) TH_LOG("creating a VM: %s", strerror(-__r));	\
 } while (0)
 
+/* TVM_CREATE() in a given paging mode; skips if the module lacks it. */
+#define TVM_CREATE_PAGING(t, mem_size, paging, vm_flags, nr_vcpus) do {		\
+	int __r = tvm_create_paging(t, mem_size, paging, vm_flags, nr_vcpus);	\
+	if (__r == -ENOENT)							\
+		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");	\
+	if (__r == -EOPNOTSUPP)							\
+		SKIP(return, "paging mode %u not available", (paging));	\
+	ASSERT_EQ(0, __r) TH_LOG("creating a VM: %s", strerror(-__r));	\
+} while (0)
+
 /* Runs vCPU idx and asserts the guest finished with the given value. */
 #define ASSERT_GUEST_DONE(t, idx, value) do {					\
 	char __b[512];								\
