@@ -28,6 +28,8 @@ static void svm_skip(struct hvx_vcpu *vcpu, unsigned int len)
 		vcpu->rip = vmcb->control.next_rip;
 	else
 		vcpu->rip += len;
+	/* The instruction is done: an STI or MOV SS shadow ended with it. */
+	vmcb->control.int_state &= ~SVM_INT_SHADOW;
 }
 
 static void svm_queue_exception(struct hvx_vcpu *vcpu, u8 vector)
@@ -104,6 +106,7 @@ static int svm_exit_ioio(struct hvx_vcpu *vcpu)
 	u8 size = (info >> IOIO_SIZE_SHIFT) & 7;	/* one-hot: 1, 2, 4 */
 
 	vcpu->exit_rip = vcpu->rip;
+	vmcb->control.int_state &= ~SVM_INT_SHADOW;
 	return hvx_exit_io(vcpu, info >> IOIO_PORT_SHIFT, size, info & IOIO_TYPE_IN,
 			   info & IOIO_STR, info & IOIO_REP, vmcb->control.exit_info_2);
 }
@@ -429,6 +432,7 @@ static int svm_exit_cr_shadow(struct hvx_vcpu *vcpu)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT,
 					 to_svm(vcpu)->vmcb->control.exit_code, in.op);
 	vcpu->rip += in.len;
+	to_svm(vcpu)->vmcb->control.int_state &= ~SVM_INT_SHADOW;
 	return 1;
 }
 
@@ -443,6 +447,7 @@ static int svm_exit_invlpg(struct hvx_vcpu *vcpu)
 					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), ~0ULL);
 	hvx_shadow_invlpg(&vcpu->shadow, in.ea, to_svm(vcpu)->guest_efer & EFER_LMA);
 	vcpu->rip += in.len;
+	to_svm(vcpu)->vmcb->control.int_state &= ~SVM_INT_SHADOW;
 	return 1;
 }
 
