@@ -34,8 +34,9 @@ setup:
 # The whole suite: static checks and host-side unit tests first, then the
 # DKMS-built module loaded and used in the emulated host, and last the
 # selftests on every kernel, whose summary ends the output.
+# Two emulators at a time on two cores: QEMU (svm) and Bochs (vmx) runs.
 check: all check-static check-dkms
-	scripts/rig.sh check
+	HVX_RIG_JOBS=$${HVX_RIG_JOBS:-2} scripts/rig.sh check
 
 check-static: checkpatch unit
 
@@ -43,7 +44,7 @@ unit: userspace
 	$(MAKE) -C userspace BUILD=$(BUILD) test
 
 check-dkms: all dkms-check
-	HVX_USE_DKMS=1 HVX_TESTS="exits_test module_test" scripts/rig.sh check
+	HVX_USE_DKMS=1 HVX_VENDORS=svm HVX_TESTS="exits_test module_test" scripts/rig.sh check
 
 demo: all
 	scripts/rig.sh demo

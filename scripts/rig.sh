@@ -55,7 +55,7 @@ SHADOW_TESTS="exits_test modes_test state_test memory_test multi_test signal_tes
 	shutdown_test virt_insn_test"
 
 # The vendors a run covers when HVX_VENDORS is not set.
-DEFAULT_VENDORS="svm"
+DEFAULT_VENDORS="svm vmx"
 
 # Wall-clock seconds for one boot, by vendor, unless HVX_BOOT_TIMEOUT.
 BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-}
