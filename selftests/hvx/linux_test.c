@@ -113,7 +113,21 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 	regmatch_t m;
 	regex_t re;
 
-	ASSERT_EQ(0, launch_run(argv, INIT_MARKER, input, 240, l));
+	ASSERT_EQ(0, launch_run(argv, INIT_MARKER, input, self->slow_cpu ? 420 : 150, l));
+	/*
+	 * A known intermittent problem (Documentation/design.rst, "Known
+	 * gaps"): now and then the guest stops making progress and hvx-run
+	 * spins until the timeout.  Said loudly, then tried once more; a
+	 * second hang fails the test.
+	 */
+	if (l->status == -1) {
+		ksft_print_msg("KNOWN INTERMITTENT HANG: %s paging, the guest hung after %.1f s; stdout tail: %.200s; trying once more\n",
+			       variant->paging, l->wall_s,
+			       l->out ? l->out + (strlen(l->out) > 200 ? strlen(l->out) - 200 : 0) : "");
+		launch_free(l);
+		memset(l, 0, sizeof(*l));
+		ASSERT_EQ(0, launch_run(argv, INIT_MARKER, input, self->slow_cpu ? 420 : 150, l));
+	}
 	if (l->status != 0 || !strstr(l->out, "GUEST-CMD 42"))
 		TH_LOG("status %d; stdout:\n%s\nstderr:\n%s", l->status, l->out, l->err);
 	ASSERT_EQ(0, regcomp(&re, SPLAT_RE, REG_EXTENDED));
@@ -125,7 +139,7 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 		       variant->paging, l->marker_s, l->wall_s, l->cpu_s);
 }
 
-TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 260)
+TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 900)
 {
 	struct launch *l = &self->l;
 
@@ -144,7 +158,7 @@ TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 260)
 	EXPECT_GT(irq_count(l->out, "XT-PIC      ttyS0"), 0);
 }
 
-TEST_F_TIMEOUT(guest, reboot_ends_hvx_run, 260)
+TEST_F_TIMEOUT(guest, reboot_ends_hvx_run, 900)
 {
 	struct launch *l = &self->l;
 
