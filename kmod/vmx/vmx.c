@@ -1617,11 +1617,6 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	}
 
 	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
-	if (vmx->clear_shadow) {
-		vmx->clear_shadow = false;
-		intr &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
-		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
-	}
 	/* An STI shadow with IF clear fails entry; MOV SS blocks the same events. */
 	if ((intr & GUEST_INTR_STATE_STI) && !(vcpu->rflags & X86_EFLAGS_IF)) {
 		intr = (intr & ~GUEST_INTR_STATE_STI) | GUEST_INTR_STATE_MOV_SS;

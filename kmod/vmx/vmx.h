@@ -57,7 +57,6 @@ struct vmx_vcpu {
 	u64 dr6;			/* (v) the guest's DR6 */
 	u8 cr8;				/* (v) the guest's TPR (MOV CR8 exits) */
 	u64 cr2;			/* (v) VM entry and exit do not switch CR2 */
-	bool clear_shadow;		/* (v) an emulated insn ended the STI/MOV SS shadow */
 	bool shadow;			/* (c) shadow paging: EPT off */
 	u64 cr0_mask, cr4_mask;		/* (c) the host-owned CR bits */
 	u64 guest_cr3, guest_efer;	/* (v) shadow paging: the guest's view */

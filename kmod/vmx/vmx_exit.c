@@ -11,6 +11,23 @@
 
 #include "vmx.h"
 
+/*
+ * The instruction is done: an STI or MOV SS shadow ended with it.  Cleared
+ * in the VMCS now, not at the next entry, so that the vCPU reads as
+ * interruptible at once (ready_for_interrupt after a HLT exit).
+ */
+static void vmx_end_shadow(struct hvx_vcpu *vcpu)
+{
+	u32 intr;
+
+	vmx_get(vcpu);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
+			   intr & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+	vmx_put(vcpu);
+}
+
 /* The exiting instruction is done: step over it (SDM vol. 3C §28.2.5). */
 static void vmx_skip(struct hvx_vcpu *vcpu)
 {
@@ -18,7 +35,7 @@ static void vmx_skip(struct hvx_vcpu *vcpu)
 
 	vcpu->exit_rip = vcpu->rip;
 	vcpu->rip += vmx->exit_insn_len;
-	vmx->clear_shadow = true;
+	vmx_end_shadow(vcpu);
 }
 
 static int vmx_fault(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
@@ -312,7 +329,7 @@ static int vmx_exit_io(struct hvx_vcpu *vcpu)
 
 	/* Exit qualification for I/O instructions: SDM vol. 3C table 28-5. */
 	vcpu->exit_rip = vcpu->rip;
-	vmx->clear_shadow = true;
+	vmx_end_shadow(vcpu);
 	return hvx_exit_io(vcpu, q >> 16, (q & 7) + 1, q & BIT(3), q & BIT(4), q & BIT(5),
 			   vcpu->rip + vmx->exit_insn_len);
 }

@@ -231,22 +231,10 @@ TEST_F_TIMEOUT(mb, timer_interrupts_while_halted, 150)
 	EXPECT_LT(l->cpu_s, 0.6 * l->wall_s);
 }
 
-/*
- * A known failure, not understood yet: on VMX under Bochs (HVX_SLOW_CPU)
- * the guest never sees the UART's input interrupt, while timer interrupts
- * reach it.  Skipped there, saying so, rather than hidden.
- */
-#define SKIP_KNOWN_VMX_INPUT_FAILURE() do {					\
-	if (getenv("HVX_SLOW_CPU"))						\
-		SKIP(return, "KNOWN FAILURE on VMX under Bochs: serial input "	\
-		     "never reaches the guest (Documentation/design.rst)");	\
-} while (0)
-
 TEST_F_TIMEOUT(mb, serial_input_interrupts, 150)
 {
 	struct launch *l = &self->l;
 
-	SKIP_KNOWN_VMX_INPUT_FAILURE();
 	ASSERT_EQ(0, run_mb(l, "16M", "echo exit=3", "typed-into-hvx 42\n", 0));
 	EXPECT_EQ(7, l->status) dump(_metadata, l);
 	EXPECT_TRUE(strstr(l->out, "ok echo line='typed-into-hvx 42'") != NULL);
@@ -386,8 +374,6 @@ TEST_F_TIMEOUT(tty, raw_while_running_restored_after, 90)
 	struct termios during, after;
 	int st, n;
 
-	if (variant->input && strcmp(variant->input, "\001x"))
-		SKIP_KNOWN_VMX_INPUT_FAILURE();
 	self->buf[0] = '\0';
 	ASSERT_TRUE(read_until(self, "mbkernel: start")) TH_LOG("output: %s", self->buf);
 	if (variant->input || variant->sig) {
