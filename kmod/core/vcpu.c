@@ -11,6 +11,7 @@
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
 
 #include "hvx_core.h"
 #include "hvx_trace.h"
@@ -161,6 +162,42 @@ out:
 }
 
 static bool hvx_exception_has_error(u32 vector);
+
+/*
+ * An XCR0 value the guest may have (SDM vol. 1 §13.3): x87 always, AVX
+ * needs SSE, the MPX pair and the AVX-512 triple all or none, AVX-512
+ * needs AVX, nothing the host kernel does not support for user state.
+ * The host executes XSETBV with it: a bad one would fault there.
+ */
+int hvx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0)
+{
+	u64 supported = vcpu->gfpu.fpstate->user_xfeatures;
+
+	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~supported) ||
+	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE)))
+		return -EINVAL;
+	if (!!(xcr0 & XFEATURE_MASK_BNDREGS) != !!(xcr0 & XFEATURE_MASK_BNDCSR))
+		return -EINVAL;
+	if ((xcr0 & XFEATURE_MASK_AVX512) &&
+	    ((xcr0 & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512 ||
+	     !(xcr0 & XFEATURE_MASK_YMM)))
+		return -EINVAL;
+	return 0;
+}
+
+/* A PAT value: memory types 2 and 3 are reserved, as is anything above 7. */
+bool hvx_pat_valid(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (i * 8);
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
 
 static int hvx_check_events(const struct hvx_events *e)
 {

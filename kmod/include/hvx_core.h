@@ -234,6 +234,8 @@ int hvx_write_gpa(struct hvx_vm *vm, u64 gpa, const void *buf, unsigned int len)
 /* core/vcpu.c */
 int hvx_vcpu_create(struct hvx_vm *vm, u32 id);
 bool hvx_vcpu_fpu_init(struct hvx_vcpu *vcpu);
+int hvx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
+bool hvx_pat_valid(u64 pat);
 
 /* core/exit.c: vendor-neutral exit work shared by the backends */
 int hvx_exit_cpuid(struct hvx_vcpu *vcpu);

@@ -565,8 +565,6 @@ static void svm_put_guest_pkru(struct hvx_vcpu *vcpu, u32 host, bool loaded)
 		wrpkru(host);
 }
 
-static int svm_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
-
 static int svm_run(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -669,7 +667,7 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	 * the guest's value lands in the real XCR0: keep it as the guest's.
 	 */
 	guest_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	if (unlikely(guest_xcr0 != vcpu->xcr0) && !svm_check_xcr0(vcpu, guest_xcr0))
+	if (unlikely(guest_xcr0 != vcpu->xcr0) && !hvx_check_xcr0(vcpu, guest_xcr0))
 		vcpu->xcr0 = guest_xcr0;
 	if (guest_xcr0 != svm_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, svm_host_xcr0);
@@ -770,27 +768,6 @@ static int svm_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *s)
 
 #define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | EFER_FFXSR)
 
-static int svm_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0)
-{
-	u64 supported = vcpu->gfpu.fpstate->user_xfeatures;
-
-	/*
-	 * SDM vol. 1 §13.3: x87 always, AVX needs SSE, the MPX pair and the
-	 * AVX-512 triple all or none, AVX-512 needs AVX, nothing unsupported.
-	 * The host executes XSETBV with this value: a bad one would fault there.
-	 */
-	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~supported) ||
-	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE)))
-		return -EINVAL;
-	if (!!(xcr0 & XFEATURE_MASK_BNDREGS) != !!(xcr0 & XFEATURE_MASK_BNDCSR))
-		return -EINVAL;
-	if ((xcr0 & XFEATURE_MASK_AVX512) &&
-	    ((xcr0 & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512 ||
-	     !(xcr0 & XFEATURE_MASK_YMM)))
-		return -EINVAL;
-	return 0;
-}
-
 static void svm_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -812,7 +789,7 @@ static int svm_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 
-	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || svm_check_xcr0(vcpu, c->xcr0))
+	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || hvx_check_xcr0(vcpu, c->xcr0))
 		return -EINVAL;
 	/*
 	 * Paging without protection is refused here: VMRUN does not check
@@ -929,20 +906,6 @@ static void svm_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
 		vmcb->control.int_state &= ~SVM_INT_SHADOW;
 }
 
-static bool svm_pat_valid(u64 pat)
-{
-	int i;
-
-	/* Memory types 2 and 3 are reserved, as is anything above 7. */
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (i * 8);
-
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
 static int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -1009,7 +972,7 @@ static int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 		svm_set_guest_efer(vcpu, data);
 		break;
 	case MSR_IA32_CR_PAT:
-		if (!svm_pat_valid(data))
+		if (!hvx_pat_valid(data))
 			return -EINVAL;
 		s->g_pat = data;
 		break;

@@ -786,23 +786,6 @@ static int vmx_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *s)
 
 #define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
 
-int vmx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0)
-{
-	u64 supported = vcpu->gfpu.fpstate->user_xfeatures;
-
-	/* SDM vol. 1 §13.3, as on SVM. */
-	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~supported) ||
-	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE)))
-		return -EINVAL;
-	if (!!(xcr0 & XFEATURE_MASK_BNDREGS) != !!(xcr0 & XFEATURE_MASK_BNDCSR))
-		return -EINVAL;
-	if ((xcr0 & XFEATURE_MASK_AVX512) &&
-	    ((xcr0 & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512 ||
-	     !(xcr0 & XFEATURE_MASK_YMM)))
-		return -EINVAL;
-	return 0;
-}
-
 static void vmx_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -823,7 +806,7 @@ static int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
-	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || vmx_check_xcr0(vcpu, c->xcr0))
+	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || hvx_check_xcr0(vcpu, c->xcr0))
 		return -EINVAL;
 	/* As on SVM: what one vendor's entry checks refuse, both refuse here. */
 	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
@@ -973,20 +956,6 @@ static void vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
 		vcpu->ev.nmi_masked = false;
 }
 
-static bool vmx_pat_valid(u64 pat)
-{
-	int i;
-
-	/* Memory types 2 and 3 are reserved, as is anything above 7. */
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (i * 8);
-
-		if (t > 7 || t == 2 || t == 3)
-			return false;
-	}
-	return true;
-}
-
 static int vmx_auto_slot(u32 index)
 {
 	int i;
@@ -1056,7 +1025,7 @@ static int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 	}
 	if (index == MSR_EFER && (data & ~EFER_GUEST_BITS))
 		return -EINVAL;
-	if (index == MSR_IA32_CR_PAT && !vmx_pat_valid(data))
+	if (index == MSR_IA32_CR_PAT && !hvx_pat_valid(data))
 		return -EINVAL;
 	vmx_get(vcpu);
 	switch (index) {
@@ -1676,8 +1645,7 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		vcpu->regs[HVX_RSP] = vmcs_read(GUEST_RSP);
 		vcpu->rip = vmcs_read(GUEST_RIP);
 		vcpu->rflags = vmcs_read(GUEST_RFLAGS);
-		/* The entry's event is delivered or back in idt_info. */
-		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+		/* VM exit cleared the entry's event: delivered, or back in idt_info. */
 		vmx_requeue_interrupted(vmx);
 		/* A host NMI made this exit and was consumed by it: hand it over. */
 		if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI &&

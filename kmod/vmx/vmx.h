@@ -136,7 +136,6 @@ void vmx_shadow_sync(struct hvx_vcpu *vcpu);
 u64 vmx_guest_cr4(struct hvx_vcpu *vcpu);
 int vmx_set_cr0(struct hvx_vcpu *vcpu, u64 cr0);
 int vmx_set_cr4(struct hvx_vcpu *vcpu, u64 cr4);
-int vmx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
 void vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer);
 void vmx_load_pdptrs(struct hvx_vcpu *vcpu, u64 cr3);
 extern bool vmx_ug;

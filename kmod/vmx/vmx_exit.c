@@ -356,7 +356,7 @@ static int vmx_exit_xsetbv(struct hvx_vcpu *vcpu)
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	/* XSETBV exits only with CR4.OSXSAVE set (else #UD): #GP for the rest. */
 	hvx_vmx_ops.get_sregs(vcpu, &s);
-	if ((u32)vcpu->regs[HVX_RCX] != 0 || s.ss.dpl || vmx_check_xcr0(vcpu, xcr0))
+	if ((u32)vcpu->regs[HVX_RCX] != 0 || s.ss.dpl || hvx_check_xcr0(vcpu, xcr0))
 		return vmx_fault(vcpu, X86_TRAP_GP, true);
 	vcpu->xcr0 = xcr0;
 	vmx_skip(vcpu);
