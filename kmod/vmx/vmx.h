@@ -139,6 +139,11 @@ int vmx_set_cr4(struct hvx_vcpu *vcpu, u64 cr4);
 void vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer);
 void vmx_load_pdptrs(struct hvx_vcpu *vcpu, u64 cr3);
 extern bool vmx_ug;
+extern u32 vmx_pin;
+extern const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS];
+bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer);
+#define HVX_DR7_FIXED		0x400ULL
+#define VMX_SEG_UNUSABLE	BIT(16)
 #define VMX_SHADOW_CR0_BITS	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
 #define VMX_SHADOW_CR4_BITS	(X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PGE | X86_CR4_PCIDE | \
 				 X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE | X86_CR4_LA57)
@@ -166,6 +171,24 @@ void asm_exc_nmi_kvm_vmx(void);
 void asm_exc_nmi_noist(void);
 #define HVX_NMI_ENTRY	((unsigned long)asm_exc_nmi_noist)
 #endif
+
+/* vmx_state.c: the backend's state ops, and SREGS for a current VMCS */
+void vmx_get_sregs(struct hvx_vcpu *vcpu, struct hvx_sregs *s);
+int __vmx_set_sregs(const struct hvx_sregs *s);
+int vmx_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *s);
+void vmx_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c);
+int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);
+void vmx_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d);
+void vmx_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d);
+void vmx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);
+void vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e);
+int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
+int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
+void vmx_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg);
+u64 vmx_seg_base(struct hvx_vcpu *vcpu, int seg);
+bool vmx_interruptible(struct hvx_vcpu *vcpu);
+void vmx_inject_gp(struct hvx_vcpu *vcpu);
+u32 vmx_raw_exit_code(unsigned int idx);
 
 /* vmx_exit.c */
 int vmx_handle_exit(struct hvx_vcpu *vcpu);

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvx: the VMX backend's vCPU state accessors: segments, control and debug
+ * registers, pending events and the MSRs held in the VMCS or the MSR lists.
+ * Each makes the VMCS current with vmx_get()/vmx_put() (vmx.c).
+ */
+#include <linux/kernel.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/trapnr.h>
+
+#include "vmx.h"
+
+/* Segment fields are laid out ES, CS, SS, DS, FS, GS, LDTR, TR, 2 apart. */
+enum { VMX_ES, VMX_CS, VMX_SS, VMX_DS, VMX_FS, VMX_GS, VMX_LDTR, VMX_TR };
+
+static void vmx_seg_get(int seg, struct hvx_segment *s)
+{
+	u32 ar = vmcs_read(GUEST_ES_AR_BYTES + seg * 2);
+
+	s->base = vmcs_read(GUEST_ES_BASE + seg * 2);
+	s->limit = vmcs_read(GUEST_ES_LIMIT + seg * 2);
+	s->selector = vmcs_read(GUEST_ES_SELECTOR + seg * 2);
+	s->unusable = !!(ar & VMX_SEG_UNUSABLE);
+	s->type = ar & 0xf;
+	s->s = (ar >> 4) & 1;
+	s->dpl = (ar >> 5) & 3;
+	s->present = s->unusable ? 0 : (ar >> 7) & 1;
+	s->avl = (ar >> 12) & 1;
+	s->l = (ar >> 13) & 1;
+	s->db = (ar >> 14) & 1;
+	s->g = (ar >> 15) & 1;
+	s->pad = 0;
+}
+
+static int vmx_seg_ar(int seg, const struct hvx_segment *s, u32 *ar)
+{
+	u8 type = s->type;
+
+	if (s->type > 15 || s->s > 1 || s->dpl > 3 || s->present > 1 || s->avl > 1 ||
+	    s->l > 1 || s->db > 1 || s->g > 1 || s->unusable > 1 || s->pad)
+		return -EINVAL;
+	if (seg == VMX_TR) {
+		/* VM entry needs a busy TSS in TR (SDM vol. 3C §26.3.1.2). */
+		if (s->unusable || !s->present || !(type & 1))
+			type = 11;
+		type |= 2;
+		*ar = type | BIT(7) | s->g << 15;
+		return 0;
+	}
+	if (s->unusable || !s->present) {
+		*ar = VMX_SEG_UNUSABLE;
+		return 0;
+	}
+	/* A usable code or data segment has been accessed: the CPU set the bit on load. */
+	if (s->s)
+		type |= 1;
+	*ar = type | s->s << 4 | s->dpl << 5 | s->present << 7 | s->avl << 12 |
+	      s->l << 13 | s->db << 14 | s->g << 15;
+	return 0;
+}
+
+void vmx_get_sregs(struct hvx_vcpu *vcpu, struct hvx_sregs *s)
+{
+	vmx_get(vcpu);
+	vmx_seg_get(VMX_CS, &s->cs);
+	vmx_seg_get(VMX_DS, &s->ds);
+	vmx_seg_get(VMX_ES, &s->es);
+	vmx_seg_get(VMX_FS, &s->fs);
+	vmx_seg_get(VMX_GS, &s->gs);
+	vmx_seg_get(VMX_SS, &s->ss);
+	vmx_seg_get(VMX_TR, &s->tr);
+	vmx_seg_get(VMX_LDTR, &s->ldt);
+	memset(&s->gdt, 0, sizeof(s->gdt));
+	memset(&s->idt, 0, sizeof(s->idt));
+	s->gdt.base = vmcs_read(GUEST_GDTR_BASE);
+	s->gdt.limit = vmcs_read(GUEST_GDTR_LIMIT);
+	s->idt.base = vmcs_read(GUEST_IDTR_BASE);
+	s->idt.limit = vmcs_read(GUEST_IDTR_LIMIT);
+	vmx_put(vcpu);
+}
+
+/* Writes SREGS into the current VMCS, checked in full before anything changes. */
+int __vmx_set_sregs(const struct hvx_sregs *s)
+{
+	const struct hvx_segment *segs[8] = {
+		[VMX_ES] = &s->es, [VMX_CS] = &s->cs, [VMX_SS] = &s->ss, [VMX_DS] = &s->ds,
+		[VMX_FS] = &s->fs, [VMX_GS] = &s->gs, [VMX_LDTR] = &s->ldt, [VMX_TR] = &s->tr,
+	};
+	u32 ar[8];
+	int i;
+
+	if (memchr_inv(s->gdt.pad, 0, sizeof(s->gdt.pad)) ||
+	    memchr_inv(s->idt.pad, 0, sizeof(s->idt.pad)))
+		return -EINVAL;
+	for (i = 0; i < 8; i++)
+		if (vmx_seg_ar(i, segs[i], &ar[i]))
+			return -EINVAL;
+	for (i = 0; i < 8; i++) {
+		vmcs_write(GUEST_ES_SELECTOR + i * 2, segs[i]->selector);
+		vmcs_write(GUEST_ES_BASE + i * 2, segs[i]->base);
+		vmcs_write(GUEST_ES_LIMIT + i * 2, segs[i]->limit);
+		vmcs_write(GUEST_ES_AR_BYTES + i * 2, ar[i]);
+	}
+	vmcs_write(GUEST_GDTR_BASE, s->gdt.base);
+	vmcs_write(GUEST_GDTR_LIMIT, s->gdt.limit);
+	vmcs_write(GUEST_IDTR_BASE, s->idt.base);
+	vmcs_write(GUEST_IDTR_LIMIT, s->idt.limit);
+	return 0;
+}
+
+int vmx_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *s)
+{
+	int ret;
+
+	vmx_get(vcpu);
+	ret = __vmx_set_sregs(s);
+	vmx_put(vcpu);
+	return ret;
+}
+
+#define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)
+
+void vmx_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	vmx_get(vcpu);
+	c->cr0 = vmx_guest_cr0(vcpu);
+	c->cr2 = vmx->cr2;
+	c->cr3 = vmx_guest_cr3(vcpu);
+	c->cr4 = vmx_guest_cr4(vcpu);
+	c->efer = vmx_guest_efer(vcpu);
+	vmx_put(vcpu);
+	c->cr8 = vmx->cr8;
+	c->xcr0 = vcpu->xcr0;
+	c->reserved = 0;
+}
+
+int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || hvx_check_xcr0(vcpu, c->xcr0))
+		return -EINVAL;
+	/* As on SVM: what one vendor's entry checks refuse, both refuse here. */
+	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
+		return -EINVAL;
+	if ((c->cr0 & X86_CR0_NW) && !(c->cr0 & X86_CR0_CD))
+		return -EINVAL;
+	/*
+	 * Without unrestricted guest VMX runs only paged protected mode;
+	 * shadow paging (no EPT, so no unrestricted guest) pages for the
+	 * guest, which still needs protected mode.
+	 */
+	if (!vmx_ug && (c->cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
+		return -EOPNOTSUPP;
+	if (vmx->shadow && !(c->cr0 & X86_CR0_PE))
+		return -EOPNOTSUPP;
+	vmx_get(vcpu);
+	vmx_set_cr0(vcpu, c->cr0);
+	vmx_set_cr4(vcpu, c->cr4);
+	vmx_set_efer(vcpu, c->efer);
+	if (vmx->shadow) {
+		vmx->guest_cr3 = c->cr3;
+		vmx_shadow_sync(vcpu);
+	} else {
+		vmcs_write(GUEST_CR3, c->cr3);
+		if (vmx_pae_paging(c->cr0, c->cr4, c->efer))
+			vmx_load_pdptrs(vcpu, c->cr3);
+	}
+	vmx_put(vcpu);
+	vmx->cr2 = c->cr2;
+	vmx->cr8 = c->cr8;
+	vcpu->xcr0 = c->xcr0;
+	/* The guest's linear translations may have changed under it. */
+	vmx->flush = true;
+	return 0;
+}
+
+void vmx_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->dr0 = vcpu->dr[0];
+	d->dr1 = vcpu->dr[1];
+	d->dr2 = vcpu->dr[2];
+	d->dr3 = vcpu->dr[3];
+	d->dr6 = to_vmx(vcpu)->dr6;
+	vmx_get(vcpu);
+	d->dr7 = vmcs_read(GUEST_DR7);
+	vmx_put(vcpu);
+}
+
+static void vmx_dr_exiting(struct hvx_vcpu *vcpu, bool on)
+{
+	if (on)
+		vmcs_set_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_MOV_DR_EXITING);
+	else
+		vmcs_clear_bits(CPU_BASED_VM_EXEC_CONTROL, CPU_BASED_MOV_DR_EXITING);
+	to_vmx(vcpu)->guest_dr = !on;
+}
+
+void vmx_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d)
+{
+	vcpu->dr[0] = d->dr0;
+	vcpu->dr[1] = d->dr1;
+	vcpu->dr[2] = d->dr2;
+	vcpu->dr[3] = d->dr3;
+	/* Upper halves must be zero, the fixed bits set (SDM vol. 3 §18.2). */
+	to_vmx(vcpu)->dr6 = ((u32)d->dr6 & ~DR6_RESERVED) | DR6_RESERVED;
+	vmx_get(vcpu);
+	/* Userspace gave the guest debug registers: switch them from now on. */
+	vmx_dr_exiting(vcpu, false);
+	vmcs_write(GUEST_DR7, ((u32)d->dr7 & ~0x400ULL) | HVX_DR7_FIXED);
+	vmx_put(vcpu);
+}
+
+static void vmx_event_to_flags(u32 info, u32 error, struct hvx_events *e)
+{
+	switch (info & INTR_INFO_INTR_TYPE_MASK) {
+	case INTR_TYPE_HARD_EXCEPTION:
+		e->flags |= HVX_EVENTS_EXCEPTION;
+		e->exception_vector = info & 0xff;
+		if (info & INTR_INFO_DELIVER_CODE_MASK) {
+			e->flags |= HVX_EVENTS_EXC_ERRCODE;
+			e->exception_error_code = error;
+		}
+		break;
+	case INTR_TYPE_NMI_INTR:
+		e->flags |= HVX_EVENTS_NMI;
+		break;
+	case INTR_TYPE_EXT_INTR:
+		e->flags |= HVX_EVENTS_IRQ;
+		e->irq_vector = info & 0xff;
+		break;
+	}
+}
+
+void vmx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e)
+{
+	const struct hvx_pending *p = &vcpu->ev;
+	u32 info, error, intr;
+
+	memset(e, 0, sizeof(*e));
+	vmx_get(vcpu);
+	info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+	error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	vmx_put(vcpu);
+	/* An event the hardware was delivering when it exited is still pending. */
+	if (info & INTR_INFO_VALID_MASK)
+		vmx_event_to_flags(info, error, e);
+	if (p->exception) {
+		e->flags |= HVX_EVENTS_EXCEPTION;
+		e->exception_vector = p->exc_vector;
+		if (p->exc_has_error) {
+			e->flags |= HVX_EVENTS_EXC_ERRCODE;
+			e->exception_error_code = p->exc_error;
+		}
+	}
+	if (p->nmi)
+		e->flags |= HVX_EVENTS_NMI;
+	if (p->irq) {
+		e->flags |= HVX_EVENTS_IRQ;
+		e->irq_vector = p->irq_vector;
+	}
+	if (p->nmi_masked || (intr & GUEST_INTR_STATE_NMI))
+		e->flags |= HVX_EVENTS_NMI_MASKED;
+	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		e->flags |= HVX_EVENTS_SHADOW;
+}
+
+void vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
+{
+	u32 intr;
+
+	vmx_get(vcpu);
+	/* The core has queued the events; drop any half-delivered one. */
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+	       ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS | GUEST_INTR_STATE_NMI);
+	/* An STI shadow needs IF set at entry; vmx_run() turns it into MOV SS otherwise. */
+	if (e->flags & HVX_EVENTS_SHADOW)
+		intr |= GUEST_INTR_STATE_STI;
+	if ((e->flags & HVX_EVENTS_NMI_MASKED) && (vmx_pin & PIN_BASED_VIRTUAL_NMIS))
+		intr |= GUEST_INTR_STATE_NMI;
+	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
+	vmx_put(vcpu);
+	/* The hardware tracks NMI blocking now. */
+	if (vmx_pin & PIN_BASED_VIRTUAL_NMIS)
+		vcpu->ev.nmi_masked = false;
+}
+
+static int vmx_auto_slot(u32 index)
+{
+	int i;
+
+	for (i = 0; i < VMX_NR_AUTO_MSRS; i++)
+		if (vmx_auto_msrs[i] == index)
+			return i;
+	return -1;
+}
+
+int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int slot = vmx_auto_slot(index);
+	int ret = 0;
+
+	if (slot >= 0) {
+		*data = vmx->guest_msrs[slot].value;
+		return 0;
+	}
+	vmx_get(vcpu);
+	switch (index) {
+	case MSR_EFER:
+		*data = vmx_guest_efer(vcpu);
+		break;
+	case MSR_IA32_CR_PAT:
+		*data = vmcs_read(GUEST_IA32_PAT);
+		break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + vmcs_read(TSC_OFFSET);
+		break;
+	case MSR_FS_BASE:
+		*data = vmcs_read(GUEST_FS_BASE);
+		break;
+	case MSR_GS_BASE:
+		*data = vmcs_read(GUEST_GS_BASE);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*data = vmcs_read(GUEST_SYSENTER_CS);
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = vmcs_read(GUEST_SYSENTER_ESP);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = vmcs_read(GUEST_SYSENTER_EIP);
+		break;
+	default:
+		ret = -ENOENT;
+	}
+	vmx_put(vcpu);
+	return ret;
+}
+
+int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int slot = vmx_auto_slot(index);
+	int ret = 0;
+
+	if (slot >= 0) {
+		/* The guest's WRMSR would #GP on a non-canonical address. */
+		if (index != MSR_STAR && index != MSR_SYSCALL_MASK &&
+		    (s64)(data << 16) >> 16 != (s64)data)
+			return -EINVAL;
+		vmx->guest_msrs[slot].value = data;
+		return 0;
+	}
+	if (index == MSR_EFER && (data & ~EFER_GUEST_BITS))
+		return -EINVAL;
+	if (index == MSR_IA32_CR_PAT && !hvx_pat_valid(data))
+		return -EINVAL;
+	vmx_get(vcpu);
+	switch (index) {
+	case MSR_EFER:
+		/* LMA is read-only to the guest (SDM vol. 3A §2.2.1). */
+		if (!host)
+			data = (data & ~EFER_LMA) | (vmx_guest_efer(vcpu) & EFER_LMA);
+		vmx_set_efer(vcpu, data);
+		vmx_shadow_sync(vcpu);
+		break;
+	case MSR_IA32_CR_PAT:
+		vmcs_write(GUEST_IA32_PAT, data);
+		break;
+	case MSR_IA32_TSC:
+		vmcs_write(TSC_OFFSET, data - rdtsc());
+		break;
+	case MSR_FS_BASE:
+		vmcs_write(GUEST_FS_BASE, data);
+		break;
+	case MSR_GS_BASE:
+		vmcs_write(GUEST_GS_BASE, data);
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		vmcs_write(GUEST_SYSENTER_CS, data);
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		vmcs_write(GUEST_SYSENTER_ESP, data);
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		vmcs_write(GUEST_SYSENTER_EIP, data);
+		break;
+	default:
+		ret = -ENOENT;
+	}
+	vmx_put(vcpu);
+	return ret;
+}
+
+void vmx_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
+{
+	vmx_get(vcpu);
+	pg->cr0 = vmx_guest_cr0(vcpu);
+	pg->cr3 = vmx_guest_cr3(vcpu);
+	pg->cr4 = vmx_guest_cr4(vcpu);
+	pg->efer = vmx_guest_efer(vcpu);
+	vmx_put(vcpu);
+}
+
+u64 vmx_seg_base(struct hvx_vcpu *vcpu, int seg)
+{
+	static const u8 field[] = {
+		[HVX_SEG_ES] = VMX_ES, [HVX_SEG_CS] = VMX_CS, [HVX_SEG_SS] = VMX_SS,
+		[HVX_SEG_DS] = VMX_DS, [HVX_SEG_FS] = VMX_FS, [HVX_SEG_GS] = VMX_GS,
+	};
+	bool long64;
+	u64 base;
+
+	vmx_get(vcpu);
+	long64 = (vmx_guest_efer(vcpu) & EFER_LMA) &&
+		 (vmcs_read(GUEST_CS_AR_BYTES) & BIT(13));
+	base = vmcs_read(GUEST_ES_BASE + field[seg] * 2);
+	vmx_put(vcpu);
+	if (long64 && seg != HVX_SEG_FS && seg != HVX_SEG_GS)
+		return 0;
+	return base;
+}
+
+bool vmx_interruptible(struct hvx_vcpu *vcpu)
+{
+	u32 intr;
+
+	if (!(vcpu->rflags & X86_EFLAGS_IF))
+		return false;
+	vmx_get(vcpu);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	vmx_put(vcpu);
+	return !(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+}
+
+void vmx_queue_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error, u32 error)
+{
+	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
+
+	vmx_get(vcpu);
+	/* Real mode pushes no error code, and VM entry checks it (SDM §26.2.1.3). */
+	if (has_error && (vmx_guest_cr0(vcpu) & X86_CR0_PE)) {
+		info |= INTR_INFO_DELIVER_CODE_MASK;
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+	vmx_put(vcpu);
+}
+
+void vmx_inject_gp(struct hvx_vcpu *vcpu)
+{
+	vmx_queue_exception(vcpu, X86_TRAP_GP, true, 0);
+}
+
+u32 vmx_raw_exit_code(unsigned int idx)
+{
+	return idx == VMX_RAW_FAIL ? VMX_EXIT_FAILED_ENTRY : idx;
+}
