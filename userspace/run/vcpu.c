@@ -108,12 +108,17 @@ static __u64 update_devices(struct hvx_runner *r)
 	return pit__update(r, r->now_ns);
 }
 
-/* Sleeps until the next device deadline or console input. */
+/*
+ * Sleeps until the next device deadline, console input or a signal.  The
+ * signals stay blocked from the check of quit_signal until ppoll() takes
+ * the old mask, so a SIGTERM that lands in between still wakes it.
+ */
 static void wait_for_event(struct hvx_runner *r, __u64 deadline)
 {
 	struct pollfd pfd = { .fd = r->con.in_fd, .events = POLLIN };
 	struct timespec ts, *tsp = NULL;
 	__u64 now = run__now_ns(), d;
+	sigset_t block, old;
 
 	console__flush(r);
 	if (deadline) {
@@ -125,7 +130,14 @@ static void wait_for_event(struct hvx_runner *r, __u64 deadline)
 	/* With the console's input full or gone, only the clock can wake us. */
 	if (r->con.eof || r->uart.rx_count == UART_FIFO)
 		pfd.fd = -1;
-	ppoll(&pfd, 1, tsp, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (!quit_signal)
+		ppoll(&pfd, 1, tsp, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 static void report_internal(const struct hvx_run *run)
