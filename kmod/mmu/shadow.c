@@ -9,9 +9,9 @@
  * tables as the CPU would (rights, reserved bits, accessed and dirty bits)
  * and either fills the shadow entry or hands the guest its #PF.  Like a
  * TLB they cache only present translations and are dropped when the guest
- * does what tells a real TLB to drop them: MOV to CR3 (everything), INVLPG
- * (the page), a change of paging mode or rights-relevant CR0/CR4/EFER bits
- * (everything).  The guest's tables are never write-protected: a guest
+ * does what tells a real TLB to drop them: MOV to CR3 (everything but
+ * global pages), INVLPG (the page), a change of paging mode or of CR0/CR4/
+ * EFER bits (everything).  The guest's tables are never write-protected: a guest
  * that changes a present entry invalidates it, as the architecture
  * requires, and a not-present entry is never cached.
  */
@@ -30,6 +30,9 @@
 #define PTE_A		BIT_ULL(5)
 #define PTE_D		BIT_ULL(6)
 #define PTE_PS		BIT_ULL(7)
+#define PTE_G		BIT_ULL(8)
+/* In a shadow leaf, ignored by the CPU: filled from a global guest translation. */
+#define PTE_SW_GLOBAL	BIT_ULL(9)
 #define PTE_PKEY	GENMASK_ULL(62, 59)
 #define PTE_NX		BIT_ULL(63)
 #define PAE_ADDR	GENMASK_ULL(51, 12)
@@ -44,8 +47,25 @@
 /* Why a guest walk failed. */
 enum { WALK_NOT_PRESENT = 1, WALK_RSVD };
 
-/* The guest page size a shadow page table was filled from (page->private). */
+/*
+ * A shadow table's page->private: the largest guest page size its leaves
+ * were filled from (SHADOW_4K..SHADOW_1G), whether it may hold global
+ * leaves, and a mark for the sweep of shadow_new_cr3().
+ */
 enum { SHADOW_4K, SHADOW_2M, SHADOW_4M, SHADOW_1G };
+#define SHADOW_SIZE		GENMASK(1, 0)
+#define SHADOW_HAS_GLOBAL	BIT(2)
+#define SHADOW_KEEP		BIT(3)
+
+static unsigned long shadow_flags(const u64 *table)
+{
+	return page_private(virt_to_page(table));
+}
+
+static void shadow_set_flags(u64 *table, unsigned long flags)
+{
+	set_page_private(virt_to_page(table), flags);
+}
 
 /* A guest translation: what the walk found and the entries it used. */
 struct shadow_walk {
@@ -287,7 +307,7 @@ void hvx_shadow_flush(struct hvx_shadow *s)
 	if (s->nr)
 		hvx_stat_inc(shadow_vcpu(s), HVX_STAT_SHADOW_FLUSHES);
 	for (i = 0; i < s->nr; i++) {
-		set_page_private(virt_to_page(s->tables[i]), 0);
+		shadow_set_flags(s->tables[i], 0);
 		free_page((unsigned long)s->tables[i]);
 	}
 	s->nr = 0;
@@ -295,6 +315,71 @@ void hvx_shadow_flush(struct hvx_shadow *s)
 		clear_page(s->pml4);
 	if (s->pdpt)
 		clear_page(s->pdpt);
+	s->tlb_dirty = true;
+}
+
+/*
+ * Clears what a MOV to CR3 drops below @table at @level: every leaf but
+ * the global ones, and every table left empty.  Marks what stays with
+ * SHADOW_KEEP; true if anything under @table stays.
+ */
+static bool shadow_sweep(u64 *table, int level, bool pae_root)
+{
+	unsigned int i, n = pae_root ? 4 : 512;
+	bool kept = false;
+
+	if (level == 1) {
+		if (!(shadow_flags(table) & SHADOW_HAS_GLOBAL))
+			return false;
+		for (i = 0; i < n; i++) {
+			if (table[i] & PTE_SW_GLOBAL)
+				kept = true;
+			else
+				table[i] = 0;
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			if (!(table[i] & PTE_P))
+				continue;
+			if (shadow_sweep(__va(table[i] & PAE_ADDR), level - 1, false))
+				kept = true;
+			else
+				table[i] = 0;
+		}
+	}
+	if (kept && !pae_root && level < 4)
+		shadow_set_flags(table, shadow_flags(table) | SHADOW_KEEP);
+	return kept;
+}
+
+/*
+ * The guest loaded CR3: drop every translation but the global ones
+ * (CR4.PGE and G in the guest's leaf entry), as a TLB does (SDM vol. 3A
+ * §4.10.4.1).  The tables that hold them stay; the rest are freed.  Global
+ * translations go with INVLPG of their page and with every change of CR4,
+ * which takes hvx_shadow_flush().
+ */
+void hvx_shadow_new_cr3(struct hvx_shadow *s, bool long_mode)
+{
+	unsigned int i, nr = 0;
+
+	if (!s->nr)
+		return;
+	hvx_stat_inc(shadow_vcpu(s), HVX_STAT_SHADOW_FLUSHES);
+	shadow_sweep(long_mode ? s->pml4 : s->pdpt, long_mode ? 4 : 3, !long_mode);
+	/* Unmarked tables are empty or no longer linked (INVLPG of a large page). */
+	for (i = 0; i < s->nr; i++) {
+		unsigned long flags = shadow_flags(s->tables[i]);
+
+		if (flags & SHADOW_KEEP) {
+			shadow_set_flags(s->tables[i], flags & ~SHADOW_KEEP);
+			s->tables[nr++] = s->tables[i];
+		} else {
+			shadow_set_flags(s->tables[i], 0);
+			free_page((unsigned long)s->tables[i]);
+		}
+	}
+	s->nr = nr;
 	s->tlb_dirty = true;
 }
 
@@ -351,7 +436,7 @@ static u64 *shadow_leaf_table(struct hvx_shadow *s, u64 gva, bool long_mode, boo
 			new = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 			if (!new)
 				return NULL;
-			set_page_private(virt_to_page(new), SHADOW_4K);
+			shadow_set_flags(new, SHADOW_4K);
 			s->tables[s->nr++] = new;
 			if (static_branch_likely(&hvx_stats_on) &&
 			    s->nr > shadow_vcpu(s)->stat[HVX_STAT_SHADOW_TABLES])
@@ -375,7 +460,7 @@ void hvx_shadow_invlpg(struct hvx_shadow *s, u64 gva, bool long_mode)
 		return;
 	s->tlb_dirty = true;
 	/* Leaves filled from a large guest page: drop the whole guest page. */
-	switch (page_private(virt_to_page(pt))) {
+	switch (shadow_flags(pt) & SHADOW_SIZE) {
 	case SHADOW_4K:
 		pt[(gva >> 12) & 511] = 0;
 		break;
@@ -485,6 +570,8 @@ int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 h
 
 	leaf = hpa | PTE_P | PTE_A | PTE_D | (rw ? PTE_RW : 0) | (us ? PTE_US : 0) |
 	       (nx ? PTE_NX : 0) | w.pkey;
+	if (w.n && (pg.cr4 & X86_CR4_PGE) && (w.pte[w.n - 1] & PTE_G))
+		leaf |= PTE_SW_GLOBAL;
 	if (!long_mode)
 		gva = (u32)gva;
 	pt = shadow_leaf_table(s, gva, long_mode, true, NULL);
@@ -500,8 +587,10 @@ int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 h
 		*guest_ec = hw_ec;
 		return 2;
 	}
-	if (w.size > page_private(virt_to_page(pt)))
-		set_page_private(virt_to_page(pt), w.size);
+	if (w.size > (shadow_flags(pt) & SHADOW_SIZE))
+		shadow_set_flags(pt, (shadow_flags(pt) & ~SHADOW_SIZE) | w.size);
+	if (leaf & PTE_SW_GLOBAL)
+		shadow_set_flags(pt, shadow_flags(pt) | SHADOW_HAS_GLOBAL);
 	if (*e & PTE_P)
 		s->tlb_dirty = true;
 	WRITE_ONCE(*e, leaf);

@@ -363,6 +363,15 @@ static int svm_mov_to_cr4(struct hvx_vcpu *vcpu, u64 val)
 	return 0;
 }
 
+/* A new address space: only global pages stay in the virtual TLB. */
+static void svm_mov_to_cr3(struct hvx_vcpu *vcpu, u64 val)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	svm->guest_cr3 = val;
+	hvx_shadow_new_cr3(&vcpu->shadow, svm->guest_efer & EFER_LMA);
+}
+
 static int svm_exit_cr_shadow(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -394,7 +403,7 @@ static int svm_exit_cr_shadow(struct hvx_vcpu *vcpu)
 		else if (in.reg == 0)
 			ret = svm_mov_to_cr0(vcpu, val);
 		else if (in.reg == 3)
-			svm->guest_cr3 = val, svm_shadow_sync(vcpu);
+			svm_mov_to_cr3(vcpu, val);
 		else if (in.reg == 4)
 			ret = svm_mov_to_cr4(vcpu, val);
 		else

@@ -261,9 +261,9 @@ static int vmx_exit_cr(struct hvx_vcpu *vcpu)
 		} else if (cr == 3) {
 			vmx_get(vcpu);
 			if (vmx->shadow) {
-				/* A new address space: the virtual TLB starts empty. */
+				/* A new address space: only global pages stay. */
 				vmx->guest_cr3 = val;
-				vmx_shadow_sync(vcpu);
+				hvx_shadow_new_cr3(&vcpu->shadow, vmx->guest_efer & EFER_LMA);
 			} else {
 				vmcs_write(GUEST_CR3, val);
 			}

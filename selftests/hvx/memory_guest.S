@@ -53,3 +53,71 @@ GUEST_BEGIN(mem_sparse)
 	SPARSE_TOUCH %r9, 2
 	GUEST_DONE($0x600d)
 GUEST_END(mem_sparse)
+
+/*
+ * What flushes a cached translation: TLB_VA is one 4 KiB page whose PTE
+ * (at TLB_PTE, identity-mapped) the guest points at frame A (0xaaaa) or
+ * B (0xbbbb) and reads back after each architectural flush.
+ */
+#define TLB_VA		0x40000000
+#define TLB_PTE		GUEST_PT_GPA
+#define FRAME_A		(GUEST_DATA_GPA + 0x1000)
+#define FRAME_B		(GUEST_DATA_GPA + 0x2000)
+#define PTE_PRW		3
+#define PTE_G		0x100
+#define CR4_PGE		0x80
+
+.macro TLB_READ
+	mov (%rbx), %ecx
+	GUEST_REPORT(%ecx)
+.endm
+
+.macro TLB_PGE_OFF
+	mov %cr4, %rax
+	and $~CR4_PGE, %rax
+	mov %rax, %cr4
+.endm
+
+.macro TLB_PGE_ON
+	mov %cr4, %rax
+	or $CR4_PGE, %rax
+	mov %rax, %cr4
+.endm
+
+GUEST_BEGIN(mem_tlb)
+	.code64
+	mov $TLB_VA, %rbx
+	mov $TLB_PTE, %rsi
+	/* 1. A MOV to CR3 drops a non-global translation. */
+	TLB_READ
+	movq $(FRAME_B | PTE_PRW), (%rsi)
+	mov %cr3, %rax
+	mov %rax, %cr3
+	TLB_READ
+	/* 2. With CR4.PGE, INVLPG drops a global one... */
+	TLB_PGE_ON
+	movq $(FRAME_A | PTE_PRW | PTE_G), (%rsi)
+	invlpg (%rbx)
+	TLB_READ
+	movq $(FRAME_B | PTE_PRW | PTE_G), (%rsi)
+	invlpg (%rbx)
+	TLB_READ
+	/* 3. ...and so does clearing CR4.PGE. */
+	movq $(FRAME_A | PTE_PRW | PTE_G), (%rsi)
+	TLB_PGE_OFF
+	TLB_PGE_ON
+	TLB_READ
+	/* 4. A not-present entry made present needs no flush. */
+	movq $0, (%rsi)
+	invlpg (%rbx)
+	movq $(FRAME_B | PTE_PRW | PTE_G), (%rsi)
+	TLB_READ
+	/* 5. Without CR4.PGE, G means nothing: MOV to CR3 drops the entry. */
+	TLB_PGE_OFF
+	TLB_READ
+	movq $(FRAME_A | PTE_PRW | PTE_G), (%rsi)
+	mov %cr3, %rax
+	mov %rax, %cr3
+	TLB_READ
+	GUEST_DONE($0x600d)
+GUEST_END(mem_tlb)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Memory slots: overlaps, read-only slots, removing a slot under a live VM,
- * and a sparse layout above 4 GiB up to the top of the guest-physical space.
+ * and a sparse layout above 4 GiB up to the top of the guest-physical space;
+ * what drops a cached translation (MOV to CR3, INVLPG, CR4.PGE, global
+ * pages), in both paging modes.
  */
 #include <cpuid.h>
 #include <sys/mman.h>
@@ -12,6 +14,7 @@
 GUEST_CODE(mem_ro);
 GUEST_CODE(mem_remove);
 GUEST_CODE(mem_sparse);
+GUEST_CODE(mem_tlb);
 extern const unsigned char ro_write[], ro_write_end[], rm_read[];
 
 #define SLOT1_GPA	0x200000ULL
@@ -185,6 +188,34 @@ TEST(sparse)
 	EXPECT_EQ(0, memcmp(t.mem + 2 * MiB - 4, &(__u32){ 0x77 }, 4));
 	EXPECT_EQ(0, memcmp(hi + 2 * MiB - 4, &(__u32){ 0x78 }, 4));
 	EXPECT_EQ(0, memcmp(top + 2 * MiB - 4, &(__u32){ 0x79 }, 4));
+	tvm_destroy(&t);
+}
+
+/*
+ * Each flush the architecture defines drops a cached translation; the
+ * guest reads a page after remapping it and flushing (memory_guest.S).
+ * A G bit keeps an entry across MOV to CR3 only with CR4.PGE: the guest
+ * never relies on that, as the architecture makes it optional.
+ */
+#define TLB_VA_PDE	(HVX_LAYOUT_PD + (0x40000000ULL >> 21) * 8)
+#define FRAME_A		(GUEST_DATA_GPA + 0x1000)
+#define FRAME_B		(GUEST_DATA_GPA + 0x2000)
+
+TEST(tlb_flushes)
+{
+	__u64 pde = GUEST_PT_GPA | 3, pte = FRAME_A | 3;
+	struct tvm t;
+
+	TVM_CREATE(&t, GUEST_MIN_MEM, 0, 1);
+	tvm_load_code(&t, "mem_tlb", mem_tlb_start, mem_tlb_end);
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, GUEST_CODE_GPA));
+	memcpy(t.mem + FRAME_A, &(__u32){ 0xaaaa }, 4);
+	memcpy(t.mem + FRAME_B, &(__u32){ 0xbbbb }, 4);
+	memset(t.mem + GUEST_PT_GPA, 0, 0x1000);
+	memcpy(t.mem + GUEST_PT_GPA, &pte, 8);
+	memcpy(t.mem + TLB_VA_PDE, &pde, 8);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_REPORTS(&t, 0xaaaa, 0xbbbb, 0xaaaa, 0xbbbb, 0xaaaa, 0xbbbb, 0xbbbb, 0xaaaa);
 	tvm_destroy(&t);
 }
 

@@ -93,3 +93,27 @@ GUEST_BEGIN(stats_sweep)
 	jb 1b
 	GUEST_DONE($0x600d)
 GUEST_END(stats_sweep)
+
+/*
+ * With CR4.PGE on: CR3_ROUNDS times, read each of CR3_PAGES 4 KiB pages
+ * at 1 GiB (the host maps them, global or not) and reload CR3.
+ */
+#define CR3_PAGES	64
+#define CR3_ROUNDS	100
+GUEST_BEGIN(stats_cr3)
+	.code64
+	mov %cr4, %rax
+	or $0x80, %rax
+	mov %rax, %cr4
+	mov $CR3_ROUNDS, %r8d
+1:	mov $0x40000000, %rax
+	mov $CR3_PAGES, %ecx
+2:	movb (%rax), %dl
+	add $0x1000, %rax
+	loop 2b
+	mov %cr3, %rax
+	mov %rax, %cr3
+	dec %r8d
+	jnz 1b
+	GUEST_DONE($0x600d)
+GUEST_END(stats_cr3)

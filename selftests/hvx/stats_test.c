@@ -34,6 +34,7 @@ GUEST_CODE(stats_shutdown);
 GUEST_CODE(stats_fetch);
 GUEST_CODE(stats_trace);
 GUEST_CODE(stats_sweep);
+GUEST_CODE(stats_cr3);
 
 extern const unsigned char stats_counts_hlt[], stats_trace_out[];
 
@@ -338,6 +339,68 @@ TEST(shadow_tables_bounded)
 		       (unsigned long long)v.stats[HVX_STAT_SHADOW_TABLES]);
 	tvm_destroy(&t);
 	gnl_close(&g);
+}
+
+/*
+ * Shadow paging keeps global translations across MOV to CR3, as a TLB
+ * does, and drops the rest: a guest reading 64 pages and reloading CR3,
+ * 100 times, refills the pages each time only when they are not global.
+ * The identity map of the code and stack is global or not with them.
+ */
+#define CR3_PAGES	64
+#define CR3_ROUNDS	100
+
+static void cr3_reloads(struct __test_metadata *_metadata, bool global)
+{
+	__u64 g = global ? 0x100 : 0, i, e;
+	struct vcpu_info v;
+	struct nl_err err;
+	struct gnl gn;
+	struct tvm t;
+	__u32 id;
+
+	GNL_OPEN(&gn);
+	TVM_CREATE_PAGING(&t, 2 * GUEST_MIN_MEM, HVX_PAGING_SHADOW, 0, 1);
+	tvm_load_code(&t, "stats_cr3", stats_cr3_start, stats_cr3_end);
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, GUEST_CODE_GPA));
+	for (i = 0; i < 4 * 512; i++) {
+		memcpy(&e, t.mem + HVX_LAYOUT_PD + i * 8, 8);
+		e |= g;
+		memcpy(t.mem + HVX_LAYOUT_PD + i * 8, &e, 8);
+	}
+	/* 1 GiB: a page table at GUEST_PT_GPA mapping pages of [1 MiB, 1.25 MiB). */
+	e = GUEST_PT_GPA | 3;
+	memcpy(t.mem + HVX_LAYOUT_PD + 512 * 8, &e, 8);
+	memset(t.mem + GUEST_PT_GPA, 0, 0x1000);
+	for (i = 0; i < CR3_PAGES; i++) {
+		e = (GUEST_MIN_MEM + i * 0x1000) | 3 | g;
+		memcpy(t.mem + GUEST_PT_GPA + i * 8, &e, 8);
+	}
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_VM_ID(&gn, id);
+	ASSERT_NL_OK(nl_get_vcpu(&gn, id, 0, &v, &err), &err);
+	ksft_print_msg("%s pages: %u CR3 reloads, %llu shadow fills, %llu flushes\n",
+		       global ? "global" : "non-global", CR3_ROUNDS,
+		       (unsigned long long)v.stats[HVX_STAT_SHADOW_FILLS],
+		       (unsigned long long)v.stats[HVX_STAT_SHADOW_FLUSHES]);
+	EXPECT_LE(CR3_ROUNDS, v.stats[HVX_STAT_SHADOW_FLUSHES]);
+	if (global) {
+		EXPECT_GT(CR3_PAGES * 4, v.stats[HVX_STAT_SHADOW_FILLS]);
+	} else {
+		EXPECT_LE(CR3_PAGES * CR3_ROUNDS, v.stats[HVX_STAT_SHADOW_FILLS]);
+	}
+	tvm_destroy(&t);
+	gnl_close(&gn);
+}
+
+TEST(shadow_keeps_global_pages_across_cr3)
+{
+	cr3_reloads(_metadata, true);
+}
+
+TEST(shadow_drops_other_pages_at_cr3)
+{
+	cr3_reloads(_metadata, false);
 }
 
 /* ---- Injection ------------------------------------------------------------ */
