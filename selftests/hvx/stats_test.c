@@ -49,12 +49,17 @@ extern const unsigned char stats_counts_hlt[], stats_trace_out[];
  */
 struct raw_codes {
 	__u32 io, cpuid, hlt;
+	const char *io_name;	/* in hvxstat's output */
 };
 
 static const struct raw_codes *raw_codes(void)
 {
-	static const struct raw_codes svm = { .io = 0x7b, .cpuid = 0x72, .hlt = 0x78 };
-	static const struct raw_codes vmx = { .io = 30, .cpuid = 10, .hlt = 12 };
+	static const struct raw_codes svm = {
+		.io = 0x7b, .cpuid = 0x72, .hlt = 0x78, .io_name = "ioio",
+	};
+	static const struct raw_codes vmx = {
+		.io = 30, .cpuid = 10, .hlt = 12, .io_name = "io",
+	};
 	struct hvx_capability cap = { .cap = HVX_CAP_VENDOR };
 	int fd = open("/dev/hvx", O_RDWR | O_CLOEXEC);
 	bool intel = fd >= 0 && !ioctl(fd, HVX_CHECK_CAP, &cap) &&
@@ -1233,6 +1238,9 @@ TEST(hvxstat_output)
 		if (j_uint(&j, j_get(&j, r, "code")) == raw_codes()->io) {
 			raw_ioio = true;
 			EXPECT_EQ(want.outs + want.ins, j_uint(&j, j_get(&j, r, "count")));
+			EXPECT_TRUE(j_streq(&j, j_get(&j, r, "name"), raw_codes()->io_name))
+				TH_LOG("raw exit %#x is not named \"%s\" in:\n%s",
+				       raw_codes()->io, raw_codes()->io_name, out);
 		}
 	}
 	EXPECT_TRUE(raw_ioio) TH_LOG("no raw exit %#x in:\n%s", raw_codes()->io, out);

@@ -87,6 +87,8 @@ void vcpu_list__free(struct vcpu_list *list);
 /* names.c */
 const char *names__stat(unsigned int stat);
 const char *names__svm_exit(uint32_t code, char *buf, size_t len);
+/* The name of @vendor's (HVX_VENDOR_*) raw exit @code; NULL if unknown. */
+const char *names__exit(uint32_t vendor, uint32_t code, char *buf, size_t len);
 const char *names__paging(uint32_t paging);
 const char *names__vendor(uint32_t vendor);
 const char *names__event(uint32_t type);

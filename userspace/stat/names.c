@@ -134,6 +134,65 @@ const char *names__svm_exit(uint32_t code, char *buf, size_t len)
 	return NULL;
 }
 
+/* VMX basic exit reasons, SDM vol. 3D appendix C. */
+static const char *const vmx_exit_names[] = {
+	[0] = "exception_nmi",		[1] = "external_interrupt",
+	[2] = "triple_fault",		[3] = "init",
+	[4] = "sipi",			[5] = "io_smi",
+	[6] = "other_smi",		[7] = "interrupt_window",
+	[8] = "nmi_window",		[9] = "task_switch",
+	[10] = "cpuid",			[11] = "getsec",
+	[12] = "hlt",			[13] = "invd",
+	[14] = "invlpg",		[15] = "rdpmc",
+	[16] = "rdtsc",			[17] = "rsm",
+	[18] = "vmcall",		[19] = "vmclear",
+	[20] = "vmlaunch",		[21] = "vmptrld",
+	[22] = "vmptrst",		[23] = "vmread",
+	[24] = "vmresume",		[25] = "vmwrite",
+	[26] = "vmxoff",		[27] = "vmxon",
+	[28] = "cr_access",		[29] = "dr_access",
+	[30] = "io",			[31] = "rdmsr",
+	[32] = "wrmsr",			[33] = "invalid_guest_state",
+	[34] = "msr_loading",		[36] = "mwait",
+	[37] = "monitor_trap_flag",	[39] = "monitor",
+	[40] = "pause",			[41] = "machine_check",
+	[43] = "tpr_below_threshold",	[44] = "apic_access",
+	[45] = "virtualized_eoi",	[46] = "gdtr_idtr",
+	[47] = "ldtr_tr",		[48] = "ept_violation",
+	[49] = "ept_misconfig",		[50] = "invept",
+	[51] = "rdtscp",		[52] = "preemption_timer",
+	[53] = "invvpid",		[54] = "wbinvd",
+	[55] = "xsetbv",		[56] = "apic_write",
+	[57] = "rdrand",		[58] = "invpcid",
+	[59] = "vmfunc",		[60] = "encls",
+	[61] = "rdseed",		[62] = "pml_full",
+	[63] = "xsaves",		[64] = "xrstors",
+	[65] = "pconfig",		[66] = "spp",
+	[67] = "umwait",		[68] = "tpause",
+	[69] = "loadiwkey",		[70] = "enclv",
+	[72] = "enqcmd_pasid",		[73] = "enqcmds_pasid",
+	[74] = "bus_lock",		[75] = "notify",
+	[76] = "seamcall",		[77] = "tdcall",
+	[78] = "rdmsrlist",		[79] = "wrmsrlist",
+};
+
+/* The name of a VMX basic exit reason; NULL if unknown. */
+static const char *names__vmx_exit(uint32_t code)
+{
+	if (code < sizeof(vmx_exit_names) / sizeof(vmx_exit_names[0]))
+		return vmx_exit_names[code];
+	return NULL;
+}
+
+const char *names__exit(uint32_t vendor, uint32_t code, char *buf, size_t len)
+{
+	if (vendor == HVX_VENDOR_INTEL)
+		return names__vmx_exit(code);
+	if (vendor == HVX_VENDOR_AMD)
+		return names__svm_exit(code, buf, len);
+	return NULL;
+}
+
 const char *names__paging(uint32_t paging)
 {
 	switch (paging) {

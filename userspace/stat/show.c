@@ -120,8 +120,8 @@ static void json_vm(FILE *f, const struct vm_sample *vm, const struct vm_sample 
 	fputc('}', f);
 }
 
-static void json_vcpu(FILE *f, const struct vcpu_sample *vcpu, const struct vcpu_sample *prev,
-		      double interval, bool rates)
+static void json_vcpu(FILE *f, uint32_t vendor, const struct vcpu_sample *vcpu,
+		      const struct vcpu_sample *prev, double interval, bool rates)
 {
 	const char *sep = "";
 	char buf[32];
@@ -136,7 +136,7 @@ static void json_vcpu(FILE *f, const struct vcpu_sample *vcpu, const struct vcpu
 	for (i = 0; i < vcpu->nr_raw; i++) {
 		const struct raw_exit *raw = &vcpu->raw[i];
 
-		name = names__svm_exit(raw->code, buf, sizeof(buf));
+		name = names__exit(vendor, raw->code, buf, sizeof(buf));
 		fprintf(f, "%s{\"code\":%u,\"name\":", sep, raw->code);
 		if (name)
 			fprintf(f, "\"%s\"", name);
@@ -317,7 +317,7 @@ static size_t raw_codes(const struct vcpu_list *cur, uint32_t **codes)
 	return j;
 }
 
-static void show__raw_exits(const struct view *v, const struct vcpu_list *cur,
+static void show__raw_exits(const struct view *v, uint32_t vendor, const struct vcpu_list *cur,
 			    const struct vcpu_list *prev, double interval)
 {
 	const struct vcpu_sample *vcpu, *old;
@@ -352,7 +352,7 @@ static void show__raw_exits(const struct view *v, const struct vcpu_list *cur,
 	for (i = 0; i < nr; i++) {
 		uint32_t code = codes[rows[i].index];
 
-		name = names__svm_exit(code, buf, sizeof(buf));
+		name = names__exit(vendor, code, buf, sizeof(buf));
 		snprintf(label, sizeof(label), "0x%x %s", code, name ? name : "?");
 		fprintf(v->out, "%" NAME_W "s", label);
 		if (prev) {
@@ -390,8 +390,8 @@ void show__vm(const struct view *v, const struct vm_sample *vm,
 		for (i = 0; i < cur->nr; i++) {
 			if (i)
 				fputc(',', v->out);
-			json_vcpu(v->out, &cur->vcpus[i], find_vcpu(prev, cur->vcpus[i].id),
-				  interval, prev);
+			json_vcpu(v->out, vm->vendor, &cur->vcpus[i],
+				  find_vcpu(prev, cur->vcpus[i].id), interval, prev);
 		}
 		fputc(']', v->out);
 		if (prev)
@@ -402,7 +402,7 @@ void show__vm(const struct view *v, const struct vm_sample *vm,
 	show__vm_header(v, vm);
 	show__counters(v, cur, prev, interval);
 	fputc('\n', v->out);
-	show__raw_exits(v, cur, prev, interval);
+	show__raw_exits(v, vm->vendor, cur, prev, interval);
 }
 
 /* ---- Events ------------------------------------------------------------ */

@@ -179,6 +179,12 @@ unsigned long long j_uint(const struct json *j, int n)
 	return *end || buf[0] == '-' ? ~0ULL : v;
 }
 
+bool j_streq(const struct json *j, int n, const char *s)
+{
+	return n >= 0 && j->node[n].type == J_STR && j->node[n].str_len == strlen(s) &&
+	       !memcmp(j->node[n].str, s, j->node[n].str_len);
+}
+
 /* An array element whose member "id" is id, or -1. */
 int j_find_id(const struct json *j, int arr, unsigned int id)
 {

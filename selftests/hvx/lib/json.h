@@ -37,6 +37,8 @@ int j_get(const struct json *j, int n, const char *key);
 int j_at(const struct json *j, int n, int i);
 /* Unsigned integer value of node n, or ~0ULL if it is none. */
 unsigned long long j_uint(const struct json *j, int n);
+/* True if node n is the string s (no escapes in it). */
+bool j_streq(const struct json *j, int n, const char *s);
 /* An element of array arr whose member "id" is id, or -1. */
 int j_find_id(const struct json *j, int arr, unsigned int id);
 
