@@ -20,7 +20,7 @@ modules: $(foreach v,$(KVERS),$(BUILD)/$(v)/hvx.ko)
 # copy of the tree.  W=1 and C=1 (sparse) run on every build; any warning
 # fails it (scripts/build-module.sh).
 $(BUILD)/%/hvx.ko: $(KMOD_SRC)
-	@scripts/build-module.sh $* $(BUILD)/$*
+	+@scripts/build-module.sh $* $(BUILD)/$*
 
 userspace:
 	$(MAKE) -C userspace BUILD=$(BUILD)
