@@ -96,10 +96,6 @@ static int svm_hardware_setup(void)
 	svm_max_asid = ebx - 1;
 	svm_npt = edx & SVM_FEAT_NPT;
 	svm_nrips = edx & SVM_FEAT_NRIPS;
-	if (!svm_npt) {
-		pr_err("hvx: this CPU has no nested paging (NPT)\n");
-		return -ENODEV;
-	}
 	if (ebx < 2)
 		return -ENODEV;
 
@@ -116,8 +112,11 @@ static int svm_hardware_setup(void)
 	}
 	svm_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
 			xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
-	pr_info("hvx: SVM with NPT, %u ASIDs, NRIP-save %s\n", svm_max_asid,
-		svm_nrips ? "yes" : "no");
+	/* Without NPT every VM gets shadow paging, which needs nothing more of SVM. */
+	pr_info("hvx: SVM %s, %u ASIDs, NRIP-save %s\n",
+		svm_npt ? "with NPT: nested and shadow paging" :
+			  "without NPT: shadow paging only",
+		svm_max_asid, svm_nrips ? "yes" : "no");
 	return 0;
 }
 
@@ -178,7 +177,8 @@ static u64 svm_cap(u32 cap)
 		return svm_npt;
 	case HVX_CAP_NRIP_SAVE:
 		return svm_nrips;
-	case HVX_CAP_UNRESTRICTED_GUEST:
+	case HVX_CAP_UNRESTRICTED_GUEST:	/* under nested paging: only with NPT */
+		return svm_npt;
 	case HVX_CAP_PAGING_SHADOW:
 	case HVX_CAP_SHADOW_REAL_MODE:	/* paged real mode, APM vol. 2 §15.19 */
 		return 1;

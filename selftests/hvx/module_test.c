@@ -2,7 +2,9 @@
 /*
  * Module lifetime: hvx cannot be unloaded while any of its fds (system,
  * VM, vCPU or a vCPU's run-page mapping) is alive; once they are gone it
- * unloads, reloads and works again.  Leaves hvx loaded.
+ * unloads, reloads and works again.  The paging mode a VM gets: nested
+ * where the CPU has it, shadow where it does not or with force_shadow=1.
+ * Leaves hvx loaded without parameters.
  */
 #include <fcntl.h>
 #include <sched.h>
@@ -14,6 +16,7 @@
 #include "kselftest_harness.h"
 #include "test_util.h"
 #include "modules.h"
+#include "genl.h"
 
 GUEST_CODE(module_hlt);
 
@@ -42,6 +45,9 @@ FIXTURE_TEARDOWN(mod)
 	if (self->run_map)
 		munmap(self->run_map, self->run_size);
 	tvm_destroy(&self->t);
+	/* A test that stopped half-way may leave hvx loaded with force_shadow=1. */
+	if (mod_hvx_force_shadow() == 1)
+		mod_unload_wait("hvx", 2000);
 	r = mod_ensure_hvx();
 	if (r)
 		TH_LOG("reloading hvx from %s: %s", mod_hvx_ko(), strerror(-r));
@@ -110,6 +116,124 @@ TEST_F_TIMEOUT(mod, unload_reload_cycles, 120)
 	}
 	/* Loading it twice is refused. */
 	EXPECT_EQ(-EEXIST, mod_load(mod_hvx_ko()));
+}
+
+static const char *paging_name(__u32 paging)
+{
+	switch (paging) {
+	case HVX_PAGING_NESTED:
+		return "nested";
+	case HVX_PAGING_SHADOW:
+		return "shadow";
+	default:
+		return "?";
+	}
+}
+
+/*
+ * Creates a VM with the given paging request: its fd and, from the VM
+ * list of the netlink family, the paging mode it got; or -errno.
+ */
+static int create_vm(struct hvx_sys *sys, __u32 paging, __u32 *got)
+{
+	struct hvx_vm_create vc = { .paging = paging };
+	static struct vm_list list;
+	const struct vm_info *vm;
+	struct nl_err e;
+	struct gnl g;
+	int fd, r;
+
+	fd = ioctl(sys->fd, HVX_CREATE_VM, &vc);
+	if (fd < 0)
+		return -errno;
+	r = gnl_open(&g);
+	if (!r) {
+		r = nl_dump_vms(&g, &list, &e);
+		if (!r) {
+			vm = find_vm(&list, newest_vm_of(&g, getpid()));
+			*got = vm ? vm->paging : ~0U;
+		}
+		gnl_close(&g);
+	}
+	if (r) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/*
+ * What HVX_CREATE_VM gives for each paging request, as the capabilities
+ * and force_shadow say (Documentation/api.rst, HVX_CREATE_VM): nested
+ * paging only with HVX_CAP_PAGING_NESTED, else ENODEV; auto picks nested
+ * where it exists unless force_shadow=1, shadow otherwise.
+ */
+static void check_paging_choice(struct __test_metadata *_metadata, int force)
+{
+	__u64 nested = 0, shadow = 0;
+	__u32 got = ~0U, want;
+	struct hvx_sys sys;
+	int fd;
+
+	ASSERT_EQ(0, hvx_open(&sys));
+	ASSERT_EQ(0, hvx_check_cap(&sys, HVX_CAP_PAGING_NESTED, &nested));
+	ASSERT_EQ(0, hvx_check_cap(&sys, HVX_CAP_PAGING_SHADOW, &shadow));
+	ASSERT_TRUE(nested || shadow) TH_LOG("hvx loaded with no paging mode at all");
+	/* Unrestricted guest is a property of nested paging. */
+	if (!nested)
+		EXPECT_EQ(0, tvm_cap(&sys, HVX_CAP_UNRESTRICTED_GUEST, 1));
+
+	fd = create_vm(&sys, HVX_PAGING_NESTED, &got);
+	if (nested) {
+		ASSERT_LE(0, fd) TH_LOG("nested VM: %s", strerror(-fd));
+		EXPECT_EQ(HVX_PAGING_NESTED, got);
+		close(fd);
+	} else {
+		EXPECT_EQ(-ENODEV, fd) TH_LOG("nested VM without nested paging: %s",
+					      fd < 0 ? strerror(-fd) : "created");
+		if (fd >= 0)
+			close(fd);
+	}
+
+	want = nested && (!force || !shadow) ? HVX_PAGING_NESTED : HVX_PAGING_SHADOW;
+	fd = create_vm(&sys, HVX_PAGING_AUTO, &got);
+	ASSERT_LE(0, fd) TH_LOG("auto VM: %s", strerror(-fd));
+	EXPECT_EQ(want, got) TH_LOG("auto VM got %s paging, not %s", paging_name(got),
+				    paging_name(want));
+	close(fd);
+	TH_LOG("nested paging %s, shadow paging %s, force_shadow %d: auto gives %s paging",
+	       nested ? "available" : "absent", shadow ? "available" : "absent", force,
+	       paging_name(got));
+	hvx_close(&sys);
+}
+
+TEST_F(mod, paging_choice)
+{
+	int force = mod_hvx_force_shadow();
+
+	ASSERT_LE(0, force) TH_LOG("force_shadow parameter: %s", strerror(-force));
+	check_paging_choice(_metadata, force);
+}
+
+/* With force_shadow=1, auto gives shadow even where nested paging exists. */
+TEST_F_TIMEOUT(mod, force_shadow, 90)
+{
+	char msg[256] = "";
+	int r;
+
+	r = mod_unload_wait("hvx", 2000);
+	ASSERT_EQ(0, r) TH_LOG("unload: %s", strerror(-r));
+	r = mod_load_params(mod_hvx_ko(), "force_shadow=1");
+	ASSERT_EQ(0, r) TH_LOG("load with force_shadow=1: %s", strerror(-r));
+	ASSERT_EQ(0, mod_ensure_hvx());
+	ASSERT_EQ(1, mod_hvx_force_shadow());
+	check_paging_choice(_metadata, 1);
+
+	r = mod_unload_wait("hvx", 2000);
+	ASSERT_EQ(0, r) TH_LOG("unload: %s", strerror(-r));
+	ASSERT_EQ(0, mod_ensure_hvx());
+	ASSERT_EQ(0, mod_hvx_force_shadow());
+	ASSERT_EQ(0, tvm_smoke(msg, sizeof(msg))) TH_LOG("after reload: %s", msg);
 }
 
 static int cpu_set_online(int cpu, int online)

@@ -914,6 +914,36 @@ TEST(nested)
 	free(l.c);
 }
 
+/*
+ * Shadow paging alone, against the architecture's rules, where there is
+ * no nested paging to compare it with (nested_vs_shadow does both where
+ * there is).
+ */
+TEST(shadow)
+{
+	unsigned int bad, dev[NR_DEVS] = { 0 }, pf = 0;
+	unsigned long long t0;
+	struct caselist l = { 0 };
+	struct host_cpu h;
+
+	if (!have_hvx())
+		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");
+	if (cap(HVX_CAP_PAGING_SHADOW) != 1)
+		SKIP(return, "shadow paging not available (HVX_CAP_PAGING_SHADOW = 0)");
+	if (cap(HVX_CAP_PAGING_NESTED) == 1)
+		SKIP(return, "nested paging available: nested_vs_shadow checks shadow paging "
+		     "against the architecture and against nested paging");
+	host_cpu(&h);
+	build_cases(&l, &h);
+	t0 = tvm_now_ms();
+	bad = run_all(_metadata, HVX_PAGING_SHADOW, &h, &l, NULL, dev, &pf);
+	TH_LOG("paging: %u cases under shadow paging (%u #PF), %u break the architecture's "
+	       "rules (no nested paging to compare with), %llu ms", l.n, pf, bad,
+	       tvm_now_ms() - t0);
+	EXPECT_EQ(0, bad);
+	free(l.c);
+}
+
 TEST(nested_vs_shadow)
 {
 	struct presult *ref, *sh;

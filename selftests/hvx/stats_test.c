@@ -196,7 +196,7 @@ static void counts_vm(struct __test_metadata *_metadata, struct tvm *t,
 		       (unsigned long long)(v)->stats[s], (unsigned long long)(want))
 
 static void check_vcpu_counts(struct __test_metadata *_metadata, const struct vcpu_info *v,
-			      const struct counts *want, const struct counts *seen)
+			      const struct counts *want, const struct counts *seen, __u32 paging)
 {
 	ASSERT_EQ(HVX_STAT_MAX - HVX_STAT_PAD, v->nr_stats) TH_LOG("counters in the reply");
 	EXPECT_STAT(v, HVX_STAT_EXIT_IO_OUT, want->outs);
@@ -217,7 +217,14 @@ static void check_vcpu_counts(struct __test_metadata *_metadata, const struct vc
 	EXPECT_STAT(v, HVX_STAT_INJ_NMI, 0);
 	EXPECT_STAT(v, HVX_STAT_INJ_EXCEPTION, 0);
 	EXPECT_LT(0, v->stats[HVX_STAT_RUN_NS]);
-	EXPECT_LT(0, v->stats[HVX_STAT_PAGES_MAPPED]);
+	/*
+	 * Each vCPU maps a page of its own, except under shadow paging, where
+	 * the first vCPU's fills of whole 64 KiB blocks of a large guest page
+	 * (shadow_prefill() in kmod/mmu/shadow.c) may map the pages of the
+	 * next before it runs.
+	 */
+	if (v->id == 0 || paging == HVX_PAGING_NESTED)
+		EXPECT_LT(0, v->stats[HVX_STAT_PAGES_MAPPED]) TH_LOG("vCPU %u", v->id);
 	EXPECT_LE(2, v->stats[HVX_STAT_EXIT_NPF]) TH_LOG("the two MMIO accesses are NPFs");
 	EXPECT_EQ(want->outs + want->ins, raw_count(v, raw_codes()->io))
 		TH_LOG("vCPU %u: raw IOIO", v->id);
@@ -258,7 +265,7 @@ TEST(counters_match_guest)
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(id, vcpus.vcpu[i].vm_id);
 		ASSERT_EQ(i, vcpus.vcpu[i].id);
-		check_vcpu_counts(_metadata, &vcpus.vcpu[i], &want[i], &seen[i]);
+		check_vcpu_counts(_metadata, &vcpus.vcpu[i], &want[i], &seen[i], t.paging);
 		/* A do of one vCPU says the same as the dump. */
 		ASSERT_NL_OK(nl_get_vcpu(&g, id, i, &one, &e), &e);
 		EXPECT_EQ(0, memcmp(one.stats, vcpus.vcpu[i].stats, sizeof(one.stats)));
@@ -296,7 +303,7 @@ TEST(counters_one_vcpu)
 	ASSERT_VM_ID(&g, id);
 	ASSERT_NL_OK(nl_get_vcpu(&g, id, 0, &v, &e), &e);
 	ASSERT_NL_OK(nl_get_vm(&g, id, &vm, &e), &e);
-	check_vcpu_counts(_metadata, &v, &want, &seen);
+	check_vcpu_counts(_metadata, &v, &want, &seen, t.paging);
 	EXPECT_EQ(vm.pinned_pages, v.stats[HVX_STAT_PAGES_MAPPED]);
 	EXPECT_EQ(0, memcmp(v.stats, vm.stats, sizeof(v.stats)));
 	tvm_destroy(&t);
@@ -471,7 +478,8 @@ TEST(injection_counters)
 /* ---- The VM dump ----------------------------------------------------------- */
 
 static void check_listed(struct __test_metadata *_metadata, const struct vm_list *list,
-			 __u32 id, unsigned int nr_vcpus, __u64 mem_bytes, __u32 vendor)
+			 __u32 id, unsigned int nr_vcpus, __u64 mem_bytes, __u32 vendor,
+			 __u32 paging)
 {
 	const struct vm_info *vm = find_vm(list, id);
 
@@ -480,9 +488,8 @@ static void check_listed(struct __test_metadata *_metadata, const struct vm_list
 	EXPECT_EQ(mem_bytes, vm->mem_bytes) TH_LOG("VM %u", id);
 	EXPECT_EQ((__u32)getpid(), vm->pid) TH_LOG("VM %u", id);
 	EXPECT_EQ(geteuid(), vm->uid) TH_LOG("VM %u", id);
-	/* Auto picks nested paging where the CPU has it, as both rig CPUs do. */
-	EXPECT_EQ(tvm_env_paging() == HVX_PAGING_SHADOW ? HVX_PAGING_SHADOW : HVX_PAGING_NESTED,
-		  vm->paging) TH_LOG("VM %u", id);
+	/* The mode asked for; auto resolved as the capabilities say (tvm_auto_paging). */
+	EXPECT_EQ(paging, vm->paging) TH_LOG("VM %u", id);
 	EXPECT_EQ(vendor, vm->vendor) TH_LOG("VM %u", id);
 	EXPECT_EQ(HVX_STAT_MAX - HVX_STAT_PAD, vm->nr_stats) TH_LOG("VM %u", id);
 }
@@ -516,13 +523,13 @@ TEST(dump_lists_live_vms)
 	ASSERT_NL_OK(nl_dump_vms(&g, &list, &e), &e);
 	for (i = 0; i < 3; i++)
 		check_listed(_metadata, &list, id[i], i + 1,
-			     (i + 1) * GUEST_MIN_MEM + (i == 2 ? extra : 0), vendor);
+			     (i + 1) * GUEST_MIN_MEM + (i == 2 ? extra : 0), vendor, t[i].paging);
 
 	tvm_destroy(&t[1]);
 	ASSERT_NL_OK(nl_dump_vms(&g, &list, &e), &e);
 	EXPECT_EQ(NULL, find_vm(&list, id[1])) TH_LOG("destroyed VM %u still listed", id[1]);
-	check_listed(_metadata, &list, id[0], 1, GUEST_MIN_MEM, vendor);
-	check_listed(_metadata, &list, id[2], 3, 3 * GUEST_MIN_MEM + extra, vendor);
+	check_listed(_metadata, &list, id[0], 1, GUEST_MIN_MEM, vendor, t[0].paging);
+	check_listed(_metadata, &list, id[2], 3, 3 * GUEST_MIN_MEM + extra, vendor, t[2].paging);
 	EXPECT_EQ(-ENOENT, nl_get_vm(&g, id[1], &vm, &e));
 	EXPECT_NE(0, e.msg[0]) TH_LOG("no extack message for a destroyed VM");
 
@@ -532,7 +539,7 @@ TEST(dump_lists_live_vms)
 	EXPECT_LT(id[2], id[3]);
 	ASSERT_NL_OK(nl_dump_vms(&g, &list, &e), &e);
 	EXPECT_EQ(NULL, find_vm(&list, id[1]));
-	check_listed(_metadata, &list, id[3], 1, GUEST_MIN_MEM, vendor);
+	check_listed(_metadata, &list, id[3], 1, GUEST_MIN_MEM, vendor, t[3].paging);
 
 	tvm_destroy(&t[3]);
 	tvm_destroy(&t[2]);
@@ -952,7 +959,7 @@ TEST(malformed_requests)
 	EXPECT_EQ(0, memcmp(before.raw_count, after.raw_count, sizeof(before.raw_count)));
 	EXPECT_EQ(0, memcmp(vm_before.stats, vm_after.stats, sizeof(vm_before.stats)));
 	EXPECT_EQ(vm_before.pinned_pages, vm_after.pinned_pages);
-	check_vcpu_counts(_metadata, &after, &want, &seen);
+	check_vcpu_counts(_metadata, &after, &want, &seen, t.paging);
 	tvm_destroy(&t);
 	gnl_close(&g);
 }

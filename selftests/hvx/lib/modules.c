@@ -41,6 +41,11 @@ bool mod_loaded(const char *name)
 
 int mod_load(const char *path)
 {
+	return mod_load_params(path, "");
+}
+
+int mod_load_params(const char *path, const char *params)
+{
 	size_t n = strlen(path);
 	int flags = 0, fd, r;
 
@@ -49,7 +54,7 @@ int mod_load(const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = syscall(SYS_finit_module, fd, "", flags);
+	r = syscall(SYS_finit_module, fd, params, flags);
 	r = r ? -errno : 0;
 	close(fd);
 	return r;
@@ -78,6 +83,21 @@ int mod_unload_wait(const char *name, int ms)
 		sleep_ms(50);
 		ms -= 50;
 	}
+}
+
+int mod_hvx_force_shadow(void)
+{
+	char c = 0;
+	int fd, n;
+
+	fd = open("/sys/module/hvx/parameters/force_shadow", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, &c, 1);
+	close(fd);
+	if (n != 1 || (c != 'Y' && c != 'N'))
+		return -EIO;
+	return c == 'Y';
 }
 
 int mod_ensure_hvx(void)

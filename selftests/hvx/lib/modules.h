@@ -14,6 +14,8 @@ const char *mod_kvm_dir(void);
 bool mod_loaded(const char *name);
 /* finit_module() of a .ko or .ko.xz file: 0 or -errno. */
 int mod_load(const char *path);
+/* The same with module parameters ("name=value ..."). */
+int mod_load_params(const char *path, const char *params);
 /* delete_module(name, O_NONBLOCK): 0 or -errno. */
 int mod_unload(const char *name);
 /* Unload, retrying busy results for up to ms milliseconds. */
@@ -21,5 +23,7 @@ int mod_unload_wait(const char *name, int ms);
 
 /* Loads hvx from mod_hvx_ko() unless loaded; waits for /dev/hvx.  0 or -errno. */
 int mod_ensure_hvx(void);
+/* The loaded hvx's force_shadow parameter: 1, 0, or -errno. */
+int mod_hvx_force_shadow(void);
 
 #endif /* HVX_SELFTEST_MODULES_H */

@@ -47,6 +47,23 @@ __u32 tvm_env_paging(void)
 	return HVX_PAGING_AUTO;
 }
 
+__u32 tvm_auto_paging(struct hvx_sys *sys)
+{
+	char c = 'N';
+	int fd;
+
+	if (!tvm_cap(sys, HVX_CAP_PAGING_NESTED, 0))
+		return HVX_PAGING_SHADOW;
+	fd = open("/sys/module/hvx/parameters/force_shadow", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = 'N';
+		close(fd);
+	}
+	return c == 'Y' && tvm_cap(sys, HVX_CAP_PAGING_SHADOW, 0) ? HVX_PAGING_SHADOW :
+								      HVX_PAGING_NESTED;
+}
+
 bool tvm_real_mode_ok(struct tvm *t)
 {
 	if (t->paging == HVX_PAGING_SHADOW)
@@ -78,10 +95,10 @@ int tvm_create_paging(struct tvm *t, size_t mem_size, __u32 paging, __u32 vm_fla
 		return ret;
 	t->vendor = (__u32)tvm_cap(&t->sys, HVX_CAP_VENDOR, 0);
 
-	t->paging = paging;
 	ret = hvx_vm_create(&t->sys, &t->vm, paging, vm_flags);
 	if (ret)
 		goto error_close_sys;
+	t->paging = paging == HVX_PAGING_AUTO ? tvm_auto_paging(&t->sys) : paging;
 
 	t->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

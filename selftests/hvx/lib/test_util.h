@@ -61,7 +61,7 @@ struct tvm {
 	unsigned char *mem;		/* guest RAM, slot 0 at gpa 0 */
 	size_t mem_size;
 	__u32 vendor;			/* HVX_VENDOR_* */
-	__u32 paging;			/* HVX_PAGING_* asked for (HVX_PAGING env) */
+	__u32 paging;			/* HVX_PAGING_NESTED or _SHADOW: what it got */
 	const char *src;		/* guest source file, for messages */
 };
 
@@ -80,6 +80,11 @@ int tvm_create_paging(struct tvm *t, size_t mem_size, __u32 paging, __u32 vm_fla
 		      unsigned int nr_vcpus);
 /* The paging mode the HVX_PAGING environment variable names (auto if unset). */
 __u32 tvm_env_paging(void);
+/*
+ * The mode HVX_PAGING_AUTO gives (Documentation/api.rst, HVX_CREATE_VM):
+ * nested where the CPU has it, unless hvx was loaded with force_shadow=1.
+ */
+__u32 tvm_auto_paging(struct hvx_sys *sys);
 /* Whether this VM can run real mode (not VMX under shadow paging). */
 bool tvm_real_mode_ok(struct tvm *t);
 void tvm_destroy(struct tvm *t);
