@@ -59,6 +59,7 @@ static u64 vmx_cr0_fixed0;
 u64 vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
 static u64 vmx_cr0_mask, vmx_cr4_mask;	/* the bits the host owns */
 bool vmx_ug;
+static bool vmx_ept;		/* EPT usable: nested paging available */
 static bool vmx_vpid, vmx_invept_single, vmx_invept_global, vmx_invvpid_single;
 static bool vmx_emergency_registered;
 static bool vmx_shadow_ok;	/* CR3 and INVLPG exiting can be set */
@@ -249,7 +250,7 @@ static int vmx_cpu_enable(void)
 		 : : "m"(*(u64 *)&(u64){ __pa(vc->vmxon) }) : "cc", "memory" : fail);
 	vc->enabled = true;
 	/* Nothing cached from before VMXON may survive (SDM vol. 3C §28.3.3.4). */
-	if (vmx_invept_global)
+	if (vmx_ept && vmx_invept_global)
 		vmx_invept_all();
 	return 0;
 fail:
@@ -280,7 +281,7 @@ static int vmx_hardware_setup(void)
 		      CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
 		      CPU_BASED_MONITOR_EXITING | CPU_BASED_CR8_LOAD_EXITING |
 		      CPU_BASED_CR8_STORE_EXITING | CPU_BASED_MOV_DR_EXITING |
-		      CPU_BASED_USE_TSC_OFFSETTING | CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
+		      CPU_BASED_USE_TSC_OFFSETTING;
 	u32 exit_req = VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_PAT |
 		       VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_EFER |
 		       VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_DEBUG_CONTROLS;
@@ -300,11 +301,16 @@ static int vmx_hardware_setup(void)
 			 pin_req, PIN_BASED_VIRTUAL_NMIS | PIN_BASED_VMX_PREEMPTION_TIMER,
 			 &vmx_pin, "pin-based");
 	ret = ret ?: vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
-				cpu_req, 0, &vmx_cpu_based, "processor-based");
-	ret = ret ?: vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0, SECONDARY_EXEC_ENABLE_EPT,
-				SECONDARY_EXEC_UNRESTRICTED_GUEST | SECONDARY_EXEC_ENABLE_VPID |
-				SECONDARY_EXEC_ENABLE_RDTSCP | SECONDARY_EXEC_ENABLE_INVPCID,
-				&vmx_secondary, "secondary");
+				cpu_req, CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, &vmx_cpu_based,
+				"processor-based");
+	/* Every secondary control is optional: without EPT, VMs get shadow paging. */
+	if (!ret && (vmx_cpu_based & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS))
+		ret = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0, 0,
+				 SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST |
+				 SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_RDTSCP |
+				 SECONDARY_EXEC_ENABLE_INVPCID, &vmx_secondary, "secondary");
+	else
+		vmx_secondary = 0;
 	ret = ret ?: vmx_adjust(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS,
 				exit_req, 0, &vmx_exit_ctls, "VM-exit");
 	ret = ret ?: vmx_adjust(MSR_IA32_VMX_ENTRY_CTLS, MSR_IA32_VMX_TRUE_ENTRY_CTLS,
@@ -325,9 +331,11 @@ static int vmx_hardware_setup(void)
 		      MSR_IA32_VMX_PROCBASED_CTLS, lo, hi);
 		vmx_shadow_ok = (hi & shadow_bits) == shadow_bits;
 		/* CR3 exiting forced on (old CPUs): only shadow VMs can live with it. */
-		if (lo & (CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING)) {
-			pr_err("hvx: this CPU forces CR3 exiting; not supported with EPT\n");
-			return -ENODEV;
+		if ((lo & (CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING)) &&
+		    (vmx_secondary & SECONDARY_EXEC_ENABLE_EPT)) {
+			pr_info("hvx: this CPU forces CR3 exiting: EPT left unused\n");
+			vmx_secondary &= ~(SECONDARY_EXEC_ENABLE_EPT |
+					   SECONDARY_EXEC_UNRESTRICTED_GUEST);
 		}
 	}
 
@@ -342,15 +350,31 @@ static int vmx_hardware_setup(void)
 			vmx_pin &= ~PIN_BASED_VMX_PREEMPTION_TIMER;
 	}
 
-	rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_cap);
-	if (!(ept_cap & VMX_EPT_PAGE_WALK_4_BIT) || !(ept_cap & VMX_EPTP_WB_BIT) ||
-	    !(ept_cap & VMX_EPT_INVEPT_BIT) ||
-	    !(ept_cap & (VMX_EPT_EXTENT_CONTEXT_BIT | VMX_EPT_EXTENT_GLOBAL_BIT))) {
-		pr_err("hvx: this CPU's EPT lacks 4-level write-back tables or INVEPT\n");
+	/*
+	 * IA32_VMX_EPT_VPID_CAP exists only if EPT or VPID can be enabled
+	 * (SDM vol. 3D §A.10).  EPT we cannot use (no 4-level write-back
+	 * tables, no INVEPT) is left off, and unrestricted guest with it.
+	 */
+	ept_cap = 0;
+	if (vmx_secondary & (SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_ENABLE_VPID))
+		rdmsrl(MSR_IA32_VMX_EPT_VPID_CAP, ept_cap);
+	if ((vmx_secondary & SECONDARY_EXEC_ENABLE_EPT) &&
+	    (!(ept_cap & VMX_EPT_PAGE_WALK_4_BIT) || !(ept_cap & VMX_EPTP_WB_BIT) ||
+	     !(ept_cap & VMX_EPT_INVEPT_BIT) ||
+	     !(ept_cap & (VMX_EPT_EXTENT_CONTEXT_BIT | VMX_EPT_EXTENT_GLOBAL_BIT)))) {
+		pr_info("hvx: this CPU's EPT lacks 4-level write-back tables or INVEPT: left unused\n");
+		vmx_secondary &= ~(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST);
+	}
+	/* Unrestricted guest needs EPT (SDM vol. 3C §26.2.1.1). */
+	if (!(vmx_secondary & SECONDARY_EXEC_ENABLE_EPT))
+		vmx_secondary &= ~SECONDARY_EXEC_UNRESTRICTED_GUEST;
+	vmx_ept = vmx_secondary & SECONDARY_EXEC_ENABLE_EPT;
+	if (!vmx_ept && !vmx_shadow_ok) {
+		pr_err("hvx: this CPU has neither usable EPT nor CR3-load and INVLPG exiting: no paging mode works\n");
 		return -ENODEV;
 	}
-	vmx_invept_single = ept_cap & VMX_EPT_EXTENT_CONTEXT_BIT;
-	vmx_invept_global = ept_cap & VMX_EPT_EXTENT_GLOBAL_BIT;
+	vmx_invept_single = vmx_ept && (ept_cap & VMX_EPT_EXTENT_CONTEXT_BIT);
+	vmx_invept_global = vmx_ept && (ept_cap & VMX_EPT_EXTENT_GLOBAL_BIT);
 	vmx_vpid = (vmx_secondary & SECONDARY_EXEC_ENABLE_VPID) &&
 		   ((ept_cap >> 32) & VMX_VPID_INVVPID_BIT) &&
 		   ((ept_cap >> 32) & (VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT |
@@ -393,7 +417,10 @@ static int vmx_hardware_setup(void)
 		cpu_emergency_register_virt_callback(vmx_emergency_disable);
 		vmx_emergency_registered = true;
 	}
-	pr_info("hvx: VMX with EPT, VPID %s, unrestricted guest %s, virtual NMIs %s, preemption timer %s\n",
+	pr_info("hvx: VMX %s, VPID %s, unrestricted guest %s, virtual NMIs %s, preemption timer %s\n",
+		vmx_ept ? (vmx_shadow_ok ? "with EPT: nested and shadow paging" :
+			   "with EPT: nested paging only") :
+			  "without EPT: shadow paging only",
 		vmx_vpid ? "yes" : "no", vmx_ug ? "yes" : "no",
 		vmx_pin & PIN_BASED_VIRTUAL_NMIS ? "yes" : "no",
 		vmx_pin & PIN_BASED_VMX_PREEMPTION_TIMER ? "yes" : "no");
@@ -404,7 +431,7 @@ static u64 vmx_cap(u32 cap)
 {
 	switch (cap) {
 	case HVX_CAP_PAGING_NESTED:
-		return 1;
+		return vmx_ept;
 	case HVX_CAP_NRIP_SAVE:
 		return 1;	/* VM-exit instruction length */
 	case HVX_CAP_UNRESTRICTED_GUEST:
@@ -464,7 +491,9 @@ static int vmx_vm_init(struct hvx_vm *vm)
 		kfree(vv);
 		return ret;
 	}
-	vv->eptp = hvx_tdp_root_pa(&vm->tdp) | (3 << 3) | HVX_MEMTYPE_WB;
+	/* Shadow VMs keep their guest-physical map in the same tables, unseen by the CPU. */
+	if (vm->paging == HVX_PAGING_NESTED)
+		vv->eptp = hvx_tdp_root_pa(&vm->tdp) | (3 << 3) | HVX_MEMTYPE_WB;
 	vm->arch = vv;
 	return 0;
 }
@@ -727,12 +756,15 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 		 */
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cpu_based | CPU_BASED_CR3_LOAD_EXITING |
 			   CPU_BASED_CR3_STORE_EXITING | CPU_BASED_INVLPG_EXITING);
-		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_secondary &
-			   ~(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST |
-			     SECONDARY_EXEC_ENABLE_INVPCID));
+		if (vmx_cpu_based & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
+			vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_secondary &
+				   ~(SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST |
+				     SECONDARY_EXEC_ENABLE_INVPCID));
 	} else {
+		/* Nested paging: the CPU has EPT, hence secondary controls. */
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_cpu_based);
 		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_secondary);
+		vmcs_write(EPT_POINTER, vv->eptp);
 	}
 	vmcs_write(VM_EXIT_CONTROLS, vmx_exit_ctls);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_entry_ctls);
@@ -742,7 +774,6 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 	vmcs_write(CR3_TARGET_COUNT, 0);
 	vmcs_write(TSC_OFFSET, 0);
 	vmcs_write(MSR_BITMAP, __pa(vv->msr_bitmap));
-	vmcs_write(EPT_POINTER, vv->eptp);
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
 	vmx->cr0_mask = vmx_cr0_mask | (vmx->shadow ? VMX_SHADOW_CR0_BITS : 0);
