@@ -51,8 +51,12 @@ grep -qw vmx /proc/cpuinfo && cpu=vmx
 [ "$cpu" = vmx ] && export HVX_SLOW_CPU=1
 [ -f "/kvm/ORDER-$cpu" ] && cp "/kvm/ORDER-$cpu" /kvm/ORDER
 
+# Whether it has AMD nested paging: the rig's svm-nonpt runs must not.
+npt=no
+grep -qw npt /proc/cpuinfo && npt=yes
+
 echo
-echo "HVX-INIT uptime=$(uptime_s) kernel=$(uname -r) mode=$MODE cpus=$(nproc) cpu=$cpu"
+echo "HVX-INIT uptime=$(uptime_s) kernel=$(uname -r) mode=$MODE cpus=$(nproc) cpu=$cpu npt=$npt"
 
 # Modules hvx.ko depends on, if any, in load order.
 if [ -f /hvx/deps ]; then

@@ -7,7 +7,8 @@
 # busybox initramfs holding that kernel's hvx.ko, the tools, the selftests,
 # the guests and the kernel's own KVM modules, boot it and read the results
 # from the serial console: AMD SVM ("svm") under QEMU TCG (-cpu max exposes
-# SVM and NPT), Intel VMX ("vmx") under Bochs (VMX with EPT, VPID and
+# SVM and NPT), the same without NPT ("svm-nonpt": every VM gets shadow
+# paging), Intel VMX ("vmx") under Bochs (VMX with EPT, VPID and
 # unrestricted guest), booted straight into the kernel's PVH entry by
 # scripts/rig-boot.S.  See Documentation/testing.rst.
 #
@@ -22,7 +23,8 @@
 # Environment:
 #   HVX_TESTS="a b"    run only these tests (names from TESTS)
 #   HVX_KVERS="v1 v2"  only these kernels (default: all with headers)
-#   HVX_VENDORS="svm vmx"  only these vendors (default: DEFAULT_VENDORS below)
+#   HVX_VENDORS="svm vmx"  only these vendors (default: DEFAULT_VENDORS below):
+#                      svm, svm-nonpt, vmx
 #   HVX_QEMU_GDB=1     start QEMU halted with its gdbstub on :1234 (-s -S)
 #   HVX_USE_DKMS=1     boot build/<kver>/hvx-dkms.ko (make dkms-check)
 #   HVX_BOOT_TIMEOUT   seconds for one boot, default 1200 (svm), 3600 (vmx)
@@ -54,8 +56,17 @@ BENCH_CMD=/usr/bin/hvx-bench.sh
 SHADOW_TESTS="exits_test modes_test state_test memory_test multi_test signal_test
 	shutdown_test virt_insn_test"
 
-# The vendors a run covers when HVX_VENDORS is not set.
-DEFAULT_VENDORS="svm vmx"
+# The tests of svm-nonpt (a CPU without NPT) when HVX_TESTS is not set: the
+# vendor-neutral ones, whose VMs get shadow paging there by default, and
+# those about the paging mode a VM gets.
+NONPT_TESTS="badinput_test exits_test modes_test state_test memory_test multi_test
+	signal_test shutdown_test virt_insn_test stats_test launcher_test paging_test
+	module_test"
+
+# The vendors a run covers when HVX_VENDORS is not set.  svm-nonpt last: its
+# short runs fill a slot that a shorter vmx run leaves (HVX_RIG_JOBS=2); it
+# is a default of check only (bench and demo run it when named).
+DEFAULT_VENDORS="svm vmx svm-nonpt"
 
 # Wall-clock seconds for one boot, by vendor, unless HVX_BOOT_TIMEOUT.
 BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-}
@@ -150,7 +161,8 @@ mod_closure() {
 	echo $order "${line%%:*}"
 }
 
-# by_vendor VENDOR SET SVM VMX: SET if not empty, else VENDOR's default.
+# by_vendor VENDOR SET SVM VMX: SET if not empty, else VENDOR's default
+# (svm-nonpt has svm's).
 by_vendor() {
 	if [ -n "$2" ]; then
 		echo "$2"
@@ -190,10 +202,18 @@ copy_libs() {
 	done
 }
 
-# The tests to run: TESTS, or the HVX_TESTS subset of it, one per line.
+# test_list VENDOR: the tests to run: TESTS (NONPT_TESTS of it for
+# svm-nonpt), or the HVX_TESTS subset of it, one per line.
 test_list() {
 	local tests=$BUILD/selftests/hvx/TESTS t
 	if [ ! -f "$tests" ]; then
+		return 0
+	fi
+	if [ -z "${HVX_TESTS:-}" ] && [ "$1" = svm-nonpt ]; then
+		# No @shadow runs: the default mode is shadow paging already.
+		for t in $NONPT_TESTS; do
+			grep -qx "$t" "$tests" && echo "$t"
+		done
 		return 0
 	fi
 	if [ -z "${HVX_TESTS:-}" ]; then
@@ -282,7 +302,7 @@ build_initramfs() {
 		find "$root/selftests" -name '*.o' -delete
 		copy_libs "$root"/selftests/*
 	fi
-	test_list >"$root/selftests/TESTS"
+	test_list "$vendor" >"$root/selftests/TESTS"
 	if [ -d "$BUILD/guests" ]; then
 		cp -a "$BUILD/guests/." "$root/guests/"
 	fi
@@ -596,7 +616,7 @@ emu_start() {
 # serial log $RIG/KVER-VENDOR-MODE.log.
 run_kernel() {
 	local kver=$1 mode=$2 vendor=$3 log t0 line gdb_args=() append=$CMDLINE
-	local state="" emu emu_out tmo dir
+	local state="" emu emu_out tmo dir cpu_model
 	tmo=$(by_vendor "$vendor" "$BOOT_TIMEOUT" "$BOOT_TIMEOUT_SVM" \
 		"$BOOT_TIMEOUT_VMX")
 	dir=$RIG/$kver-$vendor-$mode
@@ -606,14 +626,18 @@ run_kernel() {
 	mkdir -p "$dir"
 	build_initramfs "$kver" "$mode" "$vendor" "$dir"
 
-	if [ "$vendor" = svm ]; then
+	if [ "$vendor" != vmx ]; then
 		if [ "${HVX_QEMU_GDB:-0}" = 1 ]; then
 			gdb_args=(-s -S)
 			append+=" nokaslr"
 			tmo=0
 			echo "rig: QEMU waits for gdb on :1234 (see Documentation/testing.rst)"
 		fi
-		emu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max
+		# svm-nonpt: the same CPU without nested paging (CPUID
+		# 0x8000000A EDX bit 0 clear).
+		cpu_model=max
+		[ "$vendor" = svm-nonpt ] && cpu_model=max,npt=off
+		emu=(qemu-system-x86_64 -accel tcg,thread=single -cpu "$cpu_model"
 			-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot
 			-nic none -kernel "/boot/vmlinuz-$kver"
 			-initrd "$dir/initramfs.cpio"
@@ -637,7 +661,7 @@ run_kernel() {
 	t0=$EPOCHREALTIME
 	boot_s="?"
 	init_s="?"
-	if [ "$mode" = shell ] && [ "$vendor" = svm ]; then
+	if [ "$mode" = shell ] && [ "$vendor" != vmx ]; then
 		"${emu[@]}" | tee "$log"
 		qrc=${PIPESTATUS[0]}
 	elif [ "$mode" = shell ]; then
@@ -650,7 +674,7 @@ run_kernel() {
 		# background so a TERM trap runs at once.  QEMU's console is its
 		# standard output; Bochs writes COM1 to descriptor 3.
 		{
-			if [ "$vendor" = svm ]; then
+			if [ "$vendor" != vmx ]; then
 				emu_start "$dir.pid" "$tmo" "${emu[@]}" \
 					</dev/null 2>&1
 			else
@@ -707,9 +731,13 @@ run_kernel() {
 vendor_list() {
 	local v
 	for v in ${HVX_VENDORS-$DEFAULT_VENDORS}; do
+		if [ -z "${HVX_VENDORS+set}" ] && [ "$v" = svm-nonpt ] &&
+			[ "$mode" != check ]; then
+			continue
+		fi
 		case $v in
-		svm|vmx) echo "$v" ;;
-		*) die "HVX_VENDORS: unknown vendor '$v' (svm or vmx)" ;;
+		svm|svm-nonpt|vmx) echo "$v" ;;
+		*) die "HVX_VENDORS: unknown vendor '$v' (svm, svm-nonpt or vmx)" ;;
 		esac
 	done
 }
@@ -722,7 +750,7 @@ check_tools() {
 	[ -x /bin/busybox ] || die "/bin/busybox missing: run 'make setup'"
 	for v in $vendors; do
 		case $v in
-		svm) set -- qemu-system-x86_64 ;;
+		svm|svm-nonpt) set -- qemu-system-x86_64 ;;
 		vmx) set -- bochs as ld objcopy readelf perl zstd od ;;
 		esac
 		for t in "$@"; do
@@ -797,7 +825,7 @@ trap 'stop_rig; echo "rig: terminated" >&2; exit 143' TERM
 # $RIG/KVER-VENDOR-check.sum and "WALL UPTIME INIT" in .res next to it;
 # for demo and bench 0 or 1 in $RIG/KVER-VENDOR-MODE.status.
 run_one() {
-	local kver=$1 vendor=$2 dir log sum list cpu splats end st=0
+	local kver=$1 vendor=$2 dir log sum list cpu npt splats end st=0
 	dir=$RIG/$kver-$vendor-$mode
 	log=$dir.log
 	run_kernel "$kver" "$mode" "$vendor"
@@ -814,9 +842,15 @@ run_one() {
 			echo "FAIL 1 no hvx.ko for $kver" >>"$sum"
 		fi
 		cpu=$(sed -n 's/^HVX-INIT .* cpu=\([a-z]*\).*/\1/p' "$log" | head -n 1)
-		if [ -n "$cpu" ] && [ "$cpu" != "$vendor" ]; then
-			echo "FAIL 1 the emulated CPU has $cpu, not $vendor" >>"$sum"
+		if [ -n "$cpu" ] && [ "$cpu" != "${vendor%-nonpt}" ]; then
+			echo "FAIL 1 the emulated CPU has $cpu, not ${vendor%-nonpt}" >>"$sum"
 		fi
+		# The CPU really lacks NPT (or has it): else the run proves nothing.
+		npt=$(sed -n 's/^HVX-INIT .* npt=\([a-z]*\).*/\1/p' "$log" | head -n 1)
+		case $vendor:$npt in
+		svm:no|svm-nonpt:yes)
+			echo "FAIL 1 the emulated CPU has npt=$npt on $vendor" >>"$sum" ;;
+		esac
 		echo "$wall_s $boot_s $init_s" >"$dir.res"
 		;;
 	demo|bench)
@@ -913,17 +947,18 @@ total_pass=0 total_fail=0 total_skip=0
 rc=0
 if [ "$mode" = check ]; then
 	echo
-	for r in "${runs[@]}"; do
-		kver=${r%-*}
-		vendor=${r##*-}
-		if [ ! -f "$RIG/$r-check.res" ]; then
-			# The run itself failed (the rig's error is above).
-			echo "FAIL 1 the run did not complete" >"$RIG/$r-check.sum"
-			echo "? ? ?" >"$RIG/$r-check.res"
-		fi
-		read -r wall_s boot_s init_s <"$RIG/$r-check.res"
-		report "$kver $vendor" "$RIG/$r-check.sum" "$wall_s" "$boot_s" \
-			"$init_s"
+	for vendor in $vendors; do
+		for kver in $kvers; do
+			r=$kver-$vendor
+			if [ ! -f "$RIG/$r-check.res" ]; then
+				# The run itself failed (the rig's error is above).
+				echo "FAIL 1 the run did not complete" >"$RIG/$r-check.sum"
+				echo "? ? ?" >"$RIG/$r-check.res"
+			fi
+			read -r wall_s boot_s init_s <"$RIG/$r-check.res"
+			report "$kver $vendor" "$RIG/$r-check.sum" "$wall_s" "$boot_s" \
+				"$init_s"
+		done
 	done
 	echo "skipped: $total_skip"
 	echo "$total_pass passed, $total_fail failed"
