@@ -1203,6 +1203,11 @@ TEST(hvxstat_output)
 	EXPECT_EQ(1, j_uint(&j, j_get(&j, vm, "nr_vcpus")));
 	EXPECT_EQ(info.mem_bytes, j_uint(&j, j_get(&j, vm, "mem_bytes")));
 	EXPECT_EQ(info.pinned_pages, j_uint(&j, j_get(&j, vm, "pinned_pages")));
+	/* The mode the VM got: shadow where the CPU has no nested paging. */
+	EXPECT_TRUE(j_streq(&j, j_get(&j, vm, "paging"),
+			    t.paging == HVX_PAGING_SHADOW ? "shadow" : "nested"))
+		TH_LOG("VM %u: \"paging\" is not %s", id,
+		       t.paging == HVX_PAGING_SHADOW ? "shadow" : "nested");
 	stats = j_get(&j, vm, "stats");
 	EXPECT_JSTAT(&j, stats, "exit_io_out", want.outs);
 	EXPECT_JSTAT(&j, stats, "exit_io_in", want.ins);
