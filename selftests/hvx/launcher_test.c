@@ -7,7 +7,8 @@
  * sleeps, CMOS memory size, fw_cfg, PCI and unclaimed ports, unclaimed
  * MMIO through every instruction form the decoder emulates, the reset
  * ports, the debug-exit status and triple faults; the same kernel booted
- * through its PVH entry; the terminal's modes around a run.
+ * through its PVH entry; --paging with the modes this CPU has and lacks;
+ * the terminal's modes around a run.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -24,6 +25,7 @@
 
 #include "kselftest_harness.h"
 #include "launch.h"
+#include "libhvx.h"
 
 #define MBKERNEL	"./mbkernel.elf"
 #define MODULE_FILE	"/tmp/launcher_test.module"
@@ -201,6 +203,51 @@ TEST_F_TIMEOUT(mb, pvh_entry, 150)
 	EXPECT_TRUE(strstr(l->out, "module 0 string='' size=31 aligned=1 data='hvx module payload'") != NULL);
 	EXPECT_TRUE(strstr(l->out, "ok cmos mem=65536K") != NULL);
 	EXPECT_TRUE(strstr(l->out, "ok fwcfg sig=QEMU cpus=1 ram=64M") != NULL);
+}
+
+/*
+ * --paging names a mode the CPU lacks (nested on a CPU without NPT/EPT):
+ * status 1 and one line saying so; the modes it has run the kernel.
+ */
+TEST_F_TIMEOUT(mb, paging_modes_of_this_cpu, 150)
+{
+	static const struct {
+		const char *name;
+		__u32 cap;
+		const char *why;
+	} modes[] = {
+		{ "nested", HVX_CAP_PAGING_NESTED, "this CPU has no nested paging" },
+		{ "shadow", HVX_CAP_PAGING_SHADOW, "this CPU cannot do shadow paging" },
+	};
+	struct launch *l = &self->l;
+	struct hvx_sys sys;
+	unsigned int i;
+	__u64 have;
+
+	if (hvx_open(&sys))
+		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");
+	for (i = 0; i < 2; i++) {
+		char *argv[] = {
+			(char *)launch_hvx_run(), "--paging", (char *)modes[i].name, "--mem", "16M",
+			"--multiboot", MBKERNEL, "--append", "boot exit=5", NULL,
+		};
+
+		ASSERT_EQ(0, hvx_check_cap(&sys, modes[i].cap, &have));
+		ASSERT_EQ(0, launch_run(argv, NULL, NULL, 120, l));
+		if (have) {
+			EXPECT_EQ(11, l->status) dump(_metadata, l);
+			EXPECT_TRUE(strstr(l->out, "ok boot") != NULL) dump(_metadata, l);
+		} else {
+			EXPECT_EQ(1, l->status) dump(_metadata, l);
+			EXPECT_EQ(1, launch_lines(l->err)) dump(_metadata, l);
+			EXPECT_TRUE(strstr(l->err, modes[i].why) != NULL) dump(_metadata, l);
+		}
+		TH_LOG("--paging %s: %s, status %d", modes[i].name,
+		       have ? "available" : "not on this CPU", l->status);
+		launch_free(l);
+		memset(l, 0, sizeof(*l));
+	}
+	hvx_close(&sys);
 }
 
 TEST_F_TIMEOUT(mb, cmos_and_fwcfg_follow_mem, 150)

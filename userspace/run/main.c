@@ -360,9 +360,14 @@ static int create_vm(struct hvx_runner *r, const struct run_options *o)
 	}
 	ret = hvx_vm_create(&r->sys, &r->vm, o->paging, 0);
 	if (ret) {
-		fprintf(stderr, "hvx-run: HVX_CREATE_VM (paging %s): %s\n",
+		/* The errnos of a paging mode the CPU lacks (Documentation/api.rst). */
+		fprintf(stderr, "hvx-run: HVX_CREATE_VM (paging %s): %s%s\n",
 			o->paging == HVX_PAGING_AUTO ? "auto" :
-			o->paging == HVX_PAGING_NESTED ? "nested" : "shadow", strerror(-ret));
+			o->paging == HVX_PAGING_NESTED ? "nested" : "shadow", strerror(-ret),
+			o->paging == HVX_PAGING_NESTED && ret == -ENODEV ?
+			" (this CPU has no nested paging: use --paging auto or shadow)" :
+			o->paging == HVX_PAGING_SHADOW && ret == -EOPNOTSUPP ?
+			" (this CPU cannot do shadow paging: use --paging auto or nested)" : "");
 		goto error_close_sys;
 	}
 	ret = hvx_vm_set_region(&r->vm, 0, 0, 0, r->mem_size, r->mem);
