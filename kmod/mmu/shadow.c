@@ -49,13 +49,16 @@ enum { WALK_NOT_PRESENT = 1, WALK_RSVD };
 
 /*
  * A shadow table's page->private: the largest guest page size its leaves
- * were filled from (SHADOW_4K..SHADOW_1G), whether it may hold global
- * leaves, and a mark for the sweep of shadow_new_cr3().
+ * were filled from (SHADOW_4K..SHADOW_1G); whether the leaves below it
+ * may include global ones, and other ones (set on the whole path of each
+ * fill, so that a MOV to CR3 visits only tables that hold both); and
+ * whether it is unlinked and only waits to be freed.
  */
 enum { SHADOW_4K, SHADOW_2M, SHADOW_4M, SHADOW_1G };
 #define SHADOW_SIZE		GENMASK(1, 0)
-#define SHADOW_HAS_GLOBAL	BIT(2)
-#define SHADOW_KEEP		BIT(3)
+#define SHADOW_GLOBAL		BIT(2)
+#define SHADOW_LOCAL		BIT(3)
+#define SHADOW_DEAD		BIT(4)
 
 static unsigned long shadow_flags(const u64 *table)
 {
@@ -318,37 +321,61 @@ void hvx_shadow_flush(struct hvx_shadow *s)
 	s->tlb_dirty = true;
 }
 
-/*
- * Clears what a MOV to CR3 drops below @table at @level: every leaf but
- * the global ones, and every table left empty.  Marks what stays with
- * SHADOW_KEEP; true if anything under @table stays.
- */
-static bool shadow_sweep(u64 *table, int level, bool pae_root)
+static u64 *shadow_child(u64 e)
 {
-	unsigned int i, n = pae_root ? 4 : 512;
-	bool kept = false;
+	return __va(e & PAE_ADDR);
+}
 
-	if (level == 1) {
-		if (!(shadow_flags(table) & SHADOW_HAS_GLOBAL))
-			return false;
-		for (i = 0; i < n; i++) {
+/* Marks @table at @level and every table below it to be freed. */
+static void shadow_mark_dead(u64 *table, int level)
+{
+	unsigned int i;
+
+	shadow_set_flags(table, shadow_flags(table) | SHADOW_DEAD);
+	if (level > 1)
+		for (i = 0; i < 512; i++)
+			if (table[i] & PTE_P)
+				shadow_mark_dead(shadow_child(table[i]), level - 1);
+}
+
+/*
+ * Clears what a MOV to CR3 drops below the entries of @table at @level
+ * (@n of them): every leaf but the global ones, and every table left
+ * empty, which is marked dead.  True if anything stays.
+ */
+static bool shadow_sweep_entries(u64 *table, int level, unsigned int n)
+{
+	bool kept = false;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u64 *child;
+		unsigned long f;
+
+		if (!(table[i] & PTE_P))
+			continue;
+		if (level == 1) {
 			if (table[i] & PTE_SW_GLOBAL)
 				kept = true;
 			else
 				table[i] = 0;
+			continue;
 		}
-	} else {
-		for (i = 0; i < n; i++) {
-			if (!(table[i] & PTE_P))
-				continue;
-			if (shadow_sweep(__va(table[i] & PAE_ADDR), level - 1, false))
-				kept = true;
-			else
-				table[i] = 0;
+		child = shadow_child(table[i]);
+		f = shadow_flags(child);
+		/* Only global leaves below: nothing to visit. */
+		if ((f & SHADOW_GLOBAL) && !(f & SHADOW_LOCAL)) {
+			kept = true;
+			continue;
 		}
+		if ((f & SHADOW_GLOBAL) && shadow_sweep_entries(child, level - 1, 512)) {
+			shadow_set_flags(child, f & ~SHADOW_LOCAL);
+			kept = true;
+			continue;
+		}
+		shadow_mark_dead(child, level - 1);
+		table[i] = 0;
 	}
-	if (kept && !pae_root && level < 4)
-		shadow_set_flags(table, shadow_flags(table) | SHADOW_KEEP);
 	return kept;
 }
 
@@ -357,7 +384,9 @@ static bool shadow_sweep(u64 *table, int level, bool pae_root)
  * (CR4.PGE and G in the guest's leaf entry), as a TLB does (SDM vol. 3A
  * §4.10.4.1).  The tables that hold them stay; the rest are freed.  Global
  * translations go with INVLPG of their page and with every change of CR4,
- * which takes hvx_shadow_flush().
+ * which takes hvx_shadow_flush().  The flags of each table keep the walk
+ * to the tables that mix both kinds: a kernel whose own mappings are all
+ * global costs a visit of a few upper tables.
  */
 void hvx_shadow_new_cr3(struct hvx_shadow *s, bool long_mode)
 {
@@ -366,17 +395,17 @@ void hvx_shadow_new_cr3(struct hvx_shadow *s, bool long_mode)
 	if (!s->nr)
 		return;
 	hvx_stat_inc(shadow_vcpu(s), HVX_STAT_SHADOW_FLUSHES);
-	shadow_sweep(long_mode ? s->pml4 : s->pdpt, long_mode ? 4 : 3, !long_mode);
-	/* Unmarked tables are empty or no longer linked (INVLPG of a large page). */
+	if (long_mode)
+		shadow_sweep_entries(s->pml4, 4, 512);
+	else
+		shadow_sweep_entries(s->pdpt, 3, 4);
+	/* Dead tables: emptied here, or unlinked by INVLPG of a large page. */
 	for (i = 0; i < s->nr; i++) {
-		unsigned long flags = shadow_flags(s->tables[i]);
-
-		if (flags & SHADOW_KEEP) {
-			shadow_set_flags(s->tables[i], flags & ~SHADOW_KEEP);
-			s->tables[nr++] = s->tables[i];
-		} else {
+		if (shadow_flags(s->tables[i]) & SHADOW_DEAD) {
 			shadow_set_flags(s->tables[i], 0);
 			free_page((unsigned long)s->tables[i]);
+		} else {
+			s->tables[nr++] = s->tables[i];
 		}
 	}
 	s->nr = nr;
@@ -409,11 +438,13 @@ static u64 *shadow_entry(u64 *table, u64 gva, int level, bool pae_root)
 
 /*
  * Walks the shadow tables down to the leaf table of @gva, allocating
- * what is missing if @alloc; NULL if absent (or the table budget is spent:
- * then everything was flushed and the caller starts over).
+ * what is missing if @alloc and adding @mark (SHADOW_GLOBAL or
+ * SHADOW_LOCAL, for the leaf about to be filled) to each table on the
+ * way; NULL if absent (or the table budget is spent: then everything was
+ * flushed and the caller starts over).
  */
 static u64 *shadow_leaf_table(struct hvx_shadow *s, u64 gva, bool long_mode, bool alloc,
-			      u64 **pde)
+			      unsigned long mark, u64 **pde)
 {
 	int level = long_mode ? 4 : 3;
 	u64 *table = long_mode ? s->pml4 : s->pdpt;
@@ -444,9 +475,19 @@ static u64 *shadow_leaf_table(struct hvx_shadow *s, u64 gva, bool long_mode, boo
 			/* PAE PDPTEs have no rights bits (SDM vol. 3A §4.4.1). */
 			*e = __pa(new) | PTE_P | (pae_root ? 0 : PTE_RW | PTE_US | PTE_A);
 		}
-		table = __va(*e & PAE_ADDR);
+		table = shadow_child(*e);
+		if (mark)
+			shadow_set_flags(table, shadow_flags(table) | mark);
 	}
 	return table;
+}
+
+/* Unlinks the leaf table @pde points at; the next sweep or flush frees it. */
+static void shadow_drop_table(u64 *pde)
+{
+	if (*pde & PTE_P)
+		shadow_mark_dead(shadow_child(*pde), 1);
+	*pde = 0;
 }
 
 void hvx_shadow_invlpg(struct hvx_shadow *s, u64 gva, bool long_mode)
@@ -455,7 +496,7 @@ void hvx_shadow_invlpg(struct hvx_shadow *s, u64 gva, bool long_mode)
 
 	if (!long_mode)
 		gva = (u32)gva;
-	pt = shadow_leaf_table(s, gva, long_mode, false, &pde);
+	pt = shadow_leaf_table(s, gva, long_mode, false, 0, &pde);
 	if (!pt)
 		return;
 	s->tlb_dirty = true;
@@ -465,12 +506,12 @@ void hvx_shadow_invlpg(struct hvx_shadow *s, u64 gva, bool long_mode)
 		pt[(gva >> 12) & 511] = 0;
 		break;
 	case SHADOW_2M:
-		*pde = 0;
+		shadow_drop_table(pde);
 		break;
 	case SHADOW_4M:
 		/* Two PAE PDEs, side by side in one table. */
-		pde[0] = 0;
-		pde[(gva >> 21) & 1 ? -1 : 1] = 0;
+		shadow_drop_table(pde);
+		shadow_drop_table(&pde[(gva >> 21) & 1 ? -1 : 1]);
 		break;
 	default:
 		hvx_shadow_flush(s);
@@ -574,7 +615,8 @@ int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 h
 		leaf |= PTE_SW_GLOBAL;
 	if (!long_mode)
 		gva = (u32)gva;
-	pt = shadow_leaf_table(s, gva, long_mode, true, NULL);
+	pt = shadow_leaf_table(s, gva, long_mode, true,
+			       leaf & PTE_SW_GLOBAL ? SHADOW_GLOBAL : SHADOW_LOCAL, NULL);
 	if (!pt)
 		return 1;	/* budget spent and all flushed, or no memory: fault again */
 	e = &pt[(gva >> 12) & 511];
@@ -589,8 +631,6 @@ int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 h
 	}
 	if (w.size > (shadow_flags(pt) & SHADOW_SIZE))
 		shadow_set_flags(pt, (shadow_flags(pt) & ~SHADOW_SIZE) | w.size);
-	if (leaf & PTE_SW_GLOBAL)
-		shadow_set_flags(pt, shadow_flags(pt) | SHADOW_HAS_GLOBAL);
 	if (*e & PTE_P)
 		s->tlb_dirty = true;
 	WRITE_ONCE(*e, leaf);
