@@ -47,7 +47,7 @@ cpu=none
 grep -qw svm /proc/cpuinfo && cpu=svm
 grep -qw vmx /proc/cpuinfo && cpu=vmx
 # Bochs runs a guest second in about a host second: tests that boot whole
-# Linux guests keep to their essential case there (HVX_SLOW_CPU).
+# Linux guests allow them more time there (HVX_SLOW_CPU).
 [ "$cpu" = vmx ] && export HVX_SLOW_CPU=1
 [ -f "/kvm/ORDER-$cpu" ] && cp "/kvm/ORDER-$cpu" /kvm/ORDER
 

@@ -35,21 +35,30 @@ static const char *env_or(const char *name, const char *def)
 FIXTURE(guest) {
 	struct launch l;
 	const char *kernel, *initrd;
-	bool slow_cpu;			/* HVX_SLOW_CPU: the essential case only */
+	bool slow_cpu;			/* HVX_SLOW_CPU: a longer launch timeout */
 };
 
-/* Each paging mode the module offers; the others skip. */
+/*
+ * Each paging mode the module offers; the others skip.  Under shadow
+ * paging the guest runs without Meltdown's page-table isolation (PTI),
+ * as the rig's own host kernel does: a PTI kernel (an Intel CPU makes one)
+ * loads CR3 at every entry and exit, and every load drops the shadow
+ * translations of its kernel, which is not global then
+ * (Documentation/mmu.rst, "Limits"); an emulated CPU makes that boot last
+ * many minutes.  With nested paging the guest keeps its own default.
+ */
 FIXTURE_VARIANT(guest) {
 	const char *paging;
 	__u32 cap;
+	const char *append;
 };
 
 FIXTURE_VARIANT_ADD(guest, nested) {
-	.paging = "nested", .cap = HVX_CAP_PAGING_NESTED,
+	.paging = "nested", .cap = HVX_CAP_PAGING_NESTED, .append = APPEND,
 };
 
 FIXTURE_VARIANT_ADD(guest, shadow) {
-	.paging = "shadow", .cap = HVX_CAP_PAGING_SHADOW,
+	.paging = "shadow", .cap = HVX_CAP_PAGING_SHADOW, .append = APPEND " mitigations=off",
 };
 
 FIXTURE_SETUP(guest)
@@ -70,20 +79,20 @@ FIXTURE_SETUP(guest)
 	self->slow_cpu = getenv("HVX_SLOW_CPU") != NULL;
 }
 
-/*
- * On a slow emulated CPU (Bochs: one Linux boot takes minutes) only the
- * nested-paging poweroff boot runs; the other cases exercise the same
- * launcher paths and run where the CPU is fast.
- */
-#define SKIP_IF_SLOW_CPU(self, variant, what) do {				\
-	if ((self)->slow_cpu)							\
-		SKIP(return, "%s, %s paging: skipped on a slow emulated CPU "	\
-		     "(HVX_SLOW_CPU)", what, (variant)->paging);		\
-} while (0)
-
 FIXTURE_TEARDOWN(guest)
 {
 	launch_free(&self->l);
+}
+
+/* The number of words in s, as wc -w counts them. */
+static unsigned int words(const char *s)
+{
+	unsigned int n = 0;
+
+	for (; *s; s++)
+		if (*s != ' ' && (s[1] == ' ' || !s[1]))
+			n++;
+	return n;
 }
 
 /* The count on the /proc/interrupts line that ends with what, -1 if none. */
@@ -107,7 +116,7 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 	char *argv[] = {
 		(char *)launch_hvx_run(), "--verbose", "--paging", (char *)variant->paging,
 		"--mem", "256M", "--kernel", (char *)self->kernel,
-		"--initrd", (char *)self->initrd, "--append", APPEND, NULL,
+		"--initrd", (char *)self->initrd, "--append", (char *)variant->append, NULL,
 	};
 	struct launch *l = &self->l;
 	regmatch_t m;
@@ -142,15 +151,16 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 900)
 {
 	struct launch *l = &self->l;
+	char want[64];
 
-	if (strcmp(variant->paging, "nested"))
-		SKIP_IF_SLOW_CPU(self, variant, "poweroff");
 	boot(_metadata, self, variant, "echo GUEST-CMD $((6 * 7)) $(cat /proc/cmdline | wc -w)\n"
 			      "cat /proc/interrupts\n"
 			      "poweroff -f\n");
 	EXPECT_EQ(0, l->status);
 	EXPECT_GE(l->marker_s, 0);
-	EXPECT_TRUE(strstr(l->out, "GUEST-CMD 42 6") != NULL);
+	/* The whole command line reached the guest. */
+	snprintf(want, sizeof(want), "GUEST-CMD 42 %u", words(variant->append));
+	EXPECT_TRUE(strstr(l->out, want) != NULL) TH_LOG("no '%s' in the output", want);
 	/* Without ACPI, Linux powers off by halting with interrupts off. */
 	EXPECT_TRUE(strstr(l->err, "hvx-run: guest halted with interrupts off") != NULL);
 	/* The PIT's and the UART's interrupts reached the guest through the PIC. */
@@ -162,7 +172,6 @@ TEST_F_TIMEOUT(guest, reboot_ends_hvx_run, 900)
 {
 	struct launch *l = &self->l;
 
-	SKIP_IF_SLOW_CPU(self, variant, "reboot");
 	boot(_metadata, self, variant, "echo GUEST-CMD $((6 * 7))\nreboot -f\n");
 	EXPECT_EQ(0, l->status);
 	EXPECT_TRUE(strstr(l->out, "GUEST-CMD 42") != NULL);
