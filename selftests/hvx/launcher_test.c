@@ -288,6 +288,30 @@ TEST_F_TIMEOUT(mb, serial_input_interrupts, 150)
 	EXPECT_TRUE(strstr(l->out, "ok echo line='typed-into-hvx 42'") != NULL);
 }
 
+/*
+ * A run that outlives its time gets SIGUSR1 from launch_run() before it
+ * is killed: hvx-run reports the guest's registers and pending events, the
+ * PIC and the PIT, and its last steps.  mbkernel waits halted for input.
+ */
+TEST_F_TIMEOUT(mb, state_report_on_sigusr1, 150)
+{
+	char *argv[] = { (char *)launch_hvx_run(), "--mem", "16M", "--multiboot", MBKERNEL,
+			 "--append", "echo exit=3", NULL };
+	struct launch *l = &self->l;
+
+	ASSERT_EQ(0, launch_run(argv, NULL, NULL, 5, l));
+	EXPECT_EQ(-1, l->status) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->out, "mbkernel: start") != NULL) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->err, "hvx-run: state: rip 0x") != NULL) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->err, "rflags 0x") != NULL);
+	/* Halted, waiting for input, with the UART's IRQ 4 unmasked. */
+	EXPECT_TRUE(strstr(l->err, "hvx-run: state: halted 1") != NULL);
+	EXPECT_TRUE(strstr(l->err, "pic master irr") != NULL);
+	EXPECT_TRUE(strstr(l->err, "hvx-run: state: pit mode") != NULL);
+	EXPECT_TRUE(strstr(l->err, " HLT 0x0 rip 0x") != NULL);
+	EXPECT_TRUE(strstr(l->err, " sleep 0x0 rip 0x0") != NULL);
+}
+
 TEST_F_TIMEOUT(mb, halt_with_interrupts_off_is_status_0, 150)
 {
 	struct launch *l = &self->l;

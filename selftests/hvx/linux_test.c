@@ -95,6 +95,44 @@ static unsigned int words(const char *s)
 	return n;
 }
 
+/*
+ * A guest that stops making progress: the module's counters of hvx-run's
+ * VM, and their rates over a second (which exit spins?), from hvxstat,
+ * before launch_run() asks hvx-run for its own state report (SIGUSR1).
+ */
+static void report_vm(pid_t pid)
+{
+	char cmd[128], line[8192], key[32], *p;
+	unsigned int id;
+	int found = 0;
+	FILE *f;
+
+	f = popen("hvxstat --json 2>&1", "r");
+	if (!f)
+		return;
+	snprintf(key, sizeof(key), "\"pid\":%d,", (int)pid);
+	while (!found && fgets(line, sizeof(line), f)) {
+		for (p = strstr(line, key); p && p > line; p--) {
+			if (sscanf(p, "{\"id\":%u,", &id) == 1) {
+				found = 1;
+				break;
+			}
+		}
+	}
+	pclose(f);
+	if (!found) {
+		ksft_print_msg("hung guest: no hvx VM of pid %d in hvxstat --json\n", (int)pid);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "hvxstat --json --watch 1 --count 2 %u 2>&1", id);
+	f = popen(cmd, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		ksft_print_msg("hung guest: %s: %s", cmd, line);
+	pclose(f);
+}
+
 /* The count on the /proc/interrupts line that ends with what, -1 if none. */
 static long irq_count(const char *out, const char *what)
 {
@@ -122,6 +160,7 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 	regmatch_t m;
 	regex_t re;
 
+	launch_on_timeout = report_vm;
 	ASSERT_EQ(0, launch_run(argv, INIT_MARKER, input, self->slow_cpu ? 420 : 150, l));
 	/*
 	 * A known intermittent problem (Documentation/design.rst, "Known
@@ -130,9 +169,10 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 	 * second hang fails the test.
 	 */
 	if (l->status == -1) {
-		ksft_print_msg("KNOWN INTERMITTENT HANG: %s paging, the guest hung after %.1f s; stdout tail: %.200s; trying once more\n",
+		ksft_print_msg("KNOWN INTERMITTENT HANG: %s paging, the guest hung after %.1f s; stdout tail: %.200s; stderr tail:\n%s\ntrying once more\n",
 			       variant->paging, l->wall_s,
-			       l->out ? l->out + (strlen(l->out) > 200 ? strlen(l->out) - 200 : 0) : "");
+			       l->out ? l->out + (strlen(l->out) > 200 ? strlen(l->out) - 200 : 0) : "",
+			       l->err ? l->err + (strlen(l->err) > 6000 ? strlen(l->err) - 6000 : 0) : "");
 		launch_free(l);
 		memset(l, 0, sizeof(*l));
 		ASSERT_EQ(0, launch_run(argv, INIT_MARKER, input, self->slow_cpu ? 420 : 150, l));

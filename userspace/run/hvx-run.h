@@ -153,6 +153,21 @@ struct run_entry {
 
 /* ---- The runner ----------------------------------------------------------------- */
 
+/* One step of the run loop, kept for the state report. */
+struct run_event {
+	__u32 what;		/* an HVX_EXIT_*, or RUN_EV_* */
+	__u32 arg;		/* port, MSR, gpa low bits or vector */
+	__u64 rip;
+	__u64 ns;		/* CLOCK_MONOTONIC, of the last one */
+	__u32 count;		/* the same step this many times in a row */
+	__u8 if_flag, ready;	/* RFLAGS.IF and ready_for_interrupt after it */
+};
+
+#define RUN_EV_INJECT	0x1000	/* HVX_INJECT_EVENT of vector arg */
+#define RUN_EV_EINTR	0x1001	/* HVX_RUN returned EINTR */
+#define RUN_EV_SLEEP	0x1002	/* halted: slept in ppoll() */
+#define RUN_HISTORY	64
+
 struct hvx_runner {
 	struct hvx_sys sys;
 	struct hvx_vm vm;
@@ -181,6 +196,13 @@ struct hvx_runner {
 	timer_t timer;
 	__u64 timer_armed_ns;		/* deadline the host timer is set to, 0: none */
 	int stop;			/* >= 0: end the run with this status */
+
+	/* The run loop's state and history, for the SIGUSR1 report (vcpu.c). */
+	int halted;			/* the guest is in HLT */
+	int ready;			/* the last exit said ready_for_interrupt */
+	unsigned long long runs, eintr, injected;
+	struct run_event hist[RUN_HISTORY];
+	unsigned int hist_next;
 };
 
 /* bus.c */

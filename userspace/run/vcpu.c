@@ -21,7 +21,7 @@
 
 #define RUN_SIGNAL	SIGALRM
 
-static volatile sig_atomic_t quit_signal;
+static volatile sig_atomic_t quit_signal, report_signal;
 /* The run page of the one vCPU, for the signal handlers. */
 static struct hvx_run *volatile kick_run;
 
@@ -55,6 +55,12 @@ static void quit(int sig)
 	kick(sig);
 }
 
+static void report(int sig)
+{
+	report_signal = 1;
+	kick(sig);
+}
+
 static int setup_signals(struct hvx_runner *r)
 {
 	struct sigaction sa;
@@ -68,6 +74,9 @@ static int setup_signals(struct hvx_runner *r)
 	sa.sa_handler = quit;
 	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
 	    sigaction(SIGHUP, &sa, NULL))
+		goto error;
+	sa.sa_handler = report;
+	if (sigaction(SIGUSR1, &sa, NULL))
 		goto error;
 	/* A closed console must not kill hvx-run before it restores the terminal. */
 	signal(SIGPIPE, SIG_IGN);
@@ -134,8 +143,9 @@ static void wait_for_event(struct hvx_runner *r, __u64 deadline)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	if (!quit_signal)
+	if (!quit_signal && !report_signal)
 		ppoll(&pfd, 1, tsp, &old);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
@@ -188,6 +198,156 @@ static void trace_exit(const struct hvx_run *run)
 		break;
 	}
 	fputc('\n', stderr);
+}
+
+/* Keeps a step of the run loop; a repeat of the last one only counts. */
+static void record(struct hvx_runner *r, __u32 what, __u32 arg, __u64 rip)
+{
+	const struct hvx_run *run = r->vcpu.run;
+	struct run_event *e = &r->hist[(r->hist_next - 1) % RUN_HISTORY];
+
+	if (!r->hist_next || e->what != what || e->arg != arg || e->rip != rip ||
+	    e->if_flag != run->if_flag || e->ready != run->ready_for_interrupt) {
+		e = &r->hist[r->hist_next++ % RUN_HISTORY];
+		e->what = what;
+		e->arg = arg;
+		e->rip = rip;
+		e->count = 0;
+		e->if_flag = run->if_flag;
+		e->ready = run->ready_for_interrupt;
+	}
+	e->count++;
+	e->ns = run__now_ns();
+}
+
+static void record_exit(struct hvx_runner *r)
+{
+	const struct hvx_run *run = r->vcpu.run;
+	__u32 arg = 0;
+
+	switch (run->exit_reason) {
+	case HVX_EXIT_IO:
+		arg = run->io.port | (run->io.direction == HVX_IO_OUT ? 0x10000 : 0);
+		break;
+	case HVX_EXIT_MMIO:
+		arg = (__u32)run->mmio.gpa;
+		break;
+	case HVX_EXIT_MSR:
+		arg = run->msr.index;
+		break;
+	}
+	record(r, run->exit_reason, arg, run->rip);
+}
+
+/*
+ * The guest-physical address of a linear address in 64-bit mode (4-level
+ * paging, 1G and 2M pages) or with paging off; -1 if not mapped or the
+ * tables are outside guest RAM.  For the state report only.
+ */
+static __u64 report_gpa(const struct hvx_runner *r, const struct hvx_cregs *c, __u64 va)
+{
+	__u64 table = c->cr3 & 0x000ffffffffff000ULL, e = 0;
+	int level;
+
+	if (!(c->cr0 & 0x80000000ULL))
+		return va;
+	if (!(c->efer & 0x400))			/* not long mode: not walked */
+		return ~0ULL;
+	for (level = 3; level >= 0; level--) {
+		__u64 at = table + ((va >> (12 + 9 * level)) & 511) * 8;
+
+		if (at + 8 > r->mem_size)
+			return ~0ULL;
+		memcpy(&e, (char *)r->mem + at, 8);
+		if (!(e & 1))
+			return ~0ULL;
+		table = e & 0x000ffffffffff000ULL;
+		if (level && level < 3 && (e & 0x80)) {
+			__u64 size = 1ULL << (12 + 9 * level);
+
+			return (table & ~(size - 1)) | (va & (size - 1));
+		}
+	}
+	return table | (va & 0xfff);
+}
+
+/* len bytes of guest memory at linear address va, in hex; "?" where unmapped. */
+static void report_bytes(const struct hvx_runner *r, const struct hvx_cregs *c, __u64 va,
+			 unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++) {
+		__u64 gpa = report_gpa(r, c, va + i);
+
+		if (gpa < r->mem_size)
+			fprintf(stderr, " %02x", ((__u8 *)r->mem)[gpa]);
+		else
+			fprintf(stderr, " ?");
+	}
+	fputc('\n', stderr);
+}
+
+static void report_pic(const char *name, const struct pic *p)
+{
+	fprintf(stderr, " %s irr 0x%02x isr 0x%02x imr 0x%02x base 0x%02x%s%s", name, p->irr,
+		p->isr, p->imr, p->irq_base, p->auto_eoi ? " auto-eoi" : "",
+		p->init_state ? " (initializing)" : "");
+}
+
+/*
+ * The state report (SIGUSR1): what the guest, the kernel's event queue,
+ * the PIC, the PIT and the run loop look like now, and the run loop's last
+ * steps, on stderr.  For a guest that stopped making progress.
+ */
+static void report_state(struct hvx_runner *r)
+{
+	const struct pit_channel *c = &r->pit.ch[0];
+	struct hvx_run *run = r->vcpu.run;
+	struct hvx_vcpu_state st;
+	__u64 now = run__now_ns();
+	unsigned int i, n;
+	int ret;
+
+	console__flush(r);
+	memset(&st, 0, sizeof(st));
+	ret = hvx_vcpu_get_state(&r->vcpu, &st, HVX_STATE_REGS | HVX_STATE_CREGS |
+				 HVX_STATE_EVENTS);
+	if (ret) {
+		fprintf(stderr, "hvx-run: state: HVX_GET_STATE: %s\n", strerror(-ret));
+	} else {
+		fprintf(stderr, "hvx-run: state: rip 0x%llx rflags 0x%llx rsp 0x%llx cr3 0x%llx; kernel events 0x%x (irq vector 0x%x, exception %u)\n",
+			(unsigned long long)st.regs.rip, (unsigned long long)st.regs.rflags,
+			(unsigned long long)st.regs.rsp, (unsigned long long)st.cregs.cr3,
+			st.events.flags, st.events.irq_vector, st.events.exception_vector);
+		fprintf(stderr, "hvx-run: state: code at rip:");
+		report_bytes(r, &st.cregs, st.regs.rip, 16);
+		fprintf(stderr, "hvx-run: state: stack at rsp:");
+		report_bytes(r, &st.cregs, st.regs.rsp, 64);
+	}
+	fprintf(stderr, "hvx-run: state: halted %d ready %d request_interrupt_window %u; HVX_RUN %llu (EINTR %llu), injected %llu\n",
+		r->halted, r->ready, run->request_interrupt_window, r->runs, r->eintr,
+		r->injected);
+	fprintf(stderr, "hvx-run: state: pic");
+	report_pic("master", &r->pic.pic[0]);
+	report_pic("slave", &r->pic.pic[1]);
+	fprintf(stderr, ", pending %d\n", pic__pending(r));
+	fprintf(stderr, "hvx-run: state: pit mode %u count %u armed %u, next irq %s%lld us\n",
+		c->mode, c->count, c->armed, c->next_irq_ns ? "in " : "none ",
+		c->next_irq_ns ? (long long)(c->next_irq_ns - now) / 1000 : 0);
+	n = r->hist_next < RUN_HISTORY ? r->hist_next : RUN_HISTORY;
+	fprintf(stderr, "hvx-run: state: last %u steps, oldest first (us before now):\n", n);
+	for (i = r->hist_next - n; i != r->hist_next; i++) {
+		const struct run_event *e = &r->hist[i % RUN_HISTORY];
+		const char *what = e->what == RUN_EV_INJECT ? "inject" :
+				   e->what == RUN_EV_EINTR ? "EINTR" :
+				   e->what == RUN_EV_SLEEP ? "sleep" : hvx_exit_name(e->what);
+
+		fprintf(stderr, "hvx-run:   -%llu %s 0x%x rip 0x%llx if %u ready %u, %u time%s\n",
+			(unsigned long long)(now - e->ns) / 1000, what, e->arg,
+			(unsigned long long)e->rip, e->if_flag, e->ready, e->count,
+			e->count == 1 ? "" : "s");
+	}
 }
 
 /*
@@ -243,6 +403,8 @@ static int deliver(struct hvx_runner *r, int ready)
 			strerror(-ret));
 		return -1;
 	}
+	r->injected++;
+	record(r, RUN_EV_INJECT, vector, 0);
 	run->request_interrupt_window = pic__pending(r);
 	return 0;
 }
@@ -251,7 +413,7 @@ static int run_loop(struct hvx_runner *r)
 {
 	struct hvx_run *run = r->vcpu.run;
 	unsigned int n = sizeof(r->exits) / sizeof(r->exits[0]);
-	int ret, ready = 0, halted = 0;
+	int ret;
 	__u64 deadline;
 	char msg[256];
 
@@ -266,21 +428,29 @@ static int run_loop(struct hvx_runner *r)
 		}
 		if (r->stop >= 0)
 			return r->stop;
-		if (halted) {
+		if (report_signal) {
+			report_signal = 0;
+			report_state(r);
+		}
+		if (r->halted) {
 			/* HLT: nothing runs until an interrupt is due (api.rst 9.). */
 			if (!pic__pending(r)) {
+				record(r, RUN_EV_SLEEP, 0, 0);
 				wait_for_event(r, deadline);
 				continue;
 			}
-			halted = 0;
+			r->halted = 0;
 		}
-		if (deliver(r, ready))
+		if (deliver(r, r->ready))
 			return HVX_RUN_EXIT_HOST;
 		arm_timer(r, deadline);
 
 		ret = hvx_vcpu_run(&r->vcpu);
-		ready = 0;
+		r->runs++;
+		r->ready = 0;
 		if (ret == -EINTR) {
+			r->eintr++;
+			record(r, RUN_EV_EINTR, 0, run->rip);
 			console__flush(r);
 			continue;
 		}
@@ -288,7 +458,8 @@ static int run_loop(struct hvx_runner *r)
 			fprintf(stderr, "hvx-run: HVX_RUN: %s\n", strerror(-ret));
 			return HVX_RUN_EXIT_HOST;
 		}
-		ready = run->ready_for_interrupt;
+		r->ready = run->ready_for_interrupt;
+		record_exit(r);
 		r->exits[run->exit_reason < n - 1 ? run->exit_reason : n - 1]++;
 		if (r->trace) {
 			r->trace--;
@@ -328,10 +499,10 @@ static int run_loop(struct hvx_runner *r)
 						(unsigned long long)run->rip);
 				return 0;
 			}
-			halted = 1;
-			if (!ready) {
-				ready = end_hlt_shadow(r);
-				if (ready < 0)
+			r->halted = 1;
+			if (!r->ready) {
+				r->ready = end_hlt_shadow(r);
+				if (r->ready < 0)
 					return HVX_RUN_EXIT_HOST;
 			}
 			break;

@@ -16,6 +16,11 @@
 
 #include "launch.h"
 
+/* Seconds a timed-out child has to report its state before SIGKILL. */
+#define LAUNCH_REPORT_S	2
+
+void (*launch_on_timeout)(pid_t pid);
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -44,9 +49,9 @@ static int append(char **buf, size_t *len, size_t *cap, const char *data, size_t
 int launch_run(char *const argv[], const char *marker, const char *input,
 	       unsigned int timeout_s, struct launch *l)
 {
-	int in[2], out[2], err[2], st = 0, open_fds = 2;
+	int in[2], out[2], err[2], st = 0, open_fds = 2, reported = 0;
 	size_t out_cap = 0, err_cap = 0, in_off = 0, in_len = input ? strlen(input) : 0;
-	double t0 = now_s();
+	double t0 = now_s(), end = t0 + timeout_s;
 	struct rusage ru;
 	struct pollfd p[3];
 	char buf[4096];
@@ -80,12 +85,20 @@ int launch_run(char *const argv[], const char *marker, const char *input,
 		in[1] = -1;
 	}
 	while (open_fds) {
-		double left = t0 + timeout_s - now_s();
+		double left = end - now_s();
 		int ready_for_input = in[1] >= 0 && (!marker || l->marker_s >= 0);
 
+		if (left <= 0 && !reported) {
+			/* hvx-run reports its state on SIGUSR1: give it a moment. */
+			if (launch_on_timeout)
+				launch_on_timeout(pid);
+			kill(pid, SIGUSR1);
+			reported = 1;
+			end = now_s() + LAUNCH_REPORT_S;
+			continue;
+		}
 		if (left <= 0) {
 			kill(pid, SIGKILL);
-			st = -1;
 			break;
 		}
 		p[0] = (struct pollfd){ .fd = out[0], .events = POLLIN };
@@ -130,7 +143,8 @@ int launch_run(char *const argv[], const char *marker, const char *input,
 		close(out[0]);
 	if (err[0] >= 0)
 		close(err[0]);
-	if (st == -1) {
+	if (reported) {
+		/* Timed out, whatever it did after SIGUSR1. */
 		wait4(pid, NULL, 0, &ru);
 		l->status = -1;
 	} else {

@@ -7,6 +7,7 @@
 #define HVX_SELFTEST_LAUNCH_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct launch {
 	int status;		/* exit status, 128+N for signal N, -1 on timeout */
@@ -20,12 +21,17 @@ struct launch {
 /*
  * Runs argv.  input (may be NULL) is written to its stdin once marker
  * (may be NULL: at once) appears in its stdout; then stdin is closed.
- * The child is killed after timeout_s seconds.  Returns 0, or -1 if it
- * could not be started.
+ * After timeout_s seconds launch_on_timeout (if set) is called with the
+ * child's pid, the child gets SIGUSR1 (hvx-run then reports its state on
+ * stderr), and two seconds later SIGKILL; status is then -1.  Returns 0,
+ * or -1 if it could not be started.
  */
 int launch_run(char *const argv[], const char *marker, const char *input,
 	       unsigned int timeout_s, struct launch *l);
 void launch_free(struct launch *l);
+
+/* Called when a child times out, before it is killed (see launch_run()). */
+extern void (*launch_on_timeout)(pid_t pid);
 
 /* Lines of s (stdout or stderr), not counting a trailing newline's empty line. */
 unsigned int launch_lines(const char *s);
