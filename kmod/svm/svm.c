@@ -5,6 +5,8 @@
  * svm_exit.c.
  */
 #include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/irq_work.h>
 #include <linux/slab.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
@@ -32,6 +34,33 @@ struct svm_cpu {
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
+
+/*
+ * QEMU's emulated SVM (TCG, up to at least 9.x) delivers an interrupt
+ * injected through EVENTINJ inside VMRUN itself but leaves the vector as
+ * the CPU's pending exception; if the emulator's vCPU thread is then
+ * asked to leave its loop before anything else ends the guest's first
+ * instruction block, it delivers the same vector again, now with the
+ * guest's interrupts off, inside the handler the first delivery entered.
+ * A Linux guest then deadlocks on a lock its interrupt handler already
+ * holds.  A host interrupt pending at VMRUN makes the emulator exit the
+ * guest at once after the injection (an INTR intercept, which replaces
+ * the stale vector), so before each injected interrupt a self-IPI
+ * (irq_work) is raised.  On by default under a hypervisor (where such an
+ * emulator may be the CPU), off on bare metal; Documentation/design.rst.
+ */
+static int kick_after_inject = -1;
+module_param(kick_after_inject, int, 0444);
+MODULE_PARM_DESC(kick_after_inject,
+		 "exit right after each injected interrupt (QEMU TCG workaround): 1 on, 0 off, -1 (default) on under a hypervisor");
+
+static void svm_kick_fn(struct irq_work *work)
+{
+	/* Nothing to do: the interrupt itself made the guest exit. */
+}
+
+static DEFINE_PER_CPU(struct irq_work, svm_kick);
+
 static u32 svm_max_asid;
 static bool svm_nrips;
 static bool svm_npt;
@@ -80,6 +109,9 @@ static void svm_hardware_unsetup(void)
 	for_each_possible_cpu(cpu) {
 		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
 
+		/* No kick may run once the module's text is gone. */
+		irq_work_sync(per_cpu_ptr(&svm_kick, cpu));
+
 		free_page((unsigned long)sc->hsave);
 		free_page((unsigned long)sc->host_vmcb);
 		sc->hsave = NULL;
@@ -109,14 +141,17 @@ static int svm_hardware_setup(void)
 			return -ENOMEM;
 		}
 		sc->next_asid = svm_max_asid + 1;	/* first use starts a generation */
+		*per_cpu_ptr(&svm_kick, cpu) = IRQ_WORK_INIT_HARD(svm_kick_fn);
 	}
 	svm_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
 			xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
+	if (kick_after_inject < 0)
+		kick_after_inject = boot_cpu_has(X86_FEATURE_HYPERVISOR);
 	/* Without NPT every VM gets shadow paging, which needs nothing more of SVM. */
-	pr_info("hvx: SVM %s, %u ASIDs, NRIP-save %s\n",
+	pr_info("hvx: SVM %s, %u ASIDs, NRIP-save %s, exit after injection %s\n",
 		svm_npt ? "with NPT: nested and shadow paging" :
 			  "without NPT: shadow paging only",
-		svm_max_asid, svm_nrips ? "yes" : "no");
+		svm_max_asid, svm_nrips ? "yes" : "no", kick_after_inject ? "on" : "off");
 	return 0;
 }
 
@@ -630,6 +665,9 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	if (vmcb->control.tlb_ctl)
 		hvx_stat_inc(vcpu, HVX_STAT_TLB_FLUSHES);
 	svm_inject_events(vcpu);
+	if (kick_after_inject && (vmcb->control.event_inj & SVM_EVTINJ_VALID) &&
+	    (vmcb->control.event_inj & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_INTR)
+		irq_work_queue(this_cpu_ptr(&svm_kick));
 
 	vmcb->save.rax = vcpu->regs[HVX_RAX];
 	vmcb->save.rsp = vcpu->regs[HVX_RSP];

@@ -53,6 +53,14 @@ GUEST_BEGIN(stats_inject)
 	GUEST_DONE($0x600d)
 GUEST_END(stats_inject)
 
+/* Interrupts on; reports 1 again and again (the host injects in between). */
+GUEST_BEGIN(stats_inject_loop)
+	.code64
+	sti
+1:	GUEST_REPORT($1)
+	jmp 1b
+GUEST_END(stats_inject_loop)
+
 /* No IDT: #UD shuts the vCPU down (triple fault). */
 GUEST_BEGIN(stats_shutdown)
 	.code64

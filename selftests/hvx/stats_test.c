@@ -30,6 +30,7 @@
 
 GUEST_CODE(stats_counts);
 GUEST_CODE(stats_inject);
+GUEST_CODE(stats_inject_loop);
 GUEST_CODE(stats_shutdown);
 GUEST_CODE(stats_fetch);
 GUEST_CODE(stats_trace);
@@ -471,6 +472,59 @@ TEST(injection_counters)
 	EXPECT_STAT(&v, HVX_STAT_INJ_EXCEPTION, 1);
 	EXPECT_STAT(&v, HVX_STAT_INJ_NMI, 1);
 	EXPECT_STAT(&v, HVX_STAT_INJ_IRQ, 1);
+	tvm_destroy(&t);
+	gnl_close(&g);
+}
+
+/*
+ * With kick_after_inject (SVM; on by default under a hypervisor), every
+ * VMRUN that injects an external interrupt has a host interrupt pending,
+ * so the guest exits (INTR) right after the injection: at least one host
+ * interrupt exit per injected interrupt (Documentation/design.rst,
+ * "An injected interrupt delivered twice").  Each of the 100 interrupts
+ * reaches the guest once.
+ */
+TEST(kick_after_injected_interrupt)
+{
+	const char *param = "/sys/module/hvx/parameters/kick_after_inject";
+	unsigned int i, n = 100;
+	struct vcpu_info v;
+	struct nl_err e;
+	struct gnl g;
+	struct tvm t;
+	__u32 val = 0, id;
+	int kick = -1;
+	FILE *f;
+
+	f = fopen(param, "r");
+	if (!f)
+		SKIP(return, "no %s (VMX has no such workaround)", param);
+	ASSERT_EQ(1, fscanf(f, "%d", &kick));
+	fclose(f);
+
+	GNL_OPEN(&g);
+	TVM_LONG_GUEST(&t, stats_inject_loop, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	ASSERT_VM_ID(&g, id);
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(HVX_EXIT_IO, run_to_report(&t, &val));
+		ASSERT_EQ(1, val);
+		/* The interrupt injected last time was taken exactly once. */
+		ASSERT_EQ(i ? 1 : 0, t.io[0].nr_excs) TH_LOG("after interrupt %u", i);
+		if (i)
+			ASSERT_EQ(0x40, t.io[0].excs[0].vector);
+		t.io[0].nr_excs = 0;
+		ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_EXTINT, 0x40, 0, 0));
+	}
+	ASSERT_EQ(HVX_EXIT_IO, run_to_report(&t, &val));
+	ASSERT_EQ(1, t.io[0].nr_excs);
+
+	ASSERT_NL_OK(nl_get_vcpu(&g, id, 0, &v, &e), &e);
+	EXPECT_STAT(&v, HVX_STAT_INJ_IRQ, n);
+	TH_LOG("kick_after_inject %d: %llu host interrupt exits for %u injected interrupts",
+	       kick, (unsigned long long)v.stats[HVX_STAT_EXIT_HOST_INTR], n);
+	if (kick == 1)
+		EXPECT_GE(v.stats[HVX_STAT_EXIT_HOST_INTR], n);
 	tvm_destroy(&t);
 	gnl_close(&g);
 }
