@@ -75,7 +75,7 @@ BOOT_TIMEOUT_VMX=3600
 # Seconds of guest time for one test, by vendor, unless HVX_TEST_TIMEOUT:
 # code runs 15-30 times slower in guest time under Bochs than under QEMU.
 TEST_TIMEOUT=${HVX_TEST_TIMEOUT:-}
-# linux_test boots four Linux guests (two with shadow paging), and may retry one.
+# linux_test boots four Linux guests (two with shadow paging).
 TEST_TIMEOUT_SVM=600
 TEST_TIMEOUT_VMX=1800
 DEMO_TIMEOUT=${HVX_DEMO_TIMEOUT:-120}

@@ -160,23 +160,9 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 	regmatch_t m;
 	regex_t re;
 
+	/* A guest that stops making progress fails, with hvxstat's view and hvx-run's report. */
 	launch_on_timeout = report_vm;
 	ASSERT_EQ(0, launch_run(argv, INIT_MARKER, input, self->slow_cpu ? 420 : 150, l));
-	/*
-	 * A known intermittent problem (Documentation/design.rst, "Known
-	 * gaps"): now and then the guest stops making progress and hvx-run
-	 * spins until the timeout.  Said loudly, then tried once more; a
-	 * second hang fails the test.
-	 */
-	if (l->status == -1) {
-		ksft_print_msg("KNOWN INTERMITTENT HANG: %s paging, the guest hung after %.1f s; stdout tail: %.200s; stderr tail:\n%s\ntrying once more\n",
-			       variant->paging, l->wall_s,
-			       l->out ? l->out + (strlen(l->out) > 200 ? strlen(l->out) - 200 : 0) : "",
-			       l->err ? l->err + (strlen(l->err) > 6000 ? strlen(l->err) - 6000 : 0) : "");
-		launch_free(l);
-		memset(l, 0, sizeof(*l));
-		ASSERT_EQ(0, launch_run(argv, INIT_MARKER, input, self->slow_cpu ? 420 : 150, l));
-	}
 	if (l->status != 0 || !strstr(l->out, "GUEST-CMD 42"))
 		TH_LOG("status %d; stdout:\n%s\nstderr:\n%s", l->status, l->out, l->err);
 	ASSERT_EQ(0, regcomp(&re, SPLAT_RE, REG_EXTENDED));
