@@ -240,9 +240,9 @@ static void record_exit(struct hvx_runner *r)
 }
 
 /*
- * The guest-physical address of a linear address in 64-bit mode (4-level
- * paging, 1G and 2M pages) or with paging off; -1 if not mapped or the
- * tables are outside guest RAM.  For the state report only.
+ * The guest-physical address of a linear address in 64-bit mode (4- or
+ * 5-level paging, 1G and 2M pages) or with paging off; -1 if not mapped or
+ * the tables are outside guest RAM.  For the state report only.
  */
 static __u64 report_gpa(const struct hvx_runner *r, const struct hvx_cregs *c, __u64 va)
 {
@@ -253,7 +253,7 @@ static __u64 report_gpa(const struct hvx_runner *r, const struct hvx_cregs *c, _
 		return va;
 	if (!(c->efer & 0x400))			/* not long mode: not walked */
 		return ~0ULL;
-	for (level = 3; level >= 0; level--) {
+	for (level = (c->cr4 & 0x1000) ? 4 : 3; level >= 0; level--) {		/* CR4.LA57 */
 		__u64 at = table + ((va >> (12 + 9 * level)) & 511) * 8;
 
 		if (at + 8 > r->mem_size)
@@ -262,7 +262,7 @@ static __u64 report_gpa(const struct hvx_runner *r, const struct hvx_cregs *c, _
 		if (!(e & 1))
 			return ~0ULL;
 		table = e & 0x000ffffffffff000ULL;
-		if (level && level < 3 && (e & 0x80)) {
+		if ((level == 1 || level == 2) && (e & 0x80)) {
 			__u64 size = 1ULL << (12 + 9 * level);
 
 			return (table & ~(size - 1)) | (va & (size - 1));
