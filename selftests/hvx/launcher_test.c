@@ -347,6 +347,29 @@ TEST_F_TIMEOUT(mb, triple_fault_is_status_3, 150)
 }
 
 /*
+ * Appends what fd gives to buf (len bytes so far, kept terminated) until
+ * buf holds want, fd reaches EOF, or 60 s pass; 1 if buf holds want.
+ */
+static int read_fd_until(int fd, char *buf, size_t size, size_t *len, const char *want)
+{
+	time_t end = time(NULL) + 60;
+	ssize_t n;
+
+	while (!strstr(buf, want) && time(NULL) < end) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		n = read(fd, buf + *len, size - 1 - *len);
+		if (n <= 0)
+			break;
+		*len += n;
+		buf[*len] = '\0';
+	}
+	return strstr(buf, want) != NULL;
+}
+
+/*
  * A stop signal ends hvx-run with status 128 + signal wherever it lands:
  * here mostly while the vCPU sleeps halted with no timer running (mbkernel
  * waits for input), around the moment hvx-run writes the start line.  The
@@ -369,7 +392,6 @@ TEST_F_TIMEOUT(mb, stop_signal_while_halted, 300)
 		int sig = sigs[round % 3], in[2], out[2], st = 0, n;
 		char buf[4096] = "";
 		size_t len = 0;
-		time_t end;
 		pid_t pid;
 
 		ASSERT_EQ(0, pipe(in));
@@ -385,20 +407,8 @@ TEST_F_TIMEOUT(mb, stop_signal_while_halted, 300)
 		}
 		close(in[0]);
 		close(out[1]);
-		end = time(NULL) + 60;
-		while (!strstr(buf, "mbkernel: start") && time(NULL) < end) {
-			struct pollfd pfd = { .fd = out[0], .events = POLLIN };
-			ssize_t k;
-
-			if (poll(&pfd, 1, 1000) <= 0)
-				continue;
-			k = read(out[0], buf + len, sizeof(buf) - 1 - len);
-			if (k <= 0)
-				break;
-			len += k;
-			buf[len] = '\0';
-		}
-		EXPECT_TRUE(strstr(buf, "mbkernel: start") != NULL) TH_LOG("round %u: %s", round, buf);
+		EXPECT_TRUE(read_fd_until(out[0], buf, sizeof(buf), &len, "mbkernel: start"))
+			TH_LOG("round %u: %s", round, buf);
 		if (round & 1)
 			usleep(round * 500);
 		kill(pid, sig);
@@ -492,24 +502,10 @@ FIXTURE_TEARDOWN(tty)
 	close(self->slave);
 }
 
-/* Reads hvx-run's output until it has want or 60 s pass; 1 if found. */
+/* Reads hvx-run's output on the tty fixture's pipe; see read_fd_until(). */
 static int read_until(FIXTURE_DATA(tty) *self, const char *want)
 {
-	time_t end = time(NULL) + 60;
-	ssize_t n;
-
-	while (!strstr(self->buf, want) && time(NULL) < end) {
-		struct pollfd pfd = { .fd = self->out, .events = POLLIN };
-
-		if (poll(&pfd, 1, 1000) <= 0)
-			continue;
-		n = read(self->out, self->buf + self->len, sizeof(self->buf) - 1 - self->len);
-		if (n <= 0)
-			break;
-		self->len += n;
-		self->buf[self->len] = '\0';
-	}
-	return strstr(self->buf, want) != NULL;
+	return read_fd_until(self->out, self->buf, sizeof(self->buf), &self->len, want);
 }
 
 TEST_F_TIMEOUT(tty, raw_while_running_restored_after, 90)
