@@ -11,7 +11,7 @@ kdir=/lib/modules/$kver/build
 
 mkdir -p "$out/src"
 # A private copy of the sources per kernel: Kbuild builds in place.
-(cd "$top" && tar cf - Kbuild kmod uapi) | (cd "$out/src" && tar xf -)
+(cd "$top" && tar cf - Kbuild dkms.conf kmod uapi) | (cd "$out/src" && tar xf -)
 log=$out/build.log
 if ! make -C "$kdir" M="$out/src" W=1 C=1 modules >"$log" 2>&1; then
 	cat "$log" >&2

@@ -233,4 +233,4 @@ module_init(hvx_init);
 module_exit(hvx_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("hvx: a small hypervisor for AMD SVM and Intel VMX");
-MODULE_VERSION("0.1");
+MODULE_VERSION(HVX_VERSION);
