@@ -24,7 +24,7 @@ mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ln -sf /proc/self/fd /dev/fd 2>/dev/null
 hostname hvx-rig
 
-# MODE, TEST_TIMEOUT, DEMO_CMD, DEMO_TIMEOUT, BENCH_CMD
+# MODE, TEST_TIMEOUT, DEMO_CMD, DEMO_TIMEOUT, BENCH_CMD, HVX_VERSION
 . /hvx/rig.conf
 
 export HVX_KO=/hvx/hvx.ko
@@ -66,6 +66,11 @@ if [ -f /hvx/deps ]; then
 fi
 if [ -f /hvx/hvx.ko ]; then
 	if insmod /hvx/hvx.ko; then
+		# The module loaded is the one of this checkout (DKMS
+		# upgrades included): its version is dkms.conf's.
+		v=$(cat /sys/module/hvx/version 2>/dev/null || echo none)
+		[ "$v" = "$HVX_VERSION" ] ||
+			echo "HVX-INSMOD-FAILED hvx.ko version $v, want $HVX_VERSION"
 		# For gdb's add-symbol-file (Documentation/testing.rst).
 		secs=""
 		for sec in .text .data .bss; do

@@ -27,7 +27,7 @@ pkgs="linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 qemu-system-x86 busybox-static sparse dkms linux-source-6.1 linux-source-6.12
 libnl-genl-3-dev libnl-3-dev cpio xz-utils gzip build-essential pkg-config kmod
-bochs bochs-term bochsbios vgabios zstd"
+bochs bochs-term bochsbios vgabios zstd rsync g++"
 
 missing() {
 	for p in $pkgs; do
@@ -55,10 +55,12 @@ done
 
 [ -f "$src_tar" ] || die "$src_tar missing (linux-source-6.12)"
 
-# Extract the few files the project uses from the kernel sources.  The stamp
-# holds the tarball's size and date so a new linux-source re-extracts.
+# Extract the few files the project uses from the kernel sources: a skeleton
+# of a kernel tree, enough for the kselftest build (lib.mk) too.  The stamp
+# holds the tarball's size and date and the list's version, so a new
+# linux-source or a longer list re-extracts.
 stamp=$tools/.stamp
-want=$(stat -c '%s %Y' "$src_tar")
+want="$(stat -c '%s %Y' "$src_tar") 2"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 	echo "setup: kernel tools up to date in $tools"
 	exit 0
@@ -72,6 +74,11 @@ tar -xJf "$src_tar" -C "$tools" --strip-components=1 \
 	"$p/tools/testing/selftests/kselftest.h" \
 	"$p/tools/testing/selftests/kselftest_harness.h" \
 	"$p/tools/testing/selftests/kselftest" \
+	"$p/tools/testing/selftests/Makefile" \
+	"$p/tools/testing/selftests/lib.mk" \
+	"$p/tools/testing/selftests/run_kselftest.sh" \
+	"$p/scripts/subarch.include" \
+	"$p/Documentation/userspace-api/ioctl/ioctl-number.rst" \
 	"$p/scripts/checkpatch.pl" \
 	"$p/scripts/spelling.txt" \
 	"$p/scripts/const_structs.checkpatch" \

@@ -14,8 +14,11 @@
 
 #define HVX_API_VERSION		1
 
-/* ioctl magic: one for the whole API. */
-#define HVXIO			0xB8
+/*
+ * ioctl magic: one for the whole API, unregistered in the kernel's
+ * Documentation/userspace-api/ioctl/ioctl-number.rst (see api.rst).
+ */
+#define HVXIO			0xBC
 
 /* ---- Capabilities (HVX_CHECK_CAP) -------------------------------------- */
 

@@ -23,6 +23,11 @@ static int hvx_ioctl(int fd, unsigned long req, void *arg)
 	return ret < 0 ? -errno : ret;
 }
 
+const char *hvx_library_version(void)
+{
+	return HVX_VERSION;
+}
+
 int hvx_open(struct hvx_sys *sys)
 {
 	int ret;
@@ -155,8 +160,10 @@ int hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st, __u64 c
 {
 	int ret;
 
+	/* The header's must-be-zero fields are ours to clear: st may be fresh stack. */
 	st->components = components;
 	st->flags = 0;
+	st->pad = 0;
 	memset(st->reserved, 0, sizeof(st->reserved));
 	ret = hvx_ioctl(vcpu->fd, HVX_GET_STATE, st);
 	return ret < 0 ? ret : 0;
@@ -168,6 +175,7 @@ int hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st, __u64 c
 
 	st->components = components;
 	st->flags = 0;
+	st->pad = 0;
 	memset(st->reserved, 0, sizeof(st->reserved));
 	ret = hvx_ioctl(vcpu->fd, HVX_SET_STATE, st);
 	return ret < 0 ? ret : 0;
