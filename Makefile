@@ -1,18 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # hvx top-level build.  `make` builds the module for every installed kernel
-# that has headers, the userspace tools and the selftests; `make check` runs
-# the whole suite in emulated hardware; `make demo` runs a guest.
+# that has headers, the userspace tools, the example launchers and the
+# selftests; `make check` runs the whole suite in emulated hardware;
+# `make demo` runs a guest.
 
 BUILD	?= $(CURDIR)/build
 # Kernels to build for: every /lib/modules/<ver> with a build tree.
 KVERS	?= $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
 KMOD_SRC := Kbuild $(shell find kmod uapi -name '*.[chS]' 2>/dev/null)
 
-.PHONY: all modules userspace selftests setup check check-static check-dkms unit demo bench \
+.PHONY: all modules userspace selftests examples setup check check-static check-dkms unit demo bench \
 	clean checkpatch dkms-check
 
-all: modules userspace selftests
+all: modules userspace selftests examples
 
 modules: $(foreach v,$(KVERS),$(BUILD)/$(v)/hvx.ko)
 
@@ -27,6 +28,10 @@ userspace:
 
 selftests: userspace
 	$(MAKE) -C selftests/hvx BUILD=$(BUILD)
+
+# The launchers of Documentation/tutorial.rst, into $(BUILD)/bin.
+examples: userspace
+	$(MAKE) -C examples BUILD=$(BUILD)
 
 setup:
 	scripts/setup.sh
