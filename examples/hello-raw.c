@@ -62,14 +62,14 @@ static int paging_mode(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct hvx_vm_create vm_create = { .paging = HVX_PAGING_AUTO };
+	int paging = paging_mode(argc, argv);
+	struct hvx_vm_create vm_create = { .paging = paging };
 	struct hvx_vcpu_create vcpu_create = { .id = 0 };
 	struct hvx_memory_region region = { .slot = 0 };
 	struct hvx_vcpu_state state;
 	struct hvx_run *run;
 	char text[64] = "";
 	size_t text_len = 0;
-	int paging = paging_mode(argc, argv);
 	int sys, version, vm, vcpu, run_size, sum = -1;
 	unsigned char *mem;
 
@@ -89,7 +89,6 @@ int main(int argc, char **argv)
 			version, HVX_API_VERSION);
 		return 1;
 	}
-	vm_create.paging = paging;
 	vm = ioctl(sys, HVX_CREATE_VM, &vm_create);
 	if (vm < 0)
 		die("HVX_CREATE_VM");
