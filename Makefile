@@ -3,8 +3,9 @@
 # hvx top-level build.
 #
 #   make                 the module for every installed kernel with headers,
-#                        libhvx, the tools, the flat guests, and the selftests
-#                        when the kselftest headers are there (make setup)
+#                        libhvx, the tools, the flat guests, the example
+#                        launchers, and the selftests when the kselftest
+#                        headers are there (make setup)
 #   make install         tools, libhvx, headers, man pages, udev rule, guests
 #                        (PREFIX=/usr/local, DESTDIR=); make uninstall
 #   make dkms-install    the module through DKMS (replaces any other version);
@@ -41,7 +42,7 @@ UDEVDIR	?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d
 	check-user-build check-install unit demo bench clean checkpatch dkms-check \
 	install uninstall dkms-install dkms-uninstall FORCE
 
-all: modules userspace selftests
+all: modules userspace selftests examples
 
 modules: $(foreach v,$(KVERS),$(BUILD)/$(v)/hvx.ko)
 
@@ -64,6 +65,10 @@ ifneq ($(HAVE_KSFT),)
 else
 	@echo "  SKIP    selftests: no kselftest_harness.h in $(KSFT) (make setup, or KSFT=<kernel tree>/tools/testing/selftests)"
 endif
+
+# The launchers of Documentation/tutorial.rst, into $(BUILD)/bin.
+examples: userspace
+	$(MAKE) -C examples BUILD=$(BUILD) STRICT=$(STRICT)
 
 setup:
 	scripts/setup.sh
