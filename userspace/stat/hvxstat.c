@@ -2,14 +2,18 @@
 /*
  * hvxstat: show the hvx module's VMs, their vCPUs' counters and its events.
  *
- *   hvxstat [--watch [SECONDS]] [--count N] [--json] [VMID]
+ *   hvxstat [--watch [SECONDS]] [--count N] [--json] [-f REGEX] [-z] [-p PID] [VMID]
+ *   hvxstat --log [SECONDS] [--count N] [-f REGEX] [-z] [-p PID] [VMID]
  *   hvxstat --events [--count N] [--json]
  */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <regex.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,16 +21,23 @@
 
 struct options {
 	bool watch;
+	bool log;
 	bool events;
 	bool json;
 	bool has_vm;
-	double interval;	/* seconds between refreshes */
-	unsigned long count;	/* refreshes or events before exiting; 0: no limit */
+	bool skip_zero;
+	bool has_fields;
+	bool has_pid;
+	double interval;	/* seconds between refreshes or log lines */
+	unsigned long count;	/* refreshes, log lines or events; 0: no limit */
 	uint32_t vm_id;
+	uint32_t pid;		/* only this process's VMs, with has_pid */
+	regex_t fields;		/* with has_fields */
 };
 
 static const char usage_line[] =
-	"usage: hvxstat [--watch [SECONDS]] [--count N] [--json] [VMID]\n"
+	"usage: hvxstat [--watch [SECONDS]] [--count N] [--json] [-f REGEX] [-z] [-p PID] [VMID]\n"
+	"       hvxstat --log [SECONDS] [--count N] [-f REGEX] [-z] [-p PID] [VMID]\n"
 	"       hvxstat --events [--count N] [--json]\n";
 
 static void help(void)
@@ -43,13 +54,23 @@ static void help(void)
 	      "  -w, --watch [SECS]   refresh every SECS seconds (default 1) with\n"
 	      "                       per-second rates, busiest rows first; to watch a\n"
 	      "                       VM, give its id after SECS or before --watch\n"
-	      "  -c, --count N        stop after N refreshes, or after N events\n"
+	      "  -l, --log [SECS]     every SECS seconds (default 1), one CSV line: the\n"
+	      "                       time and each counter's increase over the interval,\n"
+	      "                       summed over the VMs (or VMID's); a header first\n"
+	      "  -c, --count N        stop after N refreshes, N log intervals or N events\n"
+	      "  -f, --fields REGEX   only the counters (and a VM's exit codes) whose name\n"
+	      "                       matches the POSIX extended REGEX, e.g. '^exit_io'\n"
+	      "  -z, --skip-zero      omit counters that are zero, or with --watch that\n"
+	      "                       did not move; the list omits VMs whose counters\n"
+	      "                       shown are all zero, --log the lines all zero\n"
+	      "  -p, --pid PID        only the VMs created by process PID\n"
 	      "  -e, --events         print the module's events as they happen\n"
 	      "  -j, --json           JSON: one object per view, refresh or event\n"
+	      "  -V, --version        print hvxstat's version\n"
 	      "  -h, --help           this text\n"
 	      "\n"
 	      "Exit status: 0 done, 1 no hvx module, no such VM or netlink error,\n"
-	      "2 bad usage.  See Documentation/netlink.rst.\n", stdout);
+	      "2 bad usage.  See hvxstat(1) and Documentation/netlink.rst.\n", stdout);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -116,11 +137,56 @@ static bool is_opt(const char *arg, const char *s, const char *l, const char **e
 	return false;
 }
 
+static int parse_fields(struct options *o, const char *re)
+{
+	char msg[256];
+	unsigned int i, matched = 0;
+	int err;
+
+	err = regcomp(&o->fields, re, REG_EXTENDED | REG_NOSUB);
+	if (err) {
+		regerror(err, &o->fields, msg, sizeof(msg));
+		fprintf(stderr, "hvxstat: --fields: '%s' is not a POSIX extended regex: %s\n",
+			re, msg);
+		return -1;
+	}
+	o->has_fields = true;
+	for (i = HVX_STAT_EXITS; i <= HVX_STAT_MAX; i++)
+		if (!regexec(&o->fields, names__stat(i), 0, NULL, 0))
+			matched++;
+	/* One VM's view also has its exit codes, which the regex may be for. */
+	if (!matched && !o->has_vm) {
+		fprintf(stderr, "hvxstat: --fields: '%s' matches no counter; the counters are:",
+			re);
+		for (i = HVX_STAT_EXITS; i <= HVX_STAT_MAX; i++)
+			fprintf(stderr, " %s", names__stat(i));
+		fputc('\n', stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_pid(struct options *o, const char *arg)
+{
+	unsigned long pid;
+
+	if (!parse_ulong(arg, INT_MAX, &pid) || !pid)
+		return usage_error("--pid: '%s' is not a process id", arg);
+	/* EPERM: it exists, only not ours to signal. */
+	if (kill((pid_t)pid, 0) && errno == ESRCH) {
+		fprintf(stderr, "hvxstat: --pid: no process %lu\n", pid);
+		return -1;
+	}
+	o->pid = pid;
+	o->has_pid = true;
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	bool has_count = false, no_more_options = false;
+	const char *eq, *val, *fields = NULL, *pid = NULL;
 	unsigned long id;
-	const char *eq, *val;
 	int i;
 
 	memset(o, 0, sizeof(*o));
@@ -140,11 +206,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 		} else if (is_opt(arg, "-h", "--help", &eq) && !eq) {
 			help();
 			exit(0);
+		} else if (is_opt(arg, "-V", "--version", &eq) && !eq) {
+			printf("hvxstat %s\n", HVX_VERSION);
+			exit(0);
 		} else if (is_opt(arg, "-w", "--watch", &eq)) {
 			o->watch = true;
 			val = option_value(argc, argv, &i, eq, true);
 			if (val && !parse_seconds(val, &o->interval))
 				return usage_error("--watch: '%s' is not a number of seconds", val);
+		} else if (is_opt(arg, "-l", "--log", &eq)) {
+			o->log = true;
+			val = option_value(argc, argv, &i, eq, true);
+			if (val && !parse_seconds(val, &o->interval))
+				return usage_error("--log: '%s' is not a number of seconds", val);
 		} else if (is_opt(arg, "-c", "--count", &eq)) {
 			val = option_value(argc, argv, &i, eq, false);
 			if (!val)
@@ -152,6 +226,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (!parse_ulong(val, ULONG_MAX, &o->count) || !o->count)
 				return usage_error("--count: '%s' is not a positive number", val);
 			has_count = true;
+		} else if (is_opt(arg, "-f", "--fields", &eq)) {
+			fields = option_value(argc, argv, &i, eq, false);
+			if (!fields)
+				return usage_error("%s needs a regular expression", arg);
+		} else if (is_opt(arg, "-z", "--skip-zero", &eq) && !eq) {
+			o->skip_zero = true;
+		} else if (is_opt(arg, "-p", "--pid", &eq)) {
+			pid = option_value(argc, argv, &i, eq, false);
+			if (!pid)
+				return usage_error("%s needs a process id", arg);
 		} else if (is_opt(arg, "-e", "--events", &eq) && !eq) {
 			o->events = true;
 		} else if (is_opt(arg, "-j", "--json", &eq) && !eq) {
@@ -160,10 +244,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return usage_error("unknown option '%s'", arg);
 		}
 	}
-	if (o->events && (o->watch || o->has_vm))
-		return usage_error("%s", "--events takes neither --watch nor a VMID");
-	if (has_count && !o->watch && !o->events)
-		return usage_error("%s", "--count needs --watch or --events");
+	if (o->events && (o->watch || o->log || o->has_vm))
+		return usage_error("%s", "--events takes neither --watch, --log nor a VMID");
+	if (o->events && (fields || o->skip_zero || pid))
+		return usage_error("%s",
+				   "--fields, --skip-zero and --pid do not apply to --events");
+	if (o->log && o->watch)
+		return usage_error("%s", "--log and --watch exclude each other "
+				   "(--log takes the interval itself)");
+	if (o->log && o->json)
+		return usage_error("%s", "--log prints CSV: it does not take --json");
+	if (pid && o->has_vm)
+		return usage_error("%s", "--pid selects VMs: give it or a VMID, not both");
+	if (has_count && !o->watch && !o->log && !o->events)
+		return usage_error("%s", "--count needs --watch, --log or --events");
+	if (pid && parse_pid(o, pid))
+		return -1;
+	if (fields && parse_fields(o, fields))
+		return -1;
 	return 0;
 }
 
@@ -234,6 +332,22 @@ static bool ticker__done(const struct ticker *t, const struct options *o)
 	return o->count && t->n >= o->count;
 }
 
+/* The VMs, or with --pid those of that process. */
+static int sample_vms(struct query *q, const struct options *o, struct vm_list *list)
+{
+	size_t i, n = 0;
+
+	if (query__vms(q, list))
+		return report(q, o, "HVX_CMD_GET_VM");
+	if (!o->has_pid)
+		return 0;
+	for (i = 0; i < list->nr; i++)
+		if (list->vms[i].pid == o->pid)
+			list->vms[n++] = list->vms[i];
+	list->nr = n;
+	return 0;
+}
+
 static int run_list(struct query *q, const struct options *o, const struct view *v)
 {
 	struct vm_list prev, cur;
@@ -241,8 +355,8 @@ static int run_list(struct query *q, const struct options *o, const struct view 
 	double dt;
 
 	ticker__start(&t, o);
-	if (query__vms(q, &prev))
-		return report(q, o, "HVX_CMD_GET_VM");
+	if (sample_vms(q, o, &prev))
+		return HVXSTAT_EXIT_ERROR;
 	if (!o->watch) {
 		show__vm_list(v, &prev, NULL, 0);
 		vm_list__free(&prev);
@@ -250,9 +364,9 @@ static int run_list(struct query *q, const struct options *o, const struct view 
 	}
 	while (!ticker__done(&t, o)) {
 		dt = ticker__wait(&t);
-		if (query__vms(q, &cur)) {
+		if (sample_vms(q, o, &cur)) {
 			vm_list__free(&prev);
-			return report(q, o, "HVX_CMD_GET_VM");
+			return HVXSTAT_EXIT_ERROR;
 		}
 		ticker__begin(&t, v);
 		show__vm_list(v, &cur, &prev, dt);
@@ -305,6 +419,54 @@ static int run_vm(struct query *q, const struct options *o, const struct view *v
 	return 0;
 }
 
+/* The log's sample: VMID alone, or the VMs (of --pid). */
+static int sample_log(struct query *q, const struct options *o, struct vm_list *list)
+{
+	if (!o->has_vm)
+		return sample_vms(q, o, list);
+	memset(list, 0, sizeof(*list));
+	list->vms = malloc(sizeof(*list->vms));
+	if (!list->vms) {
+		fprintf(stderr, "hvxstat: out of memory\n");
+		return HVXSTAT_EXIT_ERROR;
+	}
+	if (query__vm(q, o->vm_id, list->vms)) {
+		vm_list__free(list);
+		return report(q, o, "HVX_CMD_GET_VM");
+	}
+	list->nr = 1;
+	return 0;
+}
+
+static int run_log(struct query *q, const struct options *o, const struct view *v)
+{
+	struct vm_list prev, cur;
+	struct timespec now;
+	struct ticker t;
+
+	ticker__start(&t, o);
+	if (sample_log(q, o, &prev))
+		return HVXSTAT_EXIT_ERROR;
+	/* Flushed line by line: a reader at the other end of a pipe sees each at once. */
+	show__log_header(v);
+	fflush(v->out);
+	while (!ticker__done(&t, o)) {
+		ticker__wait(&t);
+		if (sample_log(q, o, &cur)) {
+			vm_list__free(&prev);
+			return HVXSTAT_EXIT_ERROR;
+		}
+		clock_gettime(CLOCK_REALTIME, &now);
+		show__log_line(v, &cur, &prev, &now);
+		fflush(v->out);
+		t.n++;
+		vm_list__free(&prev);
+		prev = cur;
+	}
+	vm_list__free(&prev);
+	return 0;
+}
+
 struct event_printer {
 	const struct view *v;
 	unsigned long left;	/* events still to print; 0: no limit */
@@ -340,13 +502,19 @@ int main(int argc, char **argv)
 		return HVXSTAT_EXIT_ERROR;
 	v.out = stdout;
 	v.json = o.json;
+	v.fields = o.has_fields ? &o.fields : NULL;
+	v.skip_zero = o.skip_zero;
 	if (o.events)
 		ret = run_events(&q, &o, &v);
+	else if (o.log)
+		ret = run_log(&q, &o, &v);
 	else if (o.has_vm)
 		ret = run_vm(&q, &o, &v);
 	else
 		ret = run_list(&q, &o, &v);
 	query__close(&q);
+	if (o.has_fields)
+		regfree(&o.fields);
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, "hvxstat: writing to stdout: %s\n", strerror(errno));
 		ret = HVXSTAT_EXIT_ERROR;

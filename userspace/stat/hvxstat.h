@@ -6,10 +6,12 @@
 #ifndef HVXSTAT_H
 #define HVXSTAT_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <linux/hvx_genl.h>
 
@@ -100,13 +102,27 @@ const char *names__event(uint32_t type);
 struct view {
 	FILE *out;
 	bool json;
+	/* Counters and raw exits whose name matches (-f); NULL: the default set. */
+	const regex_t *fields;
+	/* Omit counters that are zero, or whose rate is zero with @prev (-z). */
+	bool skip_zero;
 };
 
+bool show__name_shown(const struct view *v, const char *name);
 void show__vm_list(const struct view *v, const struct vm_list *cur,
 		   const struct vm_list *prev, double interval);
 void show__vm(const struct view *v, const struct vm_sample *vm,
 	      const struct vcpu_list *cur, const struct vcpu_list *prev,
 	      double interval);
 void show__event(const struct view *v, const struct event *ev);
+
+/*
+ * The log (--log): a CSV header naming the columns, then one line per
+ * interval with the counters' increase over it, summed over the VMs of
+ * @cur; returns false when -z left the line out.
+ */
+void show__log_header(const struct view *v);
+bool show__log_line(const struct view *v, const struct vm_list *cur,
+		    const struct vm_list *prev, const struct timespec *when);
 
 #endif /* HVXSTAT_H */
