@@ -25,7 +25,7 @@ make -s -C "$top" BUILD="$build" DESTDIR="$root" PREFIX="$prefix" install >"$tmp
 
 for f in bin/hvx-run bin/hvxstat lib/libhvx.a "lib/libhvx.so.$ver" lib/pkgconfig/libhvx.pc \
 	include/libhvx.h include/linux/hvx.h include/linux/hvx_genl.h \
-	share/man/man1/hvx-run.1 \
+	share/man/man1/hvx-run.1 share/man/man1/hvxstat.1 \
 	share/hvx/guests/hello.bin share/hvx/guests/mbkernel.elf; do
 	[ -f "$root$prefix/$f" ] || die "not installed: $prefix/$f"
 done
@@ -34,7 +34,7 @@ done
 	die "libhvx.so.$major does not point at libhvx.so.$ver"
 readelf -d "$root$prefix/lib/libhvx.so.$ver" | grep -q "SONAME.*\[libhvx.so.$major\]" ||
 	die "libhvx.so.$ver has no SONAME libhvx.so.$major"
-for m in hvx-run; do
+for m in hvx-run hvxstat; do
 	grep -q "@VERSION@" "$root$prefix/share/man/man1/$m.1" && die "$m.1: version not filled in"
 	grep -q "^\.TH .*$ver" "$root$prefix/share/man/man1/$m.1" || die "$m.1: no version $ver in .TH"
 done
