@@ -29,6 +29,8 @@ hostname hvx-rig
 
 export HVX_KO=/hvx/hvx.ko
 export HVX_KVM_DIR=/kvm
+# The tests' guest artefacts: mbkernel.elf, the flat guests, linux/.
+export HVX_GUEST_DIR=/guests
 export HOME=/root
 
 uptime_s() { cut -d' ' -f1 /proc/uptime; }

@@ -317,6 +317,8 @@ build_initramfs() {
 	if [ -d "$BUILD/guests" ]; then
 		cp -a "$BUILD/guests/." "$root/guests/"
 	fi
+	# With the other guest artefacts, where HVX_GUEST_DIR points.
+	[ -f "$root/selftests/mbkernel.elf" ] && mv "$root/selftests/mbkernel.elf" "$root/guests/"
 	# A Linux guest: this very kernel, and a busybox initramfs.
 	mkdir -p "$root/guests/linux"
 	cp "/boot/vmlinuz-$kver" "$root/guests/linux/vmlinuz"

@@ -48,10 +48,9 @@ FIXTURE_SETUP(bad)
 	struct hvx_vcpu_create cc = { 0 };
 	struct hvx_capability cap = { 0 };
 
-	self->vm = self->vcpu = -1;
+	self->vm = self->vcpu = self->sys = -1;
+	TVM_REQUIRE_HVX();
 	self->sys = open("/dev/hvx", O_RDWR | O_CLOEXEC);
-	if (self->sys < 0 && errno == ENOENT)
-		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");
 	ASSERT_LE(0, self->sys) TH_LOG("open /dev/hvx: %s", strerror(errno));
 	self->vm = xioctl(self->sys, HVX_CREATE_VM, &vc);
 	ASSERT_LE(0, self->vm) TH_LOG("HVX_CREATE_VM: %s", strerror(-self->vm));

@@ -151,11 +151,9 @@ TEST_F_TIMEOUT(leak, create_destroy_cycles, 280)
 	struct memsnap snap[QUARTERS + 1];
 	char err[512] = "";
 	unsigned long long t0, t1;
-	int i, q, grew = 0, r;
+	int i, q, grew = 0;
 
-	r = tvm_sys_open(&(struct hvx_sys){ 0 });
-	if (r == -ENOENT)
-		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");
+	TVM_REQUIRE_HVX();
 
 	for (i = 0; i < WARMUP; i++)
 		ASSERT_EQ(0, cycle(err, sizeof(err))) TH_LOG("warm-up cycle %d: %s", i, err);

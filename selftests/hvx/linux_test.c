@@ -2,9 +2,10 @@
 /*
  * Debian's own kernel boots under hvx-run to a busybox initramfs, a shell
  * on the serial console runs what the test types into hvx-run's stdin,
- * and poweroff -f / reboot -f end hvx-run with status 0.  The rig puts the
- * kernel and the initramfs (scripts/guest-init.sh as /init) in /guests/linux;
- * HVX_GUEST_KERNEL and HVX_GUEST_INITRD name others.
+ * and poweroff -f / reboot -f end hvx-run with status 0.  The kernel and
+ * the initramfs are linux/vmlinuz and linux/initrd.gz of $HVX_GUEST_DIR
+ * (the rig puts its own kernel there, with scripts/guest-init.sh as the
+ * initramfs's /init).
  */
 #include <regex.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "kselftest_harness.h"
 #include "launch.h"
 #include "libhvx.h"
+#include "test_util.h"
 
 /* What the rig's guest /init prints before it starts the shell. */
 #define INIT_MARKER	"GUEST-INIT"
@@ -25,16 +27,9 @@
 #define SPLAT_RE	"WARNING:|BUG:|Oops|general protection|Call Trace:|" \
 			"unchecked MSR access|Kernel panic|ACPI Error"
 
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : def;
-}
-
 FIXTURE(guest) {
 	struct launch l;
-	const char *kernel, *initrd;
+	char kernel[4096], initrd[4096];
 	bool slow_cpu;			/* HVX_SLOW_CPU: a longer launch timeout */
 };
 
@@ -67,10 +62,9 @@ FIXTURE_SETUP(guest)
 	__u64 have = 0;
 
 	memset(&self->l, 0, sizeof(self->l));
-	self->kernel = env_or("HVX_GUEST_KERNEL", "/guests/linux/vmlinuz");
-	self->initrd = env_or("HVX_GUEST_INITRD", "/guests/linux/initrd.gz");
-	if (access(self->kernel, R_OK) || access(self->initrd, R_OK))
-		SKIP(return, "no guest kernel %s or initramfs %s", self->kernel, self->initrd);
+	TVM_REQUIRE_GUEST_FILE("linux/vmlinuz", self->kernel);
+	TVM_REQUIRE_GUEST_FILE("linux/initrd.gz", self->initrd);
+	TVM_REQUIRE_HVX();
 	ASSERT_EQ(0, hvx_open(&sys));
 	ASSERT_EQ(0, hvx_check_cap(&sys, variant->cap, &have));
 	hvx_close(&sys);
@@ -153,8 +147,8 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 {
 	char *argv[] = {
 		(char *)launch_hvx_run(), "--verbose", "--paging", (char *)variant->paging,
-		"--mem", "256M", "--kernel", (char *)self->kernel,
-		"--initrd", (char *)self->initrd, "--append", (char *)variant->append, NULL,
+		"--mem", "256M", "--kernel", self->kernel,
+		"--initrd", self->initrd, "--append", (char *)variant->append, NULL,
 	};
 	struct launch *l = &self->l;
 	regmatch_t m;

@@ -142,9 +142,8 @@ static void stress(struct __test_metadata *_metadata, __u32 paging, const char *
 	struct tvm t;
 	int ret;
 
+	TVM_REQUIRE_HVX();
 	ret = tvm_sys_open(&t.sys);
-	if (ret == -ENOENT)
-		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");
 	ASSERT_EQ(0, ret);
 	n = tvm_cap(&t.sys, HVX_CAP_MAX_VCPUS, 1);
 	if (tvm_cap(&t.sys, paging == HVX_PAGING_SHADOW ? HVX_CAP_PAGING_SHADOW :

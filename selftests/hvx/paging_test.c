@@ -868,16 +868,6 @@ static unsigned int run_all(struct __test_metadata *_metadata, __u32 paging,
 	return bad;
 }
 
-static bool have_hvx(void)
-{
-	struct hvx_sys sys;
-
-	if (tvm_sys_open(&sys))
-		return false;
-	hvx_close(&sys);
-	return true;
-}
-
 static __u64 cap(__u32 c)
 {
 	struct hvx_sys sys;
@@ -897,8 +887,7 @@ TEST(nested)
 	struct caselist l = { 0 };
 	struct host_cpu h;
 
-	if (!have_hvx())
-		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");
+	TVM_REQUIRE_HVX();
 	if (cap(HVX_CAP_PAGING_NESTED) != 1)
 		SKIP(return, "nested paging not available (HVX_CAP_PAGING_NESTED = 0)");
 	host_cpu(&h);
@@ -926,8 +915,7 @@ TEST(shadow)
 	struct caselist l = { 0 };
 	struct host_cpu h;
 
-	if (!have_hvx())
-		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");
+	TVM_REQUIRE_HVX();
 	if (cap(HVX_CAP_PAGING_SHADOW) != 1)
 		SKIP(return, "shadow paging not available (HVX_CAP_PAGING_SHADOW = 0)");
 	if (cap(HVX_CAP_PAGING_NESTED) == 1)
@@ -953,8 +941,7 @@ TEST(nested_vs_shadow)
 	struct caselist l = { 0 };
 	struct host_cpu h;
 
-	if (!have_hvx())
-		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");
+	TVM_REQUIRE_HVX();
 	if (cap(HVX_CAP_PAGING_SHADOW) != 1)
 		SKIP(return, "shadow paging not available (HVX_CAP_PAGING_SHADOW = 0): "
 		     "nothing to compare with nested paging");

@@ -14,11 +14,15 @@
 
 #include "libhvx.h"
 
-/* Exit statuses of hvx-run besides the guest's own debug-exit value. */
-#define HVX_RUN_EXIT_HOST	1	/* hvx-run could not set up or run the VM */
+/*
+ * Exit statuses of hvx-run besides 0 (the guest ended) and the guest's
+ * own debug-exit value, (V << 1) | 1: even, so that no guest can make
+ * them.  A stop signal ends hvx-run by that signal instead.
+ */
 #define HVX_RUN_EXIT_USAGE	2	/* bad option, unreadable file, image does not fit */
-#define HVX_RUN_EXIT_SHUTDOWN	3	/* triple fault */
 #define HVX_RUN_EXIT_VM_ERROR	4	/* entry failure, internal error, undecodable MMIO */
+#define HVX_RUN_EXIT_HOST	6	/* hvx-run could not set up or run the VM */
+#define HVX_RUN_EXIT_SHUTDOWN	8	/* triple fault */
 
 /* Guest RAM is one slot at guest-physical 0, below the PCI hole. */
 #define RUN_MEM_MIN		(2ULL << 20)
@@ -196,6 +200,7 @@ struct hvx_runner {
 	timer_t timer;
 	__u64 timer_armed_ns;		/* deadline the host timer is set to, 0: none */
 	int stop;			/* >= 0: end the run with this status */
+	int quit_signal;		/* the signal that stopped the run, 0: none */
 
 	/* The run loop's state and history, for the SIGUSR1 report (vcpu.c). */
 	int halted;			/* the guest is in HLT */

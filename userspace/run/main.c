@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -23,11 +24,11 @@ static void usage(FILE *f)
 		"Boots a guest in a new hvx VM with a serial console on stdin/stdout.\n"
 		"\n"
 		"Guest images (exactly one):\n"
-		"  --kernel FILE       Linux bzImage (boot protocol 2.06+), entered at its 64-bit entry,\n"
+		"  -k, --kernel FILE   Linux bzImage (boot protocol 2.06+), entered at its 64-bit entry,\n"
 		"                      or an ELF kernel (vmlinux) with a PVH entry point note\n"
-		"  --initrd FILE       initramfs for --kernel, placed as high as the kernel allows\n"
+		"  -i, --initrd FILE   initramfs for --kernel, placed as high as the kernel allows\n"
 		"                      (module 0 of the PVH start info for an ELF kernel)\n"
-		"  --append STRING     kernel command line (--kernel) or arguments after the kernel's\n"
+		"  -p, --append STRING kernel command line (--kernel) or arguments after the kernel's\n"
 		"                      path in the multiboot command line (--multiboot)\n"
 		"  --multiboot FILE    multiboot v1 kernel (ELF32, or a.out kludge), entered in 32-bit\n"
 		"                      protected mode with EAX=0x2BADB002, EBX=multiboot info\n"
@@ -42,14 +43,16 @@ static void usage(FILE *f)
 		"                      so ADDR must be >= 0x8000 there.  The stack pointer starts at ADDR.\n"
 		"\n"
 		"Machine:\n"
-		"  --mem SIZE          guest RAM (default 256M; 2M..3G; suffix K, M or G)\n"
-		"  --cpus N            vCPUs (default 1; only 1 until hvx has an in-kernel APIC)\n"
+		"  -m, --mem SIZE      guest RAM (default 256M; 2M..3G): a decimal number of MiB,\n"
+		"                      or with suffix K, M or G (512 and 512M are the same)\n"
+		"  -c, --cpus N        vCPUs (default 1; only 1 until hvx has an in-kernel APIC)\n"
 		"  --paging MODE       auto (default), nested (NPT/EPT) or shadow\n"
 		"\n"
 		"Diagnostics:\n"
-		"  --verbose, -v       report unhandled ports, MMIO, MSRs and an exit count summary\n"
+		"  -v, --verbose       report unhandled ports, MMIO, MSRs and an exit count summary\n"
 		"  --trace N           print the first N exits to userspace on stderr\n"
-		"  --help, -h          this text\n"
+		"  -V, --version       print hvx-run's version and exit\n"
+		"  -h, --help          this text\n"
 		"\n"
 		"Devices: 16550A UART on COM1 (0x3f8, IRQ 4), i8254 PIT (0x40-0x43, IRQ 0; port 0x61),\n"
 		"i8259 PIC pair with ELCR (0x20, 0xa0, 0x4d0), CMOS/RTC (0x70), fw_cfg (0x510), PCI\n"
@@ -60,24 +63,35 @@ static void usage(FILE *f)
 		"Console: when stdin is a terminal it is put in raw mode and restored at exit;\n"
 		"Ctrl-A x ends hvx-run, Ctrl-A Ctrl-A sends a Ctrl-A.\n"
 		"\n"
-		"Exit status: (V << 1) | 1 when the guest writes V to port 0xf4; 0 when the guest\n"
-		"resets or halts with interrupts off (Linux's poweroff and reboot); 1 hvx-run\n"
-		"failed to set up or run the VM; 2 usage error or bad image; 3 guest shutdown\n"
-		"(triple fault); 4 VM entry failure, internal error or an MMIO instruction that\n"
-		"cannot be decoded; 128+N on signal N.\n",
-		RUN_MAX_MODULES);
+		"Exit status: odd is the guest's, even is hvx-run's own.\n"
+		"  (V << 1) | 1  the guest wrote V to port 0xf4 (isa-debug-exit, as in QEMU)\n"
+		"  0             the guest reset or halted with interrupts off (Linux's poweroff\n"
+		"                and reboot), or Ctrl-A x\n"
+		"  %d             usage error or bad image\n"
+		"  %d             the VM cannot go on: VM entry failure, internal error, or an MMIO\n"
+		"                instruction that cannot be decoded\n"
+		"  %d             hvx-run could not set up or run the VM (/dev/hvx, an ioctl)\n"
+		"  %d             the guest shut down (triple fault)\n"
+		"SIGINT, SIGTERM and SIGHUP stop the guest; hvx-run then ends by the same signal\n"
+		"(a shell shows 128+N).\n",
+		RUN_MAX_MODULES, HVX_RUN_EXIT_USAGE, HVX_RUN_EXIT_VM_ERROR, HVX_RUN_EXIT_HOST,
+		HVX_RUN_EXIT_SHUTDOWN);
 }
 
-/* "64M", "1G", "65536": bytes, or 0 when malformed. */
+/*
+ * "512" (MiB without a unit, as in QEMU and kvmtool), "64M", "1G",
+ * "65536K": bytes, or 0 when malformed.  Decimal only, so that "0100" is
+ * not 64 MiB.
+ */
 static unsigned long long parse_size(const char *s)
 {
-	unsigned long long v, mult = 1;
+	unsigned long long v, mult = 1ULL << 20;
 	char *end;
 
 	errno = 0;
 	if (*s < '0' || *s > '9')
 		return 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(s, &end, 10);
 	if (errno)
 		return 0;
 	switch (*end) {
@@ -86,7 +100,6 @@ static unsigned long long parse_size(const char *s)
 		end++;
 		break;
 	case 'm': case 'M':
-		mult = 1ULL << 20;
 		end++;
 		break;
 	case 'g': case 'G':
@@ -209,6 +222,20 @@ static int check_options(struct run_options *o)
 	return 0;
 }
 
+/* Options without a short form: values past any character. */
+enum {
+	OPT_MULTIBOOT = 256,
+	OPT_MODULE,
+	OPT_FLAT,
+	OPT_ENTRY,
+	OPT_PAGING,
+	OPT_TRACE,
+};
+
+/*
+ * The short options are those of kvmtool's "lkvm run" (-k, -i, -p, -m in
+ * MiB, -c), so that a command line moves between the two.
+ */
 static int parse_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option longopts[] = {
@@ -216,14 +243,15 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
-		{ "append", required_argument, NULL, 'a' },
-		{ "multiboot", required_argument, NULL, 'M' },
-		{ "module", required_argument, NULL, 'o' },
-		{ "flat", required_argument, NULL, 'f' },
-		{ "entry", required_argument, NULL, 'e' },
-		{ "paging", required_argument, NULL, 'p' },
+		{ "append", required_argument, NULL, 'p' },
+		{ "multiboot", required_argument, NULL, OPT_MULTIBOOT },
+		{ "module", required_argument, NULL, OPT_MODULE },
+		{ "flat", required_argument, NULL, OPT_FLAT },
+		{ "entry", required_argument, NULL, OPT_ENTRY },
+		{ "paging", required_argument, NULL, OPT_PAGING },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "trace", required_argument, NULL, 't' },
+		{ "trace", required_argument, NULL, OPT_TRACE },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -235,12 +263,12 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	o->cpus = 1;
 	o->paging = HVX_PAGING_AUTO;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":k:i:p:m:c:vVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o->mem_size = parse_size(optarg);
 			if (!o->mem_size || o->mem_size % 4096) {
-				fprintf(stderr, "hvx-run: --mem '%s': expected a size in whole 4K pages, e.g. 256M or 1G\n",
+				fprintf(stderr, "hvx-run: --mem '%s': expected a size in whole 4K pages, e.g. 512 (MiB), 256M or 1G\n",
 					optarg);
 				return -1;
 			}
@@ -264,21 +292,21 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 			if (set_image(o, RUN_KIND_LINUX, "--kernel", optarg))
 				return -1;
 			break;
-		case 'M':
+		case OPT_MULTIBOOT:
 			if (set_image(o, RUN_KIND_MULTIBOOT, "--multiboot", optarg))
 				return -1;
 			break;
-		case 'f':
+		case OPT_FLAT:
 			if (set_image(o, RUN_KIND_FLAT, "--flat", optarg))
 				return -1;
 			break;
 		case 'i':
 			o->initrd = optarg;
 			break;
-		case 'a':
+		case 'p':
 			o->append = optarg;
 			break;
-		case 'o':
+		case OPT_MODULE:
 			if (o->nr_modules == RUN_MAX_MODULES) {
 				fprintf(stderr, "hvx-run: --module: at most %d modules\n",
 					RUN_MAX_MODULES);
@@ -291,11 +319,11 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 			}
 			o->modules[o->nr_modules++] = optarg;
 			break;
-		case 'e':
+		case OPT_ENTRY:
 			if (parse_entry(optarg, o))
 				return -1;
 			break;
-		case 'p':
+		case OPT_PAGING:
 			if (!strcmp(optarg, "auto")) {
 				o->paging = HVX_PAGING_AUTO;
 			} else if (!strcmp(optarg, "nested")) {
@@ -311,10 +339,13 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		case 'v':
 			o->verbose = 1;
 			break;
-		case 't':
+		case OPT_TRACE:
 			if (parse_number("--trace", optarg, &o->trace))
 				return -1;
 			break;
+		case 'V':
+			printf("hvx-run %s\n", HVX_VERSION);
+			exit(0);
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -323,8 +354,13 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 				argv[optind - 1]);
 			return -1;
 		default:
-			fprintf(stderr, "hvx-run: unknown option '%s' (see --help)\n",
-				argv[optind - 1]);
+			/* optopt names an unknown short option, even inside "-vx". */
+			if (optopt)
+				fprintf(stderr, "hvx-run: unknown option '-%c' (see --help)\n",
+					optopt);
+			else
+				fprintf(stderr, "hvx-run: unknown option '%s' (see --help)\n",
+					argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -347,6 +383,23 @@ static int load_image(struct hvx_runner *r, const struct run_options *o)
 	}
 }
 
+/* What to do about a failed open of /dev/hvx (udev/60-hvx.rules, README.md). */
+static const char *open_hint(int ret)
+{
+	switch (ret) {
+	case -EACCES:
+	case -EPERM:
+		return " (it is for root and, with the udev rule 60-hvx.rules that makes it 0660 root:hvx, the members of group hvx: join group hvx or run as root)";
+	case -ENOENT:
+	case -ENODEV:
+	case -ENXIO:
+		return " (the hvx module is not loaded: modprobe hvx)";
+	case -EPROTO:
+		return " (API version mismatch between hvx-run and hvx.ko)";
+	}
+	return "";
+}
+
 static int create_vm(struct hvx_runner *r, const struct run_options *o)
 {
 	int ret;
@@ -354,8 +407,7 @@ static int create_vm(struct hvx_runner *r, const struct run_options *o)
 	ret = hvx_open(&r->sys);
 	if (ret) {
 		fprintf(stderr, "hvx-run: cannot use %s: %s%s\n", HVX_DEVICE_PATH, strerror(-ret),
-			ret == -ENOENT ? " (is hvx.ko loaded?)" :
-			ret == -EPROTO ? " (API version mismatch)" : "");
+			open_hint(ret));
 		return -1;
 	}
 	ret = hvx_vm_create(&r->sys, &r->vm, o->paging, 0);
@@ -446,6 +498,24 @@ static void report_exits(const struct hvx_runner *r)
 	fputc('\n', stderr);
 }
 
+/*
+ * Ends hvx-run by the signal that stopped it, once the terminal is
+ * restored and the VM is gone, as a program that cleans up on SIGINT
+ * should: its parent sees it killed by sig (a shell stops a script, and
+ * shows 128 + sig), which no exit status of a guest can be taken for.
+ */
+static void end_by_signal(int sig)
+{
+	sigset_t set;
+
+	fflush(NULL);
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+}
+
 int main(int argc, char **argv)
 {
 	static struct hvx_runner r;
@@ -499,5 +569,7 @@ out:
 	hvx_vm_destroy(&r.vm);
 	hvx_close(&r.sys);
 	munmap(r.mem, r.mem_size);
+	if (r.quit_signal)
+		end_by_signal(r.quit_signal);
 	return status;
 }

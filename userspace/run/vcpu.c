@@ -424,6 +424,7 @@ static int run_loop(struct hvx_runner *r)
 			console__flush(r);
 			fprintf(stderr, "\r\nhvx-run: %s: stopping the guest\n",
 				strsignal(quit_signal));
+			r->quit_signal = quit_signal;
 			return 128 + quit_signal;
 		}
 		if (r->stop >= 0)

@@ -49,6 +49,12 @@ static int append(char **buf, size_t *len, size_t *cap, const char *data, size_t
 int launch_run(char *const argv[], const char *marker, const char *input,
 	       unsigned int timeout_s, struct launch *l)
 {
+	return launch_run_setup(argv, marker, input, timeout_s, NULL, l);
+}
+
+int launch_run_setup(char *const argv[], const char *marker, const char *input,
+		     unsigned int timeout_s, int (*in_child)(void), struct launch *l)
+{
 	int in[2], out[2], err[2], st = 0, open_fds = 2, reported = 0;
 	size_t out_cap = 0, err_cap = 0, in_off = 0, in_len = input ? strlen(input) : 0;
 	double t0 = now_s(), end = t0 + timeout_s;
@@ -73,6 +79,11 @@ int launch_run(char *const argv[], const char *marker, const char *input,
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		if (in_child && in_child()) {
+			dprintf(2, "launch: setting up the child for %s: %s\n", argv[0],
+				strerror(errno));
+			_exit(126);
+		}
 		execvp(argv[0], argv);
 		dprintf(2, "launch: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -151,6 +162,7 @@ int launch_run(char *const argv[], const char *marker, const char *input,
 		if (wait4(pid, &st, 0, &ru) < 0)
 			return -1;
 		l->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		l->signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 	}
 	l->wall_s = now_s() - t0;
 	l->cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +

@@ -11,6 +11,7 @@
 
 struct launch {
 	int status;		/* exit status, 128+N for signal N, -1 on timeout */
+	int signal;		/* N if signal N ended it, else 0 */
 	char *out, *err;	/* NUL-terminated output (malloc'd) */
 	size_t out_len, err_len;
 	double wall_s;		/* launch to exit */
@@ -28,6 +29,13 @@ struct launch {
  */
 int launch_run(char *const argv[], const char *marker, const char *input,
 	       unsigned int timeout_s, struct launch *l);
+/*
+ * launch_run() with in_child() called in the child just before the exec
+ * (to drop privileges, say); if it fails (non-zero, errno set) the child
+ * says so on stderr and exits with status 126.
+ */
+int launch_run_setup(char *const argv[], const char *marker, const char *input,
+		     unsigned int timeout_s, int (*in_child)(void), struct launch *l);
 void launch_free(struct launch *l);
 
 /* Called when a child times out, before it is killed (see launch_run()). */

@@ -25,6 +25,50 @@ int tvm_sys_open(struct hvx_sys *sys)
 	return hvx_open(sys);
 }
 
+int tvm_hvx_absent(char *why, size_t len)
+{
+	struct hvx_sys sys;
+	int ret = tvm_sys_open(&sys);
+
+	switch (ret) {
+	case 0:
+		hvx_close(&sys);
+		return 0;
+	case -ENOENT:
+	case -ENODEV:
+	case -ENXIO:
+		snprintf(why, len, "no %s: %s (hvx.ko not loaded)", HVX_DEVICE_PATH,
+			 strerror(-ret));
+		return ret;
+	case -EACCES:
+	case -EPERM:
+		snprintf(why, len, "%s: %s (run the tests as root or in group hvx)",
+			 HVX_DEVICE_PATH, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+#ifndef HVX_GUEST_DIR_DEFAULT
+#error "HVX_GUEST_DIR_DEFAULT: the Makefile passes where make install puts the guests"
+#endif
+
+const char *tvm_guest_dir(void)
+{
+	const char *d = getenv("HVX_GUEST_DIR");
+
+	return d && *d ? d : HVX_GUEST_DIR_DEFAULT;
+}
+
+int tvm_guest_file(const char *name, char *path, size_t len)
+{
+	int n = snprintf(path, len, "%s/%s", tvm_guest_dir(), name);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return access(path, R_OK) ? -errno : 0;
+}
+
 __u64 tvm_cap(struct hvx_sys *sys, __u32 cap, __u64 def)
 {
 	__u64 v;

@@ -67,6 +67,23 @@ struct tvm {
 
 /* 0 if /dev/hvx opens; -errno otherwise (-ENOENT: module not loaded). */
 int tvm_sys_open(struct hvx_sys *sys);
+/*
+ * Whether this process cannot use hvx at all: 0 if /dev/hvx opens, else
+ * -errno with the reason in why (no device: the module is not loaded;
+ * EACCES: neither root nor in group hvx).  Any other failure to open it
+ * returns 0, for the test to fail on.
+ */
+int tvm_hvx_absent(char *why, size_t len);
+
+/*
+ * The guest artefacts (hello.bin, bench-pio.bin, bench-cpuid.bin,
+ * mbkernel.elf, linux/vmlinuz, linux/initrd.gz) live in $HVX_GUEST_DIR,
+ * by default where make install puts them (HVX_GUEST_DIR_DEFAULT, from
+ * the Makefile's PREFIX).
+ */
+const char *tvm_guest_dir(void);
+/* Writes tvm_guest_dir()/name to path: 0 if it is readable, else -errno. */
+int tvm_guest_file(const char *name, char *path, size_t len);
 /* Capability value, or def if the query fails. */
 __u64 tvm_cap(struct hvx_sys *sys, __u32 cap, __u64 def);
 
@@ -140,19 +157,37 @@ unsigned long long tvm_now_ms(void);
 
 /* ---- harness glue: these need the kselftest _metadata in scope ----------- */
 
-/* Creates the VM or SKIPs (no /dev/hvx) / fails the test. */
+/* SKIPs the test, with the reason, unless this process can use /dev/hvx. */
+#define TVM_REQUIRE_HVX() do {							\
+	char __why[192];							\
+	if (tvm_hvx_absent(__why, sizeof(__why)))				\
+		SKIP(return, "%s", __why);					\
+} while (0)
+
+/*
+ * Puts the path of guest artefact name (see tvm_guest_file()) in the
+ * array path, or SKIPs the test naming that path.
+ */
+#define TVM_REQUIRE_GUEST_FILE(name, path) do {					\
+	int __r = tvm_guest_file(name, path, sizeof(path));			\
+	if (__r)								\
+		SKIP(return, "no guest artefact %.512s: %s (HVX_GUEST_DIR "	\
+		     "names their directory)", path, strerror(-__r));		\
+} while (0)
+
+/* Creates the VM or SKIPs (no usable /dev/hvx) / fails the test. */
 #define TVM_CREATE(t, mem_size, vm_flags, nr_vcpus) do {			\
 	int __r = tvm_create(t, mem_size, vm_flags, nr_vcpus);			\
-	if (__r == -ENOENT)							\
-		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");	\
+	if (__r)								\
+		TVM_REQUIRE_HVX();						\
 	ASSERT_EQ(0, __r) TH_LOG("creating a VM: %s", strerror(-__r));	\
 } while (0)
 
 /* TVM_CREATE() in a given paging mode; skips if the module lacks it. */
 #define TVM_CREATE_PAGING(t, mem_size, paging, vm_flags, nr_vcpus) do {		\
 	int __r = tvm_create_paging(t, mem_size, paging, vm_flags, nr_vcpus);	\
-	if (__r == -ENOENT)							\
-		SKIP(return, "/dev/hvx not present (hvx.ko not loaded)");	\
+	if (__r)								\
+		TVM_REQUIRE_HVX();						\
 	if (__r == -EOPNOTSUPP)							\
 		SKIP(return, "paging mode %u not available", (paging));	\
 	ASSERT_EQ(0, __r) TH_LOG("creating a VM: %s", strerror(-__r));	\
