@@ -840,4 +840,13 @@ TEST_F_TIMEOUT(tty, raw_while_running_restored_after, 90)
 	EXPECT_EQ(0, fcntl(self->slave, F_GETFL) & O_NONBLOCK);
 }
 
-TEST_HARNESS_MAIN
+/* Every case runs hvx-run: without it the whole test skips, with the reason. */
+int main(int argc, char **argv)
+{
+	if (!launch_have_hvx_run()) {
+		ksft_print_header();
+		ksft_exit_skip("%s not found: set HVX_RUN, or put hvx-run on PATH (make install)\n",
+			       launch_hvx_run());
+	}
+	return test_harness_run(argc, argv);
+}

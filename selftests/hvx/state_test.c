@@ -77,6 +77,31 @@ TEST(reset_state)
 	tvm_destroy(&t);
 }
 
+/*
+ * libhvx owns the request header: a struct fresh off the stack, garbage in
+ * every must-be-zero field (pad included), works for GET and SET alike.
+ */
+TEST(libhvx_state_from_garbage)
+{
+	struct hvx_vcpu_state st, st2;
+	const __u64 c = HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS;
+	struct tvm t;
+
+	TVM_CREATE(&t, GUEST_MIN_MEM, 0, 1);
+	memset(&st, 0xa5, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, c));
+	EXPECT_EQ(0xfff0, st.regs.rip);
+	st.regs.rax = 0x1234;
+	st.pad = 0xffffffff;
+	st.flags = 1;
+	memset(st.reserved, 0xff, sizeof(st.reserved));
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_REGS));
+	memset(&st2, 0x5a, sizeof(st2));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st2, HVX_STATE_REGS));
+	EXPECT_EQ(0x1234, st2.regs.rax);
+	tvm_destroy(&t);
+}
+
 TEST(regs)
 {
 	struct hvx_regs r, got;

@@ -194,3 +194,21 @@ const char *launch_hvx_run(void)
 
 	return p && *p ? p : "hvx-run";
 }
+
+bool launch_have_hvx_run(void)
+{
+	const char *run = launch_hvx_run(), *path = getenv("PATH");
+	char buf[4096];
+
+	if (strchr(run, '/'))
+		return access(run, X_OK) == 0;
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		if (n && snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, path, run) <
+			 (int)sizeof(buf) && access(buf, X_OK) == 0)
+			return true;
+		path += n + (path[n] == ':');
+	}
+	return false;
+}

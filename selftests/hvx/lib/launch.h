@@ -6,6 +6,7 @@
 #ifndef HVX_SELFTEST_LAUNCH_H
 #define HVX_SELFTEST_LAUNCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -46,5 +47,7 @@ unsigned int launch_lines(const char *s);
 
 /* hvx-run's path: $HVX_RUN, else "hvx-run" looked up in PATH. */
 const char *launch_hvx_run(void);
+/* Whether launch_hvx_run() names an executable ($HVX_RUN, or on PATH). */
+bool launch_have_hvx_run(void);
 
 #endif
