@@ -3,12 +3,16 @@
  * hvx: the "hvx" generic-netlink family: VM and vCPU statistics, and the
  * "events" multicast group (Documentation/netlink.rst).
  *
- * Lock order: hvx_vms_lock, then vm->lock (which keeps vCPUs alive).
+ * Lock order: hvx_vms_lock, then vm->vcpus_lock (a spinlock, which keeps
+ * vCPUs alive).  Never vm->lock: it is held across accesses to user
+ * memory, which its owner can stall for ever (userfaultfd, FUSE), and a
+ * global lock must not wait on that.
  */
 #include <linux/module.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 #include <linux/math64.h>
 #include <asm/tsc.h>
 
@@ -32,9 +36,19 @@ static const struct genl_multicast_group hvx_genl_mcgrps[] = {
 };
 
 /* A caller sees the VMs of its own uid, or all with CAP_SYS_ADMIN. */
+/*
+ * Judged by the credentials of whoever opened the requesting socket, as
+ * netlink_capable() does, not by the caller: a dump goes on in later
+ * recv() calls, maybe by another process that was given the socket.
+ */
 static bool hvx_vm_visible(const struct hvx_vm *vm, const struct sk_buff *skb)
 {
-	return uid_eq(vm->uid, current_euid()) || netlink_capable(skb, CAP_SYS_ADMIN);
+	const struct sock *sk = NETLINK_CB(skb).sk;
+	const struct file *f = sk && sk->sk_socket ? sk->sk_socket->file : NULL;
+
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return true;
+	return f && uid_eq(vm->uid, f->f_cred->euid);
 }
 
 /* A counter as reported: run time is kept in TSC cycles, cheaper than a clock. */
@@ -70,7 +84,7 @@ static int hvx_fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid, u32 s
 	void *hdr;
 	int i, s;
 
-	mutex_lock(&vm->lock);
+	spin_lock(&vm->vcpus_lock);
 	for (i = 0; i < HVX_MAX_VCPUS; i++) {
 		struct hvx_vcpu *vcpu = vm->vcpus[i];
 
@@ -80,12 +94,13 @@ static int hvx_fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid, u32 s
 		for (s = HVX_STAT_EXITS; s <= HVX_STAT_MAX; s++)
 			total[s] += hvx_stat_value(vcpu->stat, s);
 	}
-	for (i = 0; i < HVX_NR_SLOTS; i++)
-		mem += vm->slots[i].npages << PAGE_SHIFT;
-	pinned = vm->tdp.pinned_pages;
-	tables = vm->tdp.table_pages;
 	nr_vcpus = vm->nr_vcpus;
-	mutex_unlock(&vm->lock);
+	spin_unlock(&vm->vcpus_lock);
+	/* Statistics only: racy reads of words that vm->lock's holder updates. */
+	for (i = 0; i < HVX_NR_SLOTS; i++)
+		mem += READ_ONCE(vm->slots[i].npages) << PAGE_SHIFT;
+	pinned = READ_ONCE(vm->tdp.pinned_pages);
+	tables = READ_ONCE(vm->tdp.table_pages);
 
 	hdr = genlmsg_put(skb, portid, seq, &hvx_genl_family, flags, HVX_CMD_GET_VM);
 	if (!hdr)
@@ -107,7 +122,7 @@ static int hvx_fill_vm(struct sk_buff *skb, struct hvx_vm *vm, u32 portid, u32 s
 	return 0;
 }
 
-/* With vm->lock held, so that the vCPU stays. */
+/* With vm->vcpus_lock held, so that the vCPU stays; must not sleep. */
 static int hvx_fill_vcpu(struct sk_buff *skb, struct hvx_vcpu *vcpu, u32 portid, u32 seq,
 			 int flags)
 {
@@ -116,7 +131,7 @@ static int hvx_fill_vcpu(struct sk_buff *skb, struct hvx_vcpu *vcpu, u32 portid,
 	void *hdr;
 	unsigned int i;
 
-	lockdep_assert_held(&vcpu->vm->lock);
+	lockdep_assert_held(&vcpu->vm->vcpus_lock);
 	for (i = HVX_STAT_EXITS; i <= HVX_STAT_MAX; i++)
 		stat[i] = hvx_stat_value(vcpu->stat, i);
 	hdr = genlmsg_put(skb, portid, seq, &hvx_genl_family, flags, HVX_CMD_GET_VCPU);
@@ -230,7 +245,7 @@ static int hvx_genl_get_vcpu_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOENT;
 		goto out;
 	}
-	mutex_lock(&vm->lock);
+	spin_lock(&vm->vcpus_lock);
 	vcpu = vm->vcpus[nla_get_u32(info->attrs[HVX_A_VCPU_ID])];
 	if (vcpu) {
 		ret = hvx_fill_vcpu(msg, vcpu, info->snd_portid, info->snd_seq, 0);
@@ -238,7 +253,7 @@ static int hvx_genl_get_vcpu_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVX_A_VCPU_ID], "no such vCPU");
 		ret = -ENOENT;
 	}
-	mutex_unlock(&vm->lock);
+	spin_unlock(&vm->vcpus_lock);
 out:
 	mutex_unlock(&hvx_vms_lock);
 	if (ret) {
@@ -273,7 +288,7 @@ static int hvx_genl_get_vcpu_dumpit(struct sk_buff *skb, struct netlink_callback
 		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[HVX_A_VM_ID], "no such VM");
 		return -ENOENT;
 	}
-	mutex_lock(&vm->lock);
+	spin_lock(&vm->vcpus_lock);
 	for (i = cb->args[0]; i < HVX_MAX_VCPUS; i++) {
 		if (!vm->vcpus[i])
 			continue;
@@ -283,7 +298,7 @@ static int hvx_genl_get_vcpu_dumpit(struct sk_buff *skb, struct netlink_callback
 			break;
 		cb->args[0] = i + 1;
 	}
-	mutex_unlock(&vm->lock);
+	spin_unlock(&vm->vcpus_lock);
 	mutex_unlock(&hvx_vms_lock);
 	return ret == -EMSGSIZE && skb->len ? skb->len : ret ? ret : skb->len;
 }

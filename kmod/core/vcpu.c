@@ -498,8 +498,10 @@ static int hvx_vcpu_release(struct inode *inode, struct file *filp)
 	struct hvx_vm *vm = vcpu->vm;
 
 	mutex_lock(&vm->lock);
+	spin_lock(&vm->vcpus_lock);
 	vm->vcpus[vcpu->id] = NULL;
 	vm->nr_vcpus--;
+	spin_unlock(&vm->vcpus_lock);
 	mutex_unlock(&vm->lock);
 	hvx_vcpu_free(vcpu);
 	hvx_vm_put(vm);
@@ -555,16 +557,20 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 		ret = -EEXIST;
 		goto err_free_arch;
 	}
+	spin_lock(&vm->vcpus_lock);
 	vm->vcpus[id] = vcpu;
 	vm->nr_vcpus++;
+	spin_unlock(&vm->vcpus_lock);
 	refcount_inc(&vm->users);
 	mutex_unlock(&vm->lock);
 
 	ret = anon_inode_getfd("hvx-vcpu", &hvx_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
 	if (ret < 0) {
 		mutex_lock(&vm->lock);
+		spin_lock(&vm->vcpus_lock);
 		vm->vcpus[id] = NULL;
 		vm->nr_vcpus--;
+		spin_unlock(&vm->vcpus_lock);
 		mutex_unlock(&vm->lock);
 		hvx_vcpu_free(vcpu);
 		hvx_vm_put(vm);

@@ -214,6 +214,7 @@ int hvx_vm_create(u32 paging, u32 flags)
 		return -ENOMEM;
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
+	spin_lock_init(&vm->vcpus_lock);
 	vm->paging = paging;
 	vm->flags = flags;
 	vm->mm = current->mm;
@@ -232,12 +233,17 @@ int hvx_vm_create(u32 paging, u32 flags)
 	mutex_lock(&hvx_vms_lock);
 	list_add_tail(&vm->node, &hvx_vms);
 	mutex_unlock(&hvx_vms_lock);
+	/*
+	 * Once the fd is published another thread may close it: hold a
+	 * reference of our own until the created event has gone out.
+	 */
+	refcount_inc(&vm->users);
 	ret = anon_inode_getfd("hvx-vm", &hvx_vm_fops, vm, O_RDWR | O_CLOEXEC);
-	if (ret < 0) {
-		hvx_vm_put(vm);
-		return ret;
-	}
-	hvx_event(vm, HVX_GENL_EVENT_VM_CREATED, -1, 0);
+	if (ret < 0)
+		hvx_vm_put(vm);		/* the fd's, never published */
+	else
+		hvx_event(vm, HVX_GENL_EVENT_VM_CREATED, -1, 0);
+	hvx_vm_put(vm);
 	return ret;
 
 err_free_vm:

@@ -113,10 +113,15 @@ struct hvx_vm {
 	u32 paging;			/* (c) HVX_PAGING_NESTED or HVX_PAGING_SHADOW */
 	u32 flags;			/* (c) HVX_VM_* */
 	struct mutex lock;		/* slots, tdp, vcpus[] */
+	/*
+	 * vcpus[] and nr_vcpus for readers that must not wait on vm->lock,
+	 * which is held across accesses to user memory (netlink).
+	 */
+	spinlock_t vcpus_lock;
 	struct hvx_slot slots[HVX_NR_SLOTS];	/* (l) */
 	struct hvx_tdp tdp;			/* (l) */
-	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];	/* (l) */
-	unsigned int nr_vcpus;			/* (l) */
+	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];	/* (l+s) */
+	unsigned int nr_vcpus;			/* (l+s) */
 	atomic_t tlb_gen;		/* (a) bumped when mappings go away */
 	void *arch;			/* (c) backend private */
 };
