@@ -643,13 +643,23 @@ void vmx_shadow_sync(struct hvx_vcpu *vcpu)
 	vmx->flush = true;
 }
 
-/* The PDPTEs of PAE paging live in the VMCS with EPT (SDM vol. 3C §26.3.2.4). */
-void vmx_load_pdptrs(struct hvx_vcpu *vcpu, u64 cr3)
+/*
+ * The PDPTEs of PAE paging live in the VMCS with EPT (SDM vol. 3C
+ * §26.3.2.4).  Read them from guest memory first, where the owner's page
+ * may need faulting in (sleeping, taking vm->lock), then write them with
+ * the VMCS current, preemption off.
+ */
+void vmx_read_pdptrs(struct hvx_vcpu *vcpu, u64 cr3, u64 pdpte[4])
 {
-	u64 pdpte[4] = { 0 };
+	might_sleep();
+	memset(pdpte, 0, 4 * sizeof(*pdpte));
+	hvx_read_gpa(vcpu->vm, cr3 & ~0x1fULL & 0xffffffffULL, pdpte, 4 * sizeof(*pdpte));
+}
+
+void vmx_write_pdptrs(const u64 pdpte[4])
+{
 	int i;
 
-	hvx_read_gpa(vcpu->vm, cr3 & ~0x1fULL & 0xffffffffULL, pdpte, sizeof(pdpte));
 	for (i = 0; i < 4; i++)
 		vmcs_write(GUEST_PDPTR0 + i * 2, pdpte[i]);
 }

@@ -193,7 +193,8 @@ static bool vmx_long64(struct hvx_vcpu *vcpu)
 static int vmx_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 {
 	struct hvx_paging pg;
-	u64 efer;
+	u64 efer, pdpte[4];
+	bool pae;
 
 	hvx_vmx_ops.get_paging(vcpu, &pg);
 	efer = pg.efer;
@@ -213,13 +214,16 @@ static int vmx_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 	} else if (!(val & X86_CR0_PG) && (pg.cr0 & X86_CR0_PG) && (efer & EFER_LMA)) {
 		efer &= ~EFER_LMA;
 	}
+	pae = !to_vmx(vcpu)->shadow && vmx_pae_paging(val, pg.cr4, efer);
+	if (pae)
+		vmx_read_pdptrs(vcpu, pg.cr3, pdpte);
 	vmx_get(vcpu);
 	vmx_set_cr0(vcpu, val);
 	vmx_set_efer(vcpu, efer);
 	if (to_vmx(vcpu)->shadow)
 		vmx_shadow_sync(vcpu);
-	else if ((val & X86_CR0_PG) && (pg.cr4 & X86_CR4_PAE) && !(efer & EFER_LMA))
-		vmx_load_pdptrs(vcpu, pg.cr3);
+	else if (pae)
+		vmx_write_pdptrs(pdpte);
 	vmx_put(vcpu);
 	return 0;
 }
@@ -227,18 +231,23 @@ static int vmx_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 static int vmx_mov_to_cr4(struct hvx_vcpu *vcpu, u64 val)
 {
 	struct hvx_paging pg;
+	u64 pdpte[4];
+	bool pae;
 
 	hvx_vmx_ops.get_paging(vcpu, &pg);
 	/* VMXE is reserved to a guest without VMX; so is what the CPU lacks. */
 	if ((val & X86_CR4_VMXE) || (val & ~vmx_cr4_fixed1) ||
 	    ((pg.efer & EFER_LMA) && !(val & X86_CR4_PAE)))
 		return -EINVAL;
+	pae = !to_vmx(vcpu)->shadow && vmx_pae_paging(pg.cr0, val, pg.efer);
+	if (pae)
+		vmx_read_pdptrs(vcpu, pg.cr3, pdpte);
 	vmx_get(vcpu);
 	vmx_set_cr4(vcpu, val);
 	if (to_vmx(vcpu)->shadow)
 		vmx_shadow_sync(vcpu);
-	else if ((pg.cr0 & X86_CR0_PG) && (val & X86_CR4_PAE) && !(pg.efer & EFER_LMA))
-		vmx_load_pdptrs(vcpu, pg.cr3);
+	else if (pae)
+		vmx_write_pdptrs(pdpte);
 	vmx_put(vcpu);
 	return 0;
 }

@@ -142,6 +142,8 @@ void vmx_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
 int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 pdpte[4];
+	bool pae;
 
 	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || hvx_check_xcr0(vcpu, c->xcr0))
 		return -EINVAL;
@@ -159,6 +161,9 @@ int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 		return -EOPNOTSUPP;
 	if (vmx->shadow && !(c->cr0 & X86_CR0_PE))
 		return -EOPNOTSUPP;
+	pae = !vmx->shadow && vmx_pae_paging(c->cr0, c->cr4, c->efer);
+	if (pae)
+		vmx_read_pdptrs(vcpu, c->cr3, pdpte);
 	vmx_get(vcpu);
 	vmx_set_cr0(vcpu, c->cr0);
 	vmx_set_cr4(vcpu, c->cr4);
@@ -168,8 +173,8 @@ int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 		vmx_shadow_sync(vcpu);
 	} else {
 		vmcs_write(GUEST_CR3, c->cr3);
-		if (vmx_pae_paging(c->cr0, c->cr4, c->efer))
-			vmx_load_pdptrs(vcpu, c->cr3);
+		if (pae)
+			vmx_write_pdptrs(pdpte);
 	}
 	vmx_put(vcpu);
 	vmx->cr2 = c->cr2;
