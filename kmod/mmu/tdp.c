@@ -95,9 +95,9 @@ int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writ
 	struct hvx_vm *vm = vcpu->vm;
 	struct hvx_tdp *tdp = &vm->tdp;
 	struct hvx_slot *slot;
-	struct page *page;
+	struct page *page = NULL;
 	unsigned int gup;
-	u64 *table, uaddr, *leaf;
+	u64 *table, uaddr, *leaf = NULL;
 	int level, ret = 0;
 
 	mutex_lock(&vm->lock);
@@ -109,6 +109,28 @@ int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writ
 	*writable = !(slot->flags & HVX_MEM_READONLY);
 	uaddr = slot->uaddr + ((gpa & PAGE_MASK) - slot->gpa);
 
+	/* Present already: another vCPU mapped it, or a stale TLB entry. */
+	table = tdp->root;
+	for (level = tdp->levels; level > 1 && table; level--) {
+		u64 e = table[tdp_index(gpa, level)];
+
+		table = tdp_present(tdp, e) ? tdp_table(e) : NULL;
+	}
+	if (table)
+		leaf = &table[tdp_index(gpa, 1)];
+	if (leaf && tdp_present(tdp, *leaf))
+		goto done;
+
+	/*
+	 * Pin first: a slot whose memory cannot be pinned (unmapped,
+	 * PROT_NONE, a stalled file) must not make the VM allocate tables.
+	 */
+	gup = FOLL_LONGTERM | (*writable ? FOLL_WRITE : 0);
+	if (pin_user_pages_fast(uaddr, 1, gup, &page) != 1) {
+		*hpa = uaddr;
+		ret = -EFAULT;
+		goto out;
+	}
 	table = tdp->root;
 	for (level = tdp->levels; level > 1; level--) {
 		u64 *e = &table[tdp_index(gpa, level)];
@@ -117,6 +139,7 @@ int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writ
 			u64 *new = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 
 			if (!new) {
+				unpin_user_page(page);
 				ret = -ENOMEM;
 				goto out;
 			}
@@ -126,18 +149,10 @@ int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writ
 		table = tdp_table(*e);
 	}
 	leaf = &table[tdp_index(gpa, 1)];
-	/* Present already: another vCPU mapped it, or a stale TLB entry. */
-	if (!tdp_present(tdp, *leaf)) {
-		gup = FOLL_LONGTERM | (*writable ? FOLL_WRITE : 0);
-		if (pin_user_pages_fast(uaddr, 1, gup, &page) != 1) {
-			*hpa = uaddr;
-			ret = -EFAULT;
-			goto out;
-		}
-		tdp->pinned_pages++;
-		WRITE_ONCE(*leaf, tdp->fmt->leaf(page_to_phys(page), *writable));
-		hvx_stat_inc(vcpu, HVX_STAT_PAGES_MAPPED);
-	}
+	tdp->pinned_pages++;
+	WRITE_ONCE(*leaf, tdp->fmt->leaf(page_to_phys(page), *writable));
+	hvx_stat_inc(vcpu, HVX_STAT_PAGES_MAPPED);
+done:
 	*hpa = *leaf & TDP_PA_MASK;
 out:
 	mutex_unlock(&vm->lock);
@@ -167,9 +182,12 @@ static void hvx_noop(void *unused)
 /*
  * Clears the leaves for [gpa, gpa + npages pages) and returns their pages
  * in @pages (a list through page->lru is not ours to use: keep an array).
+ * Tables left empty are unhooked and put on @tables (their page->lru is
+ * ours), to be freed once no CPU can walk them any more.
  */
 static unsigned long tdp_zap(struct hvx_tdp *tdp, u64 *table, int level, u64 base,
-			     u64 start, u64 end, struct page **pages, unsigned long n)
+			     u64 start, u64 end, struct page **pages, unsigned long n,
+			     struct list_head *tables)
 {
 	u64 span = 1ULL << (12 + 9 * (level - 1));
 	int i;
@@ -177,14 +195,20 @@ static unsigned long tdp_zap(struct hvx_tdp *tdp, u64 *table, int level, u64 bas
 	for (i = 0; i < TDP_ENTRIES; i++) {
 		u64 lo = base + i * span, hi = lo + span;
 		u64 e = table[i];
+		u64 *sub;
 
 		if (hi <= start || lo >= end || !tdp_present(tdp, e))
 			continue;
 		if (level == 1) {
 			pages[n++] = pfn_to_page((e & TDP_PA_MASK) >> PAGE_SHIFT);
 			WRITE_ONCE(table[i], 0);
-		} else {
-			n = tdp_zap(tdp, tdp_table(e), level - 1, lo, start, end, pages, n);
+			continue;
+		}
+		sub = tdp_table(e);
+		n = tdp_zap(tdp, sub, level - 1, lo, start, end, pages, n, tables);
+		if (!memchr_inv(sub, 0, PAGE_SIZE)) {
+			WRITE_ONCE(table[i], 0);
+			list_add(&virt_to_page(sub)->lru, tables);
 		}
 	}
 	return n;
@@ -193,26 +217,34 @@ static unsigned long tdp_zap(struct hvx_tdp *tdp, u64 *table, int level, u64 bas
 int hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages)
 {
 	struct hvx_tdp *tdp = &vm->tdp;
-	struct page **pages;
+	struct page **pages = NULL, *p, *tmp;
+	LIST_HEAD(tables);
 	unsigned long n;
 
 	lockdep_assert_held(&vm->lock);
-	if (!tdp->pinned_pages)
+	if (!tdp->pinned_pages && tdp->table_pages <= 1)
 		return 0;
-	pages = kvmalloc_array(tdp->pinned_pages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
-	if (!pages)
-		return -ENOMEM;
+	if (tdp->pinned_pages) {
+		pages = kvmalloc_array(tdp->pinned_pages, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+		if (!pages)
+			return -ENOMEM;
+	}
 	n = tdp_zap(tdp, tdp->root, tdp->levels, 0, gpa, gpa + (npages << PAGE_SHIFT),
-		    pages, 0);
+		    pages, 0, &tables);
 	/*
 	 * Every vCPU flushes before it next enters the guest; one in the
 	 * guest now is made to exit by the IPI, which on_each_cpu() waits
-	 * for.  Only then may the pages go.
+	 * for.  Only then may the pages and the emptied tables go.
 	 */
 	atomic_inc(&vm->tlb_gen);
 	on_each_cpu(hvx_noop, NULL, 1);
 	unpin_user_pages(pages, n);
 	tdp->pinned_pages -= n;
 	kvfree(pages);
+	list_for_each_entry_safe(p, tmp, &tables, lru) {
+		list_del(&p->lru);
+		__free_page(p);
+		tdp->table_pages--;
+	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
+#include "genl.h"
 #include "test_util.h"
 
 GUEST_CODE(mem_ro);
@@ -189,6 +190,73 @@ TEST(sparse)
 	EXPECT_EQ(0, memcmp(hi + 2 * MiB - 4, &(__u32){ 0x78 }, 4));
 	EXPECT_EQ(0, memcmp(top + 2 * MiB - 4, &(__u32){ 0x79 }, 4));
 	tvm_destroy(&t);
+}
+
+static __u64 table_pages(struct __test_metadata *_metadata)
+{
+	struct vm_info vm;
+	struct nl_err e;
+	struct gnl g;
+	__u32 id;
+
+	EXPECT_EQ(0, gnl_open(&g));
+	id = newest_vm_of(&g, getpid());
+	EXPECT_EQ(0, nl_get_vm(&g, id, &vm, &e));
+	gnl_close(&g);
+	return vm.table_pages;
+}
+
+/*
+ * Page tables (nested, or the record of pinned pages under shadow paging)
+ * exist only for pages hvx could pin: a slot whose memory is PROT_NONE
+ * costs no table however often the guest touches it; once it can be
+ * pinned the tables come (one per level below the top for a lone 2 MiB
+ * region at 1 GiB), and removing the slot frees the tables it emptied.
+ */
+TEST(tables_follow_pins)
+{
+	__u64 before, after_fail, after_map, after_remove;
+	struct hvx_regs regs;
+	unsigned char *m;
+	struct tvm t;
+	int i;
+
+	m = mmap(NULL, 2 * MiB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	TVM_LONG_GUEST(&t, mem_sparse, 0);
+	ASSERT_OK(hvx_vm_set_region(&t.vm, 1, 0, 1024 * MiB, 2 * MiB, m));
+	before = table_pages(_metadata);
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, GUEST_CODE_GPA));
+		ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+		regs.rdi = regs.rbx = regs.rcx = 1024 * MiB;
+		ASSERT_OK(tvm_set_regs(&t, 0, &regs));
+		ASSERT_GUEST_EXIT(&t, 0, HVX_EXIT_INTERNAL_ERROR);
+		EXPECT_EQ(HVX_INTERNAL_MEMORY, t.vcpu[0].run->internal.suberror);
+	}
+	after_fail = table_pages(_metadata);
+
+	ASSERT_EQ(0, mprotect(m, 2 * MiB, PROT_READ | PROT_WRITE));
+	memcpy(m, &(__u32){ 0xb0 }, 4);
+	t.io[0].nr_reports = 0;
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, GUEST_CODE_GPA));
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	regs.rdi = regs.rbx = regs.rcx = 1024 * MiB;
+	ASSERT_OK(tvm_set_regs(&t, 0, &regs));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	after_map = table_pages(_metadata);
+
+	ASSERT_OK(hvx_vm_set_region(&t.vm, 1, 0, 1024 * MiB, 0, m));
+	after_remove = table_pages(_metadata);
+	TH_LOG("table pages: %llu at start, %llu after 3 failed pins, %llu mapped, %llu removed",
+	       (unsigned long long)before, (unsigned long long)after_fail,
+	       (unsigned long long)after_map, (unsigned long long)after_remove);
+	/* The guest's own pages may have been mapped by the first run. */
+	EXPECT_EQ(after_fail, after_map - 2) TH_LOG("a PD and a PT for the slot at 1 GiB");
+	EXPECT_EQ(after_fail, after_remove);
+	tvm_destroy(&t);
+	munmap(m, 2 * MiB);
 }
 
 /*
