@@ -94,6 +94,39 @@ int hvx_write_gpa(struct hvx_vm *vm, u64 gpa, const void *buf, unsigned int len)
 	return hvx_access_gpa(vm, gpa, (void *)buf, len, true);
 }
 
+/*
+ * Compare-and-exchange of a naturally aligned 4- or 8-byte word of guest
+ * RAM, as the CPU updates a page-table entry's A and D bits: 0 if it held
+ * @old and now holds @new, 1 if it held something else (nothing written),
+ * -EFAULT if it is not writable RAM.
+ */
+int hvx_cmpxchg_gpa(struct hvx_vm *vm, u64 gpa, u64 old, u64 new, unsigned int size)
+{
+	struct hvx_slot *s;
+	void __user *ua;
+	int ret = -EFAULT;
+
+	if (current->mm != vm->mm || (size != 4 && size != 8) || (gpa & (size - 1)))
+		return -EFAULT;
+	mutex_lock(&vm->lock);
+	s = hvx_slot_find(vm, gpa);
+	if (!s || (s->flags & HVX_MEM_READONLY))
+		goto out;
+	ua = (void __user *)(unsigned long)(s->uaddr + (gpa - s->gpa));
+	if (!access_ok(ua, size))
+		goto out;
+	if (size == 4) {
+		u32 o = old;
+
+		ret = __try_cmpxchg_user((u32 __user *)ua, &o, (u32)new, efault4);
+	} else {
+		ret = __try_cmpxchg_user((u64 __user *)ua, &old, new, efault8);
+	}
+out:
+	mutex_unlock(&vm->lock);
+	return ret;
+}
+
 static int hvx_check_region(const struct hvx_memory_region *r)
 {
 	u64 end = r->guest_phys_addr + r->size;

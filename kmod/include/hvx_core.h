@@ -235,6 +235,7 @@ void hvx_vm_put(struct hvx_vm *vm);
 struct hvx_slot *hvx_slot_find(struct hvx_vm *vm, u64 gpa);
 int hvx_read_gpa(struct hvx_vm *vm, u64 gpa, void *buf, unsigned int len);
 int hvx_write_gpa(struct hvx_vm *vm, u64 gpa, const void *buf, unsigned int len);
+int hvx_cmpxchg_gpa(struct hvx_vm *vm, u64 gpa, u64 old, u64 new, unsigned int size);
 
 /* core/vcpu.c */
 int hvx_vcpu_create(struct hvx_vm *vm, u32 id);

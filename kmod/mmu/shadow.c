@@ -76,6 +76,7 @@ struct shadow_walk {
 	bool rw, us, nx;
 	u64 pkey;
 	int size;			/* SHADOW_* */
+	unsigned int esize;		/* bytes an entry: 4 (32-bit paging) or 8 */
 	int n;				/* entries used, top first */
 	u64 pte_gpa[5];
 	u64 pte[5];
@@ -137,6 +138,7 @@ static int shadow_walk(struct hvx_vcpu *vcpu, const struct hvx_paging *pg, u64 g
 	memset(w, 0, sizeof(*w));
 	w->rw = true;
 	w->us = true;
+	w->esize = pg->cr4 & X86_CR4_PAE ? 8 : 4;
 	if (!(pg->cr0 & X86_CR0_PG)) {
 		w->gpa = four_level ? gva : (u32)gva;
 		return 0;
@@ -265,21 +267,28 @@ static u32 walk_error(const struct hvx_paging *pg, u32 access, u32 kind)
 }
 
 /* Sets the accessed bits of the entries used, and dirty on the leaf for a write. */
+/*
+ * Sets A (and D on the leaf of a write) as the CPU does, with a locked
+ * compare-and-exchange of each entry against the value the walk used:
+ * another vCPU may change the entry meanwhile (unmap it, say), and a
+ * plain write-back would undo that.  -EAGAIN: an entry changed; walk
+ * again (the guest faults again).
+ */
 static int walk_set_ad(struct hvx_vcpu *vcpu, struct shadow_walk *w, bool write)
 {
-	int i;
+	int i, ret;
 
 	for (i = 0; i < w->n; i++) {
-		u8 old = w->pte[i], new = old | PTE_A;
+		u64 old = w->pte[i], new = old | PTE_A;
 
 		if (i == w->n - 1 && write)
 			new |= PTE_D;
 		if (new == old)
 			continue;
-		/* The low byte holds A and D in both entry sizes. */
-		if (hvx_write_gpa(vcpu->vm, w->pte_gpa[i], &new, 1))
-			return -EFAULT;
-		w->pte[i] |= new;
+		ret = hvx_cmpxchg_gpa(vcpu->vm, w->pte_gpa[i], old, new, w->esize);
+		if (ret)
+			return ret < 0 ? ret : -EAGAIN;
+		w->pte[i] = new;
 	}
 	return 0;
 }
@@ -588,7 +597,10 @@ int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 h
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_MEMORY, w.gpa, hpa);
 	if (ret)
 		return ret;
-	if (walk_set_ad(vcpu, &w, write))
+	ret = walk_set_ad(vcpu, &w, write);
+	if (ret == -EAGAIN)
+		return 1;
+	if (ret)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, gva, ~0ULL);
 
 	/*
