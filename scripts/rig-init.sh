@@ -243,6 +243,22 @@ shell)
 	;;
 esac
 
+# The machine goes down under a running guest: the reboot notifier takes
+# every CPU out of SVM/VMX operation, and the vCPU, which keeps entering
+# the guest at each host timer tick, must not touch SVM/VMX again (a VMX
+# instruction would oops; SVM would be turned back on).
+if [ "$MODE" = check ] && [ -e /dev/hvx ] && command -v hvx-run >/dev/null; then
+	printf '\353\376' >/tmp/spin.bin	# jmp .
+	hvx-run --mem 16 --flat /tmp/spin.bin --entry long:0x100000 \
+		</dev/null >/tmp/spin.out 2>&1 &
+	sleep 1
+	if kill -0 $! 2>/dev/null; then
+		echo "HVX-POWEROFF-GUEST running (pid $!)"
+	else
+		echo "HVX-POWEROFF-GUEST did not start: $(cat /tmp/spin.out)"
+	fi
+fi
+
 dmesg_section end
 echo "HVX-POWEROFF uptime=$(uptime_s)"
 sync

@@ -422,7 +422,8 @@ summarise() {
 		next
 	}
 	/^HVX-SUITE-END/ { suite_end = 1; next }
-	/^HVX-POWEROFF/ { poweroff = 1; next }
+	/^HVX-POWEROFF-GUEST did not start/ { print "FAIL 1 the guest left running at poweroff: " $0; next }
+	/^HVX-POWEROFF / { poweroff = 1; next }
 	!stuck && /\[ *[0-9]+\.[0-9]+\]/ && $0 ~ splat && (allow == "" || $0 !~ allow) {
 		if (!(sect in splatted)) {
 			splatted[sect] = 1
@@ -734,7 +735,7 @@ run_kernel() {
 	boot_s=$(sed -n 's/.*HVX-INIT uptime=\([0-9.]*\).*/\1/p' "$log" | head -n 1)
 	boot_s=${boot_s:-?}
 	[ "$qrc" = 124 ] && echo "   boot timed out after ${tmo}s (HVX_BOOT_TIMEOUT)"
-	if [ "$vendor" = vmx ] && ! grep -q '^HVX-POWEROFF' "$log"; then
+	if [ "$vendor" = vmx ] && ! grep -q '^HVX-POWEROFF ' "$log"; then
 		# Why Bochs stopped (triple fault, panic of its own, ...).
 		grep -a -A 1 'Bochs is exiting' "$emu_out" | tail -n 1 |
 			sed 's/^/   bochs: /'

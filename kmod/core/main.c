@@ -35,9 +35,17 @@ static void hvx_cpu_disable_ipi(void *unused)
 	hvx_ops->cpu_disable();
 }
 
+/*
+ * Set before the CPUs leave SVM/VMX operation for a reboot: no vCPU may
+ * enter a guest again (the backends check it with interrupts off, so the
+ * disabling IPI comes either before the check or after the exit).
+ */
+bool hvx_rebooting;
+
 /* Leave no CPU in SVM/VMX operation across a reboot or kexec. */
 static int hvx_reboot(struct notifier_block *nb, unsigned long code, void *v)
 {
+	WRITE_ONCE(hvx_rebooting, true);
 	on_each_cpu(hvx_cpu_disable_ipi, NULL, 1);
 	return NOTIFY_OK;
 }

@@ -226,6 +226,7 @@ int hvx_netlink_init(void);
 void hvx_netlink_exit(void);
 
 /* core/vm.c: the list of live VMs, for statistics */
+extern bool hvx_rebooting;
 extern struct mutex hvx_vms_lock;
 extern struct list_head hvx_vms;
 

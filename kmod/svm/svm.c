@@ -21,6 +21,7 @@
 #include <asm/fpu/types.h>
 #include <asm/cpufeature.h>
 #include <asm/trapnr.h>
+#include <asm/reboot.h>
 
 #include "svm.h"
 #include "hvx_trace.h"
@@ -102,9 +103,33 @@ static int svm_probe(void)
 	return 0;
 }
 
+/*
+ * A crash (kdump) or an emergency reboot: leave SVM with GIF set, so that
+ * INIT and NMIs reach the CPU (APM vol. 2 §15.17).  NMI context, every CPU.
+ */
+static void svm_emergency_disable(void)
+{
+	u64 efer;
+
+	WRITE_ONCE(hvx_rebooting, true);
+	rdmsrl(MSR_EFER, efer);
+	if (!(efer & EFER_SVME))
+		return;
+	svm_stgi();
+	wrmsrl(MSR_HVX_VM_HSAVE_PA, 0);
+	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+	this_cpu_ptr(&svm_cpu)->enabled = false;
+}
+
+static bool svm_emergency_registered;
+
 static void svm_hardware_unsetup(void)
 {
 	int cpu;
+
+	if (svm_emergency_registered)
+		cpu_emergency_unregister_virt_callback(svm_emergency_disable);
+	svm_emergency_registered = false;
 
 	for_each_possible_cpu(cpu) {
 		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
@@ -122,6 +147,7 @@ static void svm_hardware_unsetup(void)
 static int svm_hardware_setup(void)
 {
 	u32 eax, ebx, ecx, edx;
+	void *kgs;
 	int cpu;
 
 	cpuid(0x8000000a, &eax, &ebx, &ecx, &edx);
@@ -145,6 +171,18 @@ static int svm_hardware_setup(void)
 	}
 	svm_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
 			xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
+	/*
+	 * The kernel has one emergency-disable slot (crash, emergency
+	 * reboot); KVM takes it when loaded.  Take it only if KVM is absent.
+	 */
+	kgs = __symbol_get("kvm_rebooting");
+	if (kgs) {
+		__symbol_put("kvm_rebooting");
+		pr_warn("hvx: kvm is loaded: it owns the emergency SVM-off hook\n");
+	} else {
+		cpu_emergency_register_virt_callback(svm_emergency_disable);
+		svm_emergency_registered = true;
+	}
 	if (kick_after_inject < 0)
 		kick_after_inject = boot_cpu_has(X86_FEATURE_HYPERVISOR);
 	/* Without NPT every VM gets shadow paging, which needs nothing more of SVM. */
@@ -637,6 +675,12 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
 	local_irq_disable();
+	if (unlikely(READ_ONCE(hvx_rebooting))) {
+		/* SVM is off on this CPU, or about to be: never turn it back on. */
+		local_irq_enable();
+		preempt_enable();
+		return -EIO;
+	}
 	if (need_resched() || signal_pending(current)) {
 		local_irq_enable();
 		preempt_enable();

@@ -208,6 +208,7 @@ static void vmx_cpu_disable(void)
  */
 static void vmx_emergency_disable(void)
 {
+	WRITE_ONCE(hvx_rebooting, true);
 	vmx_cpu_off(this_cpu_ptr(&vmx_cpu));
 }
 
@@ -1135,6 +1136,9 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		}
 	}
 
+	/* VMX is off, or about to be, for a reboot: no VMX instruction may run. */
+	if (unlikely(READ_ONCE(hvx_rebooting)))
+		return -EIO;
 	preempt_disable();
 	if (test_thread_flag(TIF_NEED_FPU_LOAD))
 		switch_fpu_return();
@@ -1144,6 +1148,11 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		return ret;
 	}
 	local_irq_disable();
+	if (unlikely(READ_ONCE(hvx_rebooting))) {
+		local_irq_enable();
+		preempt_enable();
+		return -EIO;
+	}
 	if (need_resched() || signal_pending(current)) {
 		local_irq_enable();
 		preempt_enable();
