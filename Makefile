@@ -39,7 +39,7 @@ DATADIR	?= $(PREFIX)/share/hvx
 UDEVDIR	?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
 
 .PHONY: all modules userspace selftests examples setup check check-static check-dkms \
-	check-user-build check-install unit demo bench clean checkpatch dkms-check \
+	check-user-build check-install unit demo bench fuzz clean checkpatch dkms-check \
 	install uninstall dkms-install dkms-uninstall FORCE
 
 all: modules userspace selftests examples
@@ -106,6 +106,14 @@ demo: userspace $(BUILD)/$(firstword $(shell scripts/rig.sh kernels))/hvx.ko
 
 bench: all
 	scripts/rig.sh bench
+
+# The long fuzz run: a million ioctls and guest runs (fuzz_test) on every
+# kernel, on the AMD machine unless HVX_VENDORS says otherwise.
+FUZZ_CALLS ?= 1000000
+fuzz: all
+	HVX_VENDORS=$${HVX_VENDORS:-svm} HVX_TESTS=fuzz_test HVX_FUZZ_CALLS=$(FUZZ_CALLS) \
+		HVX_FUZZ_SECS=$${HVX_FUZZ_SECS:-5400} HVX_TEST_TIMEOUT=$${HVX_TEST_TIMEOUT:-6000} \
+		HVX_BOOT_TIMEOUT=$${HVX_BOOT_TIMEOUT:-7200} scripts/rig.sh check
 
 checkpatch:
 	scripts/checkpatch.sh

@@ -40,6 +40,7 @@
 #                      each run's progress is shown when it is done
 #   HVX_RIG_LOCK       lock file that keeps to one rig per host
 #   HVX_VERBOSE=1      show the whole serial console while it runs
+#   HVX_FUZZ_SEED, HVX_FUZZ_CALLS, HVX_FUZZ_SECS  passed to fuzz_test
 #   HVX_DEMO_CMD       command line of the demo
 #   BUILD              build directory, default <top>/build
 set -eu
@@ -331,6 +332,10 @@ build_initramfs() {
 		echo "DEMO_TIMEOUT=$(by_vendor "$vendor" "$DEMO_TIMEOUT" \
 			"$DEMO_TIMEOUT_SVM" "$DEMO_TIMEOUT_VMX")"
 		echo "HVX_VERSION=$HVX_VERSION"
+		# The fuzzer's knobs (make fuzz), passed on to the tests.
+		for v in HVX_FUZZ_SEED HVX_FUZZ_CALLS HVX_FUZZ_SECS; do
+			[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"
+		done
 		printf 'DEMO_CMD=%q\n' "$DEMO_CMD"
 		echo "BENCH_CMD=$BENCH_CMD"
 	} >"$root/hvx/rig.conf"
