@@ -13,6 +13,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 
+#include <asm/nospec-branch.h>
 #include "hvx_core.h"
 #include "hvx_trace.h"
 
@@ -588,4 +589,39 @@ err_free_raw:
 err_free_vcpu:
 	kfree(vcpu);
 	return ret;
+}
+
+/*
+ * Speculation barriers between a vCPU and what ran before it on this CPU,
+ * as the host kernel's mitigation state asks (the barriers are patched to
+ * nothing where it does not): a CPU that switches to another vCPU (of this
+ * VM or another) gets an IBPB, so branch predictions one guest trained
+ * cannot steer another (KVM does the same when it loads another VMCB or
+ * VMCS).  vCPUs are told apart by VM and vCPU id, which are never reused,
+ * so a freed vCPU's memory reused by a new one cannot hide a switch.
+ * Preemption off.
+ */
+static DEFINE_PER_CPU(u64, hvx_last_vcpu);
+
+void hvx_spec_enter(struct hvx_vcpu *vcpu)
+{
+	u64 key = (u64)vcpu->vm->id << 32 | vcpu->id;
+
+	if (this_cpu_read(hvx_last_vcpu) != key) {
+		this_cpu_write(hvx_last_vcpu, key);
+		indirect_branch_prediction_barrier();
+	}
+}
+
+/*
+ * After a VM exit, interrupts off: the guest may have trained predictions
+ * the host's userspace could follow (VMSCAPE); the kernel flushes them on
+ * the next return to userspace where it was built to.
+ */
+void hvx_spec_exit(void)
+{
+#ifdef X86_FEATURE_IBPB_EXIT_TO_USER
+	if (cpu_feature_enabled(X86_FEATURE_IBPB_EXIT_TO_USER))
+		this_cpu_write(x86_ibpb_exit_to_user, true);
+#endif
 }

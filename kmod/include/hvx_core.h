@@ -227,6 +227,8 @@ void hvx_netlink_exit(void);
 
 /* core/vm.c: the list of live VMs, for statistics */
 extern bool hvx_rebooting;
+void hvx_spec_enter(struct hvx_vcpu *vcpu);
+void hvx_spec_exit(void);
 extern struct mutex hvx_vms_lock;
 extern struct list_head hvx_vms;
 

@@ -689,6 +689,7 @@ static int svm_run(struct hvx_vcpu *vcpu)
 
 	sc = this_cpu_ptr(&svm_cpu);
 	svm_check_enabled(sc);
+	hvx_spec_enter(vcpu);
 	if (svm->cpu != smp_processor_id() || svm->asid_gen != sc->asid_gen) {
 		svm->cpu = smp_processor_id();
 		svm_new_asid(svm, sc);
@@ -735,6 +736,7 @@ static int svm_run(struct hvx_vcpu *vcpu)
 		t0 = rdtsc();
 	/* Host FS, GS, TR, LDTR and SYSCALL MSRs are saved and restored in there. */
 	hvx_svm_vmrun(vcpu->regs, svm->vmcb_pa, __pa(sc->host_vmcb));
+	hvx_spec_exit();
 	/* TSC cycles on one CPU with interrupts off; ns when read out. */
 	if (static_branch_likely(&hvx_stats_on))
 		hvx_stat_add(vcpu, HVX_STAT_RUN_NS, rdtsc() - t0);

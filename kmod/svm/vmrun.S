@@ -15,6 +15,7 @@
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
+#include <asm/nospec-branch.h>
 
 #define R_RAX	(0 * 8)
 #define R_RCX	(1 * 8)
@@ -66,6 +67,8 @@ SYM_FUNC_START(hvx_svm_vmrun)
 	mov	R_RDI(%rdi), %rdi
 
 	vmload	%rax
+	/* The host's buffers are of no use to the guest (VERW; clobbers ZF). */
+	VM_CLEAR_CPU_BUFFERS
 	sti
 	vmrun	%rax
 	cli
@@ -92,6 +95,19 @@ SYM_FUNC_START(hvx_svm_vmrun)
 	/* The host's GS base (per-CPU data) and the rest come back. */
 	mov	8(%rsp), %rax
 	vmload	%rax
+
+	/*
+	 * Before the first RET: no return prediction the guest planted may
+	 * be used by the host (the RSB is refilled, and on CPUs that need it
+	 * return predictions are untrained), as the host kernel's mitigation
+	 * state asks (X86_FEATURE_RSB_VMEXIT, IBPB_ON_VMEXIT, retbleed/SRSO).
+	 */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+#ifdef UNTRAIN_RET_VM
+	UNTRAIN_RET_VM
+#else
+	UNTRAIN_RET
+#endif
 
 	/* Leave no guest value in a register the host might speculate on. */
 	xor	%ecx, %ecx

@@ -5,6 +5,9 @@
  * int hvx_vmx_vmenter(u64 *regs, bool launched)
  *
  * Called with host interrupts disabled and the vCPU's VMCS current.
+ * Clears the CPU's buffers before entry (VERW) and refills the return
+ * stack buffer after the exit, before the first RET, as the host kernel's
+ * mitigation state asks.
  * Writes the stack pointer to HOST_RSP, loads the guest's general-purpose
  * registers but RSP (it is in the VMCS) from @regs and enters the guest
  * with VMRESUME if @launched, else VMLAUNCH.  A VM exit lands at
@@ -49,15 +52,14 @@ SYM_FUNC_START(hvx_vmx_vmenter)
 	push	%r13
 	push	%r12
 	push	%rbx
-	/* @regs, for after the exit: the top of the stack HOST_RSP points at. */
+	/* @launched, then @regs: the top of the stack HOST_RSP points at. */
+	push	%rsi
 	push	%rdi
 
 	mov	$HOST_RSP_FIELD, %eax
 	vmwrite	%rsp, %rax
 	jna	.Lfail_early
 
-	/* Nothing below changes the flags of this test until the VMLAUNCH. */
-	test	%sil, %sil
 	mov	R_RAX(%rdi), %rax
 	mov	R_RCX(%rdi), %rcx
 	mov	R_RDX(%rdi), %rdx
@@ -73,8 +75,11 @@ SYM_FUNC_START(hvx_vmx_vmenter)
 	mov	R_R14(%rdi), %r14
 	mov	R_R15(%rdi), %r15
 	mov	R_RDI(%rdi), %rdi
+	/* The host's buffers are of no use to the guest (VERW; clobbers ZF). */
+	VM_CLEAR_CPU_BUFFERS
 	/* The exit comes back with the stack as it is here. */
 	UNWIND_HINT_SAVE
+	cmpb	$0, 8(%rsp)
 	jnz	1f
 	vmlaunch
 	jmp	.Lfail
@@ -116,8 +121,17 @@ SYM_INNER_LABEL(hvx_vmx_vmexit, SYM_L_GLOBAL)
 	xor	%r9d, %r9d
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
+
+	/*
+	 * Before the first RET: no return prediction the guest planted may
+	 * be used by the host (X86_FEATURE_RSB_VMEXIT, or the lighter
+	 * refill enhanced IBRS needs, RSB_VMEXIT_LITE).
+	 */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT, \
+			   X86_FEATURE_RSB_VMEXIT_LITE
+	xor	%ecx, %ecx
 .Lout:
-	add	$8, %rsp
+	add	$16, %rsp
 	pop	%rbx
 	pop	%r12
 	pop	%r13

@@ -1207,9 +1207,11 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	 */
 	rcu_note_context_switch(false);
 	trace_hvx_entry(vcpu->vm->id, vcpu->id, vcpu->rip);
+	hvx_spec_enter(vcpu);
 	if (static_branch_likely(&hvx_stats_on))
 		t0 = rdtsc();
 	fail = hvx_vmx_vmenter(vcpu->regs, vmx->launched);
+	hvx_spec_exit();
 	if (static_branch_likely(&hvx_stats_on))
 		hvx_stat_add(vcpu, HVX_STAT_RUN_NS, rdtsc() - t0);
 
