@@ -22,8 +22,7 @@
 /*
  * 64-bit: single-step, an instruction breakpoint (DR0) and a data
  * breakpoint (DR1) at CPL 0; INVD, WBINVD, RDPMC and (R14 = 1, shadow
- * paging) INVPCID; then an alignment check at CPL 3 (IOPL 3, so that
- * the port protocol works there).
+ * paging) INVPCID.
  */
 GUEST_BEGIN(icpt_main)
 	.code64
@@ -77,22 +76,6 @@ GLABEL(rdpmc_insn)
 GLABEL(invpcid_insn)
 	invpcid (%rax), %rcx
 1:
-	/* 7. CR0.AM, then CPL 3 with RFLAGS.AC: a misaligned load faults. */
-	mov %cr0, %rax
-	or $CR0_AM, %rax
-	mov %rax, %cr0
-	push $USER_SS
-	push $USER_STACK
-	push $(RFLAGS_AC | RFLAGS_IOPL3 | 0x2)
-	push $USER_CS
-	lea user_code(%rip), %rax
-	push %rax
-	iretq
-user_code:
-	mov $SCRATCH + 1, %ebx
-	mov $2, %r15d
-GLABEL(ac_insn)
-	mov (%rbx), %eax
 	GUEST_DONE($0x600d)
 
 /*
@@ -118,6 +101,33 @@ GLABEL(icpt_db)
 	pop %rdx
 	pop %rax
 	iretq
+GUEST_END(icpt_main)
+
+/*
+ * 64-bit: CR0.AM, then CPL 3 with RFLAGS.AC (and IOPL 3, so that the port
+ * protocol works there): a misaligned load faults.  0xa11 if it did not.
+ */
+GUEST_BEGIN(icpt_align)
+	.code64
+	mov %cr0, %rax
+	or $CR0_AM, %rax
+	mov %rax, %cr0
+	push $USER_SS
+	push $USER_STACK
+	push $(RFLAGS_AC | RFLAGS_IOPL3 | 0x2)
+	push $USER_CS
+	lea user_code(%rip), %rax
+	push %rax
+	iretq
+user_code:
+	mov $SCRATCH + 1, %ebx
+	mov $2, %r15d
+GLABEL(ac_insn)
+	mov (%rbx), %eax
+	test %r15d, %r15d
+	jz 1f
+	GUEST_DONE($0xa11)
+1:	GUEST_DONE($0x600d)
 
 /* #AC: reports the error code, RIP, CS and RFLAGS of the frame; skips R15 bytes. */
 GLABEL(icpt_ac)
@@ -139,13 +149,14 @@ GLABEL(icpt_ac)
 	pop %rax
 	add $8, %rsp
 	iretq
-GUEST_END(icpt_main)
+GUEST_END(icpt_align)
 
 /*
  * 32-bit protected mode: the #AC of CVE-2015-5307.  The #AC gate leads to
  * CPL 3, so the CPU pushes the frame on the CPL 3 stack, which is
  * misaligned: delivering #AC raises #AC, for ever.  The guest reports 1
- * once at CPL 3, then never gets anywhere again.
+ * once at CPL 3, then never gets anywhere again (0xa11: no #AC at all;
+ * 0xbad: delivered without one).
  */
 GUEST_BEGIN(icpt_acloop)
 	.code32
@@ -163,7 +174,30 @@ acloop_user:
 	GUEST_REPORT($1)
 	mov $(USER_STACK + 1), %esp
 	mov (%esp), %eax
-	GUEST_DONE($0xbad)
+	GUEST_DONE($0xa11)
 GLABEL(acloop_handler)
 	GUEST_DONE($0xbad)
 GUEST_END(icpt_acloop)
+
+/*
+ * 64-bit: the #DB of CVE-2015-8104.  The #DB gate uses IST1, so every
+ * delivery pushes its frame at the same place, and DR0 watches writes to
+ * the first slot it pushes there: the guest's own write to it raises a
+ * #DB whose delivery raises the next, for ever.  The handler reports
+ * 0xbad if it ever runs (a CPU that did not see the frame write).
+ */
+#define DBLOOP_SLOT	(DBLOOP_IST - 8)
+#define DBLOOP_IST	0x70000
+
+GUEST_BEGIN(icpt_dbloop)
+	.code64
+	mov $DBLOOP_SLOT, %ebx
+	mov %rbx, %dr0
+	mov $(DR7_INIT | 0x1 | (0x1 << 16) | (0x2 << 18)), %eax
+	mov %rax, %dr7
+	GUEST_REPORT($1)
+	movq $0, (%rbx)
+	GUEST_DONE($0xbad)
+GLABEL(dbloop_handler)
+	GUEST_DONE($0xbad)
+GUEST_END(icpt_dbloop)
