@@ -21,6 +21,8 @@
 #include <linux/list.h>
 #include <linux/uidgid.h>
 #include <linux/jump_label.h>
+#include <asm/mce.h>
+#include <asm/ptrace.h>
 
 #define HVX_MAX_VCPUS		64
 #define HVX_NR_SLOTS		32
@@ -284,6 +286,21 @@ int hvx_write_gva(struct hvx_vcpu *vcpu, u64 gva, const void *buf, unsigned int 
 /* svm/svm.c, vmx/vmx.c */
 extern const struct hvx_backend_ops hvx_svm_ops;
 extern const struct hvx_backend_ops hvx_vmx_ops;
+
+/*
+ * A machine check that hit while a guest ran is the host's: the #MC
+ * intercept (SVM) or VM exit (VMX) took it instead of the host's handler,
+ * which the backend calls here, interrupts still off, as KVM does.  The
+ * frame says user mode: the check did not hit kernel code.
+ */
+static inline void hvx_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = { .cs = 3, .flags = X86_EFLAGS_IF };
+
+	do_machine_check(&regs);
+#endif
+}
 
 static inline u64 hvx_seg_linear(struct hvx_vcpu *vcpu, int seg, u64 off)
 {

@@ -410,14 +410,26 @@ static int svm_vcpu_create(struct hvx_vcpu *vcpu)
 	vcpu->arch = svm;
 
 	c = &svm->vmcb->control;
+	/*
+	 * INVD would discard the host's dirty cache lines, WBINVD flushes
+	 * every cache of the package, RDPMC reads the host's counters.
+	 */
 	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_CPUID |
 			     INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO |
-			     INTERCEPT_MSR | INTERCEPT_SHUTDOWN;
+			     INTERCEPT_MSR | INTERCEPT_SHUTDOWN | INTERCEPT_RDPMC |
+			     INTERCEPT_INVD;
 	/* Every instruction that takes a host-physical address, and the rest of SVM. */
 	c->intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
 			     INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI |
 			     INTERCEPT_SKINIT | INTERCEPT_MONITOR | INTERCEPT_MWAIT |
-			     INTERCEPT_XSETBV;
+			     INTERCEPT_XSETBV | INTERCEPT_WBINVD;
+	/*
+	 * #AC and #DB raised while delivering themselves loop inside the CPU
+	 * with no instruction boundary for an interrupt to end the guest at
+	 * (CVE-2015-5307, CVE-2015-8104): intercepted, they exit instead and
+	 * are delivered from here.  A machine check is the host's.
+	 */
+	c->intercept_exc = BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC);
 	c->iopm_base_pa = __pa(sv->iopm);
 	c->msrpm_base_pa = __pa(sv->msrpm);
 	/* Physical interrupts stay the host's whatever the guest's RFLAGS.IF. */
@@ -439,6 +451,8 @@ static int svm_vcpu_create(struct hvx_vcpu *vcpu)
 		c->intercept_cr |= INTERCEPT_CR_SHADOW;
 		c->intercept_misc1 |= INTERCEPT_INVLPG;
 		c->intercept_exc |= BIT(X86_TRAP_PF);
+		/* INVPCID would bypass the shadow tables; CPUID hides it here. */
+		c->intercept_misc3 |= INTERCEPT_INVPCID;
 	} else {
 		c->nested_ctl = NESTED_CTL_NP_ENABLE;
 		c->nested_cr3 = hvx_tdp_root_pa(&vcpu->vm->tdp);
@@ -756,6 +770,8 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	if (guest_xcr0 != svm_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, svm_host_xcr0);
 	svm_stgi();
+	if (unlikely(vmcb->control.exit_code == SVM_EXIT_MC))
+		hvx_machine_check();
 	/* A host interrupt that made the exit is taken here. */
 	local_irq_enable();
 	preempt_enable();

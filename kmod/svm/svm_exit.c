@@ -39,6 +39,143 @@ static void svm_queue_exception(struct hvx_vcpu *vcpu, u8 vector)
 	vmcb->control.event_inj = vector | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID;
 }
 
+/* DR7.GD, general detect (SDM vol. 3B §18.2.4). */
+#define SVM_DR7_GD	BIT(13)
+
+/*
+ * Delivers an exception that hvx intercepts only so that the CPU cannot
+ * loop delivering it (#DB, #AC).  If it arose while the guest's CPU was
+ * delivering another event, that event is back in EVENTINJ
+ * (svm_requeue_interrupted()).  #DB and #AC are benign (SDM vol. 3A
+ * table 6-5): the two are handled serially, the new one first.  A fault
+ * whose delivery was cut short comes again when its instruction runs
+ * again, as on hardware; an interrupt or NMI goes back to the queue, or,
+ * with no room there, keeps EVENTINJ and the new exception recurs when
+ * its delivery does.
+ */
+static void svm_reflect_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct hvx_pending *p = &vcpu->ev;
+	u64 prev = vmcb->control.event_inj;
+
+	vcpu->exit_rip = vcpu->rip;
+	if (prev & SVM_EVTINJ_VALID) {
+		switch (prev & SVM_EVTINJ_TYPE_MASK) {
+		case SVM_EVTINJ_INTR:
+			if (p->irq)
+				return;
+			p->irq = true;
+			p->irq_vector = prev & 0xff;
+			break;
+		case SVM_EVTINJ_NMI:
+			p->nmi = true;
+			break;
+		}
+	}
+	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
+	/* The error code of #AC is 0. */
+	vmcb->control.event_inj = vector | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID |
+				  (has_error ? SVM_EVTINJ_EV : 0);
+}
+
+/*
+ * #DB: the CPU has already written DR6 in the VMCB (KVM takes the cause
+ * from there too), so the guest's handler finds it as on hardware.
+ * Delivering #DB clears DR7.GD; as KVM does, hvx clears it itself rather
+ * than count on injection to do it.  RFLAGS.RF stays as it is: a #DB
+ * does not set it in the frame, not even a fault-like one (KVM's
+ * kvm_check_and_inject_events()).
+ */
+static int svm_exit_db(struct hvx_vcpu *vcpu)
+{
+	to_svm(vcpu)->vmcb->save.dr7 &= ~SVM_DR7_GD;
+	svm_reflect_exception(vcpu, X86_TRAP_DB, false);
+	return 1;
+}
+
+/*
+ * #AC (alignment check at CPL 3): a fault, and faults other than #DB
+ * set RF in the RFLAGS image they push (SDM vol. 3A §6.13); injection
+ * pushes the guest's RFLAGS as they are, so RF is set there first.
+ */
+static int svm_exit_ac(struct hvx_vcpu *vcpu)
+{
+	vcpu->rflags |= X86_EFLAGS_RF;
+	svm_reflect_exception(vcpu, X86_TRAP_AC, true);
+	return 1;
+}
+
+/* A machine check: svm_run() has handed it to the host's handler. */
+static int svm_exit_mc(struct hvx_vcpu *vcpu)
+{
+	return 1;
+}
+
+/* A legacy or REX prefix: the exit says what follows is the 0f opcode. */
+static bool svm_is_prefix(u8 b)
+{
+	switch (b) {
+	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		return true;
+	default:
+		return (b & 0xf0) == 0x40;
+	}
+}
+
+/*
+ * The length of INVD (0f 08), WBINVD (0f 09) or WBNOINVD (f3 0f 09)
+ * with its prefixes, from guest memory: without NRIP-save nothing else
+ * says where the next instruction starts, and WBNOINVD is WBINVD with a
+ * prefix.
+ */
+static int svm_skip_0f(struct hvx_vcpu *vcpu)
+{
+	unsigned int len = 15, i;
+	u8 b[15];
+	u64 bad;
+
+	if (svm_has_nrips() && to_svm(vcpu)->vmcb->control.next_rip) {
+		svm_skip(vcpu, 0);
+		return 0;
+	}
+	if (hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad))
+		return -EFAULT;
+	for (i = 0; i + 1 < len; i++) {
+		if (b[i] == 0x0f) {
+			svm_skip(vcpu, i + 2);
+			return 0;
+		}
+		if (!svm_is_prefix(b[i]))
+			break;
+	}
+	return -EINVAL;
+}
+
+/*
+ * INVD would throw away the host's dirty cache lines and WBINVD flush
+ * every cache of the package: guest memory is ordinary write-back host
+ * memory and no device is assigned, so both are done once the exit is
+ * taken (KVM: kvm_emulate_invd(), kvm_emulate_wbinvd()).
+ */
+static int svm_exit_invd(struct hvx_vcpu *vcpu)
+{
+	vcpu->exit_rip = vcpu->rip;
+	if (svm_skip_0f(vcpu))
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
+					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), ~0ULL);
+	return 1;
+}
+
+/* No virtual PMU: RDPMC raises #GP(0), as on a CPU without the counter. */
+static int svm_exit_rdpmc(struct hvx_vcpu *vcpu)
+{
+	vcpu->exit_rip = vcpu->rip;
+	hvx_svm_ops.inject_gp(vcpu);
+	return 1;
+}
+
 static int svm_exit_nop(struct hvx_vcpu *vcpu)
 {
 	/* A host interrupt or NMI: it has been taken once GIF was set again. */
@@ -485,7 +622,12 @@ static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[SVM_EXIT_READ_CR0 ... SVM_EXIT_READ_CR4] = svm_exit_cr_shadow,
 	[SVM_EXIT_WRITE_CR0 ... SVM_EXIT_WRITE_CR4] = svm_exit_cr_shadow,
 	[SVM_EXIT_CR8_WRITE]	= svm_exit_cr8_write,
+	[SVM_EXIT_DB]		= svm_exit_db,
 	[SVM_EXIT_PF]		= svm_exit_pf,
+	[SVM_EXIT_AC]		= svm_exit_ac,
+	[SVM_EXIT_MC]		= svm_exit_mc,
+	[SVM_EXIT_RDPMC]	= svm_exit_rdpmc,
+	[SVM_EXIT_INVD]		= svm_exit_invd,
 	[SVM_EXIT_INVLPG]	= svm_exit_invlpg,
 	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
 	[SVM_EXIT_INTR]		= svm_exit_nop,
@@ -507,6 +649,9 @@ static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[SVM_EXIT_MONITOR]	= svm_exit_ud,
 	[SVM_EXIT_MWAIT]	= svm_exit_ud,
 	[SVM_EXIT_XSETBV]	= svm_exit_xsetbv,
+	[SVM_EXIT_WBINVD]	= svm_exit_invd,
+	/* Only under shadow paging, where CPUID hides INVPCID. */
+	[SVM_EXIT_INVPCID]	= svm_exit_ud,
 };
 
 /*
@@ -526,6 +671,13 @@ static const bool svm_exit_other[SVM_EXIT_NR] = {
 	[SVM_EXIT_MONITOR] = true,
 	[SVM_EXIT_MWAIT] = true,
 	[SVM_EXIT_XSETBV] = true,
+	[SVM_EXIT_DB] = true,
+	[SVM_EXIT_AC] = true,
+	[SVM_EXIT_MC] = true,
+	[SVM_EXIT_RDPMC] = true,
+	[SVM_EXIT_INVD] = true,
+	[SVM_EXIT_WBINVD] = true,
+	[SVM_EXIT_INVPCID] = true,
 };
 
 /*

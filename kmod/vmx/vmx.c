@@ -282,7 +282,7 @@ static int vmx_hardware_setup(void)
 		      CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_MWAIT_EXITING |
 		      CPU_BASED_MONITOR_EXITING | CPU_BASED_CR8_LOAD_EXITING |
 		      CPU_BASED_CR8_STORE_EXITING | CPU_BASED_MOV_DR_EXITING |
-		      CPU_BASED_USE_TSC_OFFSETTING;
+		      CPU_BASED_USE_TSC_OFFSETTING | CPU_BASED_RDPMC_EXITING;
 	u32 exit_req = VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_PAT |
 		       VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_EFER |
 		       VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_DEBUG_CONTROLS;
@@ -304,12 +304,17 @@ static int vmx_hardware_setup(void)
 	ret = ret ?: vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS, MSR_IA32_VMX_TRUE_PROCBASED_CTLS,
 				cpu_req, CPU_BASED_ACTIVATE_SECONDARY_CONTROLS, &vmx_cpu_based,
 				"processor-based");
-	/* Every secondary control is optional: without EPT, VMs get shadow paging. */
+	/*
+	 * Every secondary control is optional: without EPT, VMs get shadow
+	 * paging; without WBINVD exiting (the first VMX CPUs) a guest's
+	 * WBINVD flushes the caches of the host.
+	 */
 	if (!ret && (vmx_cpu_based & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS))
 		ret = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, 0, 0,
 				 SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST |
 				 SECONDARY_EXEC_ENABLE_VPID | SECONDARY_EXEC_ENABLE_RDTSCP |
-				 SECONDARY_EXEC_ENABLE_INVPCID, &vmx_secondary, "secondary");
+				 SECONDARY_EXEC_ENABLE_INVPCID | SECONDARY_EXEC_WBINVD_EXITING,
+				 &vmx_secondary, "secondary");
 	else
 		vmx_secondary = 0;
 	ret = ret ?: vmx_adjust(MSR_IA32_VMX_EXIT_CTLS, MSR_IA32_VMX_TRUE_EXIT_CTLS,
@@ -779,7 +784,15 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 	}
 	vmcs_write(VM_EXIT_CONTROLS, vmx_exit_ctls);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_entry_ctls);
-	vmcs_write(EXCEPTION_BITMAP, vmx->shadow ? BIT(X86_TRAP_PF) : 0);
+	/*
+	 * #AC and #DB raised while delivering themselves loop inside the CPU
+	 * with no instruction boundary for an interrupt to end the guest at
+	 * (CVE-2015-5307, CVE-2015-8104): they exit instead and are delivered
+	 * from vmx_exit.c.  A machine check is the host's: without the exit
+	 * it would go through the guest's IDT.
+	 */
+	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC) |
+		   (vmx->shadow ? BIT(X86_TRAP_PF) : 0));
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
@@ -1249,6 +1262,13 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		    (vmx->exit_intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK)) ==
 		    (INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR))
 			hvx_vmx_do_nmi(HVX_NMI_ENTRY);
+		/* So did a machine check, in the guest or in VM entry (SDM vol. 3C §27.8). */
+		if (((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI &&
+		     (vmx->exit_intr_info & (INTR_INFO_VALID_MASK | INTR_INFO_INTR_TYPE_MASK |
+					     INTR_INFO_VECTOR_MASK)) ==
+		     (INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | X86_TRAP_MC)) ||
+		    (u16)vmx->exit_reason == EXIT_REASON_MCE_DURING_VMENTRY)
+			hvx_machine_check();
 	}
 	/* A host interrupt that made the exit is taken here. */
 	local_irq_enable();

@@ -8,6 +8,9 @@
 #include <linux/kernel.h>
 #include <asm/trapnr.h>
 #include <asm/processor-flags.h>
+#include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/cpu.h>
 
 #include "vmx.h"
 
@@ -86,15 +89,137 @@ static int vmx_exit_invlpg(struct hvx_vcpu *vcpu)
 	return 1;
 }
 
+/*
+ * Delivers an exception that hvx intercepts only so that the CPU cannot
+ * loop delivering it (#DB, #AC).  If it arose while the guest's CPU was
+ * delivering another event, the exit path has put that event back in the
+ * VM-entry interruption field (vmx_requeue_interrupted()).  #DB and #AC
+ * are benign (SDM vol. 3A table 6-5): the two are handled serially, the
+ * new one first.  A fault whose delivery was cut short comes again when
+ * its instruction runs again, as on hardware; an interrupt or NMI goes
+ * back to the queue, or, with no room there, keeps the field and the new
+ * exception recurs when its delivery does.
+ */
+static int vmx_reflect_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
+{
+	struct hvx_pending *p = &vcpu->ev;
+	u32 prev;
+
+	vcpu->exit_rip = vcpu->rip;
+	vmx_get(vcpu);
+	prev = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+	vmx_put(vcpu);
+	if (prev & INTR_INFO_VALID_MASK) {
+		switch (prev & INTR_INFO_INTR_TYPE_MASK) {
+		case INTR_TYPE_EXT_INTR:
+			if (p->irq)
+				return 1;
+			p->irq = true;
+			p->irq_vector = prev & INTR_INFO_VECTOR_MASK;
+			break;
+		case INTR_TYPE_NMI_INTR:
+			p->nmi = true;
+			break;
+		}
+	}
+	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
+	/* The error code of #AC is 0. */
+	vmx_queue_exception(vcpu, vector, has_error, 0);
+	return 1;
+}
+
+/* Bits of the exit qualification of a #DB (SDM vol. 3C table 28-1). */
+#define VMX_DB_QUAL_BD		BIT(13)
+#define VMX_DB_QUAL_RTM		BIT(16)
+#define VMX_DR6_RTM		BIT(16)		/* active low in DR6 */
+#define VMX_DR7_GD		BIT(13)
+
+/*
+ * #DB: a #DB that exits leaves DR6 alone and reports the cause in the
+ * exit qualification (SDM vol. 3C §28.1), so DR6 is updated here as the
+ * CPU would have: B0-B3 replaced, BD and BS added, RTM active low
+ * (KVM's kvm_deliver_exception_payload()).  Delivering #DB clears
+ * DR7.GD.  RFLAGS.RF stays as it is: a #DB does not set it in the frame.
+ */
+static int vmx_exit_db(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u64 q = vmx->exit_qual;
+	u32 intr;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	vmx->dr6 = ((vmx->dr6 & ~DR_TRAP_BITS) | DR6_RESERVED |
+		    (q & (DR_TRAP_BITS | VMX_DB_QUAL_BD | DR_STEP))) &
+		   ~((q & VMX_DB_QUAL_RTM) ? VMX_DR6_RTM : 0);
+	/*
+	 * ICEBP (INT1) exits on the instruction itself, as a privileged
+	 * software exception: step over it, its #DB is a trap.
+	 */
+	if ((vmx->exit_intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXCEPTION)
+		vmx_skip(vcpu);
+	vmx_get(vcpu);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	/*
+	 * VM entry checks that a single-step #DB is pending when TF is set
+	 * under STI or MOV SS blocking (SDM vol. 3C §26.3.1.5); the exit
+	 * does not record it, and the injected #DB is not seen as one.
+	 */
+	if ((vcpu->rflags & X86_EFLAGS_TF) &&
+	    (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+		vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS,
+			   vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS) | DR_STEP);
+	vmcs_write(GUEST_DR7, vmcs_read(GUEST_DR7) & ~VMX_DR7_GD);
+	vmx_put(vcpu);
+	return vmx_reflect_exception(vcpu, X86_TRAP_DB, false);
+}
+
+/*
+ * #AC.  With the host's split-lock detection on (MSR_TEST_CTRL), a split
+ * locked access raises #AC in the guest whatever its CR0.AM and
+ * RFLAGS.AC; that one is the host's business, and its policy (warn and
+ * let the task go on, or SIGBUS) applies to the vCPU thread, as KVM does.
+ * The guest's own alignment check (CPL 3, CR0.AM, RFLAGS.AC) is a fault,
+ * and faults other than #DB set RF in the RFLAGS image they push (SDM
+ * vol. 3A §6.13): set it before the injection pushes RFLAGS.
+ */
+static int vmx_exit_ac(struct hvx_vcpu *vcpu)
+{
+	struct hvx_paging pg;
+	struct hvx_sregs s;
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	if (boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT)) {
+		hvx_vmx_ops.get_paging(vcpu, &pg);
+		hvx_vmx_ops.get_sregs(vcpu, &s);
+		if (s.ss.dpl != 3 || !(pg.cr0 & X86_CR0_AM) || !(vcpu->rflags & X86_EFLAGS_AC)) {
+			vcpu->exit_rip = vcpu->rip;
+			handle_guest_split_lock(vcpu->rip);
+			return 1;
+		}
+	}
+	vcpu->rflags |= X86_EFLAGS_RF;
+	return vmx_reflect_exception(vcpu, X86_TRAP_AC, true);
+}
+
 static int vmx_exit_exception_nmi(struct hvx_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u8 vector = vmx->exit_intr_info & INTR_INFO_VECTOR_MASK;
 
 	if ((vmx->exit_intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return vmx_exit_nop(vcpu);
-	if (vmx->shadow && (vmx->exit_intr_info & INTR_INFO_VECTOR_MASK) == X86_TRAP_PF)
+	if (vmx->shadow && vector == X86_TRAP_PF)
 		return vmx_exit_shadow_pf(vcpu);
-	/* No exception is intercepted: this cannot happen. */
+	if (vector == X86_TRAP_DB)
+		return vmx_exit_db(vcpu);
+	if (vector == X86_TRAP_AC)
+		return vmx_exit_ac(vcpu);
+	/* A machine check: vmx_run() has handed it to the host's handler. */
+	if (vector == X86_TRAP_MC) {
+		hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+		return 1;
+	}
+	/* No other exception is intercepted: this cannot happen. */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	vcpu->exit_rip = vcpu->rip;
 	return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, vmx->exit_reason,
@@ -151,6 +276,25 @@ static int vmx_exit_invd(struct hvx_vcpu *vcpu)
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	vmx_skip(vcpu);
 	return 1;
+}
+
+/*
+ * WBINVD: guest memory is ordinary write-back host memory and no device
+ * is assigned, so there is nothing to write back for the guest, and the
+ * host's caches are not the guest's to flush (KVM: kvm_emulate_wbinvd()).
+ */
+static int vmx_exit_wbinvd(struct hvx_vcpu *vcpu)
+{
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	vmx_skip(vcpu);
+	return 1;
+}
+
+/* No virtual PMU: RDPMC raises #GP(0), as on a CPU without the counter. */
+static int vmx_exit_rdpmc(struct hvx_vcpu *vcpu)
+{
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	return vmx_fault(vcpu, X86_TRAP_GP, true);
 }
 
 static int vmx_exit_vmcall(struct hvx_vcpu *vcpu)
@@ -410,6 +554,7 @@ static int (*const vmx_exit_handlers[VMX_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[EXIT_REASON_HLT]			= vmx_exit_hlt,
 	[EXIT_REASON_INVLPG]			= vmx_exit_invlpg,
 	[EXIT_REASON_INVD]			= vmx_exit_invd,
+	[EXIT_REASON_RDPMC]			= vmx_exit_rdpmc,
 	[EXIT_REASON_VMCALL]			= vmx_exit_vmcall,
 	[EXIT_REASON_VMCLEAR]			= vmx_exit_ud,
 	[EXIT_REASON_VMLAUNCH]			= vmx_exit_ud,
@@ -432,6 +577,7 @@ static int (*const vmx_exit_handlers[VMX_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[EXIT_REASON_INVEPT]			= vmx_exit_ud,
 	[EXIT_REASON_INVVPID]			= vmx_exit_ud,
 	[EXIT_REASON_PREEMPTION_TIMER]		= vmx_exit_other,
+	[EXIT_REASON_WBINVD]			= vmx_exit_wbinvd,
 	[EXIT_REASON_XSETBV]			= vmx_exit_xsetbv,
 	[EXIT_REASON_VMFUNC]			= vmx_exit_ud,
 	[EXIT_REASON_ENCLS]			= vmx_exit_ud,
