@@ -492,7 +492,7 @@ static int svm_exit_cr_shadow(struct hvx_vcpu *vcpu)
 	 * faults alike under CR4.UMIP.
 	 */
 	if (hvx_guest_cpl(vcpu) &&
-	    (in.op != 0x01 || in.reg != 4 || (svm->guest_cr4 & X86_CR4_UMIP))) {
+	    (in.op != 0x01 || (in.reg & 7) != 4 || (svm->guest_cr4 & X86_CR4_UMIP))) {
 		hvx_svm_ops.inject_gp(vcpu);
 		return 1;
 	}
@@ -516,7 +516,7 @@ static int svm_exit_cr_shadow(struct hvx_vcpu *vcpu)
 		ret = svm_mov_to_cr0(vcpu, svm->guest_cr0 & ~X86_CR0_TS);
 		break;
 	default:
-		if (in.reg == 6) {	/* LMSW: sets PE but cannot clear it */
+		if ((in.reg & 7) == 6) {	/* LMSW: sets PE but cannot clear it */
 			if (!in.mem)
 				msw = *reg;
 			else if (svm_msw_operand(vcpu, &in, &msw, false, &handled))
