@@ -33,6 +33,12 @@ GLABEL(emul_outsb)
 	outsb
 	GUEST_DONE($0x600d)
 
+/* MOVSB from DS:RSI (a device) to ES:RDI. */
+GLABEL(emul_movsb)
+	mov $1, %r15d
+	movsb
+	GUEST_DONE($0x600d)
+
 /* MOV RAX to CR0, CR3, CR4 (3 bytes each). */
 GLABEL(emul_mov_cr0)
 	mov $3, %r15d

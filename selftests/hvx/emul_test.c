@@ -15,7 +15,8 @@
 #include "test_util.h"
 
 GUEST_CODE(emul_guest);
-extern const unsigned char emul_smsw_mem[], emul_insb[], emul_outsb[], emul_mov_cr0[],
+extern const unsigned char emul_smsw_mem[], emul_insb[], emul_outsb[], emul_movsb[],
+	emul_mov_cr0[],
 	emul_mov_cr3[], emul_mov_cr4[], emul_swap[], emul_swap_end[];
 
 #define PORT_EMUL_IO	0x80
@@ -29,6 +30,7 @@ extern const unsigned char emul_smsw_mem[], emul_insb[], emul_outsb[], emul_mov_
 #define RO_PAGE		0x53000ULL	/* user, read-only */
 #define USER_PAGE	0x54000ULL	/* user, writable */
 #define EVIL_PML4	0x55000ULL	/* a copy of the PML4: a CR3 the guest could use */
+#define MMIO_GPA	0x10000000ULL	/* no RAM: a device (identity-mapped, user) */
 #define KSTACK_TOP	0x70000ULL	/* TSS.RSP0: the stubs run here */
 
 #define PTE_P		0x1ULL
@@ -54,6 +56,8 @@ struct emul {
 	struct tvm t;
 	struct hvx_vcpu_state st;	/* the state the case started with */
 	unsigned int port_in, port_out;	/* INS/OUTS items that reached the host */
+	unsigned int mmio_reads;	/* device reads of MOVS */
+	char msg[512];			/* hvx_mmio_complete_ram()'s complaint */
 	bool swapped;
 };
 
@@ -131,7 +135,21 @@ static int emul_set_regs(struct emul *e, __u64 rax, __u64 rsi, __u64 rdi)
 	return tvm_set_regs(&e->t, 0, &e->st.regs);
 }
 
-/* Runs the case: the guest's port protocol, plus the test's two ports. */
+static int emul_mmio(void *opaque, __u64 gpa, void *data, unsigned int len, int is_write)
+{
+	struct emul *e = opaque;
+
+	if (is_write || gpa != MMIO_GPA)
+		return -EINVAL;
+	memset(data, 0xcd, len);
+	e->mmio_reads++;
+	return 0;
+}
+
+/*
+ * Runs the case: the guest's port protocol, the test's two ports, and a
+ * device at MMIO_GPA completed by libhvx with the guest's RAM.
+ */
 static int emul_run(struct emul *e)
 {
 	struct hvx_run *run = e->t.vcpu[0].run;
@@ -139,6 +157,13 @@ static int emul_run(struct emul *e)
 
 	for (;;) {
 		ret = tvm_run_once(&e->t, 0);
+		if (ret == HVX_EXIT_MMIO) {
+			ret = hvx_mmio_complete_ram(&e->t.vcpu[0], emul_mmio, e, e->t.mem,
+						    e->t.mem_size, e->msg, sizeof(e->msg));
+			if (ret)
+				return ret;
+			continue;
+		}
 		if (ret != HVX_EXIT_IO)
 			return ret;
 		if (run->io.port == PORT_EMUL_IO) {
@@ -175,7 +200,8 @@ static int emul_run(struct emul *e)
 	char __b[512];								\
 	int __r = emul_run(e);							\
 	ASSERT_EQ(GUEST_EXIT_DONE, __r)						\
-		TH_LOG("%s", tvm_describe(&(e)->t, 0, __r, __b, sizeof(__b)));	\
+		TH_LOG("%s %s", tvm_describe(&(e)->t, 0, __r, __b, sizeof(__b)),	\
+		       (e)->msg);						\
 } while (0)
 
 /* Exactly one exception was reported, this one. */
@@ -332,6 +358,33 @@ TEST(outs_cpl3_supervisor_page)
 	EMUL_RUN_DONE(&e);
 	ASSERT_PF(&e, PF_EC_U | PF_EC_P, SUP_PAGE + 0x20);
 	EXPECT_EQ(0, e.port_out);
+	tvm_destroy(&e.t);
+}
+
+/* (libhvx) MOVS from a device into a supervisor page at CPL 3: #PF, nothing read. */
+TEST(movs_cpl3_supervisor_page)
+{
+	struct emul e;
+
+	EMUL_CREATE(&e, emul_movsb, true);
+	ASSERT_OK(emul_set_regs(&e, 0, MMIO_GPA, SUP_PAGE + 0x30));
+	EMUL_RUN_DONE(&e);
+	ASSERT_PF(&e, PF_EC_U | PF_EC_W | PF_EC_P, SUP_PAGE + 0x30);
+	EXPECT_TRUE(page_is(&e.t, SUP_PAGE, FILL));
+	EXPECT_EQ(0, e.mmio_reads);
+	tvm_destroy(&e.t);
+}
+
+TEST(movs_cpl3_user_page)
+{
+	struct emul e;
+
+	EMUL_CREATE(&e, emul_movsb, true);
+	ASSERT_OK(emul_set_regs(&e, 0, MMIO_GPA, USER_PAGE + 0x30));
+	EMUL_RUN_DONE(&e);
+	EXPECT_EQ(0, e.t.io[0].nr_excs);
+	EXPECT_EQ(1, e.mmio_reads);
+	EXPECT_EQ(0xcd, e.t.mem[USER_PAGE + 0x30]);
 	tvm_destroy(&e.t);
 }
 
