@@ -319,9 +319,14 @@ TEST(ins_cpl0_readonly_page_wp)
 TEST(ins_cpl0_user_page_smap)
 {
 	struct emul e;
+	__u64 i;
 	int ret;
 
 	EMUL_CREATE(&e, emul_insb, false);
+	/* SMAP binds the supervisor's own accesses too: only USER_PAGE stays user. */
+	for (i = 0; i < 512; i++)
+		if ((i << 12) != USER_PAGE)
+			put64(&e.t, PT_GPA + i * 8, (i << 12) | PTE_P | PTE_RW);
 	e.st.cregs.cr4 |= CR4_SMAP;
 	ret = hvx_vcpu_set_state(&e.t.vcpu[0], &e.st, HVX_STATE_CREGS);
 	if (ret) {
