@@ -57,13 +57,13 @@ BENCH_CMD=/usr/bin/hvx-bench.sh
 # their VMs use shadow paging instead of EPT/NPT.  paging_test compares the
 # two modes itself; the launcher tests choose the mode per case.
 SHADOW_TESTS="exits_test intercept_test modes_test state_test memory_test multi_test signal_test
-	shutdown_test virt_insn_test"
+	shutdown_test virt_insn_test emul_test"
 
 # The tests of svm-nonpt (a CPU without NPT) when HVX_TESTS is not set: the
 # vendor-neutral ones, whose VMs get shadow paging there by default, and
 # those about the paging mode a VM gets.
 NONPT_TESTS="badinput_test exits_test intercept_test modes_test state_test memory_test multi_test
-	signal_test shutdown_test virt_insn_test stats_test launcher_test paging_test
+	signal_test shutdown_test virt_insn_test emul_test stats_test launcher_test paging_test
 	pagestress_test module_test"
 
 # The vendors a run covers when HVX_VENDORS is not set.  svm-nonpt last: its

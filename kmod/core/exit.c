@@ -193,7 +193,8 @@ static int hvx_prefix_seg(u8 b)
 	}
 }
 
-static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg)
+static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg,
+				struct hvx_fault *f)
 {
 	struct hvx_sregs sregs;
 	struct hvx_paging pg;
@@ -201,13 +202,15 @@ static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg)
 	u8 insn[15];
 	u64 bad;
 	bool long64, a67 = false;
+	int ret;
 
 	hvx_ops->get_sregs(vcpu, &sregs);
 	hvx_ops->get_paging(vcpu, &pg);
 	long64 = (pg.efer & EFER_LMA) && sregs.cs.l;
-	if (hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->exit_rip),
-			   insn, &len, &bad))
-		return -EFAULT;
+	ret = hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->exit_rip),
+			     insn, &len, &bad, f);
+	if (ret)
+		return ret;
 	*seg = HVX_SEG_DS;
 	for (i = 0; i < len; i++) {
 		int s = hvx_prefix_seg(insn[i]);
@@ -233,10 +236,10 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 		bool string, bool rep, u64 next_rip)
 {
 	struct hvx_run *run = vcpu->run;
+	struct hvx_fault f;
 	u8 addr_bytes;
-	int seg;
+	int seg, ret;
 	u64 mask;
-	u64 gva;
 
 	run->exit_reason = HVX_EXIT_IO;
 	run->io.direction = in ? HVX_IO_IN : HVX_IO_OUT;
@@ -258,18 +261,32 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 		return 0;
 	}
 
-	if (hvx_string_io_decode(vcpu, &addr_bytes, &seg))
+	ret = hvx_string_io_decode(vcpu, &addr_bytes, &seg, &f);
+	if (ret < 0)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
 					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->exit_rip), ~0ULL);
+	if (ret)
+		goto fault;
 	mask = hvx_addr_mask(addr_bytes);
 	if (rep && !(vcpu->regs[HVX_RCX] & mask)) {
 		vcpu->rip = next_rip;
 		return 1;
 	}
-	hvx_stat_inc(vcpu, in ? HVX_STAT_EXIT_IO_IN : HVX_STAT_EXIT_IO_OUT);
 	if (in) {
-		/* INS stores to ES:rDI (no segment override applies). */
-		vcpu->ins_gva = hvx_seg_linear(vcpu, HVX_SEG_ES, vcpu->regs[HVX_RDI] & mask);
+		/*
+		 * INS stores to ES:rDI (no segment override applies).  A store
+		 * the guest may not make faults before the port is read, and
+		 * is checked again when the data comes back.
+		 */
+		vcpu->ins_off = vcpu->regs[HVX_RDI] & mask;
+		ret = hvx_emul_check_write(vcpu, HVX_SEG_ES, vcpu->ins_off, size, &f);
+		if (ret < 0)
+			return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO,
+						 hvx_seg_linear(vcpu, HVX_SEG_ES, vcpu->ins_off),
+						 0);
+		if (ret)
+			goto fault;
+		hvx_stat_inc(vcpu, HVX_STAT_EXIT_IO_IN);
 		vcpu->ins_size = size;
 		vcpu->complete = HVX_COMPLETE_INS;
 		vcpu->rip = vcpu->exit_rip;
@@ -281,11 +298,20 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 		return 0;
 	}
 	/* OUTS reads seg:rSI, DS unless overridden. */
-	gva = hvx_seg_linear(vcpu, seg, vcpu->regs[HVX_RSI] & mask);
-	if (hvx_read_gva(vcpu, gva, run->io_data, size))
-		return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO, gva, 0);
+	ret = hvx_emul_read(vcpu, seg, vcpu->regs[HVX_RSI] & mask, run->io_data, size, &f);
+	if (ret < 0)
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO,
+					 hvx_seg_linear(vcpu, seg, vcpu->regs[HVX_RSI] & mask), 0);
+	if (ret)
+		goto fault;
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_IO_OUT);
 	hvx_string_step(vcpu, HVX_RSI, size, rep, addr_bytes, next_rip);
 	return 0;
+
+fault:
+	/* The guest takes the fault; the port is not accessed. */
+	hvx_inject_fault(vcpu, &f);
+	return 1;
 }
 
 int hvx_exit_hypercall(struct hvx_vcpu *vcpu)
@@ -310,12 +336,20 @@ int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write)
 	struct hvx_run *run = vcpu->run;
 	unsigned int len = sizeof(run->mmio.insn);
 	u64 gva, bad_gpa = 0;
+	struct hvx_fault f;
+	int ret;
 
 	vcpu->exit_rip = vcpu->rip;
 	gva = hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip);
 	memset(&run->mmio, 0, sizeof(run->mmio));
-	if (hvx_fetch_insn(vcpu, gva, run->mmio.insn, &len, &bad_gpa))
+	ret = hvx_fetch_insn(vcpu, gva, run->mmio.insn, &len, &bad_gpa, &f);
+	if (ret < 0)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, gva, bad_gpa);
+	if (ret) {
+		/* The guest's tables changed under the CPU: it may not fetch there now. */
+		hvx_inject_fault(vcpu, &f);
+		return 1;
+	}
 	hvx_stat_inc(vcpu, is_write ? HVX_STAT_EXIT_MMIO_WRITE : HVX_STAT_EXIT_MMIO_READ);
 	run->exit_reason = HVX_EXIT_MMIO;
 	run->mmio.gpa = gpa;
@@ -330,6 +364,8 @@ int hvx_complete_userspace(struct hvx_vcpu *vcpu)
 {
 	struct hvx_run *run = vcpu->run;
 	enum hvx_completion c = vcpu->complete;
+	struct hvx_fault f;
+	int ret;
 
 	vcpu->complete = HVX_COMPLETE_NONE;
 	switch (c) {
@@ -343,9 +379,16 @@ int hvx_complete_userspace(struct hvx_vcpu *vcpu)
 			vcpu->regs[HVX_RAX] &= 0xffffffffULL;
 		break;
 	case HVX_COMPLETE_INS:
-		if (hvx_write_gva(vcpu, vcpu->ins_gva, run->io_data, vcpu->ins_size))
+		ret = hvx_emul_write(vcpu, HVX_SEG_ES, vcpu->ins_off, run->io_data,
+				     vcpu->ins_size, &f);
+		if (ret < 0)
 			return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO,
-						 vcpu->ins_gva, 0);
+						 hvx_seg_linear(vcpu, HVX_SEG_ES, vcpu->ins_off),
+						 0);
+		if (ret) {
+			hvx_inject_fault(vcpu, &f);
+			break;
+		}
 		hvx_string_step(vcpu, HVX_RDI, vcpu->ins_size, vcpu->io_rep,
 				vcpu->io_addr_bytes, vcpu->io_next_rip);
 		break;

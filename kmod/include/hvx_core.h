@@ -44,6 +44,21 @@ struct hvx_paging {
 	u64 cr0, cr3, cr4, efer;
 };
 
+/* #PF error code bits (SDM vol. 3A §4.7); W, U and I also name an access. */
+#define HVX_PF_P	BIT(0)
+#define HVX_PF_W	BIT(1)
+#define HVX_PF_U	BIT(2)
+#define HVX_PF_RSVD	BIT(3)
+#define HVX_PF_I	BIT(4)
+#define HVX_PF_PK	BIT(5)
+
+/* An exception an emulated access raises instead of accessing memory. */
+struct hvx_fault {
+	u8 vector;		/* X86_TRAP_PF, X86_TRAP_GP or X86_TRAP_SS */
+	u32 error_code;
+	u64 cr2;		/* #PF: the linear address */
+};
+
 /* What the vCPU owes the guest when userspace calls RUN again. */
 enum hvx_completion {
 	HVX_COMPLETE_NONE,
@@ -142,7 +157,7 @@ struct hvx_vcpu {
 	struct hvx_pending ev;		/* (v) */
 	enum hvx_completion complete;	/* (v) */
 	u64 exit_rip;			/* (v) RIP of the exiting instruction */
-	u64 ins_gva;			/* (v) HVX_COMPLETE_INS target */
+	u64 ins_off;			/* (v) HVX_COMPLETE_INS target, ES offset */
 	u8 ins_size;			/* (v) */
 	u8 io_addr_bytes;		/* (v) address size of the string I/O */
 	bool io_rep;			/* (v) it has a REP prefix */
@@ -194,6 +209,8 @@ struct hvx_backend_ops {
 	u64 (*seg_base)(struct hvx_vcpu *vcpu, int seg);	/* HVX_SEG_* */
 	bool (*interruptible)(struct hvx_vcpu *vcpu);
 	void (*inject_gp)(struct hvx_vcpu *vcpu);
+	/* an exception with an error code (#GP, #SS, #PF with CR2 = @cr2) */
+	void (*inject_fault)(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2);
 	u32 (*raw_exit_code)(unsigned int idx);	/* vendor code of a raw counter */
 };
 
@@ -276,12 +293,30 @@ void hvx_shadow_invlpg(struct hvx_shadow *s, u64 gva, bool long_mode);
 int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 hw_ec,
 		     u32 *guest_ec);
 
-/* mmu/walk.c */
-int hvx_gva_to_gpa(struct hvx_vcpu *vcpu, u64 gva, u64 *gpa);
+/*
+ * mmu/walk.c: accesses made for an emulated instruction, checked with its
+ * CPL and access type.  Each returns 0, 1 with the exception the guest
+ * takes instead in *f (hvx_inject_fault() delivers it), or -EFAULT when
+ * the memory is not guest RAM.
+ */
+u8 hvx_guest_cpl(struct hvx_vcpu *vcpu);
+int hvx_gva_to_gpa(struct hvx_vcpu *vcpu, u64 gva, u32 access, u64 *gpa,
+		   struct hvx_fault *f);
 int hvx_fetch_insn(struct hvx_vcpu *vcpu, u64 gva, u8 *buf, unsigned int *len,
-		   u64 *bad_gpa);
-int hvx_read_gva(struct hvx_vcpu *vcpu, u64 gva, void *buf, unsigned int len);
-int hvx_write_gva(struct hvx_vcpu *vcpu, u64 gva, const void *buf, unsigned int len);
+		   u64 *bad_gpa, struct hvx_fault *f);
+int hvx_read_gva(struct hvx_vcpu *vcpu, u64 gva, void *buf, unsigned int len,
+		 struct hvx_fault *f);
+int hvx_write_gva(struct hvx_vcpu *vcpu, u64 gva, const void *buf, unsigned int len,
+		  struct hvx_fault *f);
+int hvx_linearize(struct hvx_vcpu *vcpu, int seg, u64 off, unsigned int len, u32 access,
+		  u64 *gva, struct hvx_fault *f);
+int hvx_emul_read(struct hvx_vcpu *vcpu, int seg, u64 off, void *buf, unsigned int len,
+		  struct hvx_fault *f);
+int hvx_emul_write(struct hvx_vcpu *vcpu, int seg, u64 off, const void *buf,
+		   unsigned int len, struct hvx_fault *f);
+int hvx_emul_check_write(struct hvx_vcpu *vcpu, int seg, u64 off, unsigned int len,
+			 struct hvx_fault *f);
+void hvx_inject_fault(struct hvx_vcpu *vcpu, const struct hvx_fault *f);
 
 /* svm/svm.c, vmx/vmx.c */
 extern const struct hvx_backend_ops hvx_svm_ops;

@@ -1170,6 +1170,22 @@ static void svm_inject_gp(struct hvx_vcpu *vcpu)
 	vmcb->control.event_inj = 13 | SVM_EVTINJ_EXC | SVM_EVTINJ_EV | SVM_EVTINJ_VALID;
 }
 
+static void svm_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	u64 inj = vector | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID;
+	struct hvx_paging pg;
+
+	svm_get_paging(vcpu, &pg);
+	/* Real mode pushes no error code. */
+	if (pg.cr0 & X86_CR0_PE)
+		inj |= SVM_EVTINJ_EV | ((u64)error_code << 32);
+	/* Event injection leaves CR2 alone (APM vol. 2 §15.20). */
+	if (vector == X86_TRAP_PF)
+		vmcb->save.cr2 = cr2;
+	vmcb->control.event_inj = inj;
+}
+
 const struct hvx_backend_ops hvx_svm_ops = {
 	.name			= "AMD SVM",
 	.vendor			= HVX_VENDOR_AMD,
@@ -1199,5 +1215,6 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.seg_base		= svm_seg_base,
 	.interruptible		= svm_interruptible,
 	.inject_gp		= svm_inject_gp,
+	.inject_fault		= svm_inject_fault,
 	.raw_exit_code		= svm_raw_exit_code,
 };

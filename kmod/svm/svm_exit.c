@@ -311,14 +311,18 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
  * decode assists (QEMU's SVM has none) the exit does not say which
  * register or address: the instruction is read from guest memory and its
  * ModRM operand decoded, for these few instructions only (0f 20/22 MOV
- * from/to CR, 0f 06 CLTS, 0f 01 /4 SMSW, /6 LMSW, /7 INVLPG).
+ * from/to CR, 0f 06 CLTS, 0f 01 /4 SMSW, /6 LMSW, /7 INVLPG).  What is
+ * read may not be what the CPU ran (another vCPU or a device rewrote it,
+ * or the guest's page tables changed since the CPU fetched it): the
+ * decoded instruction must be one that makes the exit that happened.
  */
 struct svm_insn {
 	u8 op;			/* the byte after 0f */
-	u8 reg;			/* ModRM reg (with REX.R) */
+	u8 reg;			/* ModRM reg (with REX.R; MOV CR: the CR number) */
 	u8 rm;			/* ModRM rm (with REX.B), a register if !mem */
 	bool mem;
-	u64 ea;			/* linear address of a memory operand */
+	int seg;		/* segment of a memory operand, HVX_SEG_* */
+	u64 ea;			/* its offset in the segment */
 	unsigned int len;
 };
 
@@ -343,7 +347,11 @@ static s64 svm_disp32(const u8 *p)
 	return v;
 }
 
-static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
+/*
+ * Decodes the instruction at RIP: 0, -EINVAL if it is none of the above,
+ * 1 with *fault if the guest may not fetch it now, -EFAULT if not RAM.
+ */
+static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in, struct hvx_fault *fault)
 {
 	static const u8 base16[8][2] = {
 		{ HVX_RBX, HVX_RSI }, { HVX_RBX, HVX_RDI }, { HVX_RBP, HVX_RSI },
@@ -353,25 +361,34 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
 	struct vmcb_save *sv = &to_svm(vcpu)->vmcb->save;
 	bool long64 = (sv->efer & EFER_LMA) && (sv->cs.attrib & BIT(9));
 	unsigned int len = 15, i = 0, asize;
-	int seg = -1, s;
+	int seg = -1, s, ret;
 	u8 b[15], rex = 0, modrm, mod;
+	bool lock = false;
 	u64 bad, ea = 0;
 	s64 disp = 0;
 
-	if (hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad))
-		return -EFAULT;
+	ret = hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad,
+			     fault);
+	if (ret)
+		return ret;
 	asize = long64 ? 8 : (sv->cs.attrib & BIT(10)) ? 4 : 2;
 	for (; i < len; i++) {
+		/* REX counts only as the last prefix before the opcode. */
+		if (long64 && (b[i] & 0xf0) == 0x40) {
+			rex = b[i];
+			continue;
+		}
 		s = svm_seg_of_prefix(b[i]);
 		if (s >= 0)
 			seg = s;
 		else if (b[i] == 0x67)
 			asize = long64 ? 4 : asize == 4 ? 2 : 4;
-		else if (b[i] != 0x66 && b[i] != 0xf0 && b[i] != 0xf2 && b[i] != 0xf3)
+		else if (b[i] == 0xf0)
+			lock = true;
+		else if (b[i] != 0x66 && b[i] != 0xf2 && b[i] != 0xf3)
 			break;
+		rex = 0;
 	}
-	if (long64 && i < len && (b[i] & 0xf0) == 0x40)
-		rex = b[i++];
 	if (i + 3 > len || b[i] != 0x0f)
 		return -EINVAL;
 	in->op = b[i + 1];
@@ -385,6 +402,16 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
 	in->reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
 	in->rm = (modrm & 7) | (rex & 1 ? 8 : 0);
 	in->mem = mod != 3;
+	if (in->op == 0x20 || in->op == 0x22) {
+		/*
+		 * MOV CR ignores mod: the operand is always a register (SDM
+		 * vol. 2 MOV--Move to/from Control Registers); LOCK selects
+		 * CR8 on AMD (APM vol. 3 MOV CRn).
+		 */
+		in->mem = false;
+		if (lock)
+			in->reg |= 8;
+	}
 	if (!in->mem) {
 		in->len = i;
 		return 0;
@@ -448,7 +475,8 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
 	}
 	if (i > len)
 		return -EINVAL;
-	in->ea = hvx_seg_linear(vcpu, seg < 0 ? HVX_SEG_DS : seg, ea);
+	in->seg = seg < 0 ? HVX_SEG_DS : seg;
+	in->ea = ea;
 	in->len = i;
 	return 0;
 }
@@ -509,89 +537,168 @@ static void svm_mov_to_cr3(struct hvx_vcpu *vcpu, u64 val)
 	hvx_shadow_new_cr3(&vcpu->shadow, svm->guest_efer & EFER_LMA);
 }
 
+/*
+ * Whether @in is an instruction that makes exit @code: MOV from CRn or,
+ * for CR0, SMSW; MOV to CRn or, for CR0, CLTS and LMSW (APM vol. 2
+ * §15.9).  The opcode extension of 0f 01 ignores REX.R.
+ */
+static bool svm_insn_matches(const struct svm_insn *in, u64 code)
+{
+	bool write = code >= SVM_EXIT_WRITE_CR0;
+	unsigned int cr = code & 15;
+
+	/* Only these are intercepted (INTERCEPT_CR_SHADOW). */
+	if (cr != 0 && cr != 3 && cr != 4)
+		return false;
+	switch (in->op) {
+	case 0x20:
+		return !write && in->reg == cr;
+	case 0x22:
+		return write && in->reg == cr;
+	case 0x06:
+		return write && cr == 0;
+	case 0x01:
+		return cr == 0 && (in->reg & 7) == (write ? 6 : 4);
+	default:
+		return false;
+	}
+}
+
+/*
+ * The bytes at RIP are not (or no longer) what the CPU ran: emulating
+ * them would run an instruction the CPU never checked, a MOV to CR3 at
+ * CPL 3 say.  Drop the translations of the instruction's pages and run it
+ * again instead, as a CPU that lost its TLB entries would: it fetches what
+ * the guest's tables say now, and faults or exits for that.
+ */
+static int svm_refetch(struct hvx_vcpu *vcpu)
+{
+	u64 la = hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip);
+	bool lma = to_svm(vcpu)->guest_efer & EFER_LMA;
+
+	hvx_shadow_invlpg(&vcpu->shadow, la, lma);
+	hvx_shadow_invlpg(&vcpu->shadow, la + 14, lma);
+	return 1;
+}
+
+/*
+ * SMSW's or LMSW's memory operand, with the instruction's rights: 0 when
+ * done, else what the exit handler returns (the guest took a fault, or
+ * the operand is not RAM).
+ */
+static int svm_msw_operand(struct hvx_vcpu *vcpu, const struct svm_insn *in, u16 *msw,
+			   bool write, int *handled)
+{
+	struct hvx_fault f;
+	int ret;
+
+	ret = write ? hvx_emul_write(vcpu, in->seg, in->ea, msw, 2, &f) :
+		      hvx_emul_read(vcpu, in->seg, in->ea, msw, 2, &f);
+	if (ret < 0)
+		*handled = hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
+					     hvx_seg_linear(vcpu, in->seg, in->ea), ~0ULL);
+	else if (ret)
+		hvx_inject_fault(vcpu, &f);
+	if (ret > 0)
+		*handled = 1;
+	return ret;
+}
+
 static int svm_exit_cr_shadow(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
+	u64 code = svm->vmcb->control.exit_code;
+	struct hvx_fault f;
 	struct svm_insn in;
 	u64 *reg, val;
+	int ret, handled;
 	u16 msw;
-	int ret = 0;
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	vcpu->exit_rip = vcpu->rip;
-	if (svm_decode(vcpu, &in))
+	ret = svm_decode(vcpu, &in, &f);
+	if (ret == -EFAULT)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
 					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), ~0ULL);
+	if (ret || !svm_insn_matches(&in, code))
+		return svm_refetch(vcpu);
+	/*
+	 * All but SMSW are privileged.  The CPU checks CPL before the
+	 * intercept (APM vol. 2 §15.7.1): only a rewritten instruction gets
+	 * here at CPL > 0, and gets the #GP the CPU would give it.  SMSW
+	 * faults alike under CR4.UMIP.
+	 */
+	if (hvx_guest_cpl(vcpu) &&
+	    (in.op != 0x01 || (in.reg & 7) != 4 || (svm->guest_cr4 & X86_CR4_UMIP))) {
+		hvx_svm_ops.inject_gp(vcpu);
+		return 1;
+	}
 	reg = &vcpu->regs[in.rm];
 	switch (in.op) {
 	case 0x20:	/* MOV from CR */
 		val = in.reg == 0 ? svm->guest_cr0 : in.reg == 3 ? svm->guest_cr3 :
-		      in.reg == 4 ? svm->guest_cr4 : 0;
-		if (in.mem || (in.reg != 0 && in.reg != 3 && in.reg != 4)) {
-			ret = -EOPNOTSUPP;
-			break;
-		}
+		      svm->guest_cr4;
 		*reg = svm_long64(vcpu) ? val : (u32)val;
 		break;
 	case 0x22:	/* MOV to CR */
 		val = svm_long64(vcpu) ? *reg : (u32)*reg;
-		if (in.mem)
-			ret = -EOPNOTSUPP;
-		else if (in.reg == 0)
+		if (in.reg == 0)
 			ret = svm_mov_to_cr0(vcpu, val);
 		else if (in.reg == 3)
 			svm_mov_to_cr3(vcpu, val);
-		else if (in.reg == 4)
-			ret = svm_mov_to_cr4(vcpu, val);
 		else
-			ret = -EOPNOTSUPP;
+			ret = svm_mov_to_cr4(vcpu, val);
 		break;
 	case 0x06:	/* CLTS */
 		ret = svm_mov_to_cr0(vcpu, svm->guest_cr0 & ~X86_CR0_TS);
 		break;
-	case 0x01:
-		if (in.reg == 6) {	/* LMSW: sets PE but cannot clear it */
+	default:
+		if ((in.reg & 7) == 6) {	/* LMSW: sets PE but cannot clear it */
 			if (!in.mem)
 				msw = *reg;
-			else if (hvx_read_gva(vcpu, in.ea, &msw, 2))
-				return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, in.ea, ~0ULL);
+			else if (svm_msw_operand(vcpu, &in, &msw, false, &handled))
+				return handled;
 			ret = svm_mov_to_cr0(vcpu, (svm->guest_cr0 & ~0xeULL) | (msw & 0xf) |
 					     (svm->guest_cr0 & X86_CR0_PE));
-		} else if (in.reg == 4) {	/* SMSW */
+		} else {		/* SMSW */
 			msw = svm->guest_cr0;
 			if (!in.mem)
 				*reg = svm_long64(vcpu) ? svm->guest_cr0 : (u32)svm->guest_cr0;
-			else if (hvx_write_gva(vcpu, in.ea, &msw, 2))
-				return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH, in.ea, ~0ULL);
-		} else {
-			ret = -EOPNOTSUPP;
+			else if (svm_msw_operand(vcpu, &in, &msw, true, &handled))
+				return handled;
 		}
 		break;
-	default:
-		ret = -EOPNOTSUPP;
 	}
 	if (ret == -EINVAL) {
 		hvx_svm_ops.inject_gp(vcpu);
 		return 1;
 	}
-	if (ret)
-		return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT,
-					 to_svm(vcpu)->vmcb->control.exit_code, in.op);
 	vcpu->rip += in.len;
-	to_svm(vcpu)->vmcb->control.int_state &= ~SVM_INT_SHADOW;
+	svm->vmcb->control.int_state &= ~SVM_INT_SHADOW;
 	return 1;
 }
 
 static int svm_exit_invlpg(struct hvx_vcpu *vcpu)
 {
+	struct hvx_fault f;
 	struct svm_insn in;
+	int ret;
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	vcpu->exit_rip = vcpu->rip;
-	if (svm_decode(vcpu, &in) || in.op != 0x01 || in.reg != 7 || !in.mem)
+	ret = svm_decode(vcpu, &in, &f);
+	if (ret == -EFAULT)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
 					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), ~0ULL);
-	hvx_shadow_invlpg(&vcpu->shadow, in.ea, to_svm(vcpu)->guest_efer & EFER_LMA);
+	if (ret || in.op != 0x01 || (in.reg & 7) != 7 || !in.mem)
+		return svm_refetch(vcpu);
+	/* Privileged, as for the CR accesses above. */
+	if (hvx_guest_cpl(vcpu)) {
+		hvx_svm_ops.inject_gp(vcpu);
+		return 1;
+	}
+	hvx_shadow_invlpg(&vcpu->shadow, hvx_seg_linear(vcpu, in.seg, in.ea),
+			  to_svm(vcpu)->guest_efer & EFER_LMA);
 	vcpu->rip += in.len;
 	to_svm(vcpu)->vmcb->control.int_state &= ~SVM_INT_SHADOW;
 	return 1;

@@ -1310,5 +1310,6 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.seg_base		= vmx_seg_base,
 	.interruptible		= vmx_interruptible,
 	.inject_gp		= vmx_inject_gp,
+	.inject_fault		= vmx_inject_fault,
 	.raw_exit_code		= vmx_raw_exit_code,
 };

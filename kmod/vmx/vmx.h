@@ -189,6 +189,7 @@ void vmx_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg);
 u64 vmx_seg_base(struct hvx_vcpu *vcpu, int seg);
 bool vmx_interruptible(struct hvx_vcpu *vcpu);
 void vmx_inject_gp(struct hvx_vcpu *vcpu);
+void vmx_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2);
 u32 vmx_raw_exit_code(unsigned int idx);
 
 /* vmx_exit.c */

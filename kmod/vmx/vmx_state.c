@@ -466,6 +466,14 @@ void vmx_inject_gp(struct hvx_vcpu *vcpu)
 	vmx_queue_exception(vcpu, X86_TRAP_GP, true, 0);
 }
 
+void vmx_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2)
+{
+	/* VM entry does not load CR2: vmx_run() does (SDM vol. 3C §27.6.1.1). */
+	if (vector == X86_TRAP_PF)
+		to_vmx(vcpu)->cr2 = cr2;
+	vmx_queue_exception(vcpu, vector, true, error_code);
+}
+
 u32 vmx_raw_exit_code(unsigned int idx)
 {
 	return idx == VMX_RAW_FAIL ? VMX_EXIT_FAILED_ENTRY : idx;

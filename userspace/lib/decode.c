@@ -562,7 +562,10 @@ static int emulate_string(const struct hvx_insn *insn, struct hvx_regs *regs, __
 				ret = emu->mmio(emu->opaque, gpa, data, insn->size, 1);
 		} else {
 			la = emu->seg_base[HVX_SEG_ES] + (regs->rdi & am);
-			ret = emu->mmio(emu->opaque, gpa, data, insn->size, 0);
+			/* A store the guest may not make faults before the device is read. */
+			ret = emu->ram(emu->ram_opaque, la, NULL, insn->size, 1);
+			if (!ret)
+				ret = emu->mmio(emu->opaque, gpa, data, insn->size, 0);
 			if (!ret)
 				ret = emu->ram(emu->ram_opaque, la, data, insn->size, 1);
 		}
@@ -678,17 +681,32 @@ int hvx_insn_emulate(const struct hvx_insn *insn, unsigned int bits, struct hvx_
 /* ---- Guest page walk for the RAM side of MOVS ---- */
 
 #define CR0_PG		(1ULL << 31)
+#define CR0_WP		(1ULL << 16)
 #define CR4_PSE		(1ULL << 4)
 #define CR4_PAE		(1ULL << 5)
 #define CR4_LA57	(1ULL << 12)
+#define CR4_SMAP	(1ULL << 21)
+#define RFLAGS_AC	(1ULL << 18)
 #define PTE_P		1ULL
+#define PTE_RW		(1ULL << 1)
+#define PTE_US		(1ULL << 2)
 #define PTE_PS		(1ULL << 7)
 #define PTE_ADDR	0x000ffffffffff000ULL
 
+/*
+ * The guest's RAM and paging, and who accesses it: the RAM operand of
+ * MOVS is checked with the rights of the instruction (SDM vol. 3A §4.6),
+ * not only for presence, or a CPL 3 guest could copy from or into its
+ * kernel's pages through a device.
+ */
 struct ram_ctx {
 	void *mem;
 	__u64 mem_size;
 	const struct hvx_cregs *cregs;
+	int user;		/* CPL 3 */
+	int ac;			/* EFLAGS.AC: SMAP lets the supervisor at user pages */
+	__u64 fault_la;		/* the #PF of a refused access (-EACCES) */
+	__u32 fault_ec;
 };
 
 static int read_pte(const struct ram_ctx *rc, __u64 gpa, unsigned int size, __u64 *pte)
@@ -700,12 +718,40 @@ static int read_pte(const struct ram_ctx *rc, __u64 gpa, unsigned int size, __u6
 	return 0;
 }
 
-/* Linear to guest-physical through the guest's own page tables (SDM vol. 3 §4). */
-static int translate(const struct ram_ctx *rc, __u64 la, __u64 *gpa)
+/*
+ * The rights of a translation whose entries allow writes (@rw) and user
+ * accesses (@us): 0, or -EACCES with the #PF (SDM vol. 3A §4.6, §4.7).
+ */
+static int check_rights(struct ram_ctx *rc, __u64 la, int write, int present, int rw,
+			int us)
 {
 	const struct hvx_cregs *c = rc->cregs;
+	int ok;
+
+	if (!present)
+		ok = 0;
+	else if (rc->user)
+		ok = us && (!write || rw);
+	else
+		ok = !(write && !rw && (c->cr0 & CR0_WP)) &&
+		     !(us && (c->cr4 & CR4_SMAP) && !rc->ac);
+	if (ok)
+		return 0;
+	rc->fault_la = la;
+	rc->fault_ec = (present ? 1 : 0) | (write ? 2 : 0) | (rc->user ? 4 : 0);
+	return -EACCES;
+}
+
+/*
+ * Linear to guest-physical through the guest's own page tables (SDM vol.
+ * 3 §4) for a read or @write: 0; -EACCES with the guest's #PF in rc;
+ * -EFAULT for a table outside RAM; -EOPNOTSUPP for 5-level paging.
+ */
+static int translate(struct ram_ctx *rc, __u64 la, int write, __u64 *gpa)
+{
+	const struct hvx_cregs *c = rc->cregs;
+	int level, shift, rw = 1, us = 1;
 	__u64 e, base;
-	int level, shift;
 
 	if (!(c->cr0 & CR0_PG)) {
 		*gpa = la & 0xffffffffULL;
@@ -713,72 +759,109 @@ static int translate(const struct ram_ctx *rc, __u64 la, __u64 *gpa)
 	}
 	if (!(c->cr4 & CR4_PAE)) {		/* 32-bit paging */
 		la &= 0xffffffffULL;
-		if (read_pte(rc, (c->cr3 & 0xfffff000ULL) + ((la >> 22) & 0x3ff) * 4, 4, &e) ||
-		    !(e & PTE_P))
+		if (read_pte(rc, (c->cr3 & 0xfffff000ULL) + ((la >> 22) & 0x3ff) * 4, 4, &e))
 			return -EFAULT;
+		if (!(e & PTE_P))
+			return check_rights(rc, la, write, 0, 0, 0);
+		rw &= !!(e & PTE_RW);
+		us &= !!(e & PTE_US);
 		if ((e & PTE_PS) && (c->cr4 & CR4_PSE)) {
 			*gpa = ((e & 0xffc00000ULL) | ((e & 0x1fe000ULL) << 19)) + (la & 0x3fffff);
-			return 0;
+			return check_rights(rc, la, write, 1, rw, us);
 		}
-		if (read_pte(rc, (e & 0xfffff000ULL) + ((la >> 12) & 0x3ff) * 4, 4, &e) ||
-		    !(e & PTE_P))
+		if (read_pte(rc, (e & 0xfffff000ULL) + ((la >> 12) & 0x3ff) * 4, 4, &e))
 			return -EFAULT;
+		if (!(e & PTE_P))
+			return check_rights(rc, la, write, 0, 0, 0);
+		rw &= !!(e & PTE_RW);
+		us &= !!(e & PTE_US);
 		*gpa = (e & 0xfffff000ULL) + (la & 0xfff);
-		return 0;
+		return check_rights(rc, la, write, 1, rw, us);
 	}
 	if (c->cr4 & CR4_LA57)
 		return -EOPNOTSUPP;
 	if (c->efer & EFER_LMA) {
 		level = 4;
 		base = c->cr3 & PTE_ADDR;
-	} else {				/* PAE: four PDPTEs at CR3[31:5] */
+	} else {				/* PAE: four PDPTEs at CR3[31:5], no rights */
 		la &= 0xffffffffULL;
-		if (read_pte(rc, (c->cr3 & 0xffffffe0ULL) + ((la >> 30) & 3) * 8, 8, &e) ||
-		    !(e & PTE_P))
+		if (read_pte(rc, (c->cr3 & 0xffffffe0ULL) + ((la >> 30) & 3) * 8, 8, &e))
 			return -EFAULT;
+		if (!(e & PTE_P))
+			return check_rights(rc, la, write, 0, 0, 0);
 		level = 2;
 		base = e & PTE_ADDR;
 	}
 	for (; level >= 1; level--) {
 		shift = 12 + 9 * (level - 1);
-		if (read_pte(rc, base + ((la >> shift) & 0x1ff) * 8, 8, &e) || !(e & PTE_P))
+		if (read_pte(rc, base + ((la >> shift) & 0x1ff) * 8, 8, &e))
 			return -EFAULT;
+		if (!(e & PTE_P))
+			return check_rights(rc, la, write, 0, 0, 0);
+		rw &= !!(e & PTE_RW);
+		us &= !!(e & PTE_US);
 		if (level > 1 && level < 4 && (e & PTE_PS)) {
 			*gpa = (e & PTE_ADDR & ~((1ULL << shift) - 1)) + (la & ((1ULL << shift) - 1));
-			return 0;
+			return check_rights(rc, la, write, 1, rw, us);
 		}
 		base = e & PTE_ADDR;
 	}
 	*gpa = base + (la & 0xfff);
-	return 0;
+	return check_rights(rc, la, write, 1, rw, us);
+}
+
+int hvx_guest_translate_access(void *mem, __u64 mem_size, const struct hvx_cregs *cregs,
+			       __u64 la, unsigned int access, __u64 *gpa, __u32 *pf_ec)
+{
+	struct ram_ctx rc = {
+		.mem = mem, .mem_size = mem_size, .cregs = cregs,
+		.user = !!(access & HVX_ACCESS_USER), .ac = !!(access & HVX_ACCESS_AC),
+	};
+	int ret = translate(&rc, la, !!(access & HVX_ACCESS_WRITE), gpa);
+
+	if (ret == -EACCES && pf_ec)
+		*pf_ec = rc.fault_ec;
+	return ret;
 }
 
 int hvx_guest_translate(void *mem, __u64 mem_size, const struct hvx_cregs *cregs, __u64 la,
 			__u64 *gpa)
 {
-	struct ram_ctx rc = { .mem = mem, .mem_size = mem_size, .cregs = cregs };
-
-	return translate(&rc, la, gpa);
-}
-
-/* hvx_emu.ram: byte by byte, each through the walk (items are at most 8 bytes). */
-static int ram_access(void *opaque, __u64 la, void *data, unsigned int len, int is_write)
-{
-	const struct ram_ctx *rc = opaque;
-	unsigned int i;
-	__u64 gpa;
+	struct hvx_cregs c = *cregs;
 	int ret;
 
+	/* Presence only: a supervisor read, which nothing but SMAP refuses. */
+	c.cr4 &= ~CR4_SMAP;
+	ret = hvx_guest_translate_access(mem, mem_size, &c, la, 0, gpa, NULL);
+	return ret == -EACCES ? -EFAULT : ret;
+}
+
+/*
+ * hvx_emu.ram: every byte checked first (a refused access changes
+ * nothing), then copied, each through the walk (items are at most 8
+ * bytes).  @data NULL: check only.
+ */
+static int ram_access(void *opaque, __u64 la, void *data, unsigned int len, int is_write)
+{
+	struct ram_ctx *rc = opaque;
+	__u64 gpa[8];
+	unsigned int i;
+	int ret;
+
+	if (len > 8)
+		return -EINVAL;
 	for (i = 0; i < len; i++) {
-		ret = translate(rc, la + i, &gpa);
+		ret = translate(rc, la + i, is_write, &gpa[i]);
 		if (ret)
 			return ret;
-		if (gpa >= rc->mem_size)
+		if (gpa[i] >= rc->mem_size)
 			return -EFAULT;		/* MMIO on both sides: not emulated */
+	}
+	for (i = 0; data && i < len; i++) {
 		if (is_write)
-			((__u8 *)rc->mem)[gpa] = ((__u8 *)data)[i];
+			((__u8 *)rc->mem)[gpa[i]] = ((__u8 *)data)[i];
 		else
-			((__u8 *)data)[i] = ((__u8 *)rc->mem)[gpa];
+			((__u8 *)data)[i] = ((__u8 *)rc->mem)[gpa[i]];
 	}
 	return 0;
 }
@@ -786,7 +869,8 @@ static int ram_access(void *opaque, __u64 la, void *data, unsigned int len, int 
 static int mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, void *mem,
 			 __u64 mem_size, char *msg, size_t msglen)
 {
-	const __u64 comps = HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS;
+	const __u64 comps = HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS |
+			    HVX_STATE_EVENTS;
 	struct hvx_run *run = vcpu->run;
 	struct hvx_vcpu_state st;
 	struct ram_ctx rc;
@@ -811,7 +895,13 @@ static int mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, vo
 		format_failure(msg, msglen, run, bits, why);
 		return -EINVAL;
 	}
-	rc = (struct ram_ctx){ .mem = mem, .mem_size = mem_size, .cregs = &st.cregs };
+	rc = (struct ram_ctx){
+		.mem = mem, .mem_size = mem_size, .cregs = &st.cregs,
+		/* CPL is SS.DPL in protected mode, 3 in virtual-8086 mode (SDM vol. 3A §5.5). */
+		.user = (st.cregs.cr0 & CR0_PE) &&
+			((st.regs.rflags & RFLAGS_VM) || st.sregs.ss.dpl == 3),
+		.ac = !!(st.regs.rflags & RFLAGS_AC),
+	};
 	emu = (struct hvx_emu){
 		.mmio = fn, .opaque = opaque, .ram = mem ? ram_access : NULL, .ram_opaque = &rc,
 		.is_write = run->mmio.is_write,
@@ -823,6 +913,14 @@ static int mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, vo
 		emu.seg_base[HVX_SEG_ES] = emu.seg_base[HVX_SEG_CS] =
 			emu.seg_base[HVX_SEG_SS] = emu.seg_base[HVX_SEG_DS] = 0;
 	ret = hvx_insn_emulate(&insn, bits, &st.regs, run->mmio.gpa, &emu);
+	if (ret == -EACCES) {
+		/* The guest takes the #PF; the instruction did nothing. */
+		st.events.flags |= HVX_EVENTS_EXCEPTION | HVX_EVENTS_EXC_ERRCODE;
+		st.events.exception_vector = 14;
+		st.events.exception_error_code = rc.fault_ec;
+		st.cregs.cr2 = rc.fault_la;
+		return hvx_vcpu_set_state(vcpu, &st, HVX_STATE_CREGS | HVX_STATE_EVENTS);
+	}
 	if (ret == -EOPNOTSUPP || (ret == -EFAULT && insn.op == HVX_OP_MOVS)) {
 		format_failure(msg, msglen, run, bits, ret == -EFAULT ?
 			       "MOVS whose other operand is not in guest RAM" :

@@ -73,7 +73,8 @@ struct hvx_emu {
 	void *opaque;
 	/*
 	 * MOVS only: the operand that is not at the exit's gpa, in guest RAM,
-	 * by linear address.  NULL: MOVS is refused (-EOPNOTSUPP).
+	 * by linear address.  NULL: MOVS is refused (-EOPNOTSUPP).  With
+	 * data NULL it only checks that the access would succeed.
 	 */
 	int (*ram)(void *opaque, __u64 linear, void *data, unsigned int len, int is_write);
 	void *ram_opaque;
@@ -100,6 +101,19 @@ int hvx_insn_emulate(const struct hvx_insn *insn, unsigned int bits, struct hvx_
  * only.  -EFAULT for a missing mapping or a table outside mem, -EOPNOTSUPP
  * for 5-level paging.
  */
+#define HVX_ACCESS_WRITE	1U	/* a store */
+#define HVX_ACCESS_USER		2U	/* at CPL 3 */
+#define HVX_ACCESS_AC		4U	/* EFLAGS.AC set (SMAP lets CPL < 3 at user pages) */
+
+/*
+ * hvx_guest_translate() for an access (HVX_ACCESS_*), with its rights
+ * checked: U/S, R/W with CR0.WP, SMAP.  -EACCES with the #PF error code
+ * in *pf_ec (may be NULL) when the guest would take a page fault,
+ * missing mappings included.
+ */
+int hvx_guest_translate_access(void *mem, __u64 mem_size, const struct hvx_cregs *cregs,
+			       __u64 la, unsigned int access, __u64 *gpa, __u32 *pf_ec);
+
 int hvx_guest_translate(void *mem, __u64 mem_size, const struct hvx_cregs *cregs, __u64 la,
 			__u64 *gpa);
 

@@ -281,6 +281,8 @@ static int fake_ram_access(void *opaque, __u64 la, void *data, unsigned int len,
 	struct fake_ram *m = opaque;
 	unsigned int i;
 
+	if (!data)
+		return 0;	/* the check before a store: allowed */
 	m->la = la;
 	if (is_write) {
 		memcpy(m->written, data, len);
@@ -599,12 +601,76 @@ static int check(const struct decode_case *tc, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The rights of the RAM operand of MOVS: a 4-level walk to the page at
+ * 0x5000, @upper on the three upper entries and @leaf on the PTE.
+ */
+struct rights_case {
+	const char *name;
+	__u64 upper, leaf;
+	unsigned int access;	/* HVX_ACCESS_* */
+	int wp, smap;
+	int ret;
+	__u32 ec;		/* with -EACCES */
+};
+
+#define RW	2ULL
+#define US	4ULL
+#define WR	HVX_ACCESS_WRITE
+#define USR	HVX_ACCESS_USER
+
+static const struct rights_case rights_cases[] = {
+	{ "user read of a user page", RW | US, US, USR, 1, 0, 0, 0 },
+	{ "user write of a user page", RW | US, RW | US, USR | WR, 1, 0, 0, 0 },
+	{ "user read of a supervisor page", RW | US, RW, USR, 1, 0, -EACCES, 5 },
+	{ "user write of a supervisor page", RW | US, RW, USR | WR, 1, 0, -EACCES, 7 },
+	{ "user read under a supervisor PDE", RW, RW | US, USR, 1, 0, -EACCES, 5 },
+	{ "user write of a read-only page", RW | US, US, USR | WR, 0, 0, -EACCES, 7 },
+	{ "user write under a read-only PDE", US, RW | US, USR | WR, 0, 0, -EACCES, 7 },
+	{ "supervisor write of a read-only page, WP", RW | US, 0, WR, 1, 0, -EACCES, 3 },
+	{ "supervisor write of a read-only page, no WP", RW | US, 0, WR, 0, 0, 0, 0 },
+	{ "supervisor read of a user page, SMAP", RW | US, RW | US, 0, 1, 1, -EACCES, 1 },
+	{ "supervisor read of a user page, SMAP, AC", RW | US, RW | US, HVX_ACCESS_AC, 1, 1,
+	  0, 0 },
+	{ "supervisor write of a supervisor page, SMAP", RW | US, RW, WR, 1, 1, 0, 0 },
+	{ "user write of a missing page", RW | US, ~0ULL, USR | WR, 1, 0, -EACCES, 6 },
+};
+
+static int check_rights(const struct rights_case *tc, char *err, size_t errlen)
+{
+	struct hvx_cregs c = {
+		.cr0 = 0x80000011 | (tc->wp ? 1ULL << 16 : 0),
+		.cr3 = 0x1000,
+		.cr4 = 0x20 | (tc->smap ? 1ULL << 21 : 0),
+		.efer = 0x500,
+	};
+	__u64 gpa = 0;
+	__u32 ec = 0;
+	int ret;
+
+	memset(walk_mem, 0, sizeof(walk_mem));
+	pte(0x1000, 0x2000 | P | tc->upper, 8);
+	pte(0x2000, 0x3000 | P | tc->upper, 8);
+	pte(0x3000, 0x4000 | P | tc->upper, 8);
+	pte(0x4000 + 5 * 8, tc->leaf == ~0ULL ? 0 : 0x9000 | P | tc->leaf, 8);
+	ret = hvx_guest_translate_access(walk_mem, sizeof(walk_mem), &c, 0x5123, tc->access,
+					 &gpa, &ec);
+	if (ret != tc->ret || (!ret && gpa != 0x9123) || (ret == -EACCES && ec != tc->ec)) {
+		snprintf(err, errlen, "returned %d gpa 0x%llx #PF 0x%x, expected %d #PF 0x%x",
+			 ret, (unsigned long long)gpa, ec, tc->ret, tc->ec);
+		return -1;
+	}
+	return 0;
+}
+
 int main(void)
 {
 	unsigned int i, nd = sizeof(cases) / sizeof(cases[0]), failed = 0;
 	unsigned int ne = sizeof(emulate_cases) / sizeof(emulate_cases[0]);
 	unsigned int no = sizeof(op_cases) / sizeof(op_cases[0]);
-	unsigned int nw = sizeof(walk_cases) / sizeof(walk_cases[0]), n = nd + ne + no + nw;
+	unsigned int nw = sizeof(walk_cases) / sizeof(walk_cases[0]);
+	unsigned int nr = sizeof(rights_cases) / sizeof(rights_cases[0]);
+	unsigned int n = nd + ne + no + nw + nr;
 	char err[256];
 
 	printf("TAP version 13\n1..%u\n", n);
@@ -648,6 +714,17 @@ int main(void)
 			       walk_cases[i].name, err);
 		} else {
 			printf("ok %u - walk %s\n", nd + ne + no + i + 1, walk_cases[i].name);
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		err[0] = '\0';
+		if (check_rights(&rights_cases[i], err, sizeof(err))) {
+			failed++;
+			printf("not ok %u - rights %s\n# %s\n", nd + ne + no + nw + i + 1,
+			       rights_cases[i].name, err);
+		} else {
+			printf("ok %u - rights %s\n", nd + ne + no + nw + i + 1,
+			       rights_cases[i].name);
 		}
 	}
 	printf("# %u passed, %u failed\n", n - failed, failed);
