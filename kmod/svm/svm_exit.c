@@ -133,14 +133,21 @@ static bool svm_is_prefix(u8 b)
 static int svm_skip_0f(struct hvx_vcpu *vcpu)
 {
 	unsigned int len = 15, i;
+	struct hvx_fault f;
 	u8 b[15];
 	u64 bad;
+	int ret;
 
 	if (svm_has_nrips() && to_svm(vcpu)->vmcb->control.next_rip) {
 		svm_skip(vcpu, 0);
 		return 0;
 	}
-	if (hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad))
+	ret = hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad,
+			     &f);
+	/* The code went away under us: run it again, the CPU faults or exits anew. */
+	if (ret > 0)
+		return 1;
+	if (ret)
 		return -EFAULT;
 	for (i = 0; i + 1 < len; i++) {
 		if (b[i] == 0x0f) {
@@ -161,8 +168,11 @@ static int svm_skip_0f(struct hvx_vcpu *vcpu)
  */
 static int svm_exit_invd(struct hvx_vcpu *vcpu)
 {
+	int ret;
+
 	vcpu->exit_rip = vcpu->rip;
-	if (svm_skip_0f(vcpu))
+	ret = svm_skip_0f(vcpu);
+	if (ret < 0)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
 					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), ~0ULL);
 	return 1;
