@@ -818,6 +818,92 @@ static const char *child_checks(struct hvx_sys *sys, __u32 vm_a, char *buf, size
 	return NULL;
 }
 
+/*
+ * Counts the VM messages of one recv() of a dump; *done once NLMSG_DONE
+ * came.  -1 on an error message or a failed recv.
+ */
+static int dump_part(int fd, __u16 family, bool *done)
+{
+	static char buf[65536] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh;
+	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+	int vms = 0;
+
+	if (n <= 0)
+		return -1;
+	for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			*done = true;
+		else if (nlh->nlmsg_type == NLMSG_ERROR)
+			return -1;
+		else if (nlh->nlmsg_type == family)
+			vms++;
+	}
+	return vms;
+}
+
+/*
+ * Who may see a VM is decided by whoever opened the netlink socket, not by
+ * whoever reads the next part of a dump: root starts a dump of its 40 VMs
+ * (more than one part holds), reads the first part, and a child that
+ * dropped to uid 65534 reads the rest on the same socket.  It must get
+ * root's view, all of it (it once got nothing past the first part).
+ */
+TEST(dump_visibility_is_the_openers)
+{
+	static struct vm_list list;
+	struct hvx_vm vms[40];
+	struct hvx_sys sys;
+	struct nl_err e;
+	struct gnl g;
+	bool done = false;
+	int first, status, i;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop to uid %d", NOBODY);
+	TVM_REQUIRE_HVX();
+	ASSERT_OK(hvx_open(&sys));
+	for (i = 0; i < 40; i++)
+		ASSERT_OK(hvx_vm_create(&sys, &vms[i], HVX_PAGING_AUTO, 0));
+	GNL_OPEN(&g);
+	ASSERT_EQ(0, nl_dump_vms(&g, &list, &e));
+	ASSERT_LE(40, list.nr);
+
+	ASSERT_EQ(0, nl_send(&g, g.family, NLM_F_DUMP, HVX_CMD_GET_VM, 1, NULL, 0, 0));
+	first = dump_part(g.fd, g.family, &done);
+	ASSERT_LT(0, first);
+	if (done)
+		SKIP(goto out, "the whole dump came in one part (%d VMs)", first);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int n, rest = 0;
+
+		if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(255);
+		while (!done) {
+			n = dump_part(g.fd, g.family, &done);
+			if (n < 0)
+				_exit(254);
+			rest += n;
+		}
+		_exit(rest > 250 ? 250 : rest);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_GT(250, WEXITSTATUS(status)) TH_LOG("child failed: %d", WEXITSTATUS(status));
+	EXPECT_EQ(list.nr, (unsigned int)(first + WEXITSTATUS(status)))
+		TH_LOG("root's dump: %d VMs in the first part, %d read by uid %d, %u in all",
+		       first, WEXITSTATUS(status), NOBODY, list.nr);
+out:
+	gnl_close(&g);
+	for (i = 0; i < 40; i++)
+		hvx_vm_destroy(&vms[i]);
+	hvx_close(&sys);
+}
+
 TEST(unprivileged_sees_own_vms)
 {
 	static struct vm_list list;
