@@ -198,12 +198,25 @@ static int svm_seg_of_prefix(u8 b)
 	}
 }
 
-static s64 svm_disp32(const u8 *p)
+/*
+ * Takes the next @n bytes of the fetched instruction as a little-endian
+ * signed value, or fails if fewer than @n of them were fetched: a
+ * truncated fetch (the next page unmapped) or a run of prefixes must not
+ * make the decoder read past what it has.
+ */
+static bool svm_take(const u8 *b, unsigned int len, unsigned int *i, unsigned int n,
+		     s64 *val)
 {
-	s32 v;
+	u64 v = 0;
+	unsigned int k;
 
-	memcpy(&v, p, sizeof(v));	/* x86 is little-endian */
-	return v;
+	if (n > len || *i > len - n)
+		return false;
+	for (k = 0; k < n; k++)
+		v |= (u64)b[*i + k] << (8 * k);
+	*i += n;
+	*val = n == 1 ? (s8)v : n == 2 ? (s16)v : (s32)v;
+	return true;
 }
 
 static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
@@ -219,7 +232,7 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
 	int seg = -1, s;
 	u8 b[15], rex = 0, modrm, mod;
 	u64 bad, ea = 0;
-	s64 disp = 0;
+	s64 disp = 0, v;
 
 	if (hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad))
 		return -EFAULT;
@@ -235,15 +248,17 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
 	}
 	if (long64 && i < len && (b[i] & 0xf0) == 0x40)
 		rex = b[i++];
-	if (i + 3 > len || b[i] != 0x0f)
+	/* 0f, the opcode and (but for CLTS) ModRM: each must have been fetched. */
+	if (!svm_take(b, len, &i, 1, &v) || (u8)v != 0x0f || !svm_take(b, len, &i, 1, &v))
 		return -EINVAL;
-	in->op = b[i + 1];
-	i += 2;
+	in->op = v;
 	if (in->op == 0x06) {
 		in->len = i;
 		return 0;
 	}
-	modrm = b[i++];
+	if (!svm_take(b, len, &i, 1, &v))
+		return -EINVAL;
+	modrm = v;
 	mod = modrm >> 6;
 	in->reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
 	in->rm = (modrm & 7) | (rex & 1 ? 8 : 0);
@@ -257,38 +272,41 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
 		const u8 *r = base16[modrm & 7];
 
 		if (mod == 0 && (modrm & 7) == 6) {
-			disp = (s16)(b[i] | b[i + 1] << 8);
-			i += 2;
+			if (!svm_take(b, len, &i, 2, &disp))
+				return -EINVAL;
 		} else {
 			ea = vcpu->regs[r[0]] + (r[1] < 16 ? vcpu->regs[r[1]] : 0);
 			if (r[0] == HVX_RBP && seg < 0)
 				seg = HVX_SEG_SS;
 		}
-		if (mod == 1)
-			disp = (s8)b[i++];
-		else if (mod == 2)
-			disp = (s16)(b[i] | b[i + 1] << 8), i += 2;
+		if (mod == 1 || mod == 2) {
+			if (!svm_take(b, len, &i, mod == 1 ? 1 : 2, &disp))
+				return -EINVAL;
+		}
 		ea = (ea + disp) & 0xffff;
 	} else {
 		bool rip_rel = false;
 		u8 base = modrm & 7;
 
 		if (base == 4) {
-			u8 sib = b[i++];
-			u8 index = ((sib >> 3) & 7) | (rex & 2 ? 8 : 0);
+			u8 sib, index;
 
+			if (!svm_take(b, len, &i, 1, &v))
+				return -EINVAL;
+			sib = v;
+			index = ((sib >> 3) & 7) | (rex & 2 ? 8 : 0);
 			base = (sib & 7) | (rex & 1 ? 8 : 0);
 			if (index != 4)
 				ea = vcpu->regs[index] << (sib >> 6);
 			if ((base & 7) == 5 && mod == 0) {
-				disp = svm_disp32(&b[i]);
-				i += 4;
+				if (!svm_take(b, len, &i, 4, &disp))
+					return -EINVAL;
 			} else {
 				ea += vcpu->regs[base];
 			}
 		} else if (base == 5 && mod == 0) {
-			disp = svm_disp32(&b[i]);
-			i += 4;
+			if (!svm_take(b, len, &i, 4, &disp))
+				return -EINVAL;
 			rip_rel = long64;
 		} else {
 			base |= rex & 1 ? 8 : 0;
@@ -297,11 +315,9 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
 		if ((base & 7) == 4 || ((base & 7) == 5 && mod != 0))
 			if (seg < 0)
 				seg = HVX_SEG_SS;
-		if (mod == 1) {
-			disp = (s8)b[i++];
-		} else if (mod == 2) {
-			disp = svm_disp32(&b[i]);
-			i += 4;
+		if (mod == 1 || mod == 2) {
+			if (!svm_take(b, len, &i, mod == 1 ? 1 : 4, &disp))
+				return -EINVAL;
 		}
 		ea += disp;
 		if (rip_rel)
@@ -309,8 +325,6 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in)
 		if (asize == 4)
 			ea = (u32)ea;
 	}
-	if (i > len)
-		return -EINVAL;
 	in->ea = hvx_seg_linear(vcpu, seg < 0 ? HVX_SEG_DS : seg, ea);
 	in->len = i;
 	return 0;
