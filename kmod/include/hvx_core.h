@@ -250,7 +250,7 @@ int hvx_complete_userspace(struct hvx_vcpu *vcpu);
 /* mmu/tdp.c */
 int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt, int levels);
 void hvx_tdp_destroy(struct hvx_tdp *tdp);
-int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write);
+int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write, bool walk);
 int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writable);
 int hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages);
 phys_addr_t hvx_tdp_root_pa(struct hvx_tdp *tdp);

@@ -110,6 +110,7 @@
 /* NPF EXITINFO1: a #PF-style error code. */
 #define NPF_WRITE		BIT(1)
 #define NPF_FETCH		BIT(4)
+#define NPF_GUEST_WALK		BIT_ULL(33)	/* in the guest's page-table walk */
 
 struct vmcb_seg {
 	u16 selector;

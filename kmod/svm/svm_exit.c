@@ -575,8 +575,11 @@ int svm_handle_exit(struct hvx_vcpu *vcpu)
 	if (code == SVM_EXIT_NPF) {
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_NPF);
 		hvx_stat_raw(vcpu, SVM_RAW_NPF);
+		/* The instruction has not run: a failed pin reports its RIP. */
+		vcpu->exit_rip = vcpu->rip;
 		return hvx_tdp_fault(vcpu, vmcb->control.exit_info_2,
-				     vmcb->control.exit_info_1 & NPF_WRITE);
+				     vmcb->control.exit_info_1 & NPF_WRITE,
+				     vmcb->control.exit_info_1 & NPF_GUEST_WALK);
 	}
 	if (code < SVM_EXIT_NR) {
 		hvx_stat_raw(vcpu, code);

@@ -374,7 +374,13 @@ static int vmx_exit_ept_violation(struct hvx_vcpu *vcpu)
 		vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
 		vmx_put(vcpu);
 	}
-	return hvx_tdp_fault(vcpu, vmx->exit_gpa, vmx->exit_qual & EPT_VIOLATION_ACC_WRITE);
+	/* The instruction has not run: a failed pin reports its RIP. */
+	vcpu->exit_rip = vcpu->rip;
+	/* A linear address whose own translation faulted: the guest's walk (§28.2.1). */
+	return hvx_tdp_fault(vcpu, vmx->exit_gpa, vmx->exit_qual & EPT_VIOLATION_ACC_WRITE,
+			     (vmx->exit_qual & (EPT_VIOLATION_GVA_IS_VALID |
+						EPT_VIOLATION_GVA_TRANSLATED)) ==
+			     EPT_VIOLATION_GVA_IS_VALID);
 }
 
 static int vmx_exit_internal(struct hvx_vcpu *vcpu)
