@@ -9,6 +9,8 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/errno.h>
+#include <linux/thread_info.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
@@ -38,6 +40,20 @@ static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
 			run->exit_reason = HVX_EXIT_INTR;
 			hvx_stat_inc(vcpu, HVX_STAT_EXIT_SIGNAL);
 			ret = -EINTR;
+			break;
+		}
+		/*
+		 * Work the kernel does on the way back to user space
+		 * (task_work, memory.high throttling, rseq) must not wait
+		 * for a guest that never exits there.  KVM does it here, but
+		 * those helpers are not exported: leave through that path
+		 * and have HVX_RUN restarted, or fail with -EINTR if a
+		 * signal handler runs meanwhile.
+		 */
+		if (test_thread_flag(TIF_NOTIFY_RESUME)) {
+			set_thread_flag(TIF_NOTIFY_SIGNAL);
+			run->exit_reason = HVX_EXIT_INTR;
+			ret = -ERESTARTNOHAND;
 			break;
 		}
 		cond_resched();
