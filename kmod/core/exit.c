@@ -42,18 +42,31 @@ static bool hvx_cpuid_lookup(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 	return false;
 }
 
-int hvx_exit_cpuid(struct hvx_vcpu *vcpu)
+/*
+ * The guest's CPUID leaf before hvx's own adjustments: its table, or the
+ * host's values.  A leaf missing from the table reads as zeros.
+ */
+void hvx_guest_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 {
-	u32 fn = vcpu->regs[HVX_RAX], idx = vcpu->regs[HVX_RCX];
-	struct hvx_paging pg;
-	u32 r[4] = { 0 };
-
-	hvx_stat_inc(vcpu, HVX_STAT_EXIT_CPUID);
+	r[0] = 0;
+	r[1] = 0;
+	r[2] = 0;
+	r[3] = 0;
 	/* Performance monitoring and SVM features are not virtualized. */
 	if (vcpu->cpuid)
 		hvx_cpuid_lookup(vcpu, fn, idx, r);
 	else if (fn != 0xa && fn != 0x8000000a)
 		cpuid_count(fn, idx, &r[0], &r[1], &r[2], &r[3]);
+}
+
+int hvx_exit_cpuid(struct hvx_vcpu *vcpu)
+{
+	u32 fn = vcpu->regs[HVX_RAX], idx = vcpu->regs[HVX_RCX];
+	struct hvx_paging pg;
+	u32 r[4];
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_CPUID);
+	hvx_guest_cpuid(vcpu, fn, idx, r);
 	if (fn == 1) {
 		hvx_ops->get_paging(vcpu, &pg);
 		r[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_OSXSAVE);

@@ -21,6 +21,7 @@
 #include <linux/list.h>
 #include <linux/uidgid.h>
 #include <linux/jump_label.h>
+#include <asm/asm.h>
 
 #define HVX_MAX_VCPUS		64
 #define HVX_NR_SLOTS		32
@@ -238,6 +239,7 @@ int hvx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
 bool hvx_pat_valid(u64 pat);
 
 /* core/exit.c: vendor-neutral exit work shared by the backends */
+void hvx_guest_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r);
 int hvx_exit_cpuid(struct hvx_vcpu *vcpu);
 int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data);
 int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
@@ -275,6 +277,24 @@ int hvx_write_gva(struct hvx_vcpu *vcpu, u64 gva, const void *buf, unsigned int 
 /* svm/svm.c, vmx/vmx.c */
 extern const struct hvx_backend_ops hvx_svm_ops;
 extern const struct hvx_backend_ops hvx_vmx_ops;
+
+/*
+ * XSETBV that cannot oops: a value the CPU refuses raises #GP, which the
+ * exception table turns into -EIO (the callers run with interrupts off).
+ */
+static inline int hvx_xsetbv_safe(u32 index, u64 value)
+{
+	bool fault = true;
+
+	asm volatile("1: xsetbv\n\t"
+		     "movb $0, %0\n\t"
+		     "2:\n"
+		     _ASM_EXTABLE(1b, 2b)
+		     : "+qm"(fault)
+		     : "a"((u32)value), "d"((u32)(value >> 32)), "c"(index)
+		     : "memory");
+	return fault ? -EIO : 0;
+}
 
 static inline u64 hvx_seg_linear(struct hvx_vcpu *vcpu, int seg, u64 off)
 {

@@ -226,6 +226,7 @@ struct svm_vcpu {
 	bool guest_dr;			/* (v) DR0-3 switched, DR accesses not intercepted */
 	bool shadow;			/* (c) shadow paging: NPT off */
 	u64 guest_cr0, guest_cr3, guest_cr4;	/* (v) shadow paging: the guest's view */
+	u64 tsc_aux;			/* (v) the guest's TSC_AUX, loaded around VMRUN */
 };
 
 struct svm_vm {

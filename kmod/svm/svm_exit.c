@@ -569,7 +569,9 @@ int svm_handle_exit(struct hvx_vcpu *vcpu)
 	u64 code = vmcb->control.exit_code;
 	struct hvx_run *run = vcpu->run;
 
-	svm_requeue_interrupted(vmcb);
+	/* A failed VMRUN delivered nothing: svm_run() kept EVENTINJ. */
+	if ((u32)code != (u32)SVM_EXIT_INVALID)
+		svm_requeue_interrupted(vmcb);
 	hvx_stat_inc(vcpu, HVX_STAT_EXITS);
 
 	if (code == SVM_EXIT_NPF) {

@@ -36,7 +36,8 @@
  * MSR-load lists (SDM vol. 3C §24.7.2, §24.8.2).  Entry i of both lists is
  * vmx_auto_msrs[i].
  */
-#define VMX_NR_AUTO_MSRS		5
+#define VMX_NR_AUTO_MSRS		6
+#define VMX_AUTO_TSC_AUX		5	/* switched only if vmx_rdtscp */
 
 struct vmx_auto_msr {
 	u32 index;
@@ -141,6 +142,7 @@ void vmx_load_pdptrs(struct hvx_vcpu *vcpu, u64 cr3);
 extern bool vmx_ug;
 extern u32 vmx_pin;
 extern const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS];
+extern bool vmx_rdtscp;
 bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer);
 #define HVX_DR7_FIXED		0x400ULL
 #define VMX_SEG_UNUSABLE	BIT(16)

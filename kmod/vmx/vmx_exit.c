@@ -131,10 +131,23 @@ static int vmx_exit_triple_fault(struct hvx_vcpu *vcpu)
 	return 0;
 }
 
+/* CPUID.80000001H:EDX.RDTSCP and CPUID.(EAX=7,ECX=0):ECX.RDPID */
+#define CPUID_8000_0001_EDX_RDTSCP	BIT(27)
+#define CPUID_7_ECX_RDPID		BIT(22)
+
 static int vmx_exit_cpuid(struct hvx_vcpu *vcpu)
 {
+	u32 fn = vcpu->regs[HVX_RAX], idx = vcpu->regs[HVX_RCX];
+	int ret;
+
 	vmx_skip(vcpu);
-	return hvx_exit_cpuid(vcpu);
+	ret = hvx_exit_cpuid(vcpu);
+	/* Without "enable RDTSCP" both raise #UD (SDM vol. 3C §26.3): not offered. */
+	if (!vmx_rdtscp && fn == 0x80000001)
+		vcpu->regs[HVX_RDX] &= ~CPUID_8000_0001_EDX_RDTSCP;
+	else if (!vmx_rdtscp && fn == 7 && idx == 0)
+		vcpu->regs[HVX_RCX] &= ~CPUID_7_ECX_RDPID;
+	return ret;
 }
 
 static int vmx_exit_hlt(struct hvx_vcpu *vcpu)
