@@ -9,6 +9,7 @@
 #include <linux/kernel.h>
 #include <asm/processor.h>
 #include <asm/msr-index.h>
+#include <asm/trapnr.h>
 
 #include "hvx_core.h"
 
@@ -103,6 +104,39 @@ int hvx_exit_internal(struct hvx_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 	run->internal.data[0] = d0;
 	run->internal.data[1] = d1;
 	return 0;
+}
+
+/*
+ * The guest gets a #PF while the event (HVX_EVENT_*) whose delivery the
+ * exit interrupted waits to be delivered again.  As the CPU combines them
+ * (SDM vol. 3A §6.15 table 6-5, APM vol. 2 §8.2.9) and KVM's
+ * kvm_multiple_exception() does: after a #PF it is a #DF, after a #DF a
+ * shutdown; any other exception is abandoned (a fault comes back when the
+ * instruction runs again).  An NMI or interrupt is queued again, to be
+ * delivered after the #PF (an interrupt is lost only if another one has
+ * been queued meanwhile).
+ */
+enum hvx_pf_merge hvx_pf_during_event(struct hvx_vcpu *vcpu, u32 type, u8 vector)
+{
+	struct hvx_pending *p = &vcpu->ev;
+
+	switch (type) {
+	case HVX_EVENT_NMI:
+		p->nmi = true;
+		return HVX_PF_ALONE;
+	case HVX_EVENT_EXTINT:
+		if (!p->irq) {
+			p->irq = true;
+			p->irq_vector = vector;
+		}
+		return HVX_PF_ALONE;
+	default:
+		if (vector == X86_TRAP_PF)
+			return HVX_PF_DOUBLE;
+		if (vector == X86_TRAP_DF)
+			return HVX_PF_SHUTDOWN;
+		return HVX_PF_ALONE;
+	}
 }
 
 static void hvx_gp(struct hvx_vcpu *vcpu)

@@ -247,6 +247,9 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 int hvx_exit_hypercall(struct hvx_vcpu *vcpu);
 int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write);
 int hvx_exit_internal(struct hvx_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
+/* What a #PF for the guest becomes while an event's delivery is pending. */
+enum hvx_pf_merge { HVX_PF_ALONE, HVX_PF_DOUBLE, HVX_PF_SHUTDOWN };
+enum hvx_pf_merge hvx_pf_during_event(struct hvx_vcpu *vcpu, u32 type, u8 vector);
 int hvx_complete_userspace(struct hvx_vcpu *vcpu);
 
 /* mmu/tdp.c */

@@ -490,6 +490,25 @@ static int svm_exit_pf(struct hvx_vcpu *vcpu)
 	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
 	/* An intercepted #PF leaves CR2 alone (APM vol. 2 §15.12.15). */
 	vmcb->save.cr2 = addr;
+	/* Was it raised delivering an event (now in EVENTINJ again)? */
+	if (vmcb->control.event_inj & SVM_EVTINJ_VALID) {
+		u64 prev = vmcb->control.event_inj;
+		u32 type = (prev & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_NMI ? HVX_EVENT_NMI :
+			   (prev & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_INTR ? HVX_EVENT_EXTINT :
+			   HVX_EVENT_EXCEPTION;
+
+		switch (hvx_pf_during_event(vcpu, type, prev & 0xff)) {
+		case HVX_PF_SHUTDOWN:
+			vmcb->control.event_inj = 0;
+			return svm_exit_shutdown(vcpu);
+		case HVX_PF_DOUBLE:
+			vmcb->control.event_inj = X86_TRAP_DF | SVM_EVTINJ_EXC |
+						  SVM_EVTINJ_VALID | SVM_EVTINJ_EV;
+			return 1;
+		case HVX_PF_ALONE:
+			break;
+		}
+	}
 	vmcb->control.event_inj = X86_TRAP_PF | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID |
 				  SVM_EVTINJ_EV | ((u64)ec << 32);
 	return 1;

@@ -1085,15 +1085,10 @@ static void vmx_restore_host(const struct vmx_host_segs *h)
 static void vmx_requeue_interrupted(struct vmx_vcpu *vmx)
 {
 	u32 info = vmx->idt_info;
-	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
 
-	if (!(info & VECTORING_INFO_VALID_MASK))
+	if (!vmx_requeued(info))
 		return;
-	/* Software interrupts and INT3/INTO/INT1: RIP is at the instruction, it runs again. */
-	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
-	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
-		return;
-	if (type == INTR_TYPE_NMI_INTR)
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		vmcs_clear_bits(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
 	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->idt_error);

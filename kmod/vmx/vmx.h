@@ -81,6 +81,19 @@ struct vmx_vm {
 	u64 eptp;			/* (c) */
 };
 
+/*
+ * Whether the event of this IDT-vectoring information is delivered again
+ * on the next entry: not software interrupts and INT3/INTO/INT1, whose
+ * RIP is at the instruction, which runs again.
+ */
+static inline bool vmx_requeued(u32 idt_info)
+{
+	u32 type = idt_info & INTR_INFO_INTR_TYPE_MASK;
+
+	return (idt_info & VECTORING_INFO_VALID_MASK) && type != INTR_TYPE_SOFT_INTR &&
+	       type != INTR_TYPE_SOFT_EXCEPTION && type != INTR_TYPE_PRIV_SW_EXCEPTION;
+}
+
 static inline struct vmx_vcpu *to_vmx(struct hvx_vcpu *vcpu)
 {
 	return vcpu->arch;

@@ -45,6 +45,8 @@ static int vmx_fault(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
 	return 1;
 }
 
+static int vmx_exit_triple_fault(struct hvx_vcpu *vcpu);
+
 static int vmx_exit_nop(struct hvx_vcpu *vcpu)
 {
 	/* A host interrupt or NMI: the host has taken it. */
@@ -70,6 +72,25 @@ static int vmx_exit_shadow_pf(struct hvx_vcpu *vcpu)
 		return ret;
 	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
 	vmx->cr2 = vmx->exit_qual;
+	/* Was it raised delivering an event (vmx_requeue_interrupted() put it back)? */
+	if (vmx_requeued(vmx->idt_info)) {
+		u32 t = vmx->idt_info & INTR_INFO_INTR_TYPE_MASK;
+		u32 type = t == INTR_TYPE_NMI_INTR ? HVX_EVENT_NMI :
+			   t == INTR_TYPE_EXT_INTR ? HVX_EVENT_EXTINT : HVX_EVENT_EXCEPTION;
+
+		switch (hvx_pf_during_event(vcpu, type, vmx->idt_info & INTR_INFO_VECTOR_MASK)) {
+		case HVX_PF_SHUTDOWN:
+			vmx_get(vcpu);
+			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+			vmx_put(vcpu);
+			return vmx_exit_triple_fault(vcpu);
+		case HVX_PF_DOUBLE:
+			vmx_queue_exception(vcpu, X86_TRAP_DF, true, 0);
+			return 1;
+		case HVX_PF_ALONE:
+			break;
+		}
+	}
 	vmx_queue_exception(vcpu, X86_TRAP_PF, true, ec);
 	return 1;
 }
