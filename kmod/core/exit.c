@@ -9,6 +9,7 @@
 #include <linux/kernel.h>
 #include <asm/processor.h>
 #include <asm/msr-index.h>
+#include <asm/trapnr.h>
 
 #include "hvx_core.h"
 
@@ -42,18 +43,31 @@ static bool hvx_cpuid_lookup(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 	return false;
 }
 
-int hvx_exit_cpuid(struct hvx_vcpu *vcpu)
+/*
+ * The guest's CPUID leaf before hvx's own adjustments: its table, or the
+ * host's values.  A leaf missing from the table reads as zeros.
+ */
+void hvx_guest_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 {
-	u32 fn = vcpu->regs[HVX_RAX], idx = vcpu->regs[HVX_RCX];
-	struct hvx_paging pg;
-	u32 r[4] = { 0 };
-
-	hvx_stat_inc(vcpu, HVX_STAT_EXIT_CPUID);
+	r[0] = 0;
+	r[1] = 0;
+	r[2] = 0;
+	r[3] = 0;
 	/* Performance monitoring and SVM features are not virtualized. */
 	if (vcpu->cpuid)
 		hvx_cpuid_lookup(vcpu, fn, idx, r);
 	else if (fn != 0xa && fn != 0x8000000a)
 		cpuid_count(fn, idx, &r[0], &r[1], &r[2], &r[3]);
+}
+
+int hvx_exit_cpuid(struct hvx_vcpu *vcpu)
+{
+	u32 fn = vcpu->regs[HVX_RAX], idx = vcpu->regs[HVX_RCX];
+	struct hvx_paging pg;
+	u32 r[4];
+
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_CPUID);
+	hvx_guest_cpuid(vcpu, fn, idx, r);
 	if (fn == 1) {
 		hvx_ops->get_paging(vcpu, &pg);
 		r[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_OSXSAVE);
@@ -90,6 +104,39 @@ int hvx_exit_internal(struct hvx_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 	run->internal.data[0] = d0;
 	run->internal.data[1] = d1;
 	return 0;
+}
+
+/*
+ * The guest gets a #PF while the event (HVX_EVENT_*) whose delivery the
+ * exit interrupted waits to be delivered again.  As the CPU combines them
+ * (SDM vol. 3A §6.15 table 6-5, APM vol. 2 §8.2.9) and KVM's
+ * kvm_multiple_exception() does: after a #PF it is a #DF, after a #DF a
+ * shutdown; any other exception is abandoned (a fault comes back when the
+ * instruction runs again).  An NMI or interrupt is queued again, to be
+ * delivered after the #PF (an interrupt is lost only if another one has
+ * been queued meanwhile).
+ */
+enum hvx_pf_merge hvx_pf_during_event(struct hvx_vcpu *vcpu, u32 type, u8 vector)
+{
+	struct hvx_pending *p = &vcpu->ev;
+
+	switch (type) {
+	case HVX_EVENT_NMI:
+		p->nmi = true;
+		return HVX_PF_ALONE;
+	case HVX_EVENT_EXTINT:
+		if (!p->irq) {
+			p->irq = true;
+			p->irq_vector = vector;
+		}
+		return HVX_PF_ALONE;
+	default:
+		if (vector == X86_TRAP_PF)
+			return HVX_PF_DOUBLE;
+		if (vector == X86_TRAP_DF)
+			return HVX_PF_SHUTDOWN;
+		return HVX_PF_ALONE;
+	}
 }
 
 static void hvx_gp(struct hvx_vcpu *vcpu)

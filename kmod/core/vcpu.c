@@ -9,6 +9,8 @@
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/errno.h>
+#include <linux/thread_info.h>
 #include <linux/uaccess.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
@@ -39,6 +41,20 @@ static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
 			run->exit_reason = HVX_EXIT_INTR;
 			hvx_stat_inc(vcpu, HVX_STAT_EXIT_SIGNAL);
 			ret = -EINTR;
+			break;
+		}
+		/*
+		 * Work the kernel does on the way back to user space
+		 * (task_work, memory.high throttling, rseq) must not wait
+		 * for a guest that never exits there.  KVM does it here, but
+		 * those helpers are not exported: leave through that path
+		 * and have HVX_RUN restarted, or fail with -EINTR if a
+		 * signal handler runs meanwhile.
+		 */
+		if (test_thread_flag(TIF_NOTIFY_RESUME)) {
+			set_thread_flag(TIF_NOTIFY_SIGNAL);
+			run->exit_reason = HVX_EXIT_INTR;
+			ret = -ERESTARTNOHAND;
 			break;
 		}
 		cond_resched();
@@ -165,23 +181,33 @@ out:
 static bool hvx_exception_has_error(u32 vector);
 
 /*
- * An XCR0 value the guest may have (SDM vol. 1 §13.3): x87 always, AVX
- * needs SSE, the MPX pair and the AVX-512 triple all or none, AVX-512
- * needs AVX, nothing the host kernel does not support for user state.
- * The host executes XSETBV with it: a bad one would fault there.
+ * An XCR0 value the guest may have (SDM vol. 1 §13.3, vol. 2 XSETBV; APM
+ * vol. 2 §11.5.2), checked as KVM's __kvm_set_xcr() does: x87 always, AVX
+ * needs SSE, the MPX pair and the AMX pair all or none, the AVX-512
+ * triple all or none and only with AVX, and nothing the guest's CPUID
+ * leaf 0xD (sub-leaf 0, EDX:EAX) does not offer or the host kernel has
+ * not enabled.  The host loads the value with XSETBV before each entry,
+ * so this is what keeps that XSETBV from faulting.
  */
 int hvx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0)
 {
-	u64 supported = vcpu->gfpu.fpstate->user_xfeatures;
+	const u64 xtile = XFEATURE_MASK_XTILE_CFG | XFEATURE_MASK_XTILE_DATA;
+	u64 supported;
+	u32 r[4];
 
-	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~supported) ||
-	    ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE)))
+	hvx_guest_cpuid(vcpu, 0xd, 0, r);
+	supported = ((u64)r[3] << 32 | r[0]) & vcpu->gfpu.fpstate->user_xfeatures;
+	if (!(xcr0 & XFEATURE_MASK_FP) || (xcr0 & ~(supported | XFEATURE_MASK_FP)))
+		return -EINVAL;
+	if ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE))
 		return -EINVAL;
 	if (!!(xcr0 & XFEATURE_MASK_BNDREGS) != !!(xcr0 & XFEATURE_MASK_BNDCSR))
 		return -EINVAL;
 	if ((xcr0 & XFEATURE_MASK_AVX512) &&
 	    ((xcr0 & XFEATURE_MASK_AVX512) != XFEATURE_MASK_AVX512 ||
 	     !(xcr0 & XFEATURE_MASK_YMM)))
+		return -EINVAL;
+	if ((xcr0 & xtile) && (xcr0 & xtile) != xtile)
 		return -EINVAL;
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include <linux/jump_label.h>
 #include <asm/mce.h>
 #include <asm/ptrace.h>
+#include <asm/asm.h>
 
 #define HVX_MAX_VCPUS		64
 #define HVX_NR_SLOTS		32
@@ -266,6 +267,7 @@ int hvx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
 bool hvx_pat_valid(u64 pat);
 
 /* core/exit.c: vendor-neutral exit work shared by the backends */
+void hvx_guest_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r);
 int hvx_exit_cpuid(struct hvx_vcpu *vcpu);
 int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data);
 int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
@@ -273,12 +275,15 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 int hvx_exit_hypercall(struct hvx_vcpu *vcpu);
 int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write);
 int hvx_exit_internal(struct hvx_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
+/* What a #PF for the guest becomes while an event's delivery is pending. */
+enum hvx_pf_merge { HVX_PF_ALONE, HVX_PF_DOUBLE, HVX_PF_SHUTDOWN };
+enum hvx_pf_merge hvx_pf_during_event(struct hvx_vcpu *vcpu, u32 type, u8 vector);
 int hvx_complete_userspace(struct hvx_vcpu *vcpu);
 
 /* mmu/tdp.c */
 int hvx_tdp_init(struct hvx_tdp *tdp, const struct hvx_tdp_format *fmt, int levels);
 void hvx_tdp_destroy(struct hvx_tdp *tdp);
-int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write);
+int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write, bool walk);
 int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writable);
 int hvx_tdp_zap_range(struct hvx_vm *vm, u64 gpa, u64 npages);
 phys_addr_t hvx_tdp_root_pa(struct hvx_tdp *tdp);
@@ -335,6 +340,24 @@ static inline void hvx_machine_check(void)
 
 	do_machine_check(&regs);
 #endif
+}
+
+/*
+ * XSETBV that cannot oops: a value the CPU refuses raises #GP, which the
+ * exception table turns into -EIO (the callers run with interrupts off).
+ */
+static inline int hvx_xsetbv_safe(u32 index, u64 value)
+{
+	bool fault = true;
+
+	asm volatile("1: xsetbv\n\t"
+		     "movb $0, %0\n\t"
+		     "2:\n"
+		     _ASM_EXTABLE(1b, 2b)
+		     : "+qm"(fault)
+		     : "a"((u32)value), "d"((u32)(value >> 32)), "c"(index)
+		     : "memory");
+	return fault ? -EIO : 0;
 }
 
 static inline u64 hvx_seg_linear(struct hvx_vcpu *vcpu, int seg, u64 off)

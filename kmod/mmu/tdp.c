@@ -159,7 +159,11 @@ out:
 	return ret;
 }
 
-int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
+/*
+ * A nested page fault: @walk says the CPU was reading or updating the
+ * guest's own page tables, which userspace cannot emulate as MMIO.
+ */
+int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write, bool walk)
 {
 	struct hvx_vm *vm = vcpu->vm;
 	bool writable;
@@ -168,6 +172,8 @@ int hvx_tdp_fault(struct hvx_vcpu *vcpu, u64 gpa, bool write)
 
 	ret = hvx_tdp_map(vcpu, gpa, write, &hpa, &writable);
 	trace_hvx_page_fault(vm->id, vcpu->id, gpa, write, ret == -ENOENT ? 0 : ret ?: 1);
+	if (ret == -ENOENT && walk)
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_PT_WALK, gpa, write);
 	if (ret == -ENOENT)
 		return hvx_exit_mmio(vcpu, gpa, write);
 	if (ret == -EFAULT)

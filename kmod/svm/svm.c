@@ -66,6 +66,7 @@ static u32 svm_max_asid;
 static bool svm_nrips;
 static bool svm_npt;
 static u64 svm_host_xcr0;	/* the same on every CPU */
+static bool svm_has_tsc_aux;	/* RDTSCP or RDPID: the CPU has MSR TSC_AUX */
 
 /* Segment attributes: APM §15.5.1, descriptor bits 47:40 and 55:52. */
 #define SEG_P		BIT(7)
@@ -183,6 +184,7 @@ static int svm_hardware_setup(void)
 		cpu_emergency_register_virt_callback(svm_emergency_disable);
 		svm_emergency_registered = true;
 	}
+	svm_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
 	if (kick_after_inject < 0)
 		kick_after_inject = boot_cpu_has(X86_FEATURE_HYPERVISOR);
 	/* Without NPT every VM gets shadow paging, which needs nothing more of SVM. */
@@ -656,7 +658,7 @@ static int svm_run(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
-	u64 guest_xcr0;
+	u64 guest_xcr0, inj, host_aux = 0;
 	u32 host_pkru = 0;
 	u64 t0 = 0;
 	int ret;
@@ -734,8 +736,30 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	vmcb->save.rflags = vcpu->rflags;
 
 	svm_clgi();
-	if (vcpu->xcr0 != svm_host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	/*
+	 * hvx_check_xcr0() admits only what the CPU takes; should a value
+	 * ever slip through, the entry fails instead of the host faulting.
+	 */
+	if (vcpu->xcr0 != svm_host_xcr0 &&
+	    unlikely(hvx_xsetbv_safe(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0))) {
+		svm_stgi();
+		local_irq_enable();
+		preempt_enable();
+		pr_warn_ratelimited("hvx: the CPU refused XCR0 %#llx of a guest: entry failed\n",
+				    vcpu->xcr0);
+		vmcb->control.exit_code = SVM_EXIT_INVALID;
+		return svm_handle_exit(vcpu);
+	}
+	/*
+	 * RDTSCP and RDPID read TSC_AUX, which VMRUN does not switch: the
+	 * guest's value is loaded around the entry (the host kernel's own
+	 * entry code does not read it, only its user space does).
+	 */
+	if (svm_has_tsc_aux) {
+		rdmsrl(MSR_TSC_AUX, host_aux);
+		if (host_aux != svm->tsc_aux)
+			wrmsrl(MSR_TSC_AUX, svm->tsc_aux);
+	}
 	if (svm->guest_dr)
 		svm_load_guest_dr(vcpu);
 	pkru_loaded = svm_pkru_loaded(vcpu, &host_pkru);
@@ -748,6 +772,7 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	trace_hvx_entry(vcpu->vm->id, vcpu->id, vcpu->rip);
 	if (static_branch_likely(&hvx_stats_on))
 		t0 = rdtsc();
+	inj = vmcb->control.event_inj;
 	/* Host FS, GS, TR, LDTR and SYSCALL MSRs are saved and restored in there. */
 	hvx_svm_vmrun(vcpu->regs, svm->vmcb_pa, __pa(sc->host_vmcb));
 	hvx_spec_exit();
@@ -755,6 +780,8 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	if (static_branch_likely(&hvx_stats_on))
 		hvx_stat_add(vcpu, HVX_STAT_RUN_NS, rdtsc() - t0);
 
+	if (svm_has_tsc_aux && host_aux != svm->tsc_aux)
+		wrmsrl(MSR_TSC_AUX, host_aux);
 	svm_put_guest_pkru(vcpu, host_pkru, pkru_loaded);
 	if (svm->guest_dr)
 		svm_put_guest_dr(vcpu);
@@ -777,6 +804,13 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	preempt_enable();
 
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	/*
+	 * A VMRUN that failed its checks delivered nothing, and what
+	 * EXITINTINFO holds then is not about this entry: the event stays
+	 * pending as it was.
+	 */
+	if ((u32)vmcb->control.exit_code == (u32)SVM_EXIT_INVALID)
+		vmcb->control.event_inj = inj;
 	vcpu->regs[HVX_RAX] = vmcb->save.rax;
 	vcpu->regs[HVX_RSP] = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
@@ -1051,6 +1085,9 @@ static int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_IA32_SYSENTER_EIP:
 		*data = s->sysenter_eip;
 		break;
+	case MSR_TSC_AUX:
+		*data = svm->tsc_aux;
+		break;
 	default:
 		return -ENOENT;
 	}
@@ -1108,6 +1145,12 @@ static int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 		break;
 	case MSR_IA32_SYSENTER_EIP:
 		s->sysenter_eip = data;
+		break;
+	case MSR_TSC_AUX:
+		/* Bits 63:32 are reserved (SDM vol. 4 table 2-2, APM vol. 2 §13.2.4). */
+		if (data >> 32)
+			return -EINVAL;
+		svm->tsc_aux = data;
 		break;
 	default:
 		return -ENOENT;

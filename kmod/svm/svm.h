@@ -123,6 +123,7 @@
 /* NPF EXITINFO1: a #PF-style error code. */
 #define NPF_WRITE		BIT(1)
 #define NPF_FETCH		BIT(4)
+#define NPF_GUEST_WALK		BIT_ULL(33)	/* in the guest's page-table walk */
 
 struct vmcb_seg {
 	u16 selector;
@@ -238,6 +239,7 @@ struct svm_vcpu {
 	bool guest_dr;			/* (v) DR0-3 switched, DR accesses not intercepted */
 	bool shadow;			/* (c) shadow paging: NPT off */
 	u64 guest_cr0, guest_cr3, guest_cr4;	/* (v) shadow paging: the guest's view */
+	u64 tsc_aux;			/* (v) the guest's TSC_AUX, loaded around VMRUN */
 };
 
 struct svm_vm {

@@ -349,12 +349,25 @@ static int svm_seg_of_prefix(u8 b)
 	}
 }
 
-static s64 svm_disp32(const u8 *p)
+/*
+ * Takes the next @n bytes of the fetched instruction as a little-endian
+ * signed value, or fails if fewer than @n of them were fetched: a
+ * truncated fetch (the next page unmapped) or a run of prefixes must not
+ * make the decoder read past what it has.
+ */
+static bool svm_take(const u8 *b, unsigned int len, unsigned int *i, unsigned int n,
+		     s64 *val)
 {
-	s32 v;
+	u64 v = 0;
+	unsigned int k;
 
-	memcpy(&v, p, sizeof(v));	/* x86 is little-endian */
-	return v;
+	if (n > len || *i > len - n)
+		return false;
+	for (k = 0; k < n; k++)
+		v |= (u64)b[*i + k] << (8 * k);
+	*i += n;
+	*val = n == 1 ? (s8)v : n == 2 ? (s16)v : (s32)v;
+	return true;
 }
 
 /*
@@ -375,7 +388,7 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in, struct hvx_fau
 	u8 b[15], rex = 0, modrm, mod;
 	bool lock = false;
 	u64 bad, ea = 0;
-	s64 disp = 0;
+	s64 disp = 0, v;
 
 	ret = hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad,
 			     fault);
@@ -399,15 +412,17 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in, struct hvx_fau
 			break;
 		rex = 0;
 	}
-	if (i + 3 > len || b[i] != 0x0f)
+	/* 0f, the opcode and (but for CLTS) ModRM: each must have been fetched. */
+	if (!svm_take(b, len, &i, 1, &v) || (u8)v != 0x0f || !svm_take(b, len, &i, 1, &v))
 		return -EINVAL;
-	in->op = b[i + 1];
-	i += 2;
+	in->op = v;
 	if (in->op == 0x06) {
 		in->len = i;
 		return 0;
 	}
-	modrm = b[i++];
+	if (!svm_take(b, len, &i, 1, &v))
+		return -EINVAL;
+	modrm = v;
 	mod = modrm >> 6;
 	in->reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
 	in->rm = (modrm & 7) | (rex & 1 ? 8 : 0);
@@ -431,38 +446,41 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in, struct hvx_fau
 		const u8 *r = base16[modrm & 7];
 
 		if (mod == 0 && (modrm & 7) == 6) {
-			disp = (s16)(b[i] | b[i + 1] << 8);
-			i += 2;
+			if (!svm_take(b, len, &i, 2, &disp))
+				return -EINVAL;
 		} else {
 			ea = vcpu->regs[r[0]] + (r[1] < 16 ? vcpu->regs[r[1]] : 0);
 			if (r[0] == HVX_RBP && seg < 0)
 				seg = HVX_SEG_SS;
 		}
-		if (mod == 1)
-			disp = (s8)b[i++];
-		else if (mod == 2)
-			disp = (s16)(b[i] | b[i + 1] << 8), i += 2;
+		if (mod == 1 || mod == 2) {
+			if (!svm_take(b, len, &i, mod == 1 ? 1 : 2, &disp))
+				return -EINVAL;
+		}
 		ea = (ea + disp) & 0xffff;
 	} else {
 		bool rip_rel = false;
 		u8 base = modrm & 7;
 
 		if (base == 4) {
-			u8 sib = b[i++];
-			u8 index = ((sib >> 3) & 7) | (rex & 2 ? 8 : 0);
+			u8 sib, index;
 
+			if (!svm_take(b, len, &i, 1, &v))
+				return -EINVAL;
+			sib = v;
+			index = ((sib >> 3) & 7) | (rex & 2 ? 8 : 0);
 			base = (sib & 7) | (rex & 1 ? 8 : 0);
 			if (index != 4)
 				ea = vcpu->regs[index] << (sib >> 6);
 			if ((base & 7) == 5 && mod == 0) {
-				disp = svm_disp32(&b[i]);
-				i += 4;
+				if (!svm_take(b, len, &i, 4, &disp))
+					return -EINVAL;
 			} else {
 				ea += vcpu->regs[base];
 			}
 		} else if (base == 5 && mod == 0) {
-			disp = svm_disp32(&b[i]);
-			i += 4;
+			if (!svm_take(b, len, &i, 4, &disp))
+				return -EINVAL;
 			rip_rel = long64;
 		} else {
 			base |= rex & 1 ? 8 : 0;
@@ -471,11 +489,9 @@ static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in, struct hvx_fau
 		if ((base & 7) == 4 || ((base & 7) == 5 && mod != 0))
 			if (seg < 0)
 				seg = HVX_SEG_SS;
-		if (mod == 1) {
-			disp = (s8)b[i++];
-		} else if (mod == 2) {
-			disp = svm_disp32(&b[i]);
-			i += 4;
+		if (mod == 1 || mod == 2) {
+			if (!svm_take(b, len, &i, mod == 1 ? 1 : 4, &disp))
+				return -EINVAL;
 		}
 		ea += disp;
 		if (rip_rel)
@@ -730,6 +746,25 @@ static int svm_exit_pf(struct hvx_vcpu *vcpu)
 	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
 	/* An intercepted #PF leaves CR2 alone (APM vol. 2 §15.12.15). */
 	vmcb->save.cr2 = addr;
+	/* Was it raised delivering an event (now in EVENTINJ again)? */
+	if (vmcb->control.event_inj & SVM_EVTINJ_VALID) {
+		u64 prev = vmcb->control.event_inj;
+		u32 type = (prev & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_NMI ? HVX_EVENT_NMI :
+			   (prev & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_INTR ? HVX_EVENT_EXTINT :
+			   HVX_EVENT_EXCEPTION;
+
+		switch (hvx_pf_during_event(vcpu, type, prev & 0xff)) {
+		case HVX_PF_SHUTDOWN:
+			vmcb->control.event_inj = 0;
+			return svm_exit_shutdown(vcpu);
+		case HVX_PF_DOUBLE:
+			vmcb->control.event_inj = X86_TRAP_DF | SVM_EVTINJ_EXC |
+						  SVM_EVTINJ_VALID | SVM_EVTINJ_EV;
+			return 1;
+		case HVX_PF_ALONE:
+			break;
+		}
+	}
 	vmcb->control.event_inj = X86_TRAP_PF | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID |
 				  SVM_EVTINJ_EV | ((u64)ec << 32);
 	return 1;
@@ -824,14 +859,19 @@ int svm_handle_exit(struct hvx_vcpu *vcpu)
 	u64 code = vmcb->control.exit_code;
 	struct hvx_run *run = vcpu->run;
 
-	svm_requeue_interrupted(vmcb);
+	/* A failed VMRUN delivered nothing: svm_run() kept EVENTINJ. */
+	if ((u32)code != (u32)SVM_EXIT_INVALID)
+		svm_requeue_interrupted(vmcb);
 	hvx_stat_inc(vcpu, HVX_STAT_EXITS);
 
 	if (code == SVM_EXIT_NPF) {
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_NPF);
 		hvx_stat_raw(vcpu, SVM_RAW_NPF);
+		/* The instruction has not run: a failed pin reports its RIP. */
+		vcpu->exit_rip = vcpu->rip;
 		return hvx_tdp_fault(vcpu, vmcb->control.exit_info_2,
-				     vmcb->control.exit_info_1 & NPF_WRITE);
+				     vmcb->control.exit_info_1 & NPF_WRITE,
+				     vmcb->control.exit_info_1 & NPF_GUEST_WALK);
 	}
 	if (code < SVM_EXIT_NR) {
 		hvx_stat_raw(vcpu, code);

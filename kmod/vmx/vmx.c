@@ -78,7 +78,16 @@ static u64 vmx_host_xcr0;
 /* The auto-switched MSRs: slot i of the guest and host lists (vmx.h). */
 const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS] = {
 	MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+	MSR_TSC_AUX,
 };
+
+/*
+ * "Enable RDTSCP" is on: RDTSCP and RDPID run in the guest and read
+ * TSC_AUX, which VM entry and exit do not switch, so it joins the lists.
+ * Off, both raise #UD and CPUID does not offer them (vmx_exit.c).
+ */
+bool vmx_rdtscp;
+static unsigned int vmx_nr_auto_msrs;
 
 #define VMX_AUTO_KGS	0
 
@@ -389,6 +398,11 @@ static int vmx_hardware_setup(void)
 		vmx_secondary &= ~SECONDARY_EXEC_ENABLE_VPID;
 	vmx_invvpid_single = (ept_cap >> 32) & VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT;
 	vmx_ug = vmx_secondary & SECONDARY_EXEC_UNRESTRICTED_GUEST;
+	vmx_rdtscp = (vmx_secondary & SECONDARY_EXEC_ENABLE_RDTSCP) &&
+		     (boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID));
+	if (!vmx_rdtscp)
+		vmx_secondary &= ~SECONDARY_EXEC_ENABLE_RDTSCP;
+	vmx_nr_auto_msrs = vmx_rdtscp ? VMX_NR_AUTO_MSRS : VMX_AUTO_TSC_AUX;
 
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED0, vmx_cr0_fixed0);
 	rdmsrl(MSR_IA32_VMX_CR0_FIXED1, vmx_cr0_fixed1);
@@ -584,6 +598,9 @@ static int vmx_load(struct hvx_vcpu *vcpu)
 		/* Translations tagged on this CPU may predate a zap elsewhere. */
 		vmx->flush = true;
 		vmx_set_cpu_host_state();
+		/* The host's TSC_AUX holds the CPU number (vgetcpu()). */
+		if (vmx_rdtscp)
+			rdmsrl(MSR_TSC_AUX, vmx->host_msrs[VMX_AUTO_TSC_AUX].value);
 	} else if (vc->current_vmcs != vmx) {
 		if (vmx_vmptrld(vmx->vmcs_pa))
 			return -EIO;
@@ -808,11 +825,11 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, vmx_preempt_ticks);
 
 	vmcs_write(VM_ENTRY_MSR_LOAD_ADDR, __pa(vmx->guest_msrs));
-	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
+	vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, vmx_nr_auto_msrs);
 	vmcs_write(VM_EXIT_MSR_STORE_ADDR, __pa(vmx->guest_msrs));
-	vmcs_write(VM_EXIT_MSR_STORE_COUNT, VMX_NR_AUTO_MSRS);
+	vmcs_write(VM_EXIT_MSR_STORE_COUNT, vmx_nr_auto_msrs);
 	vmcs_write(VM_EXIT_MSR_LOAD_ADDR, __pa(vmx->host_msrs));
-	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, VMX_NR_AUTO_MSRS);
+	vmcs_write(VM_EXIT_MSR_LOAD_COUNT, vmx_nr_auto_msrs);
 
 	/* Host state (SDM vol. 3C §24.5); the per-CPU part is in vmx_load(). */
 	vmcs_write(HOST_CR0, read_cr0());
@@ -867,7 +884,8 @@ static int vmx_vcpu_create(struct hvx_vcpu *vcpu)
 	for (i = 0; i < VMX_NR_AUTO_MSRS; i++) {
 		vmx->guest_msrs[i].index = vmx_auto_msrs[i];
 		vmx->host_msrs[i].index = vmx_auto_msrs[i];
-		if (i != VMX_AUTO_KGS)
+		/* KERNEL_GS_BASE per entry, TSC_AUX per CPU (vmx_load()). */
+		if (i != VMX_AUTO_KGS && i != VMX_AUTO_TSC_AUX)
 			rdmsrl(vmx_auto_msrs[i], vmx->host_msrs[i].value);
 	}
 	vmx->cpu = -1;
@@ -1091,15 +1109,10 @@ static void vmx_restore_host(const struct vmx_host_segs *h)
 static void vmx_requeue_interrupted(struct vmx_vcpu *vmx)
 {
 	u32 info = vmx->idt_info;
-	u32 type = info & INTR_INFO_INTR_TYPE_MASK;
 
-	if (!(info & VECTORING_INFO_VALID_MASK))
+	if (!vmx_requeued(info))
 		return;
-	/* Software interrupts and INT3/INTO/INT1: RIP is at the instruction, it runs again. */
-	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
-	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
-		return;
-	if (type == INTR_TYPE_NMI_INTR)
+	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		vmcs_clear_bits(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
 	if (info & VECTORING_INFO_DELIVER_CODE_MASK)
 		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->idt_error);
@@ -1111,7 +1124,7 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_host_segs host;
 	u64 guest_cr4, t0 = 0;
-	u32 host_pkru = 0, intr;
+	u32 host_pkru = 0, intr, entry_info, entry_error;
 	bool pkru_loaded;
 	int ret, fail, gen;
 
@@ -1200,14 +1213,27 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
 	}
 	vmx_inject_events(vcpu, intr);
+	entry_info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+	entry_error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	vmcs_write(GUEST_RSP, vcpu->regs[HVX_RSP]);
 	vmcs_write(GUEST_RIP, vcpu->rip);
 	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
 	guest_cr4 = vmx_guest_cr4(vcpu);
 	vmx_save_host(vmx, &host);
 
-	if (vcpu->xcr0 != vmx_host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+	/* As on SVM: a value the CPU refuses fails the entry, not the host. */
+	if (vcpu->xcr0 != vmx_host_xcr0 &&
+	    unlikely(hvx_xsetbv_safe(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0))) {
+		vmx_restore_host(&host);
+		local_irq_enable();
+		preempt_enable();
+		pr_warn_ratelimited("hvx: the CPU refused XCR0 %#llx of a guest: entry failed\n",
+				    vcpu->xcr0);
+		vmx->exit_reason = VMX_EXIT_FAILED_ENTRY | EXIT_REASON_INVALID_STATE;
+		vmx->exit_qual = 0;
+		vmx->idt_info = 0;
+		return vmx_handle_exit(vcpu);
+	}
 	if (vmx->guest_dr)
 		vmx_load_guest_dr(vcpu);
 	pkru_loaded = vmx_pkru_loaded(vcpu, guest_cr4, &host_pkru);
@@ -1238,13 +1264,24 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	if (vcpu->xcr0 != vmx_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vmx_host_xcr0);
 
+	vmx->exit_reason = fail ? VMX_EXIT_FAILED_ENTRY : vmcs_read(VM_EXIT_REASON);
 	if (fail) {
-		vmx->exit_reason = VMX_EXIT_FAILED_ENTRY;
 		vmx->exit_qual = vmcs_read(VM_INSTRUCTION_ERROR);
 		vmx->idt_info = 0;
+	} else if (vmx->exit_reason & VMX_EXIT_FAILED_ENTRY) {
+		/*
+		 * Entry failed checking or loading guest state (SDM vol. 3C
+		 * §27.8): nothing was delivered, the IDT-vectoring field is
+		 * left from an earlier exit, and the VMCS is not launched.
+		 * The event of this entry stays pending.
+		 */
+		vmx->exit_qual = vmcs_read(EXIT_QUALIFICATION);
+		vmx->idt_info = 0;
+		if (entry_info & INTR_INFO_DELIVER_CODE_MASK)
+			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, entry_error);
+		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, entry_info);
 	} else {
 		vmx->launched = true;
-		vmx->exit_reason = vmcs_read(VM_EXIT_REASON);
 		vmx->exit_qual = vmcs_read(EXIT_QUALIFICATION);
 		vmx->exit_intr_info = vmcs_read(VM_EXIT_INTR_INFO);
 		vmx->exit_intr_error = vmcs_read(VM_EXIT_INTR_ERROR_CODE);

@@ -36,7 +36,8 @@
  * MSR-load lists (SDM vol. 3C §24.7.2, §24.8.2).  Entry i of both lists is
  * vmx_auto_msrs[i].
  */
-#define VMX_NR_AUTO_MSRS		5
+#define VMX_NR_AUTO_MSRS		6
+#define VMX_AUTO_TSC_AUX		5	/* switched only if vmx_rdtscp */
 
 struct vmx_auto_msr {
 	u32 index;
@@ -79,6 +80,19 @@ struct vmx_vm {
 	void *msr_bitmap;		/* (c) one page */
 	u64 eptp;			/* (c) */
 };
+
+/*
+ * Whether the event of this IDT-vectoring information is delivered again
+ * on the next entry: not software interrupts and INT3/INTO/INT1, whose
+ * RIP is at the instruction, which runs again.
+ */
+static inline bool vmx_requeued(u32 idt_info)
+{
+	u32 type = idt_info & INTR_INFO_INTR_TYPE_MASK;
+
+	return (idt_info & VECTORING_INFO_VALID_MASK) && type != INTR_TYPE_SOFT_INTR &&
+	       type != INTR_TYPE_SOFT_EXCEPTION && type != INTR_TYPE_PRIV_SW_EXCEPTION;
+}
 
 static inline struct vmx_vcpu *to_vmx(struct hvx_vcpu *vcpu)
 {
@@ -142,6 +156,7 @@ void vmx_write_pdptrs(const u64 pdpte[4]);
 extern bool vmx_ug;
 extern u32 vmx_pin;
 extern const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS];
+extern bool vmx_rdtscp;
 bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer);
 #define HVX_DR7_FIXED		0x400ULL
 #define VMX_SEG_UNUSABLE	BIT(16)

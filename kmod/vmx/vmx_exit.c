@@ -48,6 +48,8 @@ static int vmx_fault(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
 	return 1;
 }
 
+static int vmx_exit_triple_fault(struct hvx_vcpu *vcpu);
+
 static int vmx_exit_nop(struct hvx_vcpu *vcpu)
 {
 	/* A host interrupt or NMI: the host has taken it. */
@@ -73,6 +75,25 @@ static int vmx_exit_shadow_pf(struct hvx_vcpu *vcpu)
 		return ret;
 	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
 	vmx->cr2 = vmx->exit_qual;
+	/* Was it raised delivering an event (vmx_requeue_interrupted() put it back)? */
+	if (vmx_requeued(vmx->idt_info)) {
+		u32 t = vmx->idt_info & INTR_INFO_INTR_TYPE_MASK;
+		u32 type = t == INTR_TYPE_NMI_INTR ? HVX_EVENT_NMI :
+			   t == INTR_TYPE_EXT_INTR ? HVX_EVENT_EXTINT : HVX_EVENT_EXCEPTION;
+
+		switch (hvx_pf_during_event(vcpu, type, vmx->idt_info & INTR_INFO_VECTOR_MASK)) {
+		case HVX_PF_SHUTDOWN:
+			vmx_get(vcpu);
+			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+			vmx_put(vcpu);
+			return vmx_exit_triple_fault(vcpu);
+		case HVX_PF_DOUBLE:
+			vmx_queue_exception(vcpu, X86_TRAP_DF, true, 0);
+			return 1;
+		case HVX_PF_ALONE:
+			break;
+		}
+	}
 	vmx_queue_exception(vcpu, X86_TRAP_PF, true, ec);
 	return 1;
 }
@@ -256,10 +277,23 @@ static int vmx_exit_triple_fault(struct hvx_vcpu *vcpu)
 	return 0;
 }
 
+/* CPUID.80000001H:EDX.RDTSCP and CPUID.(EAX=7,ECX=0):ECX.RDPID */
+#define CPUID_8000_0001_EDX_RDTSCP	BIT(27)
+#define CPUID_7_ECX_RDPID		BIT(22)
+
 static int vmx_exit_cpuid(struct hvx_vcpu *vcpu)
 {
+	u32 fn = vcpu->regs[HVX_RAX], idx = vcpu->regs[HVX_RCX];
+	int ret;
+
 	vmx_skip(vcpu);
-	return hvx_exit_cpuid(vcpu);
+	ret = hvx_exit_cpuid(vcpu);
+	/* Without "enable RDTSCP" both raise #UD (SDM vol. 3C §26.3): not offered. */
+	if (!vmx_rdtscp && fn == 0x80000001)
+		vcpu->regs[HVX_RDX] &= ~CPUID_8000_0001_EDX_RDTSCP;
+	else if (!vmx_rdtscp && fn == 7 && idx == 0)
+		vcpu->regs[HVX_RCX] &= ~CPUID_7_ECX_RDPID;
+	return ret;
 }
 
 static int vmx_exit_hlt(struct hvx_vcpu *vcpu)
@@ -527,7 +561,13 @@ static int vmx_exit_ept_violation(struct hvx_vcpu *vcpu)
 		vmcs_set_bits(GUEST_INTERRUPTIBILITY_INFO, GUEST_INTR_STATE_NMI);
 		vmx_put(vcpu);
 	}
-	return hvx_tdp_fault(vcpu, vmx->exit_gpa, vmx->exit_qual & EPT_VIOLATION_ACC_WRITE);
+	/* The instruction has not run: a failed pin reports its RIP. */
+	vcpu->exit_rip = vcpu->rip;
+	/* A linear address whose own translation faulted: the guest's walk (§28.2.1). */
+	return hvx_tdp_fault(vcpu, vmx->exit_gpa, vmx->exit_qual & EPT_VIOLATION_ACC_WRITE,
+			     (vmx->exit_qual & (EPT_VIOLATION_GVA_IS_VALID |
+						EPT_VIOLATION_GVA_TRANSLATED)) ==
+			     EPT_VIOLATION_GVA_IS_VALID);
 }
 
 static int vmx_exit_internal(struct hvx_vcpu *vcpu)

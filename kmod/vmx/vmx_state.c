@@ -358,10 +358,15 @@ int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 	int ret = 0;
 
 	if (slot >= 0) {
+		/* Bits 63:32 of TSC_AUX are reserved (SDM vol. 4 table 2-2). */
+		if (slot == VMX_AUTO_TSC_AUX) {
+			if (data >> 32)
+				return -EINVAL;
 		/* The guest's WRMSR would #GP on a non-canonical address. */
-		if (index != MSR_STAR && index != MSR_SYSCALL_MASK &&
-		    (s64)(data << 16) >> 16 != (s64)data)
+		} else if (index != MSR_STAR && index != MSR_SYSCALL_MASK &&
+			   (s64)(data << 16) >> 16 != (s64)data) {
 			return -EINVAL;
+		}
 		vmx->guest_msrs[slot].value = data;
 		return 0;
 	}

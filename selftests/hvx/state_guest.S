@@ -304,3 +304,36 @@ GUEST_BEGIN(state_dr_loop)
 	hlt
 	jmp 1b
 GUEST_END(state_dr_loop)
+
+/*
+ * XSETBV of each value of the list at GUEST_DATA_GPA (a count, then
+ * 64-bit values at GUEST_DATA_GPA + 8), each expected to #GP (R15 is the
+ * length for the IDT handler); then XCR0 reported with XGETBV.
+ */
+GUEST_BEGIN(state_xsetbv_list)
+	.code64
+	mov %cr4, %rax
+	or $(1 << 18), %rax
+	mov %rax, %cr4
+	mov $GUEST_DATA_GPA, %rsi
+	mov (%rsi), %r12d
+	lea 8(%rsi), %r13
+1:	test %r12d, %r12d
+	jz 2f
+	mov (%r13), %eax
+	mov 4(%r13), %edx
+	xor %ecx, %ecx
+	mov $3, %r15d
+GLABEL(xsetbv_list_insn)
+	xsetbv
+	add $8, %r13
+	dec %r12d
+	jmp 1b
+2:	xor %r15d, %r15d
+	xor %ecx, %ecx
+	xgetbv
+	mov %edx, %ebx
+	GUEST_REPORT(%eax)
+	GUEST_REPORT(%ebx)
+	GUEST_DONE($0x600d)
+GUEST_END(state_xsetbv_list)

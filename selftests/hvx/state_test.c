@@ -24,8 +24,9 @@ GUEST_CODE(state_xcr0);
 GUEST_CODE(state_xsetbv);
 GUEST_CODE(state_pkru);
 GUEST_CODE(state_dr_loop);
+GUEST_CODE(state_xsetbv_list);
 extern const unsigned char state_regs_hlt[], state_events_after[];
-extern const unsigned char xsetbv_ud[], xsetbv_gp_ecx[], xsetbv_gp_val[];
+extern const unsigned char xsetbv_ud[], xsetbv_gp_ecx[], xsetbv_gp_val[], xsetbv_list_insn[];
 
 #define MSR_EFER		0xc0000080
 #define MSR_STAR		0xc0000081
@@ -279,9 +280,10 @@ static void expect_xcr0_loaded(struct __test_metadata *_metadata, struct tvm *t,
 }
 
 /*
- * SDM vol. 1 §13.3: XCR0 always has x87, AVX needs SSE, the MPX pair and
- * the AVX-512 triple are all or none, and no bit the CPU lacks.  hvx loads
- * the value with XSETBV on the host, so SET_STATE refuses what would fault.
+ * SDM vol. 1 §13.3: XCR0 always has x87, AVX needs SSE, the MPX pair, the
+ * AMX pair and the AVX-512 triple are all or none, AVX-512 needs AVX, and
+ * no bit the CPU lacks.  hvx loads the value with XSETBV on the host, so
+ * SET_STATE refuses what would fault.
  */
 TEST(cregs_xcr0)
 {
@@ -292,6 +294,10 @@ TEST(cregs_xcr0)
 		0x27,			/* AVX-512 opmask without ZMM_Hi256/Hi16_ZMM */
 		0x9,			/* MPX BNDREGS without BNDCSR */
 		0x11,			/* MPX BNDCSR without BNDREGS */
+		0xc7,			/* AVX-512 ZMM_Hi256/Hi16_ZMM without opmask */
+		0xe3,			/* the AVX-512 triple without AVX */
+		0x3 | 1ULL << 17,	/* AMX XTILECFG without XTILEDATA */
+		0x3 | 1ULL << 18,	/* AMX XTILEDATA without XTILECFG */
 		0x3 | 1ULL << 62,	/* reserved */
 	};
 	struct hvx_vcpu_state st;
@@ -321,6 +327,102 @@ TEST(cregs_xcr0)
 		TH_LOG("host XCR0 0x%llx has no AVX: 0x7 not tried", (unsigned long long)host);
 	if ((host & 0xe7) == 0xe7)
 		expect_xcr0_loaded(_metadata, &t, &orig, 0xe7);
+	tvm_destroy(&t);
+}
+
+/* The host's CPUID with leaf 0xD sub-leaf 0 offering only xcr0_mask (or no leaf 0xD). */
+static void set_guest_xcr0_cpuid(struct __test_metadata *_metadata, struct tvm *t,
+				 __u64 xcr0_mask, bool drop_leaf)
+{
+	static struct hvx_cpuid_entry cpuid[HVX_MAX_CPUID];
+	__u32 nent, i, n = 0, found = 0;
+
+	ASSERT_OK(hvx_cpuid_from_host(cpuid, HVX_MAX_CPUID, &nent));
+	for (i = 0; i < nent; i++) {
+		if (cpuid[i].function == 0xd && cpuid[i].index == 0) {
+			found++;
+			cpuid[i].eax = (__u32)xcr0_mask;
+			cpuid[i].edx = (__u32)(xcr0_mask >> 32);
+		}
+		if (!drop_leaf || cpuid[i].function != 0xd)
+			cpuid[n++] = cpuid[i];
+	}
+	ASSERT_EQ(1, found) TH_LOG("the host's CPUID has no leaf 0xD sub-leaf 0");
+	ASSERT_OK(hvx_vcpu_set_cpuid(&t->vcpu[0], cpuid, n));
+}
+
+/*
+ * XCR0 may hold only what the guest's CPUID leaf 0xD offers (KVM's
+ * guest_supported_xcr0), not everything the host has enabled: through
+ * SET_STATE (EINVAL, nothing changed) and the guest's XSETBV (#GP(0), XCR0
+ * unchanged).  Without a leaf 0xD only x87 is offered.
+ */
+TEST(xcr0_guest_cpuid)
+{
+	__u64 host = host_xcr0(), allowed, beyond, list[8];
+	struct hvx_vcpu_state st;
+	struct hvx_cregs orig;
+	unsigned int n = 0, i;
+	struct tvm t;
+
+	if (!(host & 2))
+		SKIP(return, "the host kernel has not enabled XSAVE with SSE");
+	/* One feature less than the host has: AVX if it has it, else SSE. */
+	if (host & 4) {
+		allowed = 0x3;
+		beyond = 0x7;
+	} else {
+		allowed = 0x1;
+		beyond = 0x3;
+	}
+	TVM_LONG_GUEST(&t, state_xsetbv_list, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	set_guest_xcr0_cpuid(_metadata, &t, allowed, false);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	orig = st.cregs;
+	expect_xcr0_refused(_metadata, &t, &orig, beyond);
+	st.cregs.xcr0 = allowed;
+	ASSERT_OK(hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+
+	/*
+	 * QEMU's emulated SVM does not take the XSETBV intercept (see
+	 * xsetbv_faults): there the CPU checks the guest's XSETBV against
+	 * its own CPUID, so the value only the guest's CPUID forbids is
+	 * tried on VMX alone.  The rest fault on any CPU.
+	 */
+	if (!tvm_is_amd(&t))
+		list[n++] = beyond;
+	else
+		TH_LOG("AMD: XSETBV of 0x%llx (beyond the guest's CPUID) not tried from the guest",
+		       (unsigned long long)beyond);
+	list[n++] = 0x2;			/* no x87 */
+	list[n++] = 0x3 | 1ULL << 17;		/* half the AMX pair */
+	list[n++] = 0x27;			/* a third of the AVX-512 triple */
+	list[n++] = 0x3 | 1ULL << 62;		/* reserved */
+	memcpy(t.mem + GUEST_DATA_GPA, &n, 4);
+	memcpy(t.mem + GUEST_DATA_GPA + 8, list, n * 8);
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(n, t.io[0].nr_excs);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ(13, t.io[0].excs[i].vector) TH_LOG("XSETBV 0x%llx", (unsigned long long)list[i]);
+		EXPECT_EQ(0, t.io[0].excs[i].error_code);
+		EXPECT_EQ(GUEST_ADDR(state_xsetbv_list, xsetbv_list_insn), t.io[0].excs[i].rip);
+	}
+	ASSERT_EQ(2, t.io[0].nr_reports);
+	EXPECT_EQ(allowed, t.io[0].reports[0] | (__u64)t.io[0].reports[1] << 32)
+		TH_LOG("guest XCR0 after refused XSETBVs");
+	tvm_destroy(&t);
+
+	/* No leaf 0xD in the table: x87 only. */
+	TVM_LONG_GUEST(&t, state_xsetbv_list, 0);
+	set_guest_xcr0_cpuid(_metadata, &t, 0, true);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	orig = st.cregs;
+	expect_xcr0_refused(_metadata, &t, &orig, 0x3);
+	st.cregs.xcr0 = 0x1;
+	EXPECT_EQ(0, hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
 	tvm_destroy(&t);
 }
 

@@ -254,6 +254,12 @@ struct hvx_cpuid {
 #define HVX_INTERNAL_STRING_IO		3
 /* data[0]: gpa whose page cannot be pinned, data[1]: its user address */
 #define HVX_INTERNAL_MEMORY		4
+/*
+ * The CPU's walk of the guest's page tables reached a gpa outside guest
+ * RAM (or wrote A/D bits to read-only memory): data[0]: that gpa,
+ * data[1]: 1 for a write
+ */
+#define HVX_INTERNAL_PT_WALK		5
 
 #define HVX_IO_DATA_SIZE	1024	/* bytes of run->io_data */
 

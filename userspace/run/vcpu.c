@@ -157,6 +157,7 @@ static void report_internal(const struct hvx_run *run)
 		[HVX_INTERNAL_FETCH] = "cannot fetch the instruction of an MMIO access (data: gva, gpa)",
 		[HVX_INTERNAL_STRING_IO] = "string I/O buffer outside guest RAM (data[0]: gva)",
 		[HVX_INTERNAL_MEMORY] = "cannot pin guest memory (data[0]: gpa)",
+		[HVX_INTERNAL_PT_WALK] = "guest page tables outside RAM (data[0]: gpa)",
 	};
 	__u32 sub = run->internal.suberror, i, n = run->internal.ndata;
 	const char *what = sub < sizeof(suberrors) / sizeof(suberrors[0]) && suberrors[sub] ?
