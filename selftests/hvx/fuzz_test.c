@@ -427,6 +427,7 @@ static void one_call(void)
 
 struct worker {
 	pthread_t th;
+	unsigned int idx;
 	uint64_t seed;
 	unsigned long calls, done;
 	unsigned long runs, states;
@@ -445,6 +446,9 @@ static void *worker(void *arg)
 		one_call();
 		if (!(w->done & 255) && time(NULL) > fz.deadline)
 			break;
+		/* Progress on the console, so that a stall shows where it was. */
+		if (w->done && !(w->done % 50000))
+			ksft_print_msg("fuzz: thread %u: %lu calls\n", w->idx, w->done);
 	}
 	timer_delete(tmr);
 	w->runs = counts[0];
@@ -506,6 +510,7 @@ TEST_F_TIMEOUT(fuzz, ioctls_and_guests, 24 * 3600)
 	fz.deadline = time(NULL) + secs;
 
 	for (i = 0; i < NR_THREADS; i++) {
+		w[i].idx = i;
 		w[i].seed = seed * 0x9e3779b97f4a7c15ULL + i + 1;
 		w[i].calls = calls / NR_THREADS;
 		ASSERT_EQ(0, pthread_create(&w[i].th, NULL, worker, &w[i]));
