@@ -367,6 +367,14 @@ TEST(db_during_db_delivery)
 	struct tvm t;
 	int r;
 
+	/*
+	 * QEMU's TCG (7.2) keeps a nested guest's data breakpoint on its own
+	 * stack armed after the #VMEXIT; a later hit in the host aborts the
+	 * emulator (its I/O lock taken twice).  It raises no such #DB anyway.
+	 */
+	if (host_is_tcg())
+		SKIP(return, "QEMU's TCG raises no #DB for the frame #DB delivery writes, "
+		     "and its leftover breakpoint aborts it later");
 	TVM_LONG_GUEST(&t, icpt_dbloop, 0);
 	ASSERT_OK(tvm_setup_idt64(&t, 0));
 	idt64_gate(&t, 1, GUEST_ADDR(icpt_dbloop, dbloop_handler), 1);
