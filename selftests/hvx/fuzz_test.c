@@ -173,7 +173,12 @@ static void remap_buf(int i)
 		}
 		break;
 	case 3:
-		munmap(p, BUF_SIZE);	/* a hole; another mmap may land there */
+		/*
+		 * Pages gone (zero-filled on the next touch).  Not munmap():
+		 * a run page mapped into the hole would be clobbered by the
+		 * next MAP_FIXED here.
+		 */
+		madvise(p, BUF_SIZE, MADV_DONTNEED);
 		break;
 	default:
 		p = mmap(p, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
