@@ -20,8 +20,12 @@
 
 BUILD	?= $(CURDIR)/build
 override BUILD := $(abspath $(BUILD))
-# Kernels to build for: every /lib/modules/<ver> with a build tree.
-KVERS	?= $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
+# Kernels to build for: every /lib/modules/<ver> with a build tree, under
+# KROOT if given (the debug kernel's root: scripts/debug-kernel.sh).
+KROOT	?=
+KVERS	?= $(notdir $(patsubst %/build,%,$(wildcard $(KROOT)/lib/modules/*/build)))
+# make check also runs the AMD suite on a debug kernel (KASAN, lockdep...).
+DEBUG_KERNEL ?= 1
 KMOD_SRC := Kbuild dkms.conf $(shell find kmod uapi -name '*.[chS]' 2>/dev/null)
 STRICT	?= 0
 # The version lives in dkms.conf only.
@@ -40,6 +44,7 @@ UDEVDIR	?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d
 
 .PHONY: all modules userspace selftests examples setup check check-static check-dkms \
 	check-user-build check-install unit demo bench fuzz clean checkpatch dkms-check \
+	debug-kernel \
 	install uninstall dkms-install dkms-uninstall FORCE
 
 all: modules userspace selftests examples
@@ -54,7 +59,7 @@ $(BUILD)/.strict: FORCE
 # Kbuild writes its objects next to the sources, so each kernel gets its own
 # copy of the tree (scripts/build-module.sh).
 $(BUILD)/%/hvx.ko: $(KMOD_SRC) $(BUILD)/.strict
-	+@scripts/build-module.sh $* $(BUILD)/$* $(STRICT)
+	+@KROOT=$(KROOT) scripts/build-module.sh $* $(BUILD)/$* $(STRICT)
 
 userspace:
 	$(MAKE) -C userspace BUILD=$(BUILD) STRICT=$(STRICT)
@@ -79,9 +84,16 @@ setup:
 # kernel, whose summary ends the output.  Two emulators at a time on two
 # cores: QEMU (svm) and Bochs (vmx) runs.
 check: STRICT := 1
-check: all check-static check-install check-dkms
+check: all check-static check-install check-dkms $(if $(filter 1,$(DEBUG_KERNEL)),debug-kernel)
 	scripts/rig.sh demo
-	HVX_RIG_JOBS=$${HVX_RIG_JOBS:-2} scripts/rig.sh check
+	HVX_EXTRA_KROOT=$(if $(filter 1,$(DEBUG_KERNEL)),$$(scripts/debug-kernel.sh root)) \
+		HVX_RIG_JOBS=$${HVX_RIG_JOBS:-2} scripts/rig.sh check
+
+# The rig's debug kernel, built once per machine and cached outside the
+# tree (scripts/debug-kernel.sh), and hvx.ko for it.
+debug-kernel:
+	scripts/debug-kernel.sh build >/dev/null
+	$(MAKE) modules KROOT="$$(scripts/debug-kernel.sh root)" STRICT=$(STRICT)
 
 check-static: checkpatch unit check-user-build
 	scripts/check-ioctl-magic.sh

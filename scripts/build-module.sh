@@ -9,7 +9,8 @@ kver=$1
 out=$2
 strict=${3:-0}
 top=$(cd "$(dirname "$0")/.." && pwd)
-kdir=/lib/modules/$kver/build
+# KROOT: a kernel installed elsewhere than / (scripts/debug-kernel.sh).
+kdir=${KROOT:-}/lib/modules/$kver/build
 [ -d "$kdir" ] || { echo "build-module: no headers for $kver ($kdir)" >&2; exit 1; }
 
 mkdir -p "$out/src"

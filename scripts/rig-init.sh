@@ -212,12 +212,31 @@ run_test() {
 	echo "HVX-TEST-END $name rc=$rc start=$t0 end=$(uptime_s)"
 }
 
+# A kernel with kmemleak (the debug kernel): what the boot left is not
+# ours; after the suite, anything unreferenced is a leak and fails the run.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak_check() {
+	[ -w $KMEMLEAK ] || return 0
+	# Objects younger than 5 s are never reported: let the last test's age.
+	sleep 6
+	echo scan >$KMEMLEAK
+	echo scan >$KMEMLEAK
+	if grep -q 'unreferenced object' $KMEMLEAK; then
+		echo "HVX-KMEMLEAK-FOUND $(grep -c 'unreferenced object' $KMEMLEAK) objects"
+		cat $KMEMLEAK
+	else
+		echo "HVX-KMEMLEAK clean"
+	fi
+}
+
 case $MODE in
 check)
+	[ -w $KMEMLEAK ] && echo clear >$KMEMLEAK
 	echo "HVX-SUITE-BEGIN" $(cat /selftests/TESTS)
 	while read -r t; do
 		[ -n "$t" ] && run_test "$t"
 	done </selftests/TESTS
+	kmemleak_check
 	echo "HVX-SUITE-END"
 	;;
 demo)

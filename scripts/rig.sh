@@ -24,6 +24,10 @@
 # Environment:
 #   HVX_TESTS="a b"    run only these tests (names from TESTS)
 #   HVX_KVERS="v1 v2"  only these kernels (default: all with headers)
+#   HVX_EXTRA_KROOT=D  also run the kernels installed under D (D/boot and
+#                      D/lib/modules, as scripts/debug-kernel.sh makes them),
+#                      for the vendors in HVX_EXTRA_VENDORS (default svm),
+#                      before the others
 #   HVX_VENDORS="svm vmx"  only these vendors (default: DEFAULT_VENDORS below):
 #                      svm, svm-nonpt, vmx
 #   HVX_QEMU_GDB=1     start QEMU halted with its gdbstub on :1234 (-s -S)
@@ -40,7 +44,9 @@
 #                      each run's progress is shown when it is done
 #   HVX_RIG_LOCK       lock file that keeps to one rig per host
 #   HVX_VERBOSE=1      show the whole serial console while it runs
-#   HVX_FUZZ_SEED, HVX_FUZZ_CALLS, HVX_FUZZ_SECS  passed to fuzz_test
+#   HVX_KERNEL_APPEND  more on the emulated host's command line (nokaslr)
+#   HVX_QEMU_EXTRA     more QEMU options ("-d int -D /tmp/q.log")
+#   HVX_FUZZ_SEED, _CALLS, _SECS, _SKIP  passed to fuzz_test
 #   HVX_DEMO_CMD       command line of the demo
 #   BUILD              build directory, default <top>/build
 set -eu
@@ -144,14 +150,21 @@ since() {
 }
 
 kernels() {
-	local d v
+	local v
 	if [ -n "${HVX_KVERS:-}" ]; then
 		for v in $HVX_KVERS; do
-			[ -f "/boot/vmlinuz-$v" ] || die "no /boot/vmlinuz-$v (HVX_KVERS)"
+			[ -f "$(kroot "$v")/boot/vmlinuz-$v" ] ||
+				die "no /boot/vmlinuz-$v (HVX_KVERS)"
 			echo "$v"
 		done
 		return
 	fi
+	system_kernels
+}
+
+# The kernels installed on this system, oldest first.
+system_kernels() {
+	local d v
 	for d in /lib/modules/*/build; do
 		[ -d "$d" ] || continue
 		v=$(basename "$(dirname "$d")")
@@ -159,12 +172,30 @@ kernels() {
 	done | sort -V
 }
 
+# Kernels installed under HVX_EXTRA_KROOT (the debug kernel).
+extra_kernels() {
+	local d
+	[ -n "${HVX_EXTRA_KROOT:-}" ] || return 0
+	for d in "$HVX_EXTRA_KROOT"/lib/modules/*/build; do
+		[ -d "$d" ] || continue
+		d=$(basename "$(dirname "$d")")
+		[ -f "$HVX_EXTRA_KROOT/boot/vmlinuz-$d" ] && echo "$d"
+	done | sort -V
+}
+
+# The root kernel $1 is installed under: "" for /, or HVX_EXTRA_KROOT.
+kroot() {
+	if [ -n "${HVX_EXTRA_KROOT:-}" ] && [ -d "$HVX_EXTRA_KROOT/lib/modules/$1" ]; then
+		echo "$HVX_EXTRA_KROOT"
+	fi
+}
+
 # Modules needed to load $2 in kernel $1, in load order, as paths relative
 # to /lib/modules/$1.  A modules.dep line ("path: dep dep ...") already
 # lists the whole closure; like modprobe, load it from the last one.
 mod_closure() {
 	local kver=$1 name=$2 dep line d order=""
-	dep=/lib/modules/$kver/modules.dep
+	dep=$(kroot "$kver")/lib/modules/$kver/modules.dep
 	line=$(grep -E "(^|/)$name\.ko(\.[gx]z|\.zst)?:" "$dep" | head -n 1) ||
 		die "$name not found in $dep"
 	for d in ${line#*:}; do
@@ -285,7 +316,7 @@ build_initramfs() {
 			for p in $(mod_closure "$kver" "$m"); do
 				m=$(basename "${p%%.ko*}").ko
 				[ -f "$root/hvx/$m" ] && continue
-				copy_module "/lib/modules/$kver/$p" "$root/hvx/$m"
+				copy_module "$(kroot "$kver")/lib/modules/$kver/$p" "$root/hvx/$m"
 				echo "$m" >>"$root/hvx/deps"
 			done
 		done
@@ -300,7 +331,7 @@ build_initramfs() {
 		for p in $(mod_closure "$kver" "$(kvm_module "$v")"); do
 			m=$(basename "${p%%.ko*}").ko
 			[ -f "$root/kvm/$m" ] ||
-				copy_module "/lib/modules/$kver/$p" "$root/kvm/$m"
+				copy_module "$(kroot "$kver")/lib/modules/$kver/$p" "$root/kvm/$m"
 			echo "$m" >>"$root/kvm/ORDER-$v"
 		done
 	done
@@ -320,9 +351,14 @@ build_initramfs() {
 	fi
 	# With the other guest artefacts, where HVX_GUEST_DIR points.
 	[ -f "$root/selftests/mbkernel.elf" ] && mv "$root/selftests/mbkernel.elf" "$root/guests/"
-	# A Linux guest: this very kernel, and a busybox initramfs.
+	# A Linux guest: this very kernel (a Debian one for a debug kernel,
+	# whose checkers would only slow the guest), and a busybox initramfs.
 	mkdir -p "$root/guests/linux"
-	cp "/boot/vmlinuz-$kver" "$root/guests/linux/vmlinuz"
+	if [ -n "$(kroot "$kver")" ]; then
+		cp "/boot/vmlinuz-$(system_kernels | tail -n 1)" "$root/guests/linux/vmlinuz"
+	else
+		cp "/boot/vmlinuz-$kver" "$root/guests/linux/vmlinuz"
+	fi
 	build_guest_initrd "$root/guests/linux/initrd.gz"
 
 	{
@@ -333,7 +369,7 @@ build_initramfs() {
 			"$DEMO_TIMEOUT_SVM" "$DEMO_TIMEOUT_VMX")"
 		echo "HVX_VERSION=$HVX_VERSION"
 		# The fuzzer's knobs (make fuzz), passed on to the tests.
-		for v in HVX_FUZZ_SEED HVX_FUZZ_CALLS HVX_FUZZ_SECS; do
+		for v in HVX_FUZZ_SEED HVX_FUZZ_CALLS HVX_FUZZ_SECS HVX_FUZZ_SKIP; do
 			[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"
 		done
 		printf 'DEMO_CMD=%q\n' "$DEMO_CMD"
@@ -427,6 +463,7 @@ summarise() {
 		next
 	}
 	/^HVX-SUITE-END/ { suite_end = 1; next }
+	/^HVX-KMEMLEAK-FOUND/ { print "FAIL 1 kmemleak after the suite: " $2 " " $3 " (report in the log)"; next }
 	/^HVX-POWEROFF-GUEST did not start/ { print "FAIL 1 the guest left running at poweroff: " $0; next }
 	/^HVX-POWEROFF / { poweroff = 1; next }
 	!stuck && /\[ *[0-9]+\.[0-9]+\]/ && $0 ~ splat && (allow == "" || $0 !~ allow) {
@@ -501,8 +538,9 @@ boot_sector() {
 # XEN_ELFNOTE_PHYS32_ENTRY = note 18), KEND (end of the image in memory,
 # bss included) and KBYTES (size of vmlinux.bin).
 pvh_kernel() {
-	local kver=$1 img=/boot/vmlinuz-$1 dir=$RIG/$1 setup start len magic
+	local kver=$1 img dir=$RIG/$1 setup start len magic
 	local t o v pa fs ms rest kaddr=0 kend=0 entry bytes
+	img=$(kroot "$kver")/boot/vmlinuz-$kver
 	[ -f "$dir/vmlinux.env" ] && [ "$dir/vmlinux.env" -nt "$img" ] && return
 	mkdir -p "$dir"
 	# The compressed payload, from the boot protocol's setup_sects
@@ -637,6 +675,7 @@ emu_start() {
 # serial log $RIG/KVER-VENDOR-MODE.log.
 run_kernel() {
 	local kver=$1 mode=$2 vendor=$3 log t0 line gdb_args=() append=$CMDLINE
+	[ -n "${HVX_KERNEL_APPEND:-}" ] && append+=" $HVX_KERNEL_APPEND"
 	local state="" emu emu_out tmo dir cpu_model
 	tmo=$(by_vendor "$vendor" "$BOOT_TIMEOUT" "$BOOT_TIMEOUT_SVM" \
 		"$BOOT_TIMEOUT_VMX")
@@ -660,9 +699,12 @@ run_kernel() {
 		[ "$vendor" = svm-nonpt ] && cpu_model=max,npt=off
 		emu=(qemu-system-x86_64 -accel tcg,thread=single -cpu "$cpu_model"
 			-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot
-			-nic none -kernel "/boot/vmlinuz-$kver"
+			-nic none -kernel "$(kroot "$kver")/boot/vmlinuz-$kver"
 			-initrd "$dir/initramfs.cpio"
 			-append "$append" "${gdb_args[@]}")
+		# For debugging the emulated host: e.g. "-d int -D /tmp/q.log".
+		# shellcheck disable=SC2206
+		[ -n "${HVX_QEMU_EXTRA:-}" ] && emu+=($HVX_QEMU_EXTRA)
 	else
 		append+=" $CMDLINE_VMX"
 		# Bochs locks its disk image: each run has its own.
@@ -931,11 +973,30 @@ case $jobs_max in
 esac
 [ "$mode" = shell ] && jobs_max=1
 
+# The runs, as pairs of kernel and vendor: HVX_EXTRA_KROOT's kernels first
+# (the debug kernel is slower than the others), then each vendor's.
+run_k=()
+run_v=()
 runs=()
+add_run() {
+	run_k+=("$1")
+	run_v+=("$2")
+	runs+=("$1-$2")
+	rm -f "$RIG/$1-$2-$mode".{sum,res,status,out,done}
+}
+if [ "$mode" = check ] || [ "$mode" = bench ]; then
+	for kver in $(extra_kernels); do
+		for vendor in ${HVX_EXTRA_VENDORS:-svm}; do
+			case " $vendors " in
+			*" $vendor "*) add_run "$kver" "$vendor" ;;
+			esac
+		done
+	done
+fi
 for vendor in $vendors; do
 	for kver in $kvers; do
-		runs+=("$kver-$vendor")
-		rm -f "$RIG/$kver-$vendor-$mode".{sum,res,status,out,done}
+		# Named in HVX_KVERS, a kernel under HVX_EXTRA_KROOT ran above.
+		[ -n "$(kroot "$kver")" ] || add_run "$kver" "$vendor"
 	done
 done
 
@@ -951,25 +1012,23 @@ show_done() {
 }
 
 if [ "$jobs_max" -eq 1 ]; then
-	for vendor in $vendors; do
-		for kver in $kvers; do
-			run_one "$kver" "$vendor"
-		done
+	for i in "${!runs[@]}"; do
+		run_one "${run_k[$i]}" "${run_v[$i]}"
 	done
 else
 	# Up to HVX_RIG_JOBS emulators at once, each run's progress in
 	# $RIG/<run>.out, shown when the run is done.
 	rm -f "$RIG"/*-"$mode".shown
-	for vendor in $vendors; do
-		for kver in $kvers; do
-			while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
-				wait -n || true
-				show_done
-			done
-			echo "== $kver $vendor: started ($mode, output when done)"
-			( run_one "$kver" "$vendor"; touch "$RIG/$kver-$vendor-$mode.done" ) \
-				>"$RIG/$kver-$vendor-$mode.out" 2>&1 &
+	for i in "${!runs[@]}"; do
+		kver=${run_k[$i]}
+		vendor=${run_v[$i]}
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+			wait -n || true
+			show_done
 		done
+		echo "== $kver $vendor: started ($mode, output when done)"
+		( run_one "$kver" "$vendor"; touch "$RIG/$kver-$vendor-$mode.done" ) \
+			>"$RIG/$kver-$vendor-$mode.out" 2>&1 &
 	done
 	while [ -n "$(jobs -rp)" ]; do
 		wait -n || true
@@ -983,18 +1042,16 @@ total_pass=0 total_fail=0 total_skip=0
 rc=0
 if [ "$mode" = check ]; then
 	echo
-	for vendor in $vendors; do
-		for kver in $kvers; do
-			r=$kver-$vendor
-			if [ ! -f "$RIG/$r-check.res" ]; then
-				# The run itself failed (the rig's error is above).
-				echo "FAIL 1 the run did not complete" >"$RIG/$r-check.sum"
-				echo "? ? ?" >"$RIG/$r-check.res"
-			fi
-			read -r wall_s boot_s init_s <"$RIG/$r-check.res"
-			report "$kver $vendor" "$RIG/$r-check.sum" "$wall_s" "$boot_s" \
-				"$init_s"
-		done
+	for i in "${!runs[@]}"; do
+		r=${runs[$i]}
+		if [ ! -f "$RIG/$r-check.res" ]; then
+			# The run itself failed (the rig's error is above).
+			echo "FAIL 1 the run did not complete" >"$RIG/$r-check.sum"
+			echo "? ? ?" >"$RIG/$r-check.res"
+		fi
+		read -r wall_s boot_s init_s <"$RIG/$r-check.res"
+		report "${run_k[$i]} ${run_v[$i]}" "$RIG/$r-check.sum" "$wall_s" "$boot_s" \
+			"$init_s"
 	done
 	echo "skipped: $total_skip"
 	echo "$total_pass passed, $total_fail failed"

@@ -232,7 +232,7 @@ static int hvx_check_events(const struct hvx_events *e)
 	    memchr_inv(e->reserved, 0, sizeof(e->reserved)))
 		return -EINVAL;
 	if (e->flags & HVX_EVENTS_EXCEPTION) {
-		if (e->exception_vector >= 32 || e->exception_vector == 2)
+		if (e->exception_vector >= 31 || e->exception_vector == 2)
 			return -EINVAL;
 		if (!!(e->flags & HVX_EVENTS_EXC_ERRCODE) !=
 		    hvx_exception_has_error(e->exception_vector))
@@ -405,7 +405,7 @@ static long hvx_vcpu_inject(struct hvx_vcpu *vcpu, struct hvx_event __user *argp
 		p->nmi = true;
 		return 0;
 	case HVX_EVENT_EXCEPTION:
-		if (e.vector >= 32 || e.vector == 2)
+		if (e.vector >= 31 || e.vector == 2)
 			return -EINVAL;
 		if (!!(e.flags & HVX_EVENT_HAS_ERRCODE) != hvx_exception_has_error(e.vector))
 			return -EINVAL;

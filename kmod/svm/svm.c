@@ -68,6 +68,34 @@ static bool svm_npt;
 static u64 svm_host_xcr0;	/* the same on every CPU */
 static bool svm_has_tsc_aux;	/* RDTSCP or RDPID: the CPU has MSR TSC_AUX */
 
+/* CR4 bits the CPU implements (the rest must be zero for VMRUN). */
+static u64 svm_cr4_valid;
+
+static void svm_setup_cr4_valid(void)
+{
+	static const struct { u16 feature; u64 bit; } opt[] = {
+		{ X86_FEATURE_UMIP, X86_CR4_UMIP },
+		{ X86_FEATURE_LA57, X86_CR4_LA57 },
+		{ X86_FEATURE_FSGSBASE, X86_CR4_FSGSBASE },
+		{ X86_FEATURE_PCID, X86_CR4_PCIDE },
+		{ X86_FEATURE_XSAVE, X86_CR4_OSXSAVE },
+		{ X86_FEATURE_SMEP, X86_CR4_SMEP },
+		{ X86_FEATURE_SMAP, X86_CR4_SMAP },
+		{ X86_FEATURE_PKU, X86_CR4_PKE },
+#ifdef X86_FEATURE_SHSTK
+		{ X86_FEATURE_SHSTK, X86_CR4_CET },
+#endif
+	};
+	int i;
+
+	svm_cr4_valid = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
+			X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
+			X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	for (i = 0; i < ARRAY_SIZE(opt); i++)
+		if (boot_cpu_has(opt[i].feature))
+			svm_cr4_valid |= opt[i].bit;
+}
+
 /* Segment attributes: APM §15.5.1, descriptor bits 47:40 and 55:52. */
 #define SEG_P		BIT(7)
 #define HVX_DR7_FIXED	0x400ULL
@@ -184,6 +212,7 @@ static int svm_hardware_setup(void)
 		cpu_emergency_register_virt_callback(svm_emergency_disable);
 		svm_emergency_registered = true;
 	}
+	svm_setup_cr4_valid();
 	svm_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
 	if (kick_after_inject < 0)
 		kick_after_inject = boot_cpu_has(X86_FEATURE_HYPERVISOR);
@@ -525,6 +554,53 @@ static void svm_new_asid(struct svm_vcpu *svm, struct svm_cpu *sc)
 	svm->vmcb->control.asid = svm->asid;
 }
 
+#define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | EFER_FFXSR)
+#define SVM_ATTR_L	BIT(9)		/* in vmcb_seg.attrib */
+#define SVM_ATTR_DB	BIT(10)
+
+/*
+ * The consistency checks VMRUN makes of the guest state (APM vol. 2
+ * §15.5.1), made here first: an entry that would fail is failed without
+ * VMRUN.  On hardware the outcome is the same (VMEXIT_INVALID, the state
+ * untouched), but QEMU's emulated VMRUN writes the host's registers into
+ * the VMCB's save area when it refuses one, and the next entry then runs
+ * the guest on a copy of the host's state (RIP, RSP, CR3, IDT, GS): an
+ * ioctl fuzzer took the emulated host down that way.  The VMCB fields
+ * only hvx sets (intercepts, ASID, permission maps) are not re-checked.
+ */
+static bool svm_entry_invalid(const struct vmcb *vmcb)
+{
+	const struct vmcb_save *v = &vmcb->save;
+	u64 cr0 = v->cr0, efer = v->efer, inj = vmcb->control.event_inj;
+	bool long_paging = (efer & EFER_LME) && (cr0 & X86_CR0_PG);
+
+	if (!(efer & EFER_SVME) || (efer & ~(EFER_GUEST_BITS | EFER_SVME)))
+		return true;
+	if ((cr0 >> 32) || ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
+		return true;
+	if ((v->cr3 & GENMASK_ULL(63, boot_cpu_data.x86_phys_bits)) ||
+	    (v->cr4 & ~svm_cr4_valid))
+		return true;
+	if ((v->dr6 >> 32) || (v->dr7 >> 32))
+		return true;
+	if (long_paging && (!(v->cr4 & X86_CR4_PAE) || !(cr0 & X86_CR0_PE) ||
+			    ((v->cs.attrib & SVM_ATTR_L) && (v->cs.attrib & SVM_ATTR_DB))))
+		return true;
+	if (!(inj & SVM_EVTINJ_VALID))
+		return false;
+	switch (inj & SVM_EVTINJ_TYPE_MASK) {
+	case SVM_EVTINJ_INTR:
+	case SVM_EVTINJ_NMI:
+	case SVM_EVTINJ_SOFT:
+		return false;
+	case SVM_EVTINJ_EXC:
+		/* 31 is reserved; QEMU refuses it too. */
+		return (inj & 0xff) == X86_TRAP_NMI || (inj & 0xff) >= 31;
+	default:
+		return true;
+	}
+}
+
 static bool svm_interruptible(struct hvx_vcpu *vcpu)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -735,6 +811,12 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 
+	if (unlikely(svm_entry_invalid(vmcb))) {
+		local_irq_enable();
+		preempt_enable();
+		vmcb->control.exit_code = SVM_EXIT_INVALID;
+		return svm_handle_exit(vcpu);
+	}
 	svm_clgi();
 	/*
 	 * hvx_check_xcr0() admits only what the CPU takes; should a value
@@ -899,8 +981,6 @@ static int svm_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *s)
 	*v = tmp;
 	return 0;
 }
-
-#define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | EFER_FFXSR)
 
 static void svm_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
 {

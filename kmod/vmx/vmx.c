@@ -35,6 +35,8 @@
 #include <asm/special_insns.h>
 #include <asm/irq_vectors.h>
 #include <asm/segment.h>
+/* load_gs_index(), from asm/gsseg.h since 6.2: this includes either. */
+#include <asm/mmu_context.h>
 #include <asm/traps.h>
 #include <asm/trapnr.h>
 

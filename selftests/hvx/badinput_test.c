@@ -483,8 +483,10 @@ TEST_F(bad, inject_event)
 	ev.vector = 0x40;
 	ev.flags = HVX_EVENT_HAS_ERRCODE;
 	EXPECT_ERR(EINVAL, self->vcpu, HVX_INJECT_EVENT, &ev);
-	/* Exceptions: 0..31 but not NMI's 2; error code only where one exists. */
+	/* Exceptions: 0..30 but not NMI's 2; error code only where one exists. */
 	ev = (struct hvx_event){ .type = HVX_EVENT_EXCEPTION, .vector = 2 };
+	EXPECT_ERR(EINVAL, self->vcpu, HVX_INJECT_EVENT, &ev);
+	ev.vector = 31;		/* reserved; an AMD-compatible VMRUN may refuse it */
 	EXPECT_ERR(EINVAL, self->vcpu, HVX_INJECT_EVENT, &ev);
 	ev.vector = 32;
 	EXPECT_ERR(EINVAL, self->vcpu, HVX_INJECT_EVENT, &ev);

@@ -238,6 +238,61 @@ TEST_F(edge, first_entry_fails)
 }
 
 /*
+ * A failed entry changes none of the guest's state: what GET_STATE reads
+ * afterwards is what SET_STATE wrote.  Each state below passes SET_STATE
+ * and is refused by both VMRUN's and VM entry's checks.  (QEMU's emulated
+ * VMRUN writes the host's registers into the VMCB when it refuses one;
+ * hvx makes VMRUN's checks itself first, so the guest never sees them.)
+ */
+TEST_F(edge, failed_entry_keeps_state)
+{
+	static const char *const what[] = {
+		"IA-32e paging without CR4.PAE", "a reserved CR4 bit (31)",
+		"64-bit code segment with D set",
+	};
+	const __u64 parts = HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS;
+	struct tvm *t = &self->t;
+	struct hvx_vcpu_state st, bad, got;
+	unsigned int i;
+	int r;
+
+	EDGE_GUEST(edge_stale);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t->vcpu[0], &st, parts));
+	st.regs.rip = GUEST_ADDR(edge_stale, edge_stale_resume);
+	for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+		bad = st;
+		if (i == 0)
+			bad.cregs.cr4 &= ~(1ULL << 5);
+		else if (i == 1)
+			bad.cregs.cr4 |= 1ULL << 31;
+		else
+			bad.sregs.cs.db = 1;
+		ASSERT_OK(hvx_vcpu_set_state(&t->vcpu[0], &bad, parts));
+		r = tvm_run_once(t, 0);
+		ASSERT_EQ(HVX_EXIT_FAIL_ENTRY, r)
+			TH_LOG("%s: %s", what[i], tvm_describe(t, 0, r, (char[512]){ 0 }, 512));
+		memset(&got, 0, sizeof(got));
+		ASSERT_OK(hvx_vcpu_get_state(&t->vcpu[0], &got, parts));
+		EXPECT_EQ(bad.regs.rip, got.regs.rip) TH_LOG("%s: RIP", what[i]);
+		EXPECT_EQ(bad.regs.rsp, got.regs.rsp) TH_LOG("%s: RSP", what[i]);
+		EXPECT_EQ(bad.regs.rax, got.regs.rax) TH_LOG("%s: RAX", what[i]);
+		EXPECT_EQ(bad.regs.rflags, got.regs.rflags) TH_LOG("%s: RFLAGS", what[i]);
+		EXPECT_EQ(bad.cregs.cr0, got.cregs.cr0) TH_LOG("%s: CR0", what[i]);
+		EXPECT_EQ(bad.cregs.cr3, got.cregs.cr3) TH_LOG("%s: CR3", what[i]);
+		EXPECT_EQ(bad.cregs.cr4, got.cregs.cr4) TH_LOG("%s: CR4", what[i]);
+		EXPECT_EQ(bad.cregs.efer, got.cregs.efer) TH_LOG("%s: EFER", what[i]);
+		EXPECT_EQ(0, memcmp(&bad.sregs, &got.sregs, sizeof(got.sregs)))
+			TH_LOG("%s: segments or descriptor tables changed (CS %#x base %#llx, "
+			       "IDT base %#llx)", what[i], got.sregs.cs.selector,
+			       (unsigned long long)got.sregs.cs.base,
+			       (unsigned long long)got.sregs.idt.base);
+	}
+	ASSERT_OK(hvx_vcpu_set_state(&t->vcpu[0], &st, parts));
+	ASSERT_GUEST_DONE(t, 0, 0x600d);
+}
+
+/*
  * The CPU's walk of the guest's page tables reaches a gpa with no memory:
  * not an MMIO access userspace could emulate, but an internal error naming
  * that gpa, with RIP on the instruction.  Under shadow paging hvx walks

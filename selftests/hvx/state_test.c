@@ -708,6 +708,7 @@ TEST(events_invalid)
 		{ "#GP without an error code", HVX_EVENTS_EXCEPTION, 13, 0, 0 },
 		{ "#PF without an error code", HVX_EVENTS_EXCEPTION, 14, 0, 0 },
 		{ "exception vector 2 (NMI)", HVX_EVENTS_EXCEPTION, 2, 0, 0 },
+		{ "exception vector 31 (reserved)", HVX_EVENTS_EXCEPTION, 31, 0, 0 },
 		{ "exception vector 32", HVX_EVENTS_EXCEPTION, 32, 0, 0 },
 		{ "exception vector 255", HVX_EVENTS_EXCEPTION, 255, 0, 0 },
 		{ "IRQ vector 31", HVX_EVENTS_IRQ, 0, 31, 0 },

@@ -193,7 +193,7 @@ struct hvx_vcpu_state {
 
 #define HVX_EVENT_EXTINT	0	/* external interrupt, vector 32..255 */
 #define HVX_EVENT_NMI		1
-#define HVX_EVENT_EXCEPTION	2	/* vector 0..31 */
+#define HVX_EVENT_EXCEPTION	2	/* vector 0..30, not 2 */
 
 #define HVX_EVENT_HAS_ERRCODE	(1U << 0)
 
