@@ -59,6 +59,10 @@ DEMO_APPEND+=" panic=-1 guest_cmd=\"uname -a; cat /proc/interrupts\""
 DEMO_CMD=${HVX_DEMO_CMD:-"hvx-run --kernel /guests/linux/vmlinuz --initrd /guests/linux/initrd.gz --append '$DEMO_APPEND'"}
 BENCH_CMD=/usr/bin/hvx-bench.sh
 
+# Run on HVX_EXTRA_KROOT's kernels (the debug kernel) after the others:
+# fuzz_test's default run (20,000 calls, at most 60 s) under the checkers.
+DEBUG_TESTS="fuzz_test"
+
 # The tests that run a second time with HVX_PAGING=shadow (as NAME@shadow):
 # their VMs use shadow paging instead of EPT/NPT.  paging_test compares the
 # two modes itself; the launcher tests choose the mode per case.
@@ -245,7 +249,7 @@ copy_libs() {
 	done
 }
 
-# test_list VENDOR: the tests to run: TESTS (NONPT_TESTS of it for
+# test_list VENDOR KVER: the tests to run: TESTS (NONPT_TESTS of it for
 # svm-nonpt), or the HVX_TESTS subset of it, one per line.
 test_list() {
 	local tests=$BUILD/selftests/hvx/TESTS t
@@ -265,6 +269,12 @@ test_list() {
 		for t in $SHADOW_TESTS; do
 			grep -qx "$t" "$tests" && echo "$t@shadow"
 		done
+		# On the debug kernel, a short fuzz run with its checkers on.
+		if [ -n "$(kroot "$2")" ]; then
+			for t in $DEBUG_TESTS; do
+				[ -x "$BUILD/selftests/hvx/$t" ] && echo "$t"
+			done
+		fi
 		return 0
 	fi
 	for t in $HVX_TESTS; do
@@ -345,7 +355,7 @@ build_initramfs() {
 		find "$root/selftests" -name '*.o' -delete
 		copy_libs "$root"/selftests/*
 	fi
-	test_list "$vendor" >"$root/selftests/TESTS"
+	test_list "$vendor" "$kver" >"$root/selftests/TESTS"
 	if [ -d "$BUILD/guests" ]; then
 		cp -a "$BUILD/guests/." "$root/guests/"
 	fi

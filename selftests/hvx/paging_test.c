@@ -880,7 +880,22 @@ static __u64 cap(__u32 c)
 	return v;
 }
 
-TEST(nested)
+/*
+ * Thousands of guest page walks a case: a debug kernel (KASAN, lockdep)
+ * takes minutes where a stock one takes seconds.
+ */
+FIXTURE(paging) {
+};
+
+FIXTURE_SETUP(paging)
+{
+}
+
+FIXTURE_TEARDOWN(paging)
+{
+}
+
+TEST_F_TIMEOUT(paging, nested, 600)
 {
 	unsigned int bad, dev[NR_DEVS] = { 0 }, pf = 0;
 	unsigned long long t0;
@@ -908,7 +923,7 @@ TEST(nested)
  * no nested paging to compare it with (nested_vs_shadow does both where
  * there is).
  */
-TEST(shadow)
+TEST_F_TIMEOUT(paging, shadow, 600)
 {
 	unsigned int bad, dev[NR_DEVS] = { 0 }, pf = 0;
 	unsigned long long t0;
@@ -932,7 +947,7 @@ TEST(shadow)
 	free(l.c);
 }
 
-TEST(nested_vs_shadow)
+TEST_F_TIMEOUT(paging, nested_vs_shadow, 600)
 {
 	struct presult *ref, *sh;
 	unsigned int bad, i, same_n = 0, arch_n = 0, mism = 0, dev[NR_DEVS] = { 0 }, pf = 0;
