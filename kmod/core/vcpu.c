@@ -341,7 +341,13 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 			goto out;
 	}
 	if (st->components & HVX_STATE_CREGS) {
-		ret = hvx_ops->set_cregs(vcpu, &st->cregs);
+		const struct hvx_cregs *c = &st->cregs;
+
+		/* LMA is LME and PG together, as the CPU derives it. */
+		ret = -EINVAL;
+		if (!!(c->efer & EFER_LMA) != ((c->efer & EFER_LME) && (c->cr0 & X86_CR0_PG)))
+			goto out;
+		ret = hvx_ops->set_cregs(vcpu, c);
 		if (ret)
 			goto out;
 	}

@@ -586,6 +586,15 @@ static bool svm_entry_invalid(const struct vmcb *vmcb)
 	if (long_paging && (!(v->cr4 & X86_CR4_PAE) || !(cr0 & X86_CR0_PE) ||
 			    ((v->cs.attrib & SVM_ATTR_L) && (v->cs.attrib & SVM_ATTR_DB))))
 		return true;
+	/*
+	 * LMA is what the CPU makes of LME and PG.  VMRUN does not check it,
+	 * but a guest entered with LMA and no paging has no architectural
+	 * meaning; under QEMU one ran for minutes without an exit while the
+	 * other host CPU waited for this one to answer an IPI.  KVM refuses
+	 * the same in KVM_SET_SREGS.
+	 */
+	if (!!(efer & EFER_LMA) != long_paging)
+		return true;
 	if (!(inj & SVM_EVTINJ_VALID))
 		return false;
 	switch (inj & SVM_EVTINJ_TYPE_MASK) {
@@ -1183,9 +1192,17 @@ static int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_EFER:
 		if (data & ~EFER_GUEST_BITS)
 			return -EINVAL;
-		/* LMA is read-only to the guest (APM §3.1.7). */
-		if (!host)
+		/*
+		 * LMA is read-only to the guest (APM §3.1.7), and LME cannot
+		 * change while paging is on (#GP).
+		 */
+		if (!host) {
+			u64 cr0 = svm->shadow ? svm->guest_cr0 : s->cr0;
+
+			if ((cr0 & X86_CR0_PG) && ((data ^ svm->guest_efer) & EFER_LME))
+				return -EINVAL;
 			data = (data & ~EFER_LMA) | (s->efer & EFER_LMA);
+		}
 		svm_set_guest_efer(vcpu, data);
 		break;
 	case MSR_IA32_CR_PAT:

@@ -293,6 +293,45 @@ TEST_F(edge, failed_entry_keeps_state)
 }
 
 /*
+ * EFER.LMA is what the CPU makes of EFER.LME and CR0.PG.  SET_STATE
+ * refuses CREGS where they disagree (as KVM_SET_SREGS does); EFER
+ * written alone as an MSR is taken as given, and on AMD the entry then
+ * fails: VMRUN does not check LMA, and QEMU ran such a guest for minutes
+ * without an exit while the host's other CPU waited on it.
+ */
+TEST_F(edge, lma_without_paging)
+{
+	struct tvm *t = &self->t;
+	struct hvx_vcpu_state st, bad, got;
+	__u64 efer = 0;
+	int r;
+
+	EDGE_GUEST(edge_stale);
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t->vcpu[0], &st, HVX_STATE_REGS | HVX_STATE_CREGS));
+	ASSERT_EQ(0x500, st.cregs.efer & 0x500);
+	bad = st;
+	bad.cregs.cr0 &= ~(1ULL << 31);
+	ASSERT_EQ(-EINVAL, hvx_vcpu_set_state(&t->vcpu[0], &bad, HVX_STATE_CREGS));
+	bad.cregs.efer &= ~0x400ULL;		/* LME alone without PG: fine */
+	ASSERT_OK(hvx_vcpu_set_state(&t->vcpu[0], &bad, HVX_STATE_CREGS));
+	if (tvm_is_amd(t)) {
+		ASSERT_OK(set_msr(t, 0xc0000080, bad.cregs.efer | 0x400));
+		r = tvm_run_once(t, 0);
+		ASSERT_EQ(HVX_EXIT_FAIL_ENTRY, r)
+			TH_LOG("%s", tvm_describe(t, 0, r, (char[512]){ 0 }, 512));
+		ASSERT_OK(get_msr(t, 0xc0000080, &efer));
+		EXPECT_EQ(bad.cregs.efer | 0x400, efer);
+		memset(&got, 0, sizeof(got));
+		ASSERT_OK(hvx_vcpu_get_state(&t->vcpu[0], &got, HVX_STATE_REGS));
+		EXPECT_EQ(st.regs.rip, got.regs.rip);
+	}
+	st.regs.rip = GUEST_ADDR(edge_stale, edge_stale_resume);
+	ASSERT_OK(hvx_vcpu_set_state(&t->vcpu[0], &st, HVX_STATE_REGS | HVX_STATE_CREGS));
+	ASSERT_GUEST_DONE(t, 0, 0x600d);
+}
+
+/*
  * The CPU's walk of the guest's page tables reaches a gpa with no memory:
  * not an MMIO access userspace could emulate, but an internal error naming
  * that gpa, with RIP on the instruction.  Under shadow paging hvx walks
