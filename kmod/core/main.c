@@ -194,6 +194,7 @@ static int __init hvx_init(void)
 	if (!hvx_ops_complete(hvx_ops))
 		return -EINVAL;
 
+	hvx_setup_cr4_valid();
 	ret = hvx_ops->hardware_setup();
 	if (ret)
 		return ret;

@@ -213,6 +213,34 @@ int hvx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0)
 }
 
 /* A PAT value: memory types 2 and 3 are reserved, as is anything above 7. */
+/* CR4 bits a guest may have: what this CPU implements, VMX and SMX aside. */
+u64 hvx_cr4_valid __read_mostly;
+
+void hvx_setup_cr4_valid(void)
+{
+	static const struct { u16 feature; u64 bit; } opt[] = {
+		{ X86_FEATURE_UMIP, X86_CR4_UMIP },
+		{ X86_FEATURE_LA57, X86_CR4_LA57 },
+		{ X86_FEATURE_FSGSBASE, X86_CR4_FSGSBASE },
+		{ X86_FEATURE_PCID, X86_CR4_PCIDE },
+		{ X86_FEATURE_XSAVE, X86_CR4_OSXSAVE },
+		{ X86_FEATURE_SMEP, X86_CR4_SMEP },
+		{ X86_FEATURE_SMAP, X86_CR4_SMAP },
+		{ X86_FEATURE_PKU, X86_CR4_PKE },
+#ifdef X86_FEATURE_SHSTK
+		{ X86_FEATURE_SHSTK, X86_CR4_CET },
+#endif
+	};
+	int i;
+
+	hvx_cr4_valid = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
+			X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
+			X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	for (i = 0; i < ARRAY_SIZE(opt); i++)
+		if (boot_cpu_has(opt[i].feature))
+			hvx_cr4_valid |= opt[i].bit;
+}
+
 bool hvx_pat_valid(u64 pat)
 {
 	int i;
@@ -343,9 +371,13 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 	if (st->components & HVX_STATE_CREGS) {
 		const struct hvx_cregs *c = &st->cregs;
 
-		/* LMA is LME and PG together, as the CPU derives it. */
+		/*
+		 * LMA is LME and PG together, as the CPU derives it; CR4 has
+		 * only bits this CPU implements (KVM_SET_SREGS checks both).
+		 */
 		ret = -EINVAL;
-		if (!!(c->efer & EFER_LMA) != ((c->efer & EFER_LME) && (c->cr0 & X86_CR0_PG)))
+		if (!!(c->efer & EFER_LMA) != ((c->efer & EFER_LME) && (c->cr0 & X86_CR0_PG)) ||
+		    (c->cr4 & ~hvx_cr4_valid))
 			goto out;
 		ret = hvx_ops->set_cregs(vcpu, c);
 		if (ret)

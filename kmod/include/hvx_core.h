@@ -265,6 +265,8 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id);
 bool hvx_vcpu_fpu_init(struct hvx_vcpu *vcpu);
 int hvx_check_xcr0(struct hvx_vcpu *vcpu, u64 xcr0);
 bool hvx_pat_valid(u64 pat);
+extern u64 hvx_cr4_valid;
+void hvx_setup_cr4_valid(void);
 
 /* core/exit.c: vendor-neutral exit work shared by the backends */
 void hvx_guest_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r);

@@ -68,33 +68,6 @@ static bool svm_npt;
 static u64 svm_host_xcr0;	/* the same on every CPU */
 static bool svm_has_tsc_aux;	/* RDTSCP or RDPID: the CPU has MSR TSC_AUX */
 
-/* CR4 bits the CPU implements (the rest must be zero for VMRUN). */
-static u64 svm_cr4_valid;
-
-static void svm_setup_cr4_valid(void)
-{
-	static const struct { u16 feature; u64 bit; } opt[] = {
-		{ X86_FEATURE_UMIP, X86_CR4_UMIP },
-		{ X86_FEATURE_LA57, X86_CR4_LA57 },
-		{ X86_FEATURE_FSGSBASE, X86_CR4_FSGSBASE },
-		{ X86_FEATURE_PCID, X86_CR4_PCIDE },
-		{ X86_FEATURE_XSAVE, X86_CR4_OSXSAVE },
-		{ X86_FEATURE_SMEP, X86_CR4_SMEP },
-		{ X86_FEATURE_SMAP, X86_CR4_SMAP },
-		{ X86_FEATURE_PKU, X86_CR4_PKE },
-#ifdef X86_FEATURE_SHSTK
-		{ X86_FEATURE_SHSTK, X86_CR4_CET },
-#endif
-	};
-	int i;
-
-	svm_cr4_valid = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE |
-			X86_CR4_PSE | X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE |
-			X86_CR4_PCE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
-	for (i = 0; i < ARRAY_SIZE(opt); i++)
-		if (boot_cpu_has(opt[i].feature))
-			svm_cr4_valid |= opt[i].bit;
-}
 
 /* Segment attributes: APM §15.5.1, descriptor bits 47:40 and 55:52. */
 #define SEG_P		BIT(7)
@@ -212,7 +185,6 @@ static int svm_hardware_setup(void)
 		cpu_emergency_register_virt_callback(svm_emergency_disable);
 		svm_emergency_registered = true;
 	}
-	svm_setup_cr4_valid();
 	svm_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
 	if (kick_after_inject < 0)
 		kick_after_inject = boot_cpu_has(X86_FEATURE_HYPERVISOR);
@@ -579,7 +551,7 @@ static bool svm_entry_invalid(const struct vmcb *vmcb)
 	if ((cr0 >> 32) || ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
 		return true;
 	if ((v->cr3 & GENMASK_ULL(63, boot_cpu_data.x86_phys_bits)) ||
-	    (v->cr4 & ~svm_cr4_valid))
+	    (v->cr4 & ~hvx_cr4_valid))
 		return true;
 	if ((v->dr6 >> 32) || (v->dr7 >> 32))
 		return true;
