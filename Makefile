@@ -120,9 +120,11 @@ bench: all
 	scripts/rig.sh bench
 
 # The long fuzz run: a million ioctls and guest runs (fuzz_test) on every
-# kernel, on the AMD machine unless HVX_VENDORS says otherwise.
+# kernel, the debug kernel too once built (make debug-kernel), on the AMD
+# machine unless HVX_VENDORS says otherwise.
 FUZZ_CALLS ?= 1000000
 fuzz: all
+	HVX_EXTRA_KROOT=$$(scripts/debug-kernel.sh root 2>/dev/null) \
 	HVX_VENDORS=$${HVX_VENDORS:-svm} HVX_TESTS=fuzz_test HVX_FUZZ_CALLS=$(FUZZ_CALLS) \
 		HVX_FUZZ_SECS=$${HVX_FUZZ_SECS:-5400} HVX_TEST_TIMEOUT=$${HVX_TEST_TIMEOUT:-6000} \
 		HVX_BOOT_TIMEOUT=$${HVX_BOOT_TIMEOUT:-7200} scripts/rig.sh check

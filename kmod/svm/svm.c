@@ -68,7 +68,6 @@ static bool svm_npt;
 static u64 svm_host_xcr0;	/* the same on every CPU */
 static bool svm_has_tsc_aux;	/* RDTSCP or RDPID: the CPU has MSR TSC_AUX */
 
-
 /* Segment attributes: APM §15.5.1, descriptor bits 47:40 and 55:52. */
 #define SEG_P		BIT(7)
 #define HVX_DR7_FIXED	0x400ULL
