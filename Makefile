@@ -44,7 +44,7 @@ UDEVDIR	?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d
 
 .PHONY: all modules userspace selftests examples setup check check-static check-dkms \
 	check-user-build check-install unit demo bench fuzz clean checkpatch dkms-check \
-	debug-kernel \
+	debug-kernel debug-module \
 	install uninstall dkms-install dkms-uninstall FORCE
 
 all: modules userspace selftests examples
@@ -95,6 +95,11 @@ debug-kernel:
 	scripts/debug-kernel.sh build >/dev/null
 	$(MAKE) modules KROOT="$$(scripts/debug-kernel.sh root)" STRICT=$(STRICT)
 
+# hvx.ko for the debug kernel if it is built; nothing otherwise.
+debug-module:
+	@root=$$(scripts/debug-kernel.sh root 2>/dev/null) || exit 0; \
+	$(MAKE) modules KROOT="$$root" STRICT=$(STRICT)
+
 check-static: checkpatch unit check-user-build
 	scripts/check-ioctl-magic.sh
 
@@ -123,7 +128,7 @@ bench: all
 # kernel, the debug kernel too once built (make debug-kernel), on the AMD
 # machine unless HVX_VENDORS says otherwise.
 FUZZ_CALLS ?= 1000000
-fuzz: all
+fuzz: all debug-module
 	HVX_EXTRA_KROOT=$$(scripts/debug-kernel.sh root 2>/dev/null) \
 	HVX_VENDORS=$${HVX_VENDORS:-svm} HVX_TESTS=fuzz_test HVX_FUZZ_CALLS=$(FUZZ_CALLS) \
 		HVX_FUZZ_SECS=$${HVX_FUZZ_SECS:-5400} HVX_TEST_TIMEOUT=$${HVX_TEST_TIMEOUT:-6000} \
