@@ -963,7 +963,7 @@ if [ "$mode" = demo ] || [ "$mode" = shell ]; then
 	kvers=$(echo "$kvers" | head -n 1)
 fi
 if [ "$mode" = demo ]; then
-	case " $vendors " in
+	case " $(echo $vendors) " in
 	*" vmx "*)
 		echo "rig: the Intel demo runs under Bochs, an instruction-level emulator:"
 		echo "rig: expect several minutes (the emulated host boots, then its guest"
@@ -997,7 +997,7 @@ add_run() {
 if [ "$mode" = check ] || [ "$mode" = bench ]; then
 	for kver in $(extra_kernels); do
 		for vendor in ${HVX_EXTRA_VENDORS:-svm}; do
-			case " $vendors " in
+			case " $(echo $vendors) " in
 			*" $vendor "*) add_run "$kver" "$vendor" ;;
 			esac
 		done
