@@ -385,12 +385,10 @@ static void svm_reset_state(struct hvx_vcpu *vcpu)
 	s->dr6 = DR6_RESERVED;
 	s->dr7 = HVX_DR7_FIXED;
 	s->g_pat = 0x0007040600070406ULL;
-	svm->guest_efer = 0;
-	s->efer = EFER_SVME;
 	svm->guest_cr0 = s->cr0;
 	svm->guest_cr3 = 0;
 	svm->guest_cr4 = 0;
-	svm_shadow_sync(vcpu);
+	svm_set_guest_efer(vcpu, 0);
 }
 
 static int svm_vcpu_create(struct hvx_vcpu *vcpu)
@@ -490,15 +488,34 @@ void svm_shadow_sync(struct hvx_vcpu *vcpu)
 	svm->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
 }
 
+/*
+ * The guest's EFER changed, or (nested paging) its CR0.PG.
+ *
+ * Nested paging: the VMCB carries EFER.LME only while the guest pages, and
+ * while the guest has LME set its CR0 writes exit (svm_mov_to_cr0() turns
+ * long mode on and off).  LME only matters when paging is turned on, so the
+ * guest cannot tell.  The reason is an emulator's #VMEXIT: QEMU (7.2)
+ * reloads the host's CR0 while the guest's EFER and CR4 are still loaded,
+ * and with LME set, PG and PAE clear there, it keeps the guest's CR0 and
+ * the host CPU goes on in long mode without paging, which hangs it.
+ */
 void svm_set_guest_efer(struct hvx_vcpu *vcpu, u64 efer)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
 
 	svm->guest_efer = efer;
-	if (svm->shadow)
+	if (svm->shadow) {
 		svm_shadow_sync(vcpu);
+		return;
+	}
+	if (!(vmcb->save.cr0 & X86_CR0_PG))
+		efer &= ~EFER_LME;
+	vmcb->save.efer = efer | EFER_SVME;
+	if (svm->guest_efer & EFER_LME)
+		vmcb->control.intercept_cr |= INTERCEPT_CR0_WRITE;
 	else
-		svm->vmcb->save.efer = efer | EFER_SVME;
+		vmcb->control.intercept_cr &= ~INTERCEPT_CR0_WRITE;
 }
 
 static void svm_vcpu_free(struct hvx_vcpu *vcpu)
@@ -1241,7 +1258,7 @@ static void svm_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
 	pg->cr0 = s->cr0;
 	pg->cr3 = s->cr3;
 	pg->cr4 = s->cr4;
-	pg->efer = s->efer;
+	pg->efer = (svm->guest_efer & ~EFER_LMA) | (s->efer & EFER_LMA);
 }
 
 static u64 svm_seg_base(struct hvx_vcpu *vcpu, int seg)

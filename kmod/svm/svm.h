@@ -48,6 +48,7 @@
 /* Third word (offset 0x14). */
 #define INTERCEPT_INVPCID	BIT(2)
 
+#define INTERCEPT_CR0_WRITE	BIT(16 + 0)
 #define INTERCEPT_CR8_WRITE	BIT(16 + 8)
 /* Shadow paging: CR0, CR3 and CR4 reads and writes. */
 #define INTERCEPT_CR_SHADOW	(BIT(0) | BIT(3) | BIT(4) | BIT(16) | BIT(19) | BIT(20))

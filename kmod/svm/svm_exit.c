@@ -515,30 +515,40 @@ static u64 svm_long64(struct hvx_vcpu *vcpu)
 }
 
 /*
- * MOV to CR0 under shadow paging, checked as the instruction checks it
- * (SDM vol. 2 MOV to CR; APM vol. 2 §3.1.1); enabling or disabling paging
- * with EFER.LME set switches long mode on or off as the CPU would.
+ * MOV to CR0, checked as the instruction checks it (SDM vol. 2 MOV to CR;
+ * APM vol. 2 §3.1.1); enabling or disabling paging with EFER.LME set
+ * switches long mode on or off as the CPU would.  Under shadow paging for
+ * every write; under nested paging while the guest has EFER.LME set (see
+ * svm_set_guest_efer()).
  */
 static int svm_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
-	u64 efer = svm->guest_efer;
+	struct vmcb_save *s = &svm->vmcb->save;
+	u64 cr0 = svm->shadow ? svm->guest_cr0 : s->cr0;
+	u64 cr4 = svm->shadow ? svm->guest_cr4 : s->cr4;
+	u64 efer = (svm->guest_efer & ~EFER_LMA) |
+		   ((svm->shadow ? svm->guest_efer : s->efer) & EFER_LMA);
 
 	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)))
 		return -EINVAL;
-	if ((val & X86_CR0_PG) && !(svm->guest_cr0 & X86_CR0_PG) && (efer & EFER_LME)) {
-		if (!(svm->guest_cr4 & X86_CR4_PAE))
+	if ((val & X86_CR0_PG) && !(cr0 & X86_CR0_PG) && (efer & EFER_LME)) {
+		if (!(cr4 & X86_CR4_PAE))
 			return -EINVAL;
 		efer |= EFER_LMA;
-	} else if (!(val & X86_CR0_PG) && (svm->guest_cr0 & X86_CR0_PG) &&
-		   (efer & EFER_LMA)) {
+	} else if (!(val & X86_CR0_PG) && (cr0 & X86_CR0_PG) && (efer & EFER_LMA)) {
+		/* Paging stays on in 64-bit mode: leave it for compatibility mode first. */
+		if (svm_long64(vcpu))
+			return -EINVAL;
 		efer &= ~EFER_LMA;
 	}
 	/* ET is hardwired to 1 (APM vol. 2 §3.1.1). */
-	svm->guest_cr0 = val | X86_CR0_ET;
-	svm->guest_efer = efer;
-	svm_shadow_sync(vcpu);
+	if (svm->shadow)
+		svm->guest_cr0 = val | X86_CR0_ET;
+	else
+		s->cr0 = val | X86_CR0_ET;
+	svm_set_guest_efer(vcpu, efer);
 	return 0;
 }
 
@@ -573,7 +583,7 @@ static bool svm_insn_matches(const struct svm_insn *in, u64 code)
 	bool write = code >= SVM_EXIT_WRITE_CR0;
 	unsigned int cr = code & 15;
 
-	/* Only these are intercepted (INTERCEPT_CR_SHADOW). */
+	/* Only these are intercepted (INTERCEPT_CR_SHADOW, INTERCEPT_CR0_WRITE). */
 	if (cr != 0 && cr != 3 && cr != 4)
 		return false;
 	switch (in->op) {
@@ -602,6 +612,11 @@ static int svm_refetch(struct hvx_vcpu *vcpu)
 	u64 la = hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip);
 	bool lma = to_svm(vcpu)->guest_efer & EFER_LMA;
 
+	/* Nested paging: the CPU's own TLB, flushed for this ASID. */
+	if (!to_svm(vcpu)->shadow) {
+		to_svm(vcpu)->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
+		return 1;
+	}
 	hvx_shadow_invlpg(&vcpu->shadow, la, lma);
 	hvx_shadow_invlpg(&vcpu->shadow, la + 14, lma);
 	return 1;
@@ -630,7 +645,7 @@ static int svm_msw_operand(struct hvx_vcpu *vcpu, const struct svm_insn *in, u16
 	return ret;
 }
 
-static int svm_exit_cr_shadow(struct hvx_vcpu *vcpu)
+static int svm_exit_cr(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	u64 code = svm->vmcb->control.exit_code;
@@ -771,8 +786,8 @@ static int svm_exit_pf(struct hvx_vcpu *vcpu)
 }
 
 static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
-	[SVM_EXIT_READ_CR0 ... SVM_EXIT_READ_CR4] = svm_exit_cr_shadow,
-	[SVM_EXIT_WRITE_CR0 ... SVM_EXIT_WRITE_CR4] = svm_exit_cr_shadow,
+	[SVM_EXIT_READ_CR0 ... SVM_EXIT_READ_CR4] = svm_exit_cr,
+	[SVM_EXIT_WRITE_CR0 ... SVM_EXIT_WRITE_CR4] = svm_exit_cr,
 	[SVM_EXIT_CR8_WRITE]	= svm_exit_cr8_write,
 	[SVM_EXIT_DB]		= svm_exit_db,
 	[SVM_EXIT_PF]		= svm_exit_pf,

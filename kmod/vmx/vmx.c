@@ -726,10 +726,15 @@ void vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
-	/* Shadow entries may use NX whatever the guest's EFER.NXE. */
+	/*
+	 * Shadow entries may use NX whatever the guest's EFER.NXE.  The CPU
+	 * always pages under shadow paging, so VM entry wants LME equal to
+	 * LMA (SDM vol. 3A §28.3.1.1): a guest that left long mode with LME
+	 * still set runs with LME clear, which it cannot see.
+	 */
 	if (vmx->shadow) {
 		vmx->guest_efer = efer;
-		efer |= EFER_NX;
+		efer = (efer & ~EFER_LME) | (efer & EFER_LMA ? EFER_LME : 0) | EFER_NX;
 	}
 	vmcs_write(GUEST_IA32_EFER, efer);
 	if (efer & EFER_LMA)

@@ -390,6 +390,9 @@ static int vmx_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 			return -EINVAL;
 		efer |= EFER_LMA;
 	} else if (!(val & X86_CR0_PG) && (pg.cr0 & X86_CR0_PG) && (efer & EFER_LMA)) {
+		/* Paging stays on in 64-bit mode: leave it for compatibility mode first. */
+		if (vmx_long64(vcpu))
+			return -EINVAL;
 		efer &= ~EFER_LMA;
 	}
 	pae = !to_vmx(vcpu)->shadow && vmx_pae_paging(val, pg.cr4, efer);

@@ -127,3 +127,50 @@ GLABEL(edge_double_load)
 	mov $GUEST_STACK_TOP, %rsp
 	GUEST_DONE($0x600d)
 GUEST_END(edge_double)
+
+/*
+ * Long mode off and on again: to compatibility mode, paging off (long
+ * mode off, EFER.LME still set), a HLT; PAE off, a HLT (LME set with PG
+ * and PAE clear: the state in which an emulator's #VMEXIT once lost the
+ * host's CR0); PAE and paging on again (long mode on), a HLT; back to
+ * 64-bit mode, where MOV to CR0 clearing PG must #GP (R15 is its length
+ * for the IDT handler).
+ */
+GUEST_BEGIN(edge_long_off)
+	.code64
+	pushq $0x10
+	lea 1f(%rip), %rax
+	pushq %rax
+	lretq
+	.code32
+1:	mov %cr0, %eax
+	btr $31, %eax
+	mov %eax, %cr0
+GLABEL(edge_long_off_hlt1)
+	hlt
+	mov %cr4, %eax
+	btr $5, %eax
+	mov %eax, %cr4
+GLABEL(edge_long_off_hlt2)
+	hlt
+	bts $5, %eax
+	mov %eax, %cr4
+	mov %cr0, %eax
+	bts $31, %eax
+	mov %eax, %cr0
+GLABEL(edge_long_off_hlt3)
+	hlt
+	call 3f			/* the code runs where it was not linked: RET's address */
+3:	pop %eax
+	add $(2f - 3b), %eax
+	push $0x08
+	push %eax
+	lret
+	.code64
+2:	mov %cr0, %rax
+	btr $31, %rax
+	mov $3, %r15d
+GLABEL(edge_long_off_gp)
+	mov %rax, %cr0
+	GUEST_DONE($0x600d)
+GUEST_END(edge_long_off)

@@ -22,6 +22,7 @@
 
 GUEST_CODE(edge_tsc_aux);
 GUEST_CODE(edge_stale);
+GUEST_CODE(edge_long_off);
 GUEST_CODE(edge_pt_walk);
 GUEST_CODE(edge_pin);
 GUEST_CODE(edge_spin);
@@ -29,6 +30,8 @@ GUEST_CODE(edge_trunc);
 GUEST_CODE(edge_double);
 extern const unsigned char edge_tsc_aux_gp[], edge_stale_ud[], edge_stale_resume[];
 extern const unsigned char edge_pt_walk_load[], edge_pin_load[];
+extern const unsigned char edge_long_off_gp[], edge_long_off_hlt1[], edge_long_off_hlt2[],
+	edge_long_off_hlt3[];
 
 #define MSR_TSC_AUX		0xc0000103
 #define MiB			(1024ULL * 1024)
@@ -330,6 +333,44 @@ TEST_F(edge, lma_without_paging)
 	st.regs.rip = GUEST_ADDR(edge_stale, edge_stale_resume);
 	ASSERT_OK(hvx_vcpu_set_state(&t->vcpu[0], &st, HVX_STATE_REGS | HVX_STATE_CREGS));
 	ASSERT_GUEST_DONE(t, 0, 0x600d);
+}
+
+/* The guest's CR0, CR4 and EFER at a HLT at label (RIP just past it). */
+#define EXPECT_CREGS_AT(t, label, cr0_pg, cr4_pae, efer_bits) do {		\
+	struct hvx_vcpu_state __s;						\
+	int __r = tvm_run_guest(t, 0);						\
+	ASSERT_EQ(HVX_EXIT_HLT, __r)						\
+		TH_LOG("%s", tvm_describe(t, 0, __r, (char[512]){ 0 }, 512));	\
+	memset(&__s, 0, sizeof(__s));						\
+	ASSERT_OK(hvx_vcpu_get_state(&(t)->vcpu[0], &__s,			\
+				     HVX_STATE_REGS | HVX_STATE_CREGS));	\
+	EXPECT_EQ(GUEST_ADDR(edge_long_off, label) + 1, __s.regs.rip);		\
+	EXPECT_EQ((cr0_pg), __s.cregs.cr0 & (1ULL << 31)) TH_LOG(#label " CR0.PG"); \
+	EXPECT_EQ((cr4_pae), __s.cregs.cr4 & (1ULL << 5)) TH_LOG(#label " CR4.PAE"); \
+	EXPECT_EQ((efer_bits), __s.cregs.efer & 0x500) TH_LOG(#label " EFER LME|LMA"); \
+} while (0)
+
+/*
+ * A guest leaves long mode and enters it again as the architecture lets
+ * it (SDM vol. 3A §10.8.5; APM vol. 2 §14.7), with each step's CR0, CR4
+ * and EFER read back at a HLT; in between, EFER.LME set with PG and PAE
+ * clear, a state in which QEMU's emulated #VMEXIT left the host CPU with
+ * the guest's CR0, a hung host (hvx keeps LME out of the VMCB while the
+ * guest does not page, and turns long mode on itself).  Last, paging
+ * cannot be turned off in 64-bit mode: #GP.
+ */
+TEST_F(edge, long_mode_off_and_on)
+{
+	struct tvm *t = &self->t;
+
+	EDGE_GUEST(edge_long_off);
+	EXPECT_CREGS_AT(t, edge_long_off_hlt1, 0, 1ULL << 5, 0x100);
+	EXPECT_CREGS_AT(t, edge_long_off_hlt2, 0, 0, 0x100);
+	EXPECT_CREGS_AT(t, edge_long_off_hlt3, 1ULL << 31, 1ULL << 5, 0x500);
+	ASSERT_GUEST_DONE(t, 0, 0x600d);
+	ASSERT_EQ(1, t->io[0].nr_excs);
+	EXPECT_EQ(13, t->io[0].excs[0].vector);
+	EXPECT_EQ(GUEST_ADDR(edge_long_off, edge_long_off_gp), t->io[0].excs[0].rip);
 }
 
 /*
