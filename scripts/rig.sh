@@ -379,7 +379,8 @@ build_initramfs() {
 			"$DEMO_TIMEOUT_SVM" "$DEMO_TIMEOUT_VMX")"
 		echo "HVX_VERSION=$HVX_VERSION"
 		# The fuzzer's knobs (make fuzz), passed on to the tests.
-		for v in HVX_FUZZ_SEED HVX_FUZZ_CALLS HVX_FUZZ_SECS HVX_FUZZ_SKIP; do
+		for v in HVX_FUZZ_SEED HVX_FUZZ_CALLS HVX_FUZZ_SECS HVX_FUZZ_SKIP \
+		 HVX_GUESTFUZZ_SEED HVX_GUESTFUZZ_ITERS HVX_GUESTFUZZ_FIRST HVX_GUESTFUZZ_VERBOSE; do
 			[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"
 		done
 		printf 'DEMO_CMD=%q\n' "$DEMO_CMD"
