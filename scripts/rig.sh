@@ -74,7 +74,7 @@ SHADOW_TESTS="exits_test intercept_test modes_test state_test memory_test multi_
 # those about the paging mode a VM gets.
 NONPT_TESTS="badinput_test exits_test intercept_test modes_test state_test edge_test memory_test
 	multi_test signal_test shutdown_test virt_insn_test emul_test stats_test launcher_test
-	paging_test pagestress_test module_test"
+	paging_test pagestress_test torture_test module_test"
 
 # The vendors a run covers when HVX_VENDORS is not set.  svm-nonpt last: its
 # short runs fill a slot that a shorter vmx run leaves (HVX_RIG_JOBS=2); it
@@ -454,17 +454,31 @@ summarise() {
 			print "SKIP 1 " name
 	}
 	function indent(s) { match(s, /^[ \t]*/); return RLENGTH }
+	function splat_in(where, s) {
+		if (!(where in splatted)) {
+			splatted[where] = 1
+			sub(/^.*\[ *[0-9]+\.[0-9]+\] /, "", s)
+			print "FAIL 1 kernel splat during " where ": " s
+		}
+	}
+	# An OOM report whose kind is not known yet: its held trace is a splat.
+	function oom_flush() {
+		if (oom && oomtrace != "")
+			splat_in(oomsect, oomtrace)
+		oom = 0; oomtrace = ""
+	}
 	BEGIN { sect = "boot"; cur = "" }
 	# A marker may follow unterminated output of the firmware or kernel.
 	/.HVX-[A-Z]+-?[A-Z]*/ {
 		p = index($0, "HVX-")
 		if (substr($0, p) ~ /^HVX-[A-Z-]+( |$)/) $0 = substr($0, p)
 	}
-	/^HVX-TEST-BEGIN / { cur = $2; sect = cur; reset(); next }
+	/^HVX-TEST-BEGIN / { oom_flush(); cur = $2; sect = cur; reset(); next }
 	/^HVX-TIMEOUT / { timedout = 1; next }
 	# What follows are stack dumps the init asked for, not splats.
 	/^HVX-STUCK / { stuck = 1; next }
 	/^HVX-TEST-END / {
+		oom_flush()
 		rc = $3; sub(/^rc=/, "", rc)
 		emit(cur, rc + 0, 1); cur = ""; sect = "the end of the run"; next
 	}
@@ -477,12 +491,23 @@ summarise() {
 	/^HVX-KMEMLEAK-FOUND/ { print "FAIL 1 kmemleak after the suite: " $2 " " $3 " (report in the log)"; next }
 	/^HVX-POWEROFF-GUEST did not start/ { print "FAIL 1 the guest left running at poweroff: " $0; next }
 	/^HVX-POWEROFF / { poweroff = 1; next }
+	# The OOM killer dumps its stack ("Call Trace:") before it says whose
+	# limit ran out.  The limit of a memory cgroup (its usage and limit
+	# follow the trace) is reached on purpose: torture_test fills one.  An
+	# OOM of the whole machine (Mem-Info follows) is a splat.  Hold the
+	# trace until the report says which; anything else is judged as ever.
+	/\[ *[0-9]+\.[0-9]+\] .* invoked oom-killer: / {
+		oom_flush(); oom = 1; oomsect = sect; next
+	}
+	oom && /\[ *[0-9]+\.[0-9]+\] memory: usage [0-9]+kB, limit [0-9]+kB/ {
+		oom = 0; oomtrace = ""; next
+	}
+	oom && /\[ *[0-9]+\.[0-9]+\] Mem-Info:/ { oom_flush() }
+	!stuck && oom && /\[ *[0-9]+\.[0-9]+\] Call Trace:/ && oomtrace == "" {
+		oomtrace = $0; next
+	}
 	!stuck && /\[ *[0-9]+\.[0-9]+\]/ && $0 ~ splat && (allow == "" || $0 !~ allow) {
-		if (!(sect in splatted)) {
-			splatted[sect] = 1
-			s = $0; sub(/^.*\[ *[0-9]+\.[0-9]+\] /, "", s)
-			print "FAIL 1 kernel splat during " sect ": " s
-		}
+		splat_in(sect, $0)
 		next
 	}
 	cur != "" && /^[ \t]*(not )?ok [0-9]+([ \t]|$)/ {
@@ -504,6 +529,7 @@ summarise() {
 	}
 	cur != "" && /^[ \t]*Bail out!/ { print "FAIL 1 " cur ": " $0; next }
 	END {
+		oom_flush()
 		if (cur != "")
 			emit(cur, 0, 0)
 		n = split(list, want, " ")
