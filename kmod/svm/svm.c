@@ -562,6 +562,9 @@ static bool svm_entry_invalid(const struct vmcb *vmcb)
 	u64 cr0 = v->cr0, efer = v->efer, inj = vmcb->control.event_inj;
 	bool long_paging = (efer & EFER_LME) && (cr0 & X86_CR0_PG);
 
+	/* Only hvx writes the ASID: a bad one is hvx's bug, not the guest's. */
+	if (WARN_ON_ONCE(!vmcb->control.asid || vmcb->control.asid > svm_max_asid))
+		return true;
 	if (!(efer & EFER_SVME) || (efer & ~(EFER_GUEST_BITS | EFER_SVME)))
 		return true;
 	if ((cr0 >> 32) || ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))

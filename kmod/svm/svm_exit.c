@@ -544,10 +544,14 @@ static int svm_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 		efer &= ~EFER_LMA;
 	}
 	/* ET is hardwired to 1 (APM vol. 2 §3.1.1). */
-	if (svm->shadow)
+	if (svm->shadow) {
 		svm->guest_cr0 = val | X86_CR0_ET;
-	else
+	} else {
+		/* As the CPU's own MOV would: new paging, no old translations. */
+		if ((val ^ cr0) & (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE))
+			svm->vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL;
 		s->cr0 = val | X86_CR0_ET;
+	}
 	svm_set_guest_efer(vcpu, efer);
 	return 0;
 }
