@@ -20,6 +20,8 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/rcupdate.h>
+#include <linux/cpu.h>
+#include <linux/jump_label.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/desc.h>
@@ -76,6 +78,62 @@ static u32 vmx_preempt_ticks;
  */
 #define HVX_VMX_BACKSTOP_MS	4
 static u64 vmx_host_xcr0;
+
+/*
+ * L1 terminal fault (L1TF, CVE-2018-3646): on affected Intel CPUs a guest
+ * reads, through a guest PTE that is not present, whatever the host left
+ * in the L1 data cache.  With the flush on, every entry first empties L1D:
+ * through IA32_FLUSH_CMD where the CPU has it, else by reading a buffer
+ * larger than any L1D through it, each page first so that the reads do
+ * not miss the TLB (SDM vol. 3A §"Mitigating L1TF"; KVM does the same).
+ * This does not cover the sibling hyperthread: the host's SMT policy
+ * (mitigations=auto,nosmt) decides that.
+ */
+static int l1d_flush = -1;
+module_param(l1d_flush, int, 0444);
+MODULE_PARM_DESC(l1d_flush,
+		 "empty L1D before every VMX entry (L1TF): 1 always, 0 never, -1 (default) on CPUs with L1TF unless the host runs with mitigations=off");
+#define VMX_L1D_BUF_ORDER	4	/* 64 KiB */
+static u8 *vmx_l1d_buf;
+static DEFINE_STATIC_KEY_FALSE(vmx_l1d_flush_on);
+
+static void vmx_l1d_flush(void)
+{
+	unsigned int i;
+
+	if (static_cpu_has(X86_FEATURE_FLUSH_L1D)) {
+		wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+		return;
+	}
+	for (i = 0; i < (PAGE_SIZE << VMX_L1D_BUF_ORDER); i += PAGE_SIZE)
+		(void)READ_ONCE(vmx_l1d_buf[i]);
+	for (i = 0; i < (PAGE_SIZE << VMX_L1D_BUF_ORDER); i += L1_CACHE_BYTES)
+		(void)READ_ONCE(vmx_l1d_buf[i]);
+}
+
+static int vmx_l1d_flush_setup(void)
+{
+	if (l1d_flush < 0)
+		l1d_flush = boot_cpu_has_bug(X86_BUG_L1TF) && !cpu_mitigations_off();
+	if (!l1d_flush)
+		return 0;
+	l1d_flush = 1;
+	if (!boot_cpu_has(X86_FEATURE_FLUSH_L1D)) {
+		vmx_l1d_buf = (u8 *)__get_free_pages(GFP_KERNEL | __GFP_ZERO, VMX_L1D_BUF_ORDER);
+		if (!vmx_l1d_buf)
+			return -ENOMEM;
+	}
+	static_branch_enable(&vmx_l1d_flush_on);
+	return 0;
+}
+
+static void vmx_l1d_flush_unsetup(void)
+{
+	static_branch_disable(&vmx_l1d_flush_on);
+	if (vmx_l1d_buf)
+		free_pages((unsigned long)vmx_l1d_buf, VMX_L1D_BUF_ORDER);
+	vmx_l1d_buf = NULL;
+}
 
 /* The auto-switched MSRs: slot i of the guest and host lists (vmx.h). */
 const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS] = {
@@ -278,6 +336,7 @@ static void vmx_hardware_unsetup(void)
 	if (vmx_emergency_registered)
 		cpu_emergency_unregister_virt_callback(vmx_emergency_disable);
 	vmx_emergency_registered = false;
+	vmx_l1d_flush_unsetup();
 	for_each_possible_cpu(cpu) {
 		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
 
@@ -424,6 +483,10 @@ static int vmx_hardware_setup(void)
 			return -ENOMEM;
 		}
 	}
+	if (vmx_l1d_flush_setup()) {
+		vmx_hardware_unsetup();
+		return -ENOMEM;
+	}
 	vmx_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
 			xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
 
@@ -439,13 +502,14 @@ static int vmx_hardware_setup(void)
 		cpu_emergency_register_virt_callback(vmx_emergency_disable);
 		vmx_emergency_registered = true;
 	}
-	pr_info("hvx: VMX %s, VPID %s, unrestricted guest %s, virtual NMIs %s, preemption timer %s\n",
+	pr_info("hvx: VMX %s, VPID %s, unrestricted guest %s, virtual NMIs %s, preemption timer %s, L1D flush %s\n",
 		vmx_ept ? (vmx_shadow_ok ? "with EPT: nested and shadow paging" :
 			   "with EPT: nested paging only") :
 			  "without EPT: shadow paging only",
 		vmx_vpid ? "yes" : "no", vmx_ug ? "yes" : "no",
 		vmx_pin & PIN_BASED_VIRTUAL_NMIS ? "yes" : "no",
-		vmx_pin & PIN_BASED_VMX_PREEMPTION_TIMER ? "yes" : "no");
+		vmx_pin & PIN_BASED_VMX_PREEMPTION_TIMER ? "yes" : "no",
+		!l1d_flush ? "off" : vmx_l1d_buf ? "on (by reading)" : "on (FLUSH_CMD)");
 	return 0;
 }
 
@@ -1254,6 +1318,8 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	rcu_note_context_switch(false);
 	trace_hvx_entry(vcpu->vm->id, vcpu->id, vcpu->rip);
 	hvx_spec_enter(vcpu);
+	if (static_branch_unlikely(&vmx_l1d_flush_on))
+		vmx_l1d_flush();
 	if (static_branch_likely(&hvx_stats_on))
 		t0 = rdtsc();
 	fail = hvx_vmx_vmenter(vcpu->regs, vmx->launched);
