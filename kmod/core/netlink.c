@@ -34,10 +34,47 @@ static const struct genl_multicast_group hvx_genl_mcgrps[] = {
 	},
 };
 
-/* A caller sees the VMs of its own uid, or all with CAP_SYS_ADMIN. */
-static bool hvx_vm_visible(const struct hvx_vm *vm, const struct sk_buff *skb)
+/*
+ * Who asks: a caller sees the VMs of its own effective uid, or all with
+ * CAP_SYS_ADMIN (netlink_capable(): in the socket opener's credentials
+ * and the caller's).  A request is judged when it is made: the later
+ * parts of a dump, produced when someone reads the socket, keep the view
+ * of the process that asked for the dump, whoever holds the socket by then.
+ */
+struct hvx_viewer {
+	kuid_t uid;
+	bool admin;
+};
+
+static struct hvx_viewer hvx_viewer_now(const struct sk_buff *skb)
 {
-	return uid_eq(vm->uid, current_euid()) || netlink_capable(skb, CAP_SYS_ADMIN);
+	return (struct hvx_viewer){
+		.uid = current_euid(),
+		.admin = netlink_capable(skb, CAP_SYS_ADMIN),
+	};
+}
+
+static bool hvx_vm_visible(const struct hvx_vm *vm, const struct hvx_viewer *who)
+{
+	return who->admin || uid_eq(vm->uid, who->uid);
+}
+
+/* Dumps: cb->args[1] and [2] hold the requester's view, taken at the start. */
+static int hvx_genl_dump_start(struct netlink_callback *cb)
+{
+	struct hvx_viewer who = hvx_viewer_now(cb->skb);
+
+	cb->args[1] = __kuid_val(who.uid);
+	cb->args[2] = who.admin;
+	return 0;
+}
+
+static struct hvx_viewer hvx_viewer_of_dump(const struct netlink_callback *cb)
+{
+	return (struct hvx_viewer){
+		.uid = KUIDT_INIT((uid_t)cb->args[1]),
+		.admin = cb->args[2],
+	};
 }
 
 /* A counter as reported: run time is kept in TSC cycles, cheaper than a clock. */
@@ -154,20 +191,21 @@ err_cancel:
 	return -EMSGSIZE;
 }
 
-/* Finds a visible VM by id, with hvx_vms_lock held. */
-static struct hvx_vm *hvx_find_vm(u32 id, const struct sk_buff *skb)
+/* Finds a VM visible to who by id, with hvx_vms_lock held. */
+static struct hvx_vm *hvx_find_vm(u32 id, const struct hvx_viewer *who)
 {
 	struct hvx_vm *vm;
 
 	lockdep_assert_held(&hvx_vms_lock);
 	list_for_each_entry(vm, &hvx_vms, node)
-		if (vm->id == id && hvx_vm_visible(vm, skb))
+		if (vm->id == id && hvx_vm_visible(vm, who))
 			return vm;
 	return NULL;
 }
 
 static int hvx_genl_get_vm_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct hvx_viewer who = hvx_viewer_now(skb);
 	struct sk_buff *msg;
 	struct hvx_vm *vm;
 	int ret;
@@ -178,7 +216,7 @@ static int hvx_genl_get_vm_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&hvx_vms_lock);
-	vm = hvx_find_vm(nla_get_u32(info->attrs[HVX_A_VM_ID]), skb);
+	vm = hvx_find_vm(nla_get_u32(info->attrs[HVX_A_VM_ID]), &who);
 	if (!vm) {
 		mutex_unlock(&hvx_vms_lock);
 		nlmsg_free(msg);
@@ -197,12 +235,13 @@ static int hvx_genl_get_vm_doit(struct sk_buff *skb, struct genl_info *info)
 /* cb->args[0]: id of the last VM or vCPU sent, +1 (0: none yet). */
 static int hvx_genl_get_vm_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct hvx_viewer who = hvx_viewer_of_dump(cb);
 	struct hvx_vm *vm;
 	int ret = 0;
 
 	mutex_lock(&hvx_vms_lock);
 	list_for_each_entry(vm, &hvx_vms, node) {
-		if (vm->id < cb->args[0] || !hvx_vm_visible(vm, cb->skb))
+		if (vm->id < cb->args[0] || !hvx_vm_visible(vm, &who))
 			continue;
 		ret = hvx_fill_vm(skb, vm, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 				  NLM_F_MULTI);
@@ -217,6 +256,7 @@ static int hvx_genl_get_vm_dumpit(struct sk_buff *skb, struct netlink_callback *
 
 static int hvx_genl_get_vcpu_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct hvx_viewer who = hvx_viewer_now(skb);
 	struct hvx_vcpu *vcpu;
 	struct sk_buff *msg;
 	struct hvx_vm *vm;
@@ -228,7 +268,7 @@ static int hvx_genl_get_vcpu_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&hvx_vms_lock);
-	vm = hvx_find_vm(nla_get_u32(info->attrs[HVX_A_VM_ID]), skb);
+	vm = hvx_find_vm(nla_get_u32(info->attrs[HVX_A_VM_ID]), &who);
 	if (!vm) {
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[HVX_A_VM_ID], "no such VM");
 		ret = -ENOENT;
@@ -259,6 +299,7 @@ out:
  */
 static int hvx_genl_get_vcpu_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct hvx_viewer who = hvx_viewer_of_dump(cb);
 	struct nlattr *attrs[HVX_A_MAX + 1];
 	struct hvx_vm *vm;
 	int i, ret;
@@ -271,7 +312,7 @@ static int hvx_genl_get_vcpu_dumpit(struct sk_buff *skb, struct netlink_callback
 		return -EINVAL;
 	}
 	mutex_lock(&hvx_vms_lock);
-	vm = hvx_find_vm(nla_get_u32(attrs[HVX_A_VM_ID]), cb->skb);
+	vm = hvx_find_vm(nla_get_u32(attrs[HVX_A_VM_ID]), &who);
 	if (!vm) {
 		mutex_unlock(&hvx_vms_lock);
 		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[HVX_A_VM_ID], "no such VM");
@@ -292,15 +333,17 @@ static int hvx_genl_get_vcpu_dumpit(struct sk_buff *skb, struct netlink_callback
 	return ret == -EMSGSIZE && skb->len ? skb->len : ret ? ret : skb->len;
 }
 
-static const struct genl_small_ops hvx_genl_ops[] = {
+static const struct genl_ops hvx_genl_ops[] = {
 	{
 		.cmd	= HVX_CMD_GET_VM,
 		.doit	= hvx_genl_get_vm_doit,
+		.start	= hvx_genl_dump_start,
 		.dumpit	= hvx_genl_get_vm_dumpit,
 	},
 	{
 		.cmd	= HVX_CMD_GET_VCPU,
 		.doit	= hvx_genl_get_vcpu_doit,
+		.start	= hvx_genl_dump_start,
 		.dumpit	= hvx_genl_get_vcpu_dumpit,
 	},
 };
@@ -311,8 +354,8 @@ static struct genl_family hvx_genl_family __ro_after_init = {
 	.maxattr	= HVX_A_MAX,
 	.policy		= hvx_genl_policy,
 	.module		= THIS_MODULE,
-	.small_ops	= hvx_genl_ops,
-	.n_small_ops	= ARRAY_SIZE(hvx_genl_ops),
+	.ops		= hvx_genl_ops,
+	.n_ops		= ARRAY_SIZE(hvx_genl_ops),
 	/* Strict validation for every command: no reserved-field leniency. */
 	.resv_start_op	= HVX_CMD_UNSPEC,
 	.mcgrps		= hvx_genl_mcgrps,

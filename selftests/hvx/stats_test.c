@@ -888,6 +888,99 @@ TEST(unprivileged_sees_own_vms)
 	gnl_close(&g);
 }
 
+/* A dump's answers, and how many bytes of messages they took. */
+struct dump_seen {
+	struct vm_list list;
+	size_t bytes;
+};
+
+static void dump_seen_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct dump_seen *d = arg;
+
+	d->bytes += NLMSG_ALIGN(nlh->nlmsg_len);
+	nl_vm_cb(nlh, &d->list);
+}
+
+#define DUMP_CHILD_VMS	48
+
+/*
+ * A dump keeps the view of whoever asked for it.  uid 65534 asks for a
+ * dump of VMs on a socket it shares with root, and root reads it: the
+ * parts after the first are made as root reads, and must still list only
+ * 65534's VMs, not root's VM made in between.  The socket has never read,
+ * so the first part is at most a page; 48 VMs take more than that, so
+ * root's reads made the rest.
+ */
+TEST(dump_keeps_requester_view)
+{
+	static struct dump_seen seen;
+	int to_parent[2], to_child[2], status;
+	struct gnl g, shared;
+	struct nl_err e;
+	unsigned int i;
+	struct tvm a;
+	char c = 0;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop to uid %d", NOBODY);
+	GNL_OPEN(&g);
+	shared = g;
+	shared.fd = -1;
+	ASSERT_EQ(0, gnl_reopen(&shared));
+	ASSERT_EQ(0, pipe(to_parent));
+	ASSERT_EQ(0, pipe(to_child));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		static struct hvx_vm vms[DUMP_CHILD_VMS];
+		struct hvx_sys sys;
+
+		close(to_parent[0]);
+		close(to_child[1]);
+		if (hvx_open(&sys) || setresgid(NOBODY, NOBODY, NOBODY) ||
+		    setresuid(NOBODY, NOBODY, NOBODY))
+			_exit(2);
+		for (i = 0; i < DUMP_CHILD_VMS; i++)
+			if (hvx_vm_create(&sys, &vms[i], HVX_PAGING_AUTO, 0))
+				_exit(3);
+		if (nl_send(&shared, shared.family, NLM_F_DUMP, HVX_CMD_GET_VM, HVX_GENL_VERSION,
+			    NULL, 0, 0))
+			_exit(4);
+		if (write(to_parent[1], "s", 1) != 1)
+			_exit(5);
+		/* Keep the VMs until root has read the dump. */
+		while (read(to_child[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(to_parent[1]);
+	close(to_child[0]);
+	ASSERT_EQ(1, read(to_parent[0], &c, 1)) TH_LOG("the child did not get to its request");
+	close(to_parent[0]);
+	TVM_CREATE(&a, GUEST_MIN_MEM, 0, 1);
+
+	shared.seq++;		/* the child's request */
+	memset(&seen, 0, sizeof(seen));
+	EXPECT_EQ(0, nl_recv(&shared, dump_seen_cb, &seen, &e)) TH_LOG("%s", e.msg);
+	EXPECT_EQ(DUMP_CHILD_VMS, seen.list.nr);
+	for (i = 0; i < seen.list.nr; i++)
+		EXPECT_EQ(NOBODY, seen.list.vm[i].uid)
+			TH_LOG("the dump 65534 asked for lists VM %u of uid %u", seen.list.vm[i].id,
+			       seen.list.vm[i].uid);
+	EXPECT_LT(4096, seen.bytes) TH_LOG("the dump fit in one part: its later parts untried");
+
+	close(to_child[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("child status 0x%x", status);
+	tvm_destroy(&a);
+	gnl_close(&shared);
+	gnl_close(&g);
+}
+
 /* ---- Malformed requests --------------------------------------------------------- */
 
 /* Sends a request of raw attributes and reads its answer into e. */

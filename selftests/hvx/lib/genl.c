@@ -240,6 +240,17 @@ int gnl_open(struct gnl *g)
 	return ret;
 }
 
+int gnl_reopen(struct gnl *g)
+{
+	int fd = nl_socket();
+
+	if (fd < 0)
+		return fd;
+	close(g->fd);
+	g->fd = fd;
+	return 0;
+}
+
 void gnl_close(struct gnl *g)
 {
 	if (g->fd >= 0)
@@ -321,6 +332,11 @@ static void vcpu_cb(const struct nlmsghdr *nlh, void *arg)
 		v->raw_code[v->nr_raw] = attr_uint(rtb[HVX_A_RAW_CODE]);
 		v->raw_count[v->nr_raw++] = attr_uint(rtb[HVX_A_RAW_COUNT]);
 	}
+}
+
+void nl_vm_cb(const struct nlmsghdr *nlh, void *list)
+{
+	vm_cb(nlh, list);
 }
 
 int nl_dump_vms(struct gnl *g, struct vm_list *list, struct nl_err *e)

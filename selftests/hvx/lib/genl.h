@@ -86,7 +86,14 @@ int nl_send(struct gnl *g, __u16 type, __u16 flags, __u8 cmd, __u8 version,
 int nl_recv(struct gnl *g, nl_msg_fn fn, void *arg, struct nl_err *e);
 
 int gnl_open(struct gnl *g);
+/*
+ * A new socket for g, its family kept: one that has never read, so that
+ * the first part of a dump asked for on it is at most a page.
+ */
+int gnl_reopen(struct gnl *g);
 void gnl_close(struct gnl *g);
+/* An nl_msg_fn adding a GET_VM answer to the struct vm_list at list. */
+void nl_vm_cb(const struct nlmsghdr *nlh, void *list);
 
 int nl_dump_vms(struct gnl *g, struct vm_list *list, struct nl_err *e);
 int nl_get_vm(struct gnl *g, __u32 id, struct vm_info *vm, struct nl_err *e);
