@@ -124,13 +124,17 @@ demo: userspace $(BUILD)/$(firstword $(shell scripts/rig.sh kernels))/hvx.ko
 bench: all
 	scripts/rig.sh bench
 
-# The long fuzz run: a million ioctls and guest runs (fuzz_test) on every
-# kernel, the debug kernel too once built (make debug-kernel), on the AMD
-# machine unless HVX_VENDORS says otherwise.
+# The long fuzz run: a million ioctls and guest runs (fuzz_test) and
+# 10,000 random guests per paging mode (guestfuzz_test) on every kernel,
+# the debug kernel too once built (make debug-kernel), on the AMD machine
+# unless HVX_VENDORS says otherwise.
 FUZZ_CALLS ?= 1000000
+FUZZ_GUESTS ?= 10000
 fuzz: all debug-module
 	HVX_EXTRA_KROOT=$$(scripts/debug-kernel.sh root 2>/dev/null) \
-	HVX_VENDORS=$${HVX_VENDORS:-svm} HVX_TESTS=fuzz_test HVX_FUZZ_CALLS=$(FUZZ_CALLS) \
+	HVX_VENDORS=$${HVX_VENDORS:-svm} HVX_TESTS="fuzz_test guestfuzz_test" \
+		HVX_FUZZ_CALLS=$(FUZZ_CALLS) HVX_GUESTFUZZ_ITERS=$(FUZZ_GUESTS) \
+		HVX_GUESTFUZZ_SEED=$${HVX_GUESTFUZZ_SEED:-$$(date +%s)} \
 		HVX_FUZZ_SECS=$${HVX_FUZZ_SECS:-5400} HVX_TEST_TIMEOUT=$${HVX_TEST_TIMEOUT:-6000} \
 		HVX_BOOT_TIMEOUT=$${HVX_BOOT_TIMEOUT:-7200} scripts/rig.sh check
 

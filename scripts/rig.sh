@@ -47,6 +47,7 @@
 #   HVX_KERNEL_APPEND  more on the emulated host's command line (nokaslr)
 #   HVX_QEMU_EXTRA     more QEMU options ("-d int -D /tmp/q.log")
 #   HVX_FUZZ_SEED, _CALLS, _SECS, _SKIP  passed to fuzz_test
+#   HVX_GUESTFUZZ_SEED, _ITERS, _FIRST, _VERBOSE  passed to guestfuzz_test
 #   HVX_DEMO_CMD       command line of the demo
 #   BUILD              build directory, default <top>/build
 set -eu
@@ -380,7 +381,8 @@ build_initramfs() {
 		echo "HVX_VERSION=$HVX_VERSION"
 		# The fuzzer's knobs (make fuzz), passed on to the tests.
 		for v in HVX_FUZZ_SEED HVX_FUZZ_CALLS HVX_FUZZ_SECS HVX_FUZZ_SKIP \
-		 HVX_GUESTFUZZ_SEED HVX_GUESTFUZZ_ITERS HVX_GUESTFUZZ_FIRST HVX_GUESTFUZZ_VERBOSE; do
+			HVX_GUESTFUZZ_SEED HVX_GUESTFUZZ_ITERS HVX_GUESTFUZZ_FIRST \
+			HVX_GUESTFUZZ_VERBOSE; do
 			[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}"
 		done
 		printf 'DEMO_CMD=%q\n' "$DEMO_CMD"
