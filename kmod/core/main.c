@@ -54,6 +54,50 @@ static struct notifier_block hvx_reboot_nb = {
 	.notifier_call = hvx_reboot,
 };
 
+/*
+ * A parameter that is -1 (decide at load), 0 or 1: anything else fails
+ * the load with EINVAL, rather than meaning "on" by accident.
+ */
+static int hvx_param_set_tristate(const char *val, const struct kernel_param *kp)
+{
+	int v;
+
+	if (kstrtoint(val, 0, &v) || v < -1 || v > 1)
+		return -EINVAL;
+	*(int *)kp->arg = v;
+	return 0;
+}
+
+const struct kernel_param_ops hvx_param_tristate = {
+	.set = hvx_param_set_tristate,
+	.get = param_get_int,
+};
+
+static cpu_emergency_virt_cb *hvx_emergency_cb;
+
+/*
+ * The kernel has one emergency-disable slot (crash, emergency reboot), for
+ * the backend to leave SVM/VMX operation in NMI context; KVM takes it when
+ * loaded.  Take it only if KVM is absent.
+ */
+void hvx_emergency_register(cpu_emergency_virt_cb *cb, const char *what)
+{
+	if (__symbol_get("kvm_rebooting")) {
+		__symbol_put("kvm_rebooting");
+		pr_warn("hvx: kvm is loaded: it owns the emergency %s-off hook\n", what);
+		return;
+	}
+	cpu_emergency_register_virt_callback(cb);
+	hvx_emergency_cb = cb;
+}
+
+void hvx_emergency_unregister(void)
+{
+	if (hvx_emergency_cb)
+		cpu_emergency_unregister_virt_callback(hvx_emergency_cb);
+	hvx_emergency_cb = NULL;
+}
+
 static long hvx_check_cap(struct hvx_capability __user *argp)
 {
 	struct hvx_capability c;

@@ -11,6 +11,7 @@
 #define HVX_CORE_H
 
 #include <linux/types.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/mm_types.h>
@@ -24,6 +25,7 @@
 #include <asm/mce.h>
 #include <asm/ptrace.h>
 #include <asm/asm.h>
+#include <asm/reboot.h>
 
 #define HVX_MAX_VCPUS		64
 #define HVX_NR_SLOTS		32
@@ -247,6 +249,11 @@ void hvx_netlink_exit(void);
 
 /* core/vm.c: the list of live VMs, for statistics */
 extern bool hvx_rebooting;
+/* core/main.c: module parameters that take -1 (auto), 0 or 1 */
+extern const struct kernel_param_ops hvx_param_tristate;
+/* core/main.c: the backend's emergency SVM/VMX-off callback (crash, reboot) */
+void hvx_emergency_register(cpu_emergency_virt_cb *cb, const char *what);
+void hvx_emergency_unregister(void);
 void hvx_spec_enter(struct hvx_vcpu *vcpu);
 void hvx_spec_exit(void);
 extern struct mutex hvx_vms_lock;

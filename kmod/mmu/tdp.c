@@ -88,7 +88,8 @@ void hvx_tdp_destroy(struct hvx_tdp *tdp)
  * also the record of pinned pages for shadow paging, which never hands it
  * to the hardware.  0: mapped; -ENOENT: no slot, or a write to a read-only
  * one (MMIO); -EFAULT: the user page cannot be pinned (its user address in
- * *hpa); -ENOMEM.
+ * *hpa); -ENOMEM: no memory for a table page, or for the page itself
+ * (the memory cgroup's limit).
  */
 int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writable)
 {
@@ -126,11 +127,20 @@ int hvx_tdp_map(struct hvx_vcpu *vcpu, u64 gpa, bool write, u64 *hpa, bool *writ
 	 * PROT_NONE, a stalled file) must not make the VM allocate tables.
 	 */
 	gup = FOLL_LONGTERM | (*writable ? FOLL_WRITE : 0);
-	if (pin_user_pages_fast(uaddr, 1, gup, &page) != 1) {
+	ret = pin_user_pages_fast(uaddr, 1, gup, &page);
+	if (ret != 1) {
 		*hpa = uaddr;
-		ret = -EFAULT;
+		/*
+		 * Out of memory (the memory cgroup's limit, or no page to
+		 * migrate a long-term pin to) is the caller's to hear, as
+		 * from any allocation: the vCPU stays on the instruction and
+		 * runs on once memory is back.  Anything else is the slot's
+		 * mapping, which only userspace can repair.
+		 */
+		ret = ret == -ENOMEM ? -ENOMEM : -EFAULT;
 		goto out;
 	}
+	ret = 0;
 	table = tdp->root;
 	for (level = tdp->levels; level > 1; level--) {
 		u64 *e = &table[tdp_index(gpa, level)];

@@ -21,6 +21,7 @@
 #include <asm/fpu/types.h>
 #include <asm/cpufeature.h>
 #include <asm/trapnr.h>
+#include <asm/hypervisor.h>
 #include <asm/reboot.h>
 
 #include "svm.h"
@@ -47,13 +48,15 @@ static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
  * holds.  A host interrupt pending at VMRUN makes the emulator exit the
  * guest at once after the injection (an INTR intercept, which replaces
  * the stale vector), so before each injected interrupt a self-IPI
- * (irq_work) is raised.  On by default under a hypervisor (where such an
- * emulator may be the CPU), off on bare metal; Documentation/design.rst.
+ * (irq_work) is raised.  On by default only under a hypervisor the
+ * kernel does not identify, as QEMU's TCG (it has no hypervisor leaf
+ * Linux knows); off on bare metal and under KVM, Hyper-V, VMware or Xen,
+ * whose SVM is the hardware's; Documentation/design.rst.
  */
 static int kick_after_inject = -1;
-module_param(kick_after_inject, int, 0444);
+module_param_cb(kick_after_inject, &hvx_param_tristate, &kick_after_inject, 0444);
 MODULE_PARM_DESC(kick_after_inject,
-		 "exit right after each injected interrupt (QEMU TCG workaround): 1 on, 0 off, -1 (default) on under a hypervisor");
+		 "exit right after each injected interrupt (QEMU TCG workaround): 1 on, 0 off, -1 (default) on under a hypervisor Linux does not identify");
 
 static void svm_kick_fn(struct irq_work *work)
 {
@@ -122,15 +125,11 @@ static void svm_emergency_disable(void)
 	this_cpu_ptr(&svm_cpu)->enabled = false;
 }
 
-static bool svm_emergency_registered;
-
 static void svm_hardware_unsetup(void)
 {
 	int cpu;
 
-	if (svm_emergency_registered)
-		cpu_emergency_unregister_virt_callback(svm_emergency_disable);
-	svm_emergency_registered = false;
+	hvx_emergency_unregister();
 
 	for_each_possible_cpu(cpu) {
 		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
@@ -148,7 +147,6 @@ static void svm_hardware_unsetup(void)
 static int svm_hardware_setup(void)
 {
 	u32 eax, ebx, ecx, edx;
-	void *kgs;
 	int cpu;
 
 	cpuid(0x8000000a, &eax, &ebx, &ecx, &edx);
@@ -172,21 +170,11 @@ static int svm_hardware_setup(void)
 	}
 	svm_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
 			xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
-	/*
-	 * The kernel has one emergency-disable slot (crash, emergency
-	 * reboot); KVM takes it when loaded.  Take it only if KVM is absent.
-	 */
-	kgs = __symbol_get("kvm_rebooting");
-	if (kgs) {
-		__symbol_put("kvm_rebooting");
-		pr_warn("hvx: kvm is loaded: it owns the emergency SVM-off hook\n");
-	} else {
-		cpu_emergency_register_virt_callback(svm_emergency_disable);
-		svm_emergency_registered = true;
-	}
+	hvx_emergency_register(svm_emergency_disable, "SVM");
 	svm_has_tsc_aux = boot_cpu_has(X86_FEATURE_RDTSCP) || boot_cpu_has(X86_FEATURE_RDPID);
 	if (kick_after_inject < 0)
-		kick_after_inject = boot_cpu_has(X86_FEATURE_HYPERVISOR);
+		kick_after_inject = boot_cpu_has(X86_FEATURE_HYPERVISOR) &&
+				    hypervisor_is_type(X86_HYPER_NATIVE);
 	/* Without NPT every VM gets shadow paging, which needs nothing more of SVM. */
 	pr_info("hvx: SVM %s, %u ASIDs, NRIP-save %s, exit after injection %s\n",
 		svm_npt ? "with NPT: nested and shadow paging" :

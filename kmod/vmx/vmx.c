@@ -65,7 +65,6 @@ static u64 vmx_cr0_mask, vmx_cr4_mask;	/* the bits the host owns */
 bool vmx_ug;
 static bool vmx_ept;		/* EPT usable: nested paging available */
 static bool vmx_vpid, vmx_invept_single, vmx_invept_global, vmx_invvpid_single;
-static bool vmx_emergency_registered;
 static bool vmx_shadow_ok;	/* CR3 and INVLPG exiting can be set */
 static u32 vmx_preempt_ticks;
 
@@ -90,7 +89,7 @@ static u64 vmx_host_xcr0;
  * (mitigations=auto,nosmt) decides that.
  */
 static int l1d_flush = -1;
-module_param(l1d_flush, int, 0444);
+module_param_cb(l1d_flush, &hvx_param_tristate, &l1d_flush, 0444);
 MODULE_PARM_DESC(l1d_flush,
 		 "empty L1D before every VMX entry (L1TF): 1 always, 0 never, -1 (default) on CPUs with L1TF unless the host runs with mitigations=off");
 #define VMX_L1D_BUF_ORDER	4	/* 64 KiB */
@@ -333,9 +332,7 @@ static void vmx_hardware_unsetup(void)
 {
 	int cpu;
 
-	if (vmx_emergency_registered)
-		cpu_emergency_unregister_virt_callback(vmx_emergency_disable);
-	vmx_emergency_registered = false;
+	hvx_emergency_unregister();
 	vmx_l1d_flush_unsetup();
 	for_each_possible_cpu(cpu) {
 		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
@@ -359,7 +356,6 @@ static int vmx_hardware_setup(void)
 	u32 entry_req = VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER |
 			VM_ENTRY_LOAD_DEBUG_CONTROLS;
 	u64 ept_cap;
-	void *kgs;
 	int cpu, ret;
 
 	rdmsrl(MSR_IA32_VMX_BASIC, vmx_basic);
@@ -490,18 +486,7 @@ static int vmx_hardware_setup(void)
 	vmx_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ?
 			xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
 
-	/*
-	 * The kernel has one emergency-disable slot (crash, emergency
-	 * reboot); KVM takes it when loaded.  Take it only if KVM is absent.
-	 */
-	kgs = __symbol_get("kvm_rebooting");
-	if (kgs) {
-		__symbol_put("kvm_rebooting");
-		pr_warn("hvx: kvm is loaded: it owns the emergency VMX-off hook\n");
-	} else {
-		cpu_emergency_register_virt_callback(vmx_emergency_disable);
-		vmx_emergency_registered = true;
-	}
+	hvx_emergency_register(vmx_emergency_disable, "VMX");
 	pr_info("hvx: VMX %s, VPID %s, unrestricted guest %s, virtual NMIs %s, preemption timer %s, L1D flush %s\n",
 		vmx_ept ? (vmx_shadow_ok ? "with EPT: nested and shadow paging" :
 			   "with EPT: nested paging only") :

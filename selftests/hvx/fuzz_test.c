@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "rng.h"
 #include "genl.h"
 #include "test_util.h"
 
@@ -60,48 +61,25 @@ static __thread uint64_t rng;
 static __thread timer_t tmr;
 static __thread unsigned long counts[32];
 
-static uint64_t rnd(void)
-{
-	/* xorshift64*: one sequence per thread, from the seed. */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dULL;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
 /* A value that likes boundaries: 0, 1, all-ones, powers of two and their neighbours. */
 static uint64_t rnd_val(void)
 {
-	switch (rnd_below(8)) {
+	switch (rng_below(&rng, 8)) {
 	case 0: return 0;
 	case 1: return 1;
 	case 2: return ~0ULL;
-	case 3: return 1ULL << rnd_below(64);
-	case 4: return (1ULL << rnd_below(64)) - 1;
-	case 5: return rnd_below(0x10000);
-	case 6: return (uint32_t)rnd();
-	default: return rnd();
+	case 3: return 1ULL << rng_below(&rng, 64);
+	case 4: return (1ULL << rng_below(&rng, 64)) - 1;
+	case 5: return rng_below(&rng, 0x10000);
+	case 6: return (uint32_t)rng_next(&rng);
+	default: return rng_next(&rng);
 	}
-}
-
-static void rnd_fill(void *p, size_t n)
-{
-	unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		b[i] = rnd();
 }
 
 /* An fd of that kind (FD_NONE: any), or -1. */
 static int pick(enum fd_kind kind, int *slot)
 {
-	int i, start = rnd_below(NR_FDS), fd = -1;
+	int i, start = rng_below(&rng, NR_FDS), fd = -1;
 
 	pthread_mutex_lock(&fz.lock);
 	for (i = 0; i < NR_FDS; i++) {
@@ -157,7 +135,7 @@ static void remap_buf(int i)
 	void *p = fz.buf[i];
 	int fd;
 
-	switch (rnd_below(5)) {
+	switch (rng_below(&rng, 5)) {
 	case 0:
 		mmap(p, BUF_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		break;
@@ -193,7 +171,7 @@ static void remap_buf(int i)
 			unsigned char bytes[4096];
 			struct iovec l = { bytes, sizeof(bytes) }, r = { p, sizeof(bytes) };
 
-			rnd_fill(bytes, sizeof(bytes));
+			rng_fill(&rng, bytes, sizeof(bytes));
 			process_vm_writev(getpid(), &l, 1, &r, 1, 0);
 		}
 		break;
@@ -220,10 +198,10 @@ static void fuzz_state(int fd)
 	unsigned int i;
 
 	memset(&st, 0, sizeof(st));
-	st.components = rnd_below(4) ? HVX_STATE_ALL & ~(HVX_STATE_MSRS | HVX_STATE_FPU) : rnd_val();
-	st.nmsrs = rnd_below(4) ? rnd_below(17) : rnd_val();
-	st.msrs = rnd_below(8) ? (uintptr_t)msrs : rnd_val();
-	st.xsave = rnd_below(8) ? (uintptr_t)xsave : rnd_val();
+	st.components = rng_below(&rng, 4) ? HVX_STATE_ALL & ~(HVX_STATE_MSRS | HVX_STATE_FPU) : rnd_val();
+	st.nmsrs = rng_below(&rng, 4) ? rng_below(&rng, 17) : rnd_val();
+	st.msrs = rng_below(&rng, 8) ? (uintptr_t)msrs : rnd_val();
+	st.xsave = rng_below(&rng, 8) ? (uintptr_t)xsave : rnd_val();
 	for (i = 0; i < 16; i++) {
 		/* Architectural MSRs, hvx's own and random ones. */
 		static const uint32_t known[] = { 0x10, 0x1b, 0x3a, 0x48, 0x49, 0x174, 0x175,
@@ -231,26 +209,26 @@ static void fuzz_state(int fd)
 			0xc0000084, 0xc0000100, 0xc0000101, 0xc0000102, 0xc0000103,
 			0xc0010117, 0x480, 0x3b, 0xda0 };
 
-		msrs[i].index = rnd_below(2) ? known[rnd_below(sizeof(known) / 4)] : rnd_val();
-		msrs[i].reserved = rnd_below(16) ? 0 : rnd_val();
+		msrs[i].index = rng_below(&rng, 2) ? known[rng_below(&rng, sizeof(known) / 4)] : rnd_val();
+		msrs[i].reserved = rng_below(&rng, 16) ? 0 : rnd_val();
 		msrs[i].data = rnd_val();
 	}
-	if (rnd_below(2)) {
+	if (rng_below(&rng, 2)) {
 		st.components &= HVX_STATE_ALL;
 		ioctl(fd, HVX_GET_STATE, &st);
 		counts[1]++;
 		/* Mutate a few bytes of a valid state, or many. */
-		for (i = rnd_below(8) + 1; i; i--)
-			((unsigned char *)&st)[16 + rnd_below(sizeof(st) - 16 - 48)] = rnd();
-		if (!rnd_below(4))
-			rnd_fill(xsave, sizeof(xsave));
+		for (i = rng_below(&rng, 8) + 1; i; i--)
+			((unsigned char *)&st)[16 + rng_below(&rng, sizeof(st) - 16 - 48)] = rng_next(&rng);
+		if (!rng_below(&rng, 4))
+			rng_fill(&rng, xsave, sizeof(xsave));
 	} else {
-		rnd_fill(&st.regs, offsetof(struct hvx_vcpu_state, nmsrs) -
+		rng_fill(&rng, &st.regs, offsetof(struct hvx_vcpu_state, nmsrs) -
 				   offsetof(struct hvx_vcpu_state, regs));
 	}
-	if (rnd_below(8))
+	if (rng_below(&rng, 8))
 		st.pad = st.flags = 0;
-	if (rnd_below(8))
+	if (rng_below(&rng, 8))
 		memset(st.reserved, 0, sizeof(st.reserved));
 	ioctl(fd, HVX_SET_STATE, &st);
 	counts[2]++;
@@ -258,7 +236,7 @@ static void fuzz_state(int fd)
 
 static void one_call(void)
 {
-	int fd, slot = -1, i, op = rnd_below(24);
+	int fd, slot = -1, i, op = rng_below(&rng, 24);
 
 	if (fz.skip & (1UL << op))
 		return;
@@ -267,11 +245,11 @@ static void one_call(void)
 		add_fd(open("/dev/hvx", O_RDWR | O_CLOEXEC), FD_SYS);
 		break;
 	case 1: {
-		struct hvx_vm_create c = { .paging = rnd_below(4) ? rnd_below(3) : rnd_val(),
-					   .flags = rnd_below(8) ? 0 : rnd_val() };
+		struct hvx_vm_create c = { .paging = rng_below(&rng, 4) ? rng_below(&rng, 3) : rnd_val(),
+					   .flags = rng_below(&rng, 8) ? 0 : rnd_val() };
 
-		if (!rnd_below(16))
-			c.reserved[rnd_below(3)] = rnd_val();
+		if (!rng_below(&rng, 16))
+			c.reserved[rng_below(&rng, 3)] = rnd_val();
 		fd = pick(FD_SYS, NULL);
 		if (fd >= 0)
 			add_fd(ioctl(fd, HVX_CREATE_VM, &c), FD_VM);
@@ -279,23 +257,23 @@ static void one_call(void)
 	}
 	case 2: case 3: {
 		struct hvx_memory_region r = {
-			.slot = rnd_below(8) ? rnd_below(8) : rnd_val(),
-			.flags = rnd_below(4) ? 0 : rnd_val() & 3,
-			.guest_phys_addr = rnd_below(4) ? rnd_below(8) * BUF_SIZE : rnd_val(),
-			.size = rnd_below(4) ? BUF_SIZE : rnd_below(3) ? 0 : rnd_val(),
-			.userspace_addr = rnd_below(8) ? (uintptr_t)fz.buf[rnd_below(NR_BUFS)] :
+			.slot = rng_below(&rng, 8) ? rng_below(&rng, 8) : rnd_val(),
+			.flags = rng_below(&rng, 4) ? 0 : rnd_val() & 3,
+			.guest_phys_addr = rng_below(&rng, 4) ? rng_below(&rng, 8) * BUF_SIZE : rnd_val(),
+			.size = rng_below(&rng, 4) ? BUF_SIZE : rng_below(&rng, 3) ? 0 : rnd_val(),
+			.userspace_addr = rng_below(&rng, 8) ? (uintptr_t)fz.buf[rng_below(&rng, NR_BUFS)] :
 					  rnd_val(),
 		};
-		if (!rnd_below(16))
-			r.reserved[rnd_below(2)] = rnd_val();
+		if (!rng_below(&rng, 16))
+			r.reserved[rng_below(&rng, 2)] = rnd_val();
 		fd = pick(FD_VM, NULL);
 		if (fd >= 0)
 			ioctl(fd, HVX_SET_MEMORY_REGION, &r);
 		break;
 	}
 	case 4: {
-		struct hvx_vcpu_create c = { .id = rnd_below(4) ? rnd_below(4) : rnd_val(),
-					     .flags = rnd_below(16) ? 0 : rnd_val() };
+		struct hvx_vcpu_create c = { .id = rng_below(&rng, 4) ? rng_below(&rng, 4) : rnd_val(),
+					     .flags = rng_below(&rng, 16) ? 0 : rnd_val() };
 
 		fd = pick(FD_VM, NULL);
 		if (fd >= 0)
@@ -315,12 +293,12 @@ static void one_call(void)
 			fz.run[slot] = p == MAP_FAILED ? NULL : p;
 		}
 		run = fz.run[slot];
-		if (run && !rnd_below(8))
-			rnd_fill(run, 64);	/* the run page's inputs, garbage */
+		if (run && !rng_below(&rng, 8))
+			rng_fill(&rng, run, 64);	/* the run page's inputs, garbage */
 		pthread_mutex_unlock(&fz.lock);
 		/* A guest may run for ever: a signal ends the run within 2 ms. */
-		arm_timer(100000 + rnd_below(2000000));
-		ioctl(fd, HVX_RUN, rnd_below(16) ? 0 : rnd_val());
+		arm_timer(100000 + rng_below(&rng, 2000000));
+		ioctl(fd, HVX_RUN, rng_below(&rng, 16) ? 0 : rnd_val());
 		arm_timer(0);
 		counts[0]++;
 		break;
@@ -331,9 +309,12 @@ static void one_call(void)
 			fuzz_state(fd);
 		break;
 	case 11: {
-		struct hvx_event e = { .type = rnd_below(4), .vector = rnd_below(4) ? rnd_below(256) :
-				       rnd_val(), .error_code = rnd_val(),
-				       .flags = rnd_below(4) ? rnd_below(2) : rnd_val() };
+		struct hvx_event e = {
+			.type = rng_below(&rng, 4),
+			.vector = rng_below(&rng, 4) ? rng_below(&rng, 256) : rnd_val(),
+			.error_code = rnd_val(),
+			.flags = rng_below(&rng, 4) ? rng_below(&rng, 2) : rnd_val(),
+		};
 
 		fd = pick(FD_VCPU, NULL);
 		if (fd >= 0)
@@ -342,22 +323,22 @@ static void one_call(void)
 	}
 	case 12: {
 		static __thread struct hvx_cpuid_entry ent[HVX_MAX_CPUID + 2];
-		struct hvx_cpuid c = { .nent = rnd_below(4) ? rnd_below(HVX_MAX_CPUID + 2) :
+		struct hvx_cpuid c = { .nent = rng_below(&rng, 4) ? rng_below(&rng, HVX_MAX_CPUID + 2) :
 					       rnd_val(),
-				       .entries = rnd_below(8) ? (uintptr_t)ent : rnd_val() };
+				       .entries = rng_below(&rng, 8) ? (uintptr_t)ent : rnd_val() };
 
-		rnd_fill(ent, sizeof(ent));
+		rng_fill(&rng, ent, sizeof(ent));
 		for (i = 0; i < HVX_MAX_CPUID + 2; i++)
-			if (rnd_below(2))
-				ent[i].function = rnd_below(0x20) | (rnd_below(2) << 31);
+			if (rng_below(&rng, 2))
+				ent[i].function = rng_below(&rng, 0x20) | (rng_below(&rng, 2) << 31);
 		fd = pick(FD_VCPU, NULL);
 		if (fd >= 0)
 			ioctl(fd, HVX_SET_CPUID, &c);
 		break;
 	}
 	case 13: {
-		struct hvx_capability c = { .cap = rnd_below(4) ? rnd_below(16) : rnd_val(),
-					    .flags = rnd_below(8) ? 0 : rnd_val() };
+		struct hvx_capability c = { .cap = rng_below(&rng, 4) ? rng_below(&rng, 16) : rnd_val(),
+					    .flags = rng_below(&rng, 8) ? 0 : rnd_val() };
 
 		fd = pick(FD_SYS, NULL);
 		if (fd >= 0)
@@ -368,23 +349,23 @@ static void one_call(void)
 		/* Any ioctl number on any fd, with a pointer or a value. */
 		static __thread unsigned char junk[4096];
 
-		rnd_fill(junk, 256);
+		rng_fill(&rng, junk, 256);
 		fd = pick(FD_NONE, NULL);
 		if (fd >= 0)
-			ioctl(fd, rnd_below(2) ? _IOC(rnd_below(4), 0xBC, rnd_below(0x40),
-						      rnd_below(2) ? rnd_below(1024) :
-						      rnd_below(1 << 14)) :
-				  (unsigned long)rnd(),
-			      rnd_below(2) ? (unsigned long)junk : (unsigned long)rnd_val());
+			ioctl(fd, rng_below(&rng, 2) ? _IOC(rng_below(&rng, 4), 0xBC, rng_below(&rng, 0x40),
+						      rng_below(&rng, 2) ? rng_below(&rng, 1024) :
+						      rng_below(&rng, 1 << 14)) :
+				  (unsigned long)rng_next(&rng),
+			      rng_below(&rng, 2) ? (unsigned long)junk : (unsigned long)rnd_val());
 		break;
 	}
 	case 15: case 16:
-		if (pick(FD_NONE, &slot) >= 0 && !rnd_below(3))
+		if (pick(FD_NONE, &slot) >= 0 && !rng_below(&rng, 3))
 			drop_fd(slot);
 		break;
 	case 17:
 		pthread_mutex_lock(&fz.lock);
-		slot = rnd_below(NR_FDS);
+		slot = rng_below(&rng, NR_FDS);
 		if (fz.run[slot]) {
 			munmap(fz.run[slot], fz.run_size);
 			fz.run[slot] = NULL;
@@ -392,14 +373,14 @@ static void one_call(void)
 		pthread_mutex_unlock(&fz.lock);
 		break;
 	case 18: case 19:
-		remap_buf(rnd_below(NR_BUFS));
+		remap_buf(rng_below(&rng, NR_BUFS));
 		break;
 	case 20: {
 		/* A child of the owner: every VM and vCPU ioctl must fail (EIO). */
 		int fds[8];
 		pid_t pid;
 
-		if (rnd_below(8))
+		if (rng_below(&rng, 8))
 			break;
 		/* Picked before the fork: the child must not take fz.lock. */
 		for (i = 0; i < 8; i++)
@@ -418,15 +399,15 @@ static void one_call(void)
 	case 21:
 		fd = pick(FD_SYS, NULL);
 		if (fd >= 0) {
-			ioctl(fd, HVX_GET_API_VERSION, rnd_below(8) ? 0 : rnd_val());
-			ioctl(fd, HVX_GET_VCPU_MMAP_SIZE, rnd_below(8) ? 0 : rnd_val());
+			ioctl(fd, HVX_GET_API_VERSION, rng_below(&rng, 8) ? 0 : rnd_val());
+			ioctl(fd, HVX_GET_VCPU_MMAP_SIZE, rng_below(&rng, 8) ? 0 : rnd_val());
 		}
 		break;
 	default: {
 		/* Random bytes as guest code and page tables at the usual places. */
-		unsigned char *b = fz.buf[rnd_below(NR_BUFS)];
+		unsigned char *b = fz.buf[rng_below(&rng, NR_BUFS)];
 
-		if (!rnd_below(4))
+		if (!rng_below(&rng, 4))
 			madvise(b, BUF_SIZE, MADV_DONTNEED);
 		break;
 	}
@@ -447,7 +428,7 @@ static void *worker(void *arg)
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1 };
 
 	sev._sigev_un._tid = syscall(SYS_gettid);
-	rng = w->seed ? w->seed : 1;
+	rng = rng_seed(w->seed);
 	if (timer_create(CLOCK_MONOTONIC, &sev, &tmr))
 		return NULL;
 	for (w->done = 0; w->done < w->calls && !fz.stop; w->done++) {
@@ -462,13 +443,6 @@ static void *worker(void *arg)
 	w->runs = counts[0];
 	w->states = counts[2];
 	return NULL;
-}
-
-static unsigned long env_ul(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtoul(v, NULL, 0) : def;
 }
 
 FIXTURE(fuzz) {

@@ -28,6 +28,7 @@
 #include <sys/time.h>
 
 #include "kselftest_harness.h"
+#include "rng.h"
 #include "test_util.h"
 #include "guest.h"
 
@@ -35,34 +36,6 @@
 
 static uint64_t rng;
 static unsigned long verbose;	/* HVX_GUESTFUZZ_VERBOSE: each guest's state */
-
-static uint64_t rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1dULL;
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
-static void rnd_fill(void *p, size_t n)
-{
-	unsigned char *b = p;
-
-	while (n--)
-		*b++ = rnd();
-}
-
-static unsigned long env_ul(const char *name, unsigned long def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? strtoul(v, NULL, 0) : def;
-}
 
 static struct hvx_run *volatile running;
 
@@ -95,40 +68,40 @@ static const __u32 msr_list[] = {
 
 static __u64 rnd_value(void)
 {
-	switch (rnd_below(4)) {
-	case 0: return rnd();
-	case 1: return rnd_below(0x100000);
-	case 2: return 1ULL << rnd_below(64);
-	default: return (rnd() | 0xffff800000000000ULL) ^ (1ULL << rnd_below(64));
+	switch (rng_below(&rng, 4)) {
+	case 0: return rng_next(&rng);
+	case 1: return rng_below(&rng, 0x100000);
+	case 2: return 1ULL << rng_below(&rng, 64);
+	default: return (rng_next(&rng) | 0xffff800000000000ULL) ^ (1ULL << rng_below(&rng, 64));
 	}
 }
 
 static void mutate_segment(struct hvx_segment *s)
 {
-	switch (rnd_below(7)) {
-	case 0: s->type = rnd_below(16); break;
-	case 1: s->dpl = rnd_below(4); break;
+	switch (rng_below(&rng, 7)) {
+	case 0: s->type = rng_below(&rng, 16); break;
+	case 1: s->dpl = rng_below(&rng, 4); break;
 	case 2: s->db ^= 1; break;
 	case 3: s->l ^= 1; break;
 	case 4: s->present ^= 1; break;
-	case 5: s->selector = rnd(); break;
+	case 5: s->selector = rng_next(&rng); break;
 	default: s->base = rnd_value(); break;
 	}
 }
 
 static void mutate_events(struct hvx_events *ev)
 {
-	switch (rnd_below(4)) {
+	switch (rng_below(&rng, 4)) {
 	case 0:
 		ev->flags = HVX_EVENTS_EXCEPTION;
-		ev->exception_vector = rnd_below(31);
+		ev->exception_vector = rng_below(&rng, 31);
 		if (ev->exception_vector == 2)
 			ev->exception_vector = 6;
 		switch (ev->exception_vector) {
 		case 8: case 10: case 11: case 12: case 13: case 14:
 		case 17: case 21: case 29: case 30:
 			ev->flags |= HVX_EVENTS_EXC_ERRCODE;
-			ev->exception_error_code = rnd() & 0xffff;
+			ev->exception_error_code = rng_next(&rng) & 0xffff;
 			break;
 		}
 		break;
@@ -137,10 +110,10 @@ static void mutate_events(struct hvx_events *ev)
 		break;
 	case 2:
 		ev->flags |= HVX_EVENTS_IRQ;
-		ev->irq_vector = 32 + rnd_below(224);
+		ev->irq_vector = 32 + rng_below(&rng, 224);
 		break;
 	default:
-		ev->flags ^= rnd_below(2) ? HVX_EVENTS_SHADOW : HVX_EVENTS_NMI_MASKED;
+		ev->flags ^= rng_below(&rng, 2) ? HVX_EVENTS_SHADOW : HVX_EVENTS_NMI_MASKED;
 		break;
 	}
 }
@@ -149,43 +122,43 @@ static void mutate_state(struct hvx_vcpu_state *st)
 {
 	__u64 *gpr = (__u64 *)&st->regs;
 	struct hvx_segment *segs = &st->sregs.cs;
-	unsigned int i, n = rnd_below(6);
+	unsigned int i, n = rng_below(&rng, 6);
 
 	for (i = 0; i < n; i++) {
-		switch (rnd_below(11)) {
+		switch (rng_below(&rng, 11)) {
 		case 0:
-			gpr[rnd_below(16)] = rnd_value();
+			gpr[rng_below(&rng, 16)] = rnd_value();
 			break;
 		case 1:
-			st->regs.rflags = (rnd() & 0x3f7fd7) | 2;
+			st->regs.rflags = (rng_next(&rng) & 0x3f7fd7) | 2;
 			break;
 		case 2:
-			mutate_segment(&segs[rnd_below(8)]);
+			mutate_segment(&segs[rng_below(&rng, 8)]);
 			break;
 		case 3:
-			st->cregs.cr0 ^= cr0_bits[rnd_below(sizeof(cr0_bits) / 8)];
+			st->cregs.cr0 ^= cr0_bits[rng_below(&rng, sizeof(cr0_bits) / 8)];
 			break;
 		case 4:
-			st->cregs.cr4 ^= cr4_bits[rnd_below(sizeof(cr4_bits) / 8)];
+			st->cregs.cr4 ^= cr4_bits[rng_below(&rng, sizeof(cr4_bits) / 8)];
 			break;
 		case 5:
-			st->cregs.efer ^= rnd_below(2) ? 1ULL << 11 : 1ULL << 0;
+			st->cregs.efer ^= rng_below(&rng, 2) ? 1ULL << 11 : 1ULL << 0;
 			break;
 		case 6:
-			(&st->dregs.dr0)[rnd_below(4)] = rnd_value();
-			st->dregs.dr7 = (__u32)rnd() | 0x400;
+			(&st->dregs.dr0)[rng_below(&rng, 4)] = rnd_value();
+			st->dregs.dr7 = (__u32)rng_next(&rng) | 0x400;
 			break;
 		case 7:
-			if (rnd_below(2))
-				st->sregs.idt.limit = rnd_below(0x1000);
+			if (rng_below(&rng, 2))
+				st->sregs.idt.limit = rng_below(&rng, 0x1000);
 			else
 				st->sregs.gdt.base = rnd_value();
 			break;
 		case 8:
-			st->regs.rip += rnd_below(16);
+			st->regs.rip += rng_below(&rng, 16);
 			break;
 		case 9:
-			st->cregs.cr3 = rnd_below(2) ? rnd_value() : rnd_below(GUEST_MIN_MEM) & ~0xfffULL;
+			st->cregs.cr3 = rng_below(&rng, 2) ? rnd_value() : rng_below(&rng, GUEST_MIN_MEM) & ~0xfffULL;
 			break;
 		default:
 			mutate_events(&st->events);
@@ -202,7 +175,7 @@ struct tally {
 /* Random values in a few MSRs, one SET_STATE each: taken or EINVAL. */
 static int fuzz_msrs(struct hvx_vcpu *vcpu, struct tally *tl, char *why, size_t len)
 {
-	unsigned int i, n = 1 + rnd_below(3);
+	unsigned int i, n = 1 + rng_below(&rng, 3);
 	struct hvx_msr_entry e;
 	struct hvx_vcpu_state st;
 	int r;
@@ -210,7 +183,7 @@ static int fuzz_msrs(struct hvx_vcpu *vcpu, struct tally *tl, char *why, size_t 
 	for (i = 0; i < n; i++) {
 		memset(&st, 0, sizeof(st));
 		memset(&e, 0, sizeof(e));
-		e.index = msr_list[rnd_below(sizeof(msr_list) / sizeof(msr_list[0]))];
+		e.index = msr_list[rng_below(&rng, sizeof(msr_list) / sizeof(msr_list[0]))];
 		e.data = rnd_value();
 		st.nmsrs = 1;
 		st.msrs = (__u64)(unsigned long)&e;
@@ -233,7 +206,7 @@ static int fuzz_fpu(struct hvx_vcpu *vcpu, struct tally *tl, char *why, size_t l
 {
 	static unsigned char img[HVX_XSAVE_SIZE] __attribute__((aligned(64)));
 	struct hvx_vcpu_state st;
-	unsigned int i, n = 1 + rnd_below(8);
+	unsigned int i, n = 1 + rng_below(&rng, 8);
 	int r;
 
 	memset(&st, 0, sizeof(st));
@@ -246,9 +219,9 @@ static int fuzz_fpu(struct hvx_vcpu *vcpu, struct tally *tl, char *why, size_t l
 	for (i = 0; i < n; i++) {
 		/* The legacy area, the XSAVE header or past it. */
 		static const unsigned int spans[][2] = { { 0, 512 }, { 512, 64 }, { 576, 1024 } };
-		unsigned int k = rnd_below(3);
+		unsigned int k = rng_below(&rng, 3);
 
-		img[spans[k][0] + rnd_below(spans[k][1])] = rnd();
+		img[spans[k][0] + rng_below(&rng, spans[k][1])] = rng_next(&rng);
 	}
 	r = hvx_vcpu_set_state(vcpu, &st, HVX_STATE_FPU);
 	if (r == -EINVAL) {
@@ -280,7 +253,7 @@ static int one_guest(__u32 paging, struct tally *tl, char *why, size_t len)
 		return r;
 	}
 	run = t.vcpu[0].run;
-	r = tvm_setup(&t, 0, modes[rnd_below(3)], GUEST_CODE_GPA);
+	r = tvm_setup(&t, 0, modes[rng_below(&rng, 3)], GUEST_CODE_GPA);
 	if (r == -EOPNOTSUPP) {
 		tl->unsupported++;
 		goto out;
@@ -290,9 +263,9 @@ static int one_guest(__u32 paging, struct tally *tl, char *why, size_t len)
 		ret = r;
 		goto out;
 	}
-	rnd_fill(t.mem + GUEST_CODE_GPA, 4096);
-	if (!rnd_below(4))	/* a table or stack page, or the real-mode IVT */
-		rnd_fill(t.mem + (rnd_below(GUEST_MIN_MEM / 4096) << 12), 4096);
+	rng_fill(&rng, t.mem + GUEST_CODE_GPA, 4096);
+	if (!rng_below(&rng, 4))	/* a table or stack page, or the real-mode IVT */
+		rng_fill(&rng, t.mem + (rng_below(&rng, GUEST_MIN_MEM / 4096) << 12), 4096);
 	memset(&st, 0, sizeof(st));
 	r = hvx_vcpu_get_state(&t.vcpu[0], &st, parts);
 	if (r) {
@@ -316,12 +289,12 @@ static int one_guest(__u32 paging, struct tally *tl, char *why, size_t len)
 		ret = r;
 		goto out;
 	}
-	if (!rnd_below(4)) {
+	if (!rng_below(&rng, 4)) {
 		ret = fuzz_msrs(&t.vcpu[0], tl, why, len);
 		if (ret)
 			goto out;
 	}
-	if (!rnd_below(8)) {
+	if (!rng_below(&rng, 8)) {
 		ret = fuzz_fpu(&t.vcpu[0], tl, why, len);
 		if (ret)
 			goto out;
@@ -418,8 +391,8 @@ TEST_F_TIMEOUT(gf, random_guests, 3600)
 
 	for (i = first; i < first + iters; i++) {
 		/* Each guest from its own seed: HVX_GUESTFUZZ_FIRST=i repeats guest i. */
-		rng = (seed ^ (i << 20)) * 0x9e3779b97f4a7c15ULL + variant->paging + 1;
-		rnd();
+		rng = rng_seed((seed ^ (i << 20)) * 0x9e3779b97f4a7c15ULL + variant->paging + 1);
+		rng_next(&rng);
 		if (verbose || !(i % 100))
 			ksft_print_msg("guestfuzz: guest %lu\n", i);
 		r = one_guest(variant->paging, &tl, why, sizeof(why));

@@ -59,18 +59,6 @@ extern const unsigned char dbloop_handler[];
 #define VMX_RDPMC	15
 #define VMX_WBINVD	54
 
-static bool is_intel(void)
-{
-	struct hvx_capability cap = { .cap = HVX_CAP_VENDOR };
-	int fd = open("/dev/hvx", O_RDWR | O_CLOEXEC);
-	bool intel = fd >= 0 && !ioctl(fd, HVX_CHECK_CAP, &cap) &&
-		     cap.value == HVX_VENDOR_INTEL;
-
-	if (fd >= 0)
-		close(fd);
-	return intel;
-}
-
 static void host_cpuid(unsigned int leaf, unsigned int sub, unsigned int r[4])
 {
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
@@ -175,7 +163,7 @@ static __u64 exception_exits(const struct vcpu_info *v, bool intel, __u32 paging
 
 TEST(debug_and_instructions)
 {
-	bool intel = is_intel();
+	bool intel = tvm_host_is_intel();
 	struct hvx_regs regs;
 	struct vcpu_info v;
 	unsigned int nexc;
@@ -252,7 +240,7 @@ TEST(debug_and_instructions)
 /* #AC at CPL 3: error code 0, at the load, RF set in the frame (a fault). */
 TEST(alignment_check)
 {
-	bool intel = is_intel();
+	bool intel = tvm_host_is_intel();
 	struct vcpu_info v;
 	char why[512];
 	struct tvm t;
@@ -298,7 +286,7 @@ TEST(ac_during_ac_delivery)
 {
 	struct itimerval it = { .it_value = { .tv_usec = 300 * 1000 } };
 	struct sigaction sa = { .sa_handler = noop_handler };	/* no SA_RESTART */
-	bool intel = is_intel();
+	bool intel = tvm_host_is_intel();
 	struct hvx_vcpu_state st;
 	struct hvx_run *run;
 	struct vcpu_info v;
@@ -359,7 +347,7 @@ TEST(db_during_db_delivery)
 {
 	struct itimerval it = { .it_value = { .tv_usec = 300 * 1000 } };
 	struct sigaction sa = { .sa_handler = noop_handler };	/* no SA_RESTART */
-	bool intel = is_intel();
+	bool intel = tvm_host_is_intel();
 	__u64 ist = DBLOOP_IST, n;
 	struct hvx_run *run;
 	struct vcpu_info v;

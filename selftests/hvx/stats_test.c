@@ -64,14 +64,8 @@ static const struct raw_codes *raw_codes(void)
 	static const struct raw_codes vmx = {
 		.io = 30, .cpuid = 10, .hlt = 12, .io_name = "io",
 	};
-	struct hvx_capability cap = { .cap = HVX_CAP_VENDOR };
-	int fd = open("/dev/hvx", O_RDWR | O_CLOEXEC);
-	bool intel = fd >= 0 && !ioctl(fd, HVX_CHECK_CAP, &cap) &&
-		     cap.value == HVX_VENDOR_INTEL;
 
-	if (fd >= 0)
-		close(fd);
-	return intel ? &vmx : &svm;
+	return tvm_host_is_intel() ? &vmx : &svm;
 }
 
 #include "genl.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 
 #include "test_util.h"
@@ -89,6 +90,18 @@ __u32 tvm_env_paging(void)
 	if (p && !strcmp(p, "nested"))
 		return HVX_PAGING_NESTED;
 	return HVX_PAGING_AUTO;
+}
+
+bool tvm_host_is_intel(void)
+{
+	struct hvx_capability cap = { .cap = HVX_CAP_VENDOR };
+	int fd = open("/dev/hvx", O_RDWR | O_CLOEXEC);
+	bool intel = fd >= 0 && !ioctl(fd, HVX_CHECK_CAP, &cap) &&
+		     cap.value == HVX_VENDOR_INTEL;
+
+	if (fd >= 0)
+		close(fd);
+	return intel;
 }
 
 __u32 tvm_auto_paging(struct hvx_sys *sys)

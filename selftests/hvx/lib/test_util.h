@@ -97,6 +97,8 @@ int tvm_create_paging(struct tvm *t, size_t mem_size, __u32 paging, __u32 vm_fla
 		      unsigned int nr_vcpus);
 /* The paging mode the HVX_PAGING environment variable names (auto if unset). */
 __u32 tvm_env_paging(void);
+/* hvx drives Intel VMX on this host (HVX_CAP_VENDOR); false if /dev/hvx is not there. */
+bool tvm_host_is_intel(void);
 /*
  * The mode HVX_PAGING_AUTO gives (Documentation/api.rst, HVX_CREATE_VM):
  * nested where the CPU has it, unless hvx was loaded with force_shadow=1.
