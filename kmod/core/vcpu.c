@@ -58,6 +58,10 @@ static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		if (hvx_irq_window_open(vcpu)) {
+			ret = 0;
+			break;
+		}
 		ret = hvx_ops->run(vcpu);
 		if (ret <= 0)
 			break;
@@ -321,7 +325,7 @@ static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 	if (st->components & HVX_STATE_DREGS)
 		hvx_ops->get_dregs(vcpu, &st->dregs);
 	if (st->components & HVX_STATE_EVENTS)
-		hvx_ops->get_events(vcpu, &st->events);
+		hvx_get_events(vcpu, &st->events);
 	ret = 0;
 	if (st->components & HVX_STATE_MSRS)
 		ret = hvx_state_msrs(vcpu, st, false);

@@ -203,8 +203,11 @@ struct hvx_backend_ops {
 	int (*set_cregs)(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);
 	void (*get_dregs)(struct hvx_vcpu *vcpu, struct hvx_dregs *d);
 	void (*set_dregs)(struct hvx_vcpu *vcpu, const struct hvx_dregs *d);
+	/* what the hardware holds: an event in flight, interrupt shadow, NMI blocking */
 	void (*get_events)(struct hvx_vcpu *vcpu, struct hvx_events *e);
 	void (*set_events)(struct hvx_vcpu *vcpu, const struct hvx_events *e);
+	/* an exit interrupted an event's delivery: the next entry completes it */
+	bool (*event_in_flight)(struct hvx_vcpu *vcpu);
 	/* MSRs the kernel virtualizes: 0, -ENOENT if unknown, -EINVAL if invalid */
 	int (*get_msr)(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
@@ -249,6 +252,12 @@ void hvx_netlink_exit(void);
 
 /* core/vm.c: the list of live VMs, for statistics */
 extern bool hvx_rebooting;
+/* core/x86.c: x86 logic both backends share (hot-path inlines: hvx_x86.h) */
+void hvx_events_from_info(u32 info, u32 error, struct hvx_events *e);
+void hvx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);
+bool hvx_irq_window_open(struct hvx_vcpu *vcpu);
+int hvx_exit_irq_window(struct hvx_vcpu *vcpu);
+
 /* core/main.c: module parameters that take -1 (auto), 0 or 1 */
 extern const struct kernel_param_ops hvx_param_tristate;
 /* core/main.c: the backend's emergency SVM/VMX-off callback (crash, reboot) */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hvx: the AMD SVM backend (AMD APM vol. 2 ch. 15): enabling, the VMCB,
- * ASIDs, NPT, vCPU state and the entry path.  Exit handlers live in
- * svm_exit.c.
+ * ASIDs, NPT, event injection and the entry path.  State accessors live
+ * in svm_state.c, exit handlers in svm_exit.c.
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
@@ -66,14 +66,13 @@ static void svm_kick_fn(struct irq_work *work)
 static DEFINE_PER_CPU(struct irq_work, svm_kick);
 
 static u32 svm_max_asid;
-static bool svm_nrips;
+bool svm_nrips __read_mostly;	/* the CPU saves the next RIP at an exit */
 static bool svm_npt;
 static u64 svm_host_xcr0;	/* the same on every CPU */
 static bool svm_has_tsc_aux;	/* RDTSCP or RDPID: the CPU has MSR TSC_AUX */
 
 /* Segment attributes: APM §15.5.1, descriptor bits 47:40 and 55:52. */
 #define SEG_P		BIT(7)
-#define HVX_DR7_FIXED	0x400ULL
 #define HVX_DR7_BP_ENABLE	0xffUL	/* L0-L3, G0-G3 */
 
 static inline void svm_clgi(void)
@@ -347,7 +346,7 @@ static void svm_set_seg(struct vmcb_seg *s, u16 sel, u64 base, u32 limit, u16 at
 	s->attrib = attrib;
 }
 
-static void svm_dr_intercept(struct svm_vcpu *svm, bool on)
+void svm_dr_intercept(struct svm_vcpu *svm, bool on)
 {
 	svm->vmcb->control.intercept_dr = on ? ~0U : 0;
 	svm->guest_dr = !on;
@@ -530,7 +529,6 @@ static void svm_new_asid(struct svm_vcpu *svm, struct svm_cpu *sc)
 	svm->vmcb->control.asid = svm->asid;
 }
 
-#define EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | EFER_FFXSR)
 #define SVM_ATTR_L	BIT(9)		/* in vmcb_seg.attrib */
 #define SVM_ATTR_DB	BIT(10)
 
@@ -553,7 +551,7 @@ static bool svm_entry_invalid(const struct vmcb *vmcb)
 	/* Only hvx writes the ASID: a bad one is hvx's bug, not the guest's. */
 	if (WARN_ON_ONCE(!vmcb->control.asid || vmcb->control.asid > svm_max_asid))
 		return true;
-	if (!(efer & EFER_SVME) || (efer & ~(EFER_GUEST_BITS | EFER_SVME)))
+	if (!(efer & EFER_SVME) || (efer & ~(SVM_EFER_GUEST_BITS | EFER_SVME)))
 		return true;
 	if ((cr0 >> 32) || ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
 		return true;
@@ -658,66 +656,6 @@ static void svm_inject_events(struct hvx_vcpu *vcpu)
 	svm_set_vintr(vmcb, want_window);
 }
 
-/*
- * Debug registers.  VMRUN switches DR6/DR7 through the VMCB but not DR0-3,
- * and #VMEXIT leaves DR7 with the host's breakpoints disabled.  DR
- * accesses are intercepted until the guest first makes one (or userspace
- * sets DREGS); from then on the guest owns DR0-3 while it runs and they
- * are switched on every entry.  Most guests never pay for it.
- */
-static void svm_load_guest_dr(struct hvx_vcpu *vcpu)
-{
-	int i;
-
-	/* No host breakpoint may match a guest address while DR0-3 hold them. */
-	if (hw_breakpoint_active())
-		native_set_debugreg(7, 0);
-	for (i = 0; i < 4; i++)
-		native_set_debugreg(i, vcpu->dr[i]);
-}
-
-static void svm_put_guest_dr(struct hvx_vcpu *vcpu)
-{
-	int i;
-
-	for (i = 0; i < 4; i++)
-		vcpu->dr[i] = native_get_debugreg(i);
-}
-
-/*
- * PKRU is user state that VMRUN does not switch; a guest can write it once
- * it has set CR4.PKE, which is not intercepted.  Writing PKRU is costly
- * (an emulated CPU flushes its TLB), so the guest's value is loaded only
- * for a guest that has PKE set or a PKRU of its own (reset value 0), and
- * after every exit a PKRU that is not the host's is taken as the guest's
- * and the host's put back.  The one deviation: a guest that sets PKE and
- * reads PKRU before writing it sees the host's value, not 0.
- */
-static bool svm_pkru_loaded(struct hvx_vcpu *vcpu, u32 *host)
-{
-	if (!boot_cpu_has(X86_FEATURE_OSPKE))
-		return false;
-	*host = rdpkru();
-	if (!(to_svm(vcpu)->vmcb->save.cr4 & X86_CR4_PKE) && !vcpu->pkru)
-		return false;
-	if (*host != vcpu->pkru)
-		wrpkru(vcpu->pkru);
-	return true;
-}
-
-static void svm_put_guest_pkru(struct hvx_vcpu *vcpu, u32 host, bool loaded)
-{
-	u32 cur;
-
-	if (!boot_cpu_has(X86_FEATURE_OSPKE))
-		return;
-	cur = rdpkru();
-	if (loaded || cur != host || (to_svm(vcpu)->vmcb->save.cr4 & X86_CR4_PKE))
-		vcpu->pkru = cur;
-	if (cur != host)
-		wrpkru(host);
-}
-
 static int svm_run(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -730,22 +668,9 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	struct svm_cpu *sc;
 	int gen;
 
-	if (vcpu->run->request_interrupt_window && !vcpu->ev.irq &&
-	    svm_interruptible(vcpu) && !(vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
-		vcpu->exit_rip = vcpu->rip;
-		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
-		return 0;
-	}
-
-	/*
-	 * Under shadow paging VMRUN never sees the guest's paging registers
-	 * and cannot refuse an inconsistent set: check what it would (APM
-	 * vol. 2 §15.5.1) and fail the entry the same way.
-	 */
-	if (svm->shadow && ((svm->guest_efer & EFER_LMA) ?
-	    !(svm->guest_cr0 & X86_CR0_PG) || !(svm->guest_cr4 & X86_CR4_PAE) ||
-	    !(svm->guest_efer & EFER_LME) :
-	    (svm->guest_cr0 & X86_CR0_PG) && (svm->guest_efer & EFER_LME))) {
+	/* VMRUN would not see an inconsistent set of the guest's own: fail it here. */
+	if (svm->shadow &&
+	    hvx_paging_inconsistent(svm->guest_cr0, svm->guest_cr4, svm->guest_efer)) {
 		vmcb->control.exit_code = SVM_EXIT_INVALID;
 		vmcb->control.exit_int_info = 0;
 		return svm_handle_exit(vcpu);
@@ -831,8 +756,8 @@ static int svm_run(struct hvx_vcpu *vcpu)
 			wrmsrl(MSR_TSC_AUX, svm->tsc_aux);
 	}
 	if (svm->guest_dr)
-		svm_load_guest_dr(vcpu);
-	pkru_loaded = svm_pkru_loaded(vcpu, &host_pkru);
+		hvx_load_guest_dr(vcpu);
+	pkru_loaded = hvx_load_guest_pkru(vcpu, vmcb->save.cr4, &host_pkru);
 
 	/*
 	 * Guest time is a quiescent state for RCU, as user time is: a
@@ -852,9 +777,9 @@ static int svm_run(struct hvx_vcpu *vcpu)
 
 	if (svm_has_tsc_aux && host_aux != svm->tsc_aux)
 		wrmsrl(MSR_TSC_AUX, host_aux);
-	svm_put_guest_pkru(vcpu, host_pkru, pkru_loaded);
+	hvx_put_guest_pkru(vcpu, vmcb->save.cr4, host_pkru, pkru_loaded);
 	if (svm->guest_dr)
-		svm_put_guest_dr(vcpu);
+		hvx_put_guest_dr(vcpu);
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
 	/*
@@ -892,387 +817,6 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	return ret;
 }
 
-static void svm_seg_get(const struct vmcb_seg *v, struct hvx_segment *s)
-{
-	s->base = v->base;
-	s->limit = v->limit;
-	s->selector = v->selector;
-	s->type = v->attrib & 0xf;
-	s->s = (v->attrib >> 4) & 1;
-	s->dpl = (v->attrib >> 5) & 3;
-	s->present = (v->attrib >> 7) & 1;
-	s->avl = (v->attrib >> 8) & 1;
-	s->l = (v->attrib >> 9) & 1;
-	s->db = (v->attrib >> 10) & 1;
-	s->g = (v->attrib >> 11) & 1;
-	s->unusable = !s->present;
-	s->pad = 0;
-}
-
-static int svm_seg_set(struct vmcb_seg *v, const struct hvx_segment *s)
-{
-	if (s->type > 15 || s->s > 1 || s->dpl > 3 || s->present > 1 || s->avl > 1 ||
-	    s->l > 1 || s->db > 1 || s->g > 1 || s->unusable > 1 || s->pad)
-		return -EINVAL;
-	v->base = s->base;
-	v->limit = s->limit;
-	v->selector = s->selector;
-	v->attrib = s->unusable ? 0 :
-		    s->type | s->s << 4 | s->dpl << 5 | s->present << 7 |
-		    s->avl << 8 | s->l << 9 | s->db << 10 | s->g << 11;
-	return 0;
-}
-
-static void svm_dt_get(const struct vmcb_seg *v, struct hvx_dtable *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->base = v->base;
-	d->limit = v->limit;
-}
-
-static void svm_get_sregs(struct hvx_vcpu *vcpu, struct hvx_sregs *s)
-{
-	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
-
-	svm_seg_get(&v->cs, &s->cs);
-	svm_seg_get(&v->ds, &s->ds);
-	svm_seg_get(&v->es, &s->es);
-	svm_seg_get(&v->fs, &s->fs);
-	svm_seg_get(&v->gs, &s->gs);
-	svm_seg_get(&v->ss, &s->ss);
-	svm_seg_get(&v->tr, &s->tr);
-	svm_seg_get(&v->ldtr, &s->ldt);
-	svm_dt_get(&v->gdtr, &s->gdt);
-	svm_dt_get(&v->idtr, &s->idt);
-}
-
-static int svm_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *s)
-{
-	struct vmcb_save *v = &to_svm(vcpu)->vmcb->save;
-	struct vmcb_save tmp = *v;
-
-	if (memchr_inv(s->gdt.pad, 0, sizeof(s->gdt.pad)) ||
-	    memchr_inv(s->idt.pad, 0, sizeof(s->idt.pad)))
-		return -EINVAL;
-	/* Checked in full before anything changes. */
-	if (svm_seg_set(&tmp.cs, &s->cs) || svm_seg_set(&tmp.ds, &s->ds) ||
-	    svm_seg_set(&tmp.es, &s->es) || svm_seg_set(&tmp.fs, &s->fs) ||
-	    svm_seg_set(&tmp.gs, &s->gs) || svm_seg_set(&tmp.ss, &s->ss) ||
-	    svm_seg_set(&tmp.tr, &s->tr) || svm_seg_set(&tmp.ldtr, &s->ldt))
-		return -EINVAL;
-	tmp.gdtr.base = s->gdt.base;
-	tmp.gdtr.limit = s->gdt.limit;
-	tmp.idtr.base = s->idt.base;
-	tmp.idtr.limit = s->idt.limit;
-	/* CPL is SS.DPL (APM §15.5.1). */
-	tmp.cpl = s->ss.dpl;
-	*v = tmp;
-	return 0;
-}
-
-static void svm_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb *vmcb = svm->vmcb;
-
-	c->cr0 = svm->shadow ? svm->guest_cr0 : vmcb->save.cr0;
-	c->cr2 = vmcb->save.cr2;
-	c->cr3 = svm->shadow ? svm->guest_cr3 : vmcb->save.cr3;
-	c->cr4 = svm->shadow ? svm->guest_cr4 : vmcb->save.cr4;
-	c->cr8 = vmcb->control.int_ctl & 0xf;
-	/* LMA is the hardware's: it tracks the guest's paging. */
-	c->efer = (svm->guest_efer & ~EFER_LMA) | (vmcb->save.efer & EFER_LMA);
-	c->xcr0 = vcpu->xcr0;
-	c->reserved = 0;
-}
-
-static int svm_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb *vmcb = svm->vmcb;
-
-	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || hvx_check_xcr0(vcpu, c->xcr0))
-		return -EINVAL;
-	/*
-	 * Paging without protection is refused here: VMRUN does not check
-	 * it (APM §15.5.1) but VM entry does, and launchers should see one
-	 * behaviour on both vendors.
-	 */
-	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
-		return -EINVAL;
-	/* VMRUN refuses NW without CD, VM entry does not: refused on both. */
-	if ((c->cr0 & X86_CR0_NW) && !(c->cr0 & X86_CR0_CD))
-		return -EINVAL;
-	/* Inconsistent CR0/CR3/CR4 are refused by VMRUN: a FAIL_ENTRY exit. */
-	vmcb->save.cr2 = c->cr2;
-	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~0xf) | c->cr8;
-	vcpu->xcr0 = c->xcr0;
-	if (svm->shadow) {
-		svm->guest_cr0 = c->cr0;
-		svm->guest_cr3 = c->cr3;
-		svm->guest_cr4 = c->cr4;
-	} else {
-		vmcb->save.cr0 = c->cr0;
-		vmcb->save.cr3 = c->cr3;
-		vmcb->save.cr4 = c->cr4;
-	}
-	svm_set_guest_efer(vcpu, c->efer);
-	return 0;
-}
-
-static void svm_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-
-	memset(d, 0, sizeof(*d));
-	d->dr0 = vcpu->dr[0];
-	d->dr1 = vcpu->dr[1];
-	d->dr2 = vcpu->dr[2];
-	d->dr3 = vcpu->dr[3];
-	d->dr6 = vmcb->save.dr6;
-	d->dr7 = vmcb->save.dr7;
-}
-
-static void svm_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-
-	/* Userspace gave the guest debug registers: switch them from now on. */
-	svm_dr_intercept(to_svm(vcpu), false);
-
-	vcpu->dr[0] = d->dr0;
-	vcpu->dr[1] = d->dr1;
-	vcpu->dr[2] = d->dr2;
-	vcpu->dr[3] = d->dr3;
-	/* Upper halves must be zero, the fixed bits set (SDM vol. 3 §18.2). */
-	vmcb->save.dr6 = ((u32)d->dr6 & ~DR6_RESERVED) | DR6_RESERVED;
-	vmcb->save.dr7 = ((u32)d->dr7 & ~0x400ULL) | HVX_DR7_FIXED;
-}
-
-static void svm_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	const struct hvx_pending *p = &vcpu->ev;
-	u64 inj = vmcb->control.event_inj;
-
-	memset(e, 0, sizeof(*e));
-	/* An event the hardware was delivering when it exited is still pending. */
-	if (inj & SVM_EVTINJ_VALID) {
-		switch (inj & SVM_EVTINJ_TYPE_MASK) {
-		case SVM_EVTINJ_EXC:
-			e->flags |= HVX_EVENTS_EXCEPTION;
-			e->exception_vector = inj & 0xff;
-			if (inj & SVM_EVTINJ_EV) {
-				e->flags |= HVX_EVENTS_EXC_ERRCODE;
-				e->exception_error_code = inj >> 32;
-			}
-			break;
-		case SVM_EVTINJ_NMI:
-			e->flags |= HVX_EVENTS_NMI;
-			break;
-		case SVM_EVTINJ_INTR:
-			e->flags |= HVX_EVENTS_IRQ;
-			e->irq_vector = inj & 0xff;
-			break;
-		}
-	}
-	if (p->exception) {
-		e->flags |= HVX_EVENTS_EXCEPTION;
-		e->exception_vector = p->exc_vector;
-		if (p->exc_has_error) {
-			e->flags |= HVX_EVENTS_EXC_ERRCODE;
-			e->exception_error_code = p->exc_error;
-		}
-	}
-	if (p->nmi)
-		e->flags |= HVX_EVENTS_NMI;
-	if (p->irq) {
-		e->flags |= HVX_EVENTS_IRQ;
-		e->irq_vector = p->irq_vector;
-	}
-	if (p->nmi_masked)
-		e->flags |= HVX_EVENTS_NMI_MASKED;
-	if (vmcb->control.int_state & SVM_INT_SHADOW)
-		e->flags |= HVX_EVENTS_SHADOW;
-}
-
-static void svm_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-
-	/* The core has queued the events; drop any half-delivered one. */
-	vmcb->control.event_inj = 0;
-	if (e->flags & HVX_EVENTS_SHADOW)
-		vmcb->control.int_state |= SVM_INT_SHADOW;
-	else
-		vmcb->control.int_state &= ~SVM_INT_SHADOW;
-}
-
-static int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save *s = &svm->vmcb->save;
-
-	switch (index) {
-	case MSR_EFER:
-		*data = (svm->guest_efer & ~EFER_LMA) | (s->efer & EFER_LMA);
-		break;
-	case MSR_IA32_CR_PAT:
-		*data = s->g_pat;
-		break;
-	case MSR_IA32_TSC:
-		*data = rdtsc() + svm->vmcb->control.tsc_offset;
-		break;
-	case MSR_FS_BASE:
-		*data = s->fs.base;
-		break;
-	case MSR_GS_BASE:
-		*data = s->gs.base;
-		break;
-	case MSR_KERNEL_GS_BASE:
-		*data = s->kernel_gs_base;
-		break;
-	case MSR_STAR:
-		*data = s->star;
-		break;
-	case MSR_LSTAR:
-		*data = s->lstar;
-		break;
-	case MSR_CSTAR:
-		*data = s->cstar;
-		break;
-	case MSR_SYSCALL_MASK:
-		*data = s->sfmask;
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		*data = s->sysenter_cs;
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		*data = s->sysenter_esp;
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		*data = s->sysenter_eip;
-		break;
-	case MSR_TSC_AUX:
-		*data = svm->tsc_aux;
-		break;
-	default:
-		return -ENOENT;
-	}
-	return 0;
-}
-
-static int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save *s = &svm->vmcb->save;
-
-	switch (index) {
-	case MSR_EFER:
-		if (data & ~EFER_GUEST_BITS)
-			return -EINVAL;
-		/*
-		 * LMA is read-only to the guest (APM §3.1.7), and LME cannot
-		 * change while paging is on (#GP).
-		 */
-		if (!host) {
-			u64 cr0 = svm->shadow ? svm->guest_cr0 : s->cr0;
-
-			if ((cr0 & X86_CR0_PG) && ((data ^ svm->guest_efer) & EFER_LME))
-				return -EINVAL;
-			data = (data & ~EFER_LMA) | (s->efer & EFER_LMA);
-		}
-		svm_set_guest_efer(vcpu, data);
-		break;
-	case MSR_IA32_CR_PAT:
-		if (!hvx_pat_valid(data))
-			return -EINVAL;
-		s->g_pat = data;
-		break;
-	case MSR_IA32_TSC:
-		svm->vmcb->control.tsc_offset = data - rdtsc();
-		break;
-	case MSR_FS_BASE:
-		s->fs.base = data;
-		break;
-	case MSR_GS_BASE:
-		s->gs.base = data;
-		break;
-	case MSR_KERNEL_GS_BASE:
-		s->kernel_gs_base = data;
-		break;
-	case MSR_STAR:
-		s->star = data;
-		break;
-	case MSR_LSTAR:
-		s->lstar = data;
-		break;
-	case MSR_CSTAR:
-		s->cstar = data;
-		break;
-	case MSR_SYSCALL_MASK:
-		s->sfmask = data;
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		s->sysenter_cs = data;
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		s->sysenter_esp = data;
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		s->sysenter_eip = data;
-		break;
-	case MSR_TSC_AUX:
-		/* Bits 63:32 are reserved (SDM vol. 4 table 2-2, APM vol. 2 §13.2.4). */
-		if (data >> 32)
-			return -EINVAL;
-		svm->tsc_aux = data;
-		break;
-	default:
-		return -ENOENT;
-	}
-	return 0;
-}
-
-static void svm_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
-{
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save *s = &svm->vmcb->save;
-
-	if (svm->shadow) {
-		pg->cr0 = svm->guest_cr0;
-		pg->cr3 = svm->guest_cr3;
-		pg->cr4 = svm->guest_cr4;
-		pg->efer = svm->guest_efer;
-		return;
-	}
-	pg->cr0 = s->cr0;
-	pg->cr3 = s->cr3;
-	pg->cr4 = s->cr4;
-	pg->efer = (svm->guest_efer & ~EFER_LMA) | (s->efer & EFER_LMA);
-}
-
-static u64 svm_seg_base(struct hvx_vcpu *vcpu, int seg)
-{
-	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;
-	bool long64 = (s->efer & EFER_LMA) && (s->cs.attrib & BIT(9));
-
-	switch (seg) {
-	case HVX_SEG_FS:
-		return s->fs.base;
-	case HVX_SEG_GS:
-		return s->gs.base;
-	case HVX_SEG_ES:
-		return long64 ? 0 : s->es.base;
-	case HVX_SEG_CS:
-		return long64 ? 0 : s->cs.base;
-	case HVX_SEG_SS:
-		return long64 ? 0 : s->ss.base;
-	default:
-		return long64 ? 0 : s->ds.base;
-	}
-}
-
 static u32 svm_raw_exit_code(unsigned int idx)
 {
 	if (idx == SVM_RAW_NPF)
@@ -1280,29 +824,6 @@ static u32 svm_raw_exit_code(unsigned int idx)
 	if (idx == SVM_RAW_INVALID)
 		return (u32)SVM_EXIT_INVALID;
 	return idx;
-}
-
-static void svm_inject_gp(struct hvx_vcpu *vcpu)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-
-	vmcb->control.event_inj = 13 | SVM_EVTINJ_EXC | SVM_EVTINJ_EV | SVM_EVTINJ_VALID;
-}
-
-static void svm_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	u64 inj = vector | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID;
-	struct hvx_paging pg;
-
-	svm_get_paging(vcpu, &pg);
-	/* Real mode pushes no error code. */
-	if (pg.cr0 & X86_CR0_PE)
-		inj |= SVM_EVTINJ_EV | ((u64)error_code << 32);
-	/* Event injection leaves CR2 alone (APM vol. 2 §15.20). */
-	if (vector == X86_TRAP_PF)
-		vmcb->save.cr2 = cr2;
-	vmcb->control.event_inj = inj;
 }
 
 const struct hvx_backend_ops hvx_svm_ops = {
@@ -1327,6 +848,7 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.get_dregs		= svm_get_dregs,
 	.set_dregs		= svm_set_dregs,
 	.get_events		= svm_get_events,
+	.event_in_flight	= svm_event_in_flight,
 	.set_events		= svm_set_events,
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,

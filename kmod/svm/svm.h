@@ -10,6 +10,7 @@
 #include <linux/build_bug.h>
 
 #include "hvx_core.h"
+#include "hvx_x86.h"
 
 #define MSR_HVX_VM_CR		0xc0010114
 #define MSR_HVX_VM_HSAVE_PA	0xc0010117
@@ -262,9 +263,31 @@ void hvx_svm_vmrun(u64 *regs, u64 vmcb_pa, u64 host_pa);
 /* svm_exit.c */
 int svm_handle_exit(struct hvx_vcpu *vcpu);
 
-/* svm.c: shadow paging */
+/* svm.c */
+extern bool svm_nrips;
 void svm_shadow_sync(struct hvx_vcpu *vcpu);
 void svm_set_guest_efer(struct hvx_vcpu *vcpu, u64 efer);
+void svm_dr_intercept(struct svm_vcpu *svm, bool on);
+
+/* The EFER bits a guest may set (SVME is hvx's own). */
+#define SVM_EFER_GUEST_BITS	(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX | EFER_FFXSR)
+
+/* svm_state.c: the guest state GET/SET_STATE reach, and queued exceptions */
+void svm_get_sregs(struct hvx_vcpu *vcpu, struct hvx_sregs *s);
+int svm_set_sregs(struct hvx_vcpu *vcpu, const struct hvx_sregs *s);
+void svm_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c);
+int svm_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);
+void svm_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d);
+void svm_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d);
+void svm_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);
+bool svm_event_in_flight(struct hvx_vcpu *vcpu);
+void svm_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e);
+int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
+int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
+void svm_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg);
+u64 svm_seg_base(struct hvx_vcpu *vcpu, int seg);
+void svm_inject_gp(struct hvx_vcpu *vcpu);
+void svm_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2);
 
 /* Raw exit counters: one per exit code below SVM_EXIT_NR, then NPF and INVALID. */
 #define SVM_RAW_NPF	SVM_EXIT_NR

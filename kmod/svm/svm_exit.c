@@ -15,7 +15,7 @@
 
 static bool svm_has_nrips(void)
 {
-	return hvx_svm_ops.cap(HVX_CAP_NRIP_SAVE);
+	return svm_nrips;
 }
 
 /* The exiting instruction is @len bytes long: step over it. */
@@ -182,7 +182,7 @@ static int svm_exit_invd(struct hvx_vcpu *vcpu)
 static int svm_exit_rdpmc(struct hvx_vcpu *vcpu)
 {
 	vcpu->exit_rip = vcpu->rip;
-	hvx_svm_ops.inject_gp(vcpu);
+	svm_inject_gp(vcpu);
 	return 1;
 }
 
@@ -190,20 +190,6 @@ static int svm_exit_nop(struct hvx_vcpu *vcpu)
 {
 	/* A host interrupt or NMI: it has been taken once GIF was set again. */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_HOST_INTR);
-	return 1;
-}
-
-static int svm_exit_vintr(struct hvx_vcpu *vcpu)
-{
-	/* The guest can take an interrupt now; svm_inject_events() delivers it. */
-	if (hvx_svm_ops.interruptible(vcpu) && vcpu->run->request_interrupt_window &&
-	    !vcpu->ev.irq) {
-		hvx_stat_inc(vcpu, HVX_STAT_EXIT_IRQ_WINDOW);
-		vcpu->exit_rip = vcpu->rip;
-		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
-		return 0;
-	}
-	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	return 1;
 }
 
@@ -304,12 +290,12 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
 		svm_queue_exception(vcpu, X86_TRAP_UD);
 		return 1;
 	}
-	hvx_svm_ops.get_cregs(vcpu, &c);
+	svm_get_cregs(vcpu, &c);
 	c.xcr0 = xcr0;
 	if ((u32)vcpu->regs[HVX_RCX] != 0 || vmcb->save.cpl ||
-	    hvx_svm_ops.set_cregs(vcpu, &c)) {
+	    svm_set_cregs(vcpu, &c)) {
 		vcpu->exit_rip = vcpu->rip;
-		hvx_svm_ops.inject_gp(vcpu);
+		svm_inject_gp(vcpu);
 		return 1;
 	}
 	svm_skip(vcpu, 3);
@@ -675,7 +661,7 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 	 */
 	if (hvx_guest_cpl(vcpu) &&
 	    (in.op != 0x01 || (in.reg & 7) != 4 || (svm->guest_cr4 & X86_CR4_UMIP))) {
-		hvx_svm_ops.inject_gp(vcpu);
+		svm_inject_gp(vcpu);
 		return 1;
 	}
 	reg = &vcpu->regs[in.rm];
@@ -715,7 +701,7 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 		break;
 	}
 	if (ret == -EINVAL) {
-		hvx_svm_ops.inject_gp(vcpu);
+		svm_inject_gp(vcpu);
 		return 1;
 	}
 	vcpu->rip += in.len;
@@ -739,7 +725,7 @@ static int svm_exit_invlpg(struct hvx_vcpu *vcpu)
 		return svm_refetch(vcpu);
 	/* Privileged, as for the CR accesses above. */
 	if (hvx_guest_cpl(vcpu)) {
-		hvx_svm_ops.inject_gp(vcpu);
+		svm_inject_gp(vcpu);
 		return 1;
 	}
 	hvx_shadow_invlpg(&vcpu->shadow, hvx_seg_linear(vcpu, in.seg, in.ea),
@@ -803,7 +789,7 @@ static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = svm_exit_dr,
 	[SVM_EXIT_INTR]		= svm_exit_nop,
 	[SVM_EXIT_NMI]		= svm_exit_nop,
-	[SVM_EXIT_VINTR]	= svm_exit_vintr,
+	[SVM_EXIT_VINTR]	= hvx_exit_irq_window,
 	[SVM_EXIT_CPUID]	= svm_exit_cpuid,
 	[SVM_EXIT_HLT]		= svm_exit_hlt,
 	[SVM_EXIT_INVLPGA]	= svm_exit_ud,

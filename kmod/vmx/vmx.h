@@ -13,6 +13,7 @@
 #include <asm/asm.h>
 
 #include "hvx_core.h"
+#include "hvx_x86.h"
 
 /* IA32_VMX_BASIC (SDM vol. 3D appendix A.1) */
 #define HVX_VMX_BASIC_REVISION(b)	((u32)(b) & 0x7fffffff)
@@ -37,7 +38,7 @@
  * vmx_auto_msrs[i].
  */
 #define VMX_NR_AUTO_MSRS		6
-#define VMX_AUTO_TSC_AUX		5	/* switched only if vmx_rdtscp */
+#define VMX_AUTO_TSC_AUX		5	/* switched only if vmx_caps.rdtscp */
 
 struct vmx_auto_msr {
 	u32 index;
@@ -153,18 +154,64 @@ int vmx_set_cr4(struct hvx_vcpu *vcpu, u64 cr4);
 void vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer);
 void vmx_read_pdptrs(struct hvx_vcpu *vcpu, u64 cr3, u64 pdpte[4]);
 void vmx_write_pdptrs(const u64 pdpte[4]);
-extern bool vmx_ug;
-extern u32 vmx_pin;
 extern const u32 vmx_auto_msrs[VMX_NR_AUTO_MSRS];
-extern bool vmx_rdtscp;
 bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer);
-#define HVX_DR7_FIXED		0x400ULL
+
+/* What the CPU offers and hvx chose of it: set by vmx_hardware_setup(). */
+struct vmx_caps {
+	u64 basic;			/* IA32_VMX_BASIC */
+	u32 pin, cpu_based, secondary;	/* the controls every VMCS starts with */
+	u32 exit_ctls, entry_ctls;
+	u64 cr0_fixed0, cr0_fixed1;	/* bits VMX operation fixes (SDM vol. 3C §A.7) */
+	u64 cr4_fixed0, cr4_fixed1;
+	u64 cr0_mask, cr4_mask;		/* the bits of the guest's the host owns */
+	bool ug;			/* unrestricted guest */
+	bool ept;			/* EPT usable: nested paging available */
+	bool vpid, invept_single, invept_global, invvpid_single;
+	bool shadow_ok;			/* CR3 and INVLPG exiting can be set */
+	/*
+	 * "Enable RDTSCP" is on: RDTSCP and RDPID run in the guest and read
+	 * TSC_AUX, which VM entry and exit do not switch, so it joins the
+	 * MSR lists.  Off, both raise #UD and CPUID does not offer them.
+	 */
+	bool rdtscp;
+	u32 preempt_ticks;		/* the preemption-timer backstop */
+	unsigned int nr_auto_msrs;	/* entries in the MSR load/store lists */
+	u64 host_xcr0;			/* the same on every CPU */
+};
+
+extern struct vmx_caps vmx_caps;
+
+/* vmx_setup.c: enabling VMX, and the L1D flush before entry */
+int vmx_probe(void);
+int vmx_hardware_setup(void);
+void vmx_hardware_unsetup(void);
+int vmx_cpu_enable(void);
+void vmx_cpu_disable(void);
+u64 vmx_cap(u32 cap);
+DECLARE_STATIC_KEY_FALSE(vmx_l1d_flush_on);
+void vmx_l1d_flush(void);
+
+/* vmx_vmcs.c: a CPU's VMX state and the VMCSs active on it */
+struct vmx_cpu {
+	void *vmxon;			/* the VMXON region */
+	struct list_head loaded;	/* VMCSs active here; irqs off */
+	struct vmx_vcpu *current_vmcs;	/* the current VMCS, NULL: unknown */
+	bool enabled;			/* VMXON done by us */
+};
+
+DECLARE_PER_CPU(struct vmx_cpu, vmx_cpu);
+int vmx_vmclear(u64 pa);
+int vmx_vmptrld(u64 pa);
+void vmx_invept(u64 eptp);
+void vmx_invept_all(void);
+void vmx_invvpid(u16 vpid);
+void vmx_clear_remote(struct vmx_vcpu *vmx);
+int vmx_load(struct hvx_vcpu *vcpu);
 #define VMX_SEG_UNUSABLE	BIT(16)
 #define VMX_SHADOW_CR0_BITS	(X86_CR0_PG | X86_CR0_WP | X86_CR0_PE)
 #define VMX_SHADOW_CR4_BITS	(X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PGE | X86_CR4_PCIDE | \
 				 X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE | X86_CR4_LA57)
-extern u64 vmx_cr0_fixed1, vmx_cr4_fixed0, vmx_cr4_fixed1;
-extern u32 vmx_cpu_based;		/* the primary controls every VMCS starts with */
 
 /*
  * vmenter.S: enters the guest with the GPRs other than RSP in @regs (RSP
@@ -197,6 +244,7 @@ int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);
 void vmx_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d);
 void vmx_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d);
 void vmx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);
+bool vmx_event_in_flight(struct hvx_vcpu *vcpu);
 void vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e);
 int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);

@@ -104,7 +104,7 @@ static int vmx_exit_invlpg(struct hvx_vcpu *vcpu)
 	struct hvx_paging pg;
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	hvx_vmx_ops.get_paging(vcpu, &pg);
+	vmx_get_paging(vcpu, &pg);
 	hvx_shadow_invlpg(&vcpu->shadow, to_vmx(vcpu)->exit_qual, pg.efer & EFER_LMA);
 	vmx_skip(vcpu);
 	return 1;
@@ -210,8 +210,8 @@ static int vmx_exit_ac(struct hvx_vcpu *vcpu)
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	if (boot_cpu_has(X86_FEATURE_SPLIT_LOCK_DETECT)) {
-		hvx_vmx_ops.get_paging(vcpu, &pg);
-		hvx_vmx_ops.get_sregs(vcpu, &s);
+		vmx_get_paging(vcpu, &pg);
+		vmx_get_sregs(vcpu, &s);
 		if (s.ss.dpl != 3 || !(pg.cr0 & X86_CR0_AM) || !(vcpu->rflags & X86_EFLAGS_AC)) {
 			vcpu->exit_rip = vcpu->rip;
 			handle_guest_split_lock(vcpu->rip);
@@ -247,20 +247,6 @@ static int vmx_exit_exception_nmi(struct hvx_vcpu *vcpu)
 				 vmx->exit_intr_info);
 }
 
-static int vmx_exit_irq_window(struct hvx_vcpu *vcpu)
-{
-	/* The guest can take an interrupt now; vmx_inject_events() delivers it. */
-	if (hvx_vmx_ops.interruptible(vcpu) && vcpu->run->request_interrupt_window &&
-	    !vcpu->ev.irq) {
-		hvx_stat_inc(vcpu, HVX_STAT_EXIT_IRQ_WINDOW);
-		vcpu->exit_rip = vcpu->rip;
-		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
-		return 0;
-	}
-	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	return 1;
-}
-
 static int vmx_exit_other(struct hvx_vcpu *vcpu)
 {
 	/* NMI window, INIT, the preemption-timer backstop: enter again. */
@@ -289,9 +275,9 @@ static int vmx_exit_cpuid(struct hvx_vcpu *vcpu)
 	vmx_skip(vcpu);
 	ret = hvx_exit_cpuid(vcpu);
 	/* Without "enable RDTSCP" both raise #UD (SDM vol. 3C §26.3): not offered. */
-	if (!vmx_rdtscp && fn == 0x80000001)
+	if (!vmx_caps.rdtscp && fn == 0x80000001)
 		vcpu->regs[HVX_RDX] &= ~CPUID_8000_0001_EDX_RDTSCP;
-	else if (!vmx_rdtscp && fn == 7 && idx == 0)
+	else if (!vmx_caps.rdtscp && fn == 7 && idx == 0)
 		vcpu->regs[HVX_RCX] &= ~CPUID_7_ECX_RDPID;
 	return ret;
 }
@@ -355,10 +341,10 @@ static bool vmx_long64(struct hvx_vcpu *vcpu)
 	struct hvx_sregs s;
 	struct hvx_paging pg;
 
-	hvx_vmx_ops.get_paging(vcpu, &pg);
+	vmx_get_paging(vcpu, &pg);
 	if (!(pg.efer & EFER_LMA))
 		return false;
-	hvx_vmx_ops.get_sregs(vcpu, &s);
+	vmx_get_sregs(vcpu, &s);
 	return s.cs.l;
 }
 
@@ -374,13 +360,13 @@ static int vmx_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 	u64 efer, pdpte[4];
 	bool pae;
 
-	hvx_vmx_ops.get_paging(vcpu, &pg);
+	vmx_get_paging(vcpu, &pg);
 	efer = pg.efer;
 	if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
-	    (val & ~(u32)vmx_cr0_fixed1 & ~(X86_CR0_PE | X86_CR0_PG)))
+	    (val & ~(u32)vmx_caps.cr0_fixed1 & ~(X86_CR0_PE | X86_CR0_PG)))
 		return -EINVAL;
-	if (!vmx_ug && (val & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
+	if (!vmx_caps.ug && (val & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
 		return -EINVAL;
 	/* Shadow paging has no unrestricted guest: real mode cannot run. */
 	if (to_vmx(vcpu)->shadow && !(val & X86_CR0_PE))
@@ -415,9 +401,9 @@ static int vmx_mov_to_cr4(struct hvx_vcpu *vcpu, u64 val)
 	u64 pdpte[4];
 	bool pae;
 
-	hvx_vmx_ops.get_paging(vcpu, &pg);
+	vmx_get_paging(vcpu, &pg);
 	/* VMXE is reserved to a guest without VMX; so is what the CPU lacks. */
-	if ((val & X86_CR4_VMXE) || (val & ~vmx_cr4_fixed1) ||
+	if ((val & X86_CR4_VMXE) || (val & ~vmx_caps.cr4_fixed1) ||
 	    ((pg.efer & EFER_LMA) && !(val & X86_CR4_PAE)))
 		return -EINVAL;
 	pae = !to_vmx(vcpu)->shadow && vmx_pae_paging(pg.cr0, val, pg.efer);
@@ -481,11 +467,11 @@ static int vmx_exit_cr(struct hvx_vcpu *vcpu)
 		}
 		break;
 	case 2:		/* CLTS */
-		hvx_vmx_ops.get_paging(vcpu, &pg);
+		vmx_get_paging(vcpu, &pg);
 		ret = vmx_mov_to_cr0(vcpu, pg.cr0 & ~X86_CR0_TS);
 		break;
 	default:	/* LMSW: sets PE but cannot clear it, and MP, EM, TS */
-		hvx_vmx_ops.get_paging(vcpu, &pg);
+		vmx_get_paging(vcpu, &pg);
 		ret = vmx_mov_to_cr0(vcpu, (pg.cr0 & ~0xeULL) | ((q >> 16) & 0xf) |
 				     (pg.cr0 & X86_CR0_PE));
 		break;
@@ -545,7 +531,7 @@ static int vmx_exit_xsetbv(struct hvx_vcpu *vcpu)
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	/* XSETBV exits only with CR4.OSXSAVE set (else #UD): #GP for the rest. */
-	hvx_vmx_ops.get_sregs(vcpu, &s);
+	vmx_get_sregs(vcpu, &s);
 	if ((u32)vcpu->regs[HVX_RCX] != 0 || s.ss.dpl || hvx_check_xcr0(vcpu, xcr0))
 		return vmx_fault(vcpu, X86_TRAP_GP, true);
 	vcpu->xcr0 = xcr0;
@@ -589,7 +575,7 @@ static int (*const vmx_exit_handlers[VMX_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[EXIT_REASON_EXTERNAL_INTERRUPT]	= vmx_exit_nop,
 	[EXIT_REASON_TRIPLE_FAULT]		= vmx_exit_triple_fault,
 	[EXIT_REASON_INIT_SIGNAL]		= vmx_exit_other,
-	[EXIT_REASON_INTERRUPT_WINDOW]		= vmx_exit_irq_window,
+	[EXIT_REASON_INTERRUPT_WINDOW]		= hvx_exit_irq_window,
 	[EXIT_REASON_NMI_WINDOW]		= vmx_exit_other,
 	[EXIT_REASON_TASK_SWITCH]		= vmx_exit_internal,
 	[EXIT_REASON_CPUID]			= vmx_exit_cpuid,

@@ -157,7 +157,7 @@ int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 	 * shadow paging (no EPT, so no unrestricted guest) pages for the
 	 * guest, which still needs protected mode.
 	 */
-	if (!vmx_ug && (c->cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
+	if (!vmx_caps.ug && (c->cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
 		return -EOPNOTSUPP;
 	if (vmx->shadow && !(c->cr0 & X86_CR0_PE))
 		return -EOPNOTSUPP;
@@ -222,59 +222,31 @@ void vmx_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d)
 	vmx_put(vcpu);
 }
 
-static void vmx_event_to_flags(u32 info, u32 error, struct hvx_events *e)
-{
-	switch (info & INTR_INFO_INTR_TYPE_MASK) {
-	case INTR_TYPE_HARD_EXCEPTION:
-		e->flags |= HVX_EVENTS_EXCEPTION;
-		e->exception_vector = info & 0xff;
-		if (info & INTR_INFO_DELIVER_CODE_MASK) {
-			e->flags |= HVX_EVENTS_EXC_ERRCODE;
-			e->exception_error_code = error;
-		}
-		break;
-	case INTR_TYPE_NMI_INTR:
-		e->flags |= HVX_EVENTS_NMI;
-		break;
-	case INTR_TYPE_EXT_INTR:
-		e->flags |= HVX_EVENTS_IRQ;
-		e->irq_vector = info & 0xff;
-		break;
-	}
-}
-
+/* The event in flight, the interrupt shadow and NMI blocking; the core adds its queue. */
 void vmx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e)
 {
-	const struct hvx_pending *p = &vcpu->ev;
 	u32 info, error, intr;
 
-	memset(e, 0, sizeof(*e));
 	vmx_get(vcpu);
 	info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
 	error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	vmx_put(vcpu);
-	/* An event the hardware was delivering when it exited is still pending. */
-	if (info & INTR_INFO_VALID_MASK)
-		vmx_event_to_flags(info, error, e);
-	if (p->exception) {
-		e->flags |= HVX_EVENTS_EXCEPTION;
-		e->exception_vector = p->exc_vector;
-		if (p->exc_has_error) {
-			e->flags |= HVX_EVENTS_EXC_ERRCODE;
-			e->exception_error_code = p->exc_error;
-		}
-	}
-	if (p->nmi)
-		e->flags |= HVX_EVENTS_NMI;
-	if (p->irq) {
-		e->flags |= HVX_EVENTS_IRQ;
-		e->irq_vector = p->irq_vector;
-	}
-	if (p->nmi_masked || (intr & GUEST_INTR_STATE_NMI))
+	hvx_events_from_info(info, error, e);
+	if (intr & GUEST_INTR_STATE_NMI)
 		e->flags |= HVX_EVENTS_NMI_MASKED;
 	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
 		e->flags |= HVX_EVENTS_SHADOW;
+}
+
+bool vmx_event_in_flight(struct hvx_vcpu *vcpu)
+{
+	u32 info;
+
+	vmx_get(vcpu);
+	info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+	vmx_put(vcpu);
+	return info & INTR_INFO_VALID_MASK;
 }
 
 void vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
@@ -289,12 +261,12 @@ void vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
 	/* An STI shadow needs IF set at entry; vmx_run() turns it into MOV SS otherwise. */
 	if (e->flags & HVX_EVENTS_SHADOW)
 		intr |= GUEST_INTR_STATE_STI;
-	if ((e->flags & HVX_EVENTS_NMI_MASKED) && (vmx_pin & PIN_BASED_VIRTUAL_NMIS))
+	if ((e->flags & HVX_EVENTS_NMI_MASKED) && (vmx_caps.pin & PIN_BASED_VIRTUAL_NMIS))
 		intr |= GUEST_INTR_STATE_NMI;
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
 	vmx_put(vcpu);
 	/* The hardware tracks NMI blocking now. */
-	if (vmx_pin & PIN_BASED_VIRTUAL_NMIS)
+	if (vmx_caps.pin & PIN_BASED_VIRTUAL_NMIS)
 		vcpu->ev.nmi_masked = false;
 }
 
@@ -482,4 +454,125 @@ void vmx_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2)
 u32 vmx_raw_exit_code(unsigned int idx)
 {
 	return idx == VMX_RAW_FAIL ? VMX_EXIT_FAILED_ENTRY : idx;
+}
+
+/* The guest's view of CR0/CR4: host-owned bits from the read shadow. */
+u64 vmx_guest_cr0(struct hvx_vcpu *vcpu)
+{
+	u64 mask = to_vmx(vcpu)->cr0_mask;
+
+	return (vmcs_read(GUEST_CR0) & ~mask) | (vmcs_read(CR0_READ_SHADOW) & mask);
+}
+
+u64 vmx_guest_cr4(struct hvx_vcpu *vcpu)
+{
+	u64 mask = to_vmx(vcpu)->cr4_mask;
+
+	return (vmcs_read(GUEST_CR4) & ~mask) | (vmcs_read(CR4_READ_SHADOW) & mask);
+}
+
+/* CR3 and EFER as the guest sees them; under shadow paging the CPU has others. */
+u64 vmx_guest_cr3(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	return vmx->shadow ? vmx->guest_cr3 : vmcs_read(GUEST_CR3);
+}
+
+u64 vmx_guest_efer(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	return vmx->shadow ? vmx->guest_efer : vmcs_read(GUEST_IA32_EFER);
+}
+
+/*
+ * Shadow paging: the guest's paging registers changed (or its mappings
+ * went away): drop the shadow tables, point CR3 at the root for the
+ * guest's mode, and flush this VPID before the next entry.  VMCS current.
+ */
+void vmx_shadow_sync(struct hvx_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (!vmx->shadow)
+		return;
+	hvx_shadow_flush(&vcpu->shadow);
+	vmcs_write(GUEST_CR3, hvx_shadow_root(&vcpu->shadow, vmx->guest_efer & EFER_LMA));
+	vmx->flush = true;
+}
+
+/*
+ * The PDPTEs of PAE paging live in the VMCS with EPT (SDM vol. 3C
+ * §26.3.2.4).  Read them from guest memory first, where the owner's page
+ * may need faulting in (sleeping, taking vm->lock), then write them with
+ * the VMCS current, preemption off.
+ */
+void vmx_read_pdptrs(struct hvx_vcpu *vcpu, u64 cr3, u64 pdpte[4])
+{
+	might_sleep();
+	memset(pdpte, 0, 4 * sizeof(*pdpte));
+	hvx_read_gpa(vcpu->vm, cr3 & ~0x1fULL & 0xffffffffULL, pdpte, 4 * sizeof(*pdpte));
+}
+
+void vmx_write_pdptrs(const u64 pdpte[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		vmcs_write(GUEST_PDPTR0 + i * 2, pdpte[i]);
+}
+
+bool vmx_pae_paging(u64 cr0, u64 cr4, u64 efer)
+{
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
+}
+
+/*
+ * Under shadow paging the CPU always pages (PG, and WP so that read-only
+ * shadow entries bind the supervisor too) with PAE-format tables, and
+ * without global pages or PCIDs: the shadow tables are flushed on every
+ * CR3 write anyway.
+ */
+int vmx_set_cr0(struct hvx_vcpu *vcpu, u64 cr0)
+{
+	bool shadow = to_vmx(vcpu)->shadow;
+	u64 fixed0 = vmx_caps.cr0_fixed0 & ~(vmx_caps.ug && !shadow ? X86_CR0_PE | X86_CR0_PG : 0);
+
+	vmcs_write(CR0_READ_SHADOW, cr0);
+	if (shadow)
+		cr0 |= X86_CR0_PG | X86_CR0_WP;
+	vmcs_write(GUEST_CR0, (cr0 | fixed0) & vmx_caps.cr0_fixed1);
+	return 0;
+}
+
+int vmx_set_cr4(struct hvx_vcpu *vcpu, u64 cr4)
+{
+	vmcs_write(CR4_READ_SHADOW, cr4);
+	if (to_vmx(vcpu)->shadow)
+		cr4 = (cr4 & ~(X86_CR4_PSE | X86_CR4_PGE | X86_CR4_PCIDE | X86_CR4_LA57)) |
+		      X86_CR4_PAE;
+	vmcs_write(GUEST_CR4, (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1);
+	return 0;
+}
+
+void vmx_set_efer(struct hvx_vcpu *vcpu, u64 efer)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	/*
+	 * Shadow entries may use NX whatever the guest's EFER.NXE.  The CPU
+	 * always pages under shadow paging, so VM entry wants LME equal to
+	 * LMA (SDM vol. 3A §28.3.1.1): a guest that left long mode with LME
+	 * still set runs with LME clear, which it cannot see.
+	 */
+	if (vmx->shadow) {
+		vmx->guest_efer = efer;
+		efer = (efer & ~EFER_LME) | (efer & EFER_LMA ? EFER_LME : 0) | EFER_NX;
+	}
+	vmcs_write(GUEST_IA32_EFER, efer);
+	if (efer & EFER_LMA)
+		vmcs_set_bits(VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
+	else
+		vmcs_clear_bits(VM_ENTRY_CONTROLS, VM_ENTRY_IA32E_MODE);
 }
