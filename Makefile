@@ -102,6 +102,7 @@ debug-module:
 
 check-static: checkpatch unit check-user-build
 	scripts/check-ioctl-magic.sh
+	scripts/check-docs.py
 
 unit: userspace
 	$(MAKE) -C userspace BUILD=$(BUILD) STRICT=$(STRICT) test

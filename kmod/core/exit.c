@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hvx: the vendor-neutral half of exit handling.  A backend decodes its
- * exit information, sets vcpu->exit_rip (the exiting instruction) and
- * vcpu->rip (where the guest resumes), and calls one of these.  Each
+ * hvx: the vendor-neutral half of exit handling.  A backend sets
+ * vcpu->exit_rip (the exiting instruction) once per exit before its
+ * handlers run, decodes its exit information, sets vcpu->rip (where the
+ * guest resumes) and calls one of these.  Each
  * returns 1 (resume the guest), 0 (return to userspace, run page filled)
  * or a negative errno.
  */
@@ -243,7 +244,7 @@ static int hvx_prefix_seg(u8 b)
 static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg,
 				struct hvx_fault *f)
 {
-	struct hvx_sregs sregs;
+	struct hvx_segment cs;
 	struct hvx_paging pg;
 	unsigned int len = 15, i;
 	u8 insn[15];
@@ -251,9 +252,9 @@ static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg,
 	bool long64, a67 = false;
 	int ret;
 
-	hvx_ops->get_sregs(vcpu, &sregs);
+	hvx_ops->get_segment(vcpu, HVX_SEG_CS, &cs);
 	hvx_ops->get_paging(vcpu, &pg);
-	long64 = (pg.efer & EFER_LMA) && sregs.cs.l;
+	long64 = (pg.efer & EFER_LMA) && cs.l;
 	ret = hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->exit_rip),
 			     insn, &len, &bad, f);
 	if (ret)
@@ -272,7 +273,7 @@ static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg,
 	}
 	if (long64)
 		*addr_bytes = a67 ? 4 : 8;
-	else if (sregs.cs.db)
+	else if (cs.db)
 		*addr_bytes = a67 ? 2 : 4;
 	else
 		*addr_bytes = a67 ? 4 : 2;
@@ -386,7 +387,6 @@ int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write)
 	struct hvx_fault f;
 	int ret;
 
-	vcpu->exit_rip = vcpu->rip;
 	gva = hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip);
 	memset(&run->mmio, 0, sizeof(run->mmio));
 	ret = hvx_fetch_insn(vcpu, gva, run->mmio.insn, &len, &bad_gpa, &f);

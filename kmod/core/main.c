@@ -211,15 +211,43 @@ static struct miscdevice hvx_dev = {
 	.mode	= 0660,
 };
 
+/* The ops of hvx_ops.h, where they sit in the table, and which may be NULL. */
+static const struct hvx_op_desc {
+	const char *name;
+	size_t offset;
+	bool optional;
+} hvx_op_list[] = {
+#define HVX_OP(op)		{ #op, offsetof(struct hvx_backend_ops, op), false },
+#define HVX_OP_OPTIONAL(op)	{ #op, offsetof(struct hvx_backend_ops, op), true },
+#include "hvx_ops.h"
+};
+
+/* As many ops in the list as function pointers in the table. */
+static_assert(ARRAY_SIZE(hvx_op_list) ==
+	      (sizeof(struct hvx_backend_ops) - offsetof(struct hvx_backend_ops, probe)) /
+	      sizeof(void (*)(void)));
+
+/*
+ * A backend without a mandatory op does not load (EINVAL, with a WARN);
+ * neither does a list out of the table's order (each op once, so that
+ * none is missing).
+ */
 static bool hvx_ops_complete(const struct hvx_backend_ops *ops)
 {
-	const void *const *op = (const void *const *)&ops->probe;
-	const void *const *end = (const void *const *)(ops + 1);
+	size_t first = offsetof(struct hvx_backend_ops, probe);
+	unsigned int i;
 
-	/* Every member from probe to the end is a mandatory function. */
-	for (; op < end; op++)
-		if (WARN_ON_ONCE(!*op))
+	for (i = 0; i < ARRAY_SIZE(hvx_op_list); i++) {
+		const struct hvx_op_desc *d = &hvx_op_list[i];
+		void *const *op = (void *const *)((const char *)ops + d->offset);
+
+		if (WARN(d->offset != first + i * sizeof(void (*)(void)),
+			 "hvx: hvx_ops.h lists %s out of the table's order\n", d->name))
 			return false;
+		if (WARN(!d->optional && !*op, "hvx: the %s backend has no %s op\n",
+			 ops->name, d->name))
+			return false;
+	}
 	return true;
 }
 

@@ -96,7 +96,6 @@ int hvx_exit_irq_window(struct hvx_vcpu *vcpu)
 	if (hvx_ops->interruptible(vcpu) && vcpu->run->request_interrupt_window &&
 	    !vcpu->ev.irq) {
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_IRQ_WINDOW);
-		vcpu->exit_rip = vcpu->rip;
 		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
 		return 0;
 	}

@@ -178,7 +178,8 @@ struct hvx_vcpu {
 /**
  * struct hvx_backend_ops - what a vendor backend provides.
  *
- * All ops are mandatory; hvx_init() refuses a backend with a NULL op.
+ * hvx_ops.h lists the ops, mandatory or optional; hvx_init() refuses a
+ * backend without a mandatory one.
  * Exit handlers behind @run follow one contract: 1 resumes the guest,
  * 0 returns to userspace with the run page filled, <0 is an errno.
  */
@@ -213,6 +214,8 @@ struct hvx_backend_ops {
 	int (*set_msr)(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 	void (*get_paging)(struct hvx_vcpu *vcpu, struct hvx_paging *pg);
 	u64 (*seg_base)(struct hvx_vcpu *vcpu, int seg);	/* HVX_SEG_* */
+	/* one segment register (HVX_SEG_*), for what the core reads of it */
+	void (*get_segment)(struct hvx_vcpu *vcpu, int seg, struct hvx_segment *s);
 	bool (*interruptible)(struct hvx_vcpu *vcpu);
 	void (*inject_gp)(struct hvx_vcpu *vcpu);
 	/* an exception with an error code (#GP, #SS, #PF with CR2 = @cr2) */

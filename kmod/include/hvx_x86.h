@@ -9,10 +9,46 @@
 #define HVX_X86_H
 
 #include <linux/hw_breakpoint.h>
+#include <linux/sched/signal.h>
+#include <asm/fpu/api.h>
 #include <asm/debugreg.h>
 #include <asm/special_insns.h>
 
 #include "hvx_core.h"
+
+/*
+ * The start of an entry: preemption off, the thread's FPU state in the
+ * registers (the guest's is swapped in around the run loop).
+ */
+static __always_inline void hvx_entry_begin(void)
+{
+	preempt_disable();
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+}
+
+/*
+ * Interrupts off for the world switch, unless the thread must not enter
+ * now: 1 when a reschedule or a signal is due (the run loop sees to them),
+ * -EIO when the host is going down (SVM/VMX are off on this CPU, or about
+ * to be: never turn them back on).  Either way preemption and interrupts
+ * are back on.
+ */
+static __always_inline int hvx_entry_irqs_off(void)
+{
+	int ret = 0;
+
+	local_irq_disable();
+	if (unlikely(READ_ONCE(hvx_rebooting)))
+		ret = -EIO;
+	else if (need_resched() || signal_pending(current))
+		ret = 1;
+	if (ret) {
+		local_irq_enable();
+		preempt_enable();
+	}
+	return ret;
+}
 
 /*
  * Debug registers: neither VMRUN nor VM entry switches DR0-3.  DR

@@ -212,16 +212,16 @@ static int walk_fault(const struct hvx_paging *pg, u64 gva, u32 access, u32 kind
 /* The CPL of the instruction that exited (SDM vol. 3A §5.5). */
 u8 hvx_guest_cpl(struct hvx_vcpu *vcpu)
 {
+	struct hvx_segment ss;
 	struct hvx_paging pg;
-	struct hvx_sregs s;
 
 	hvx_ops->get_paging(vcpu, &pg);
 	if (!(pg.cr0 & X86_CR0_PE))
 		return 0;
 	if (vcpu->rflags & X86_EFLAGS_VM)
 		return 3;
-	hvx_ops->get_sregs(vcpu, &s);
-	return s.ss.dpl;
+	hvx_ops->get_segment(vcpu, HVX_SEG_SS, &ss);
+	return ss.dpl;
 }
 
 /*
@@ -294,24 +294,6 @@ int hvx_write_gva(struct hvx_vcpu *vcpu, u64 gva, const void *buf, unsigned int 
 	return hvx_access_gva(vcpu, gva, (void *)buf, len, HVX_PF_W, f);
 }
 
-static const struct hvx_segment *seg_of(const struct hvx_sregs *s, int seg)
-{
-	switch (seg) {
-	case HVX_SEG_ES:
-		return &s->es;
-	case HVX_SEG_CS:
-		return &s->cs;
-	case HVX_SEG_SS:
-		return &s->ss;
-	case HVX_SEG_FS:
-		return &s->fs;
-	case HVX_SEG_GS:
-		return &s->gs;
-	default:
-		return &s->ds;
-	}
-}
-
 static int seg_fault(int seg, struct hvx_fault *f)
 {
 	f->vector = seg == HVX_SEG_SS ? X86_TRAP_SS : X86_TRAP_GP;
@@ -331,16 +313,18 @@ static int seg_fault(int seg, struct hvx_fault *f)
 int hvx_linearize(struct hvx_vcpu *vcpu, int seg, u64 off, unsigned int len, u32 access,
 		  u64 *gva, struct hvx_fault *f)
 {
-	const struct hvx_segment *sg;
+	struct hvx_segment cs, segment, *sg = &segment;
 	struct hvx_paging pg;
-	struct hvx_sregs s;
 	u64 last, max;
 	int va_bits;
 
 	hvx_ops->get_paging(vcpu, &pg);
-	hvx_ops->get_sregs(vcpu, &s);
-	sg = seg_of(&s, seg);
-	if ((pg.efer & EFER_LMA) && s.cs.l) {
+	hvx_ops->get_segment(vcpu, HVX_SEG_CS, &cs);
+	if (seg == HVX_SEG_CS)
+		segment = cs;
+	else
+		hvx_ops->get_segment(vcpu, seg, &segment);
+	if ((pg.efer & EFER_LMA) && cs.l) {
 		/* Only FS and GS have a base in 64-bit mode. */
 		*gva = (seg == HVX_SEG_FS || seg == HVX_SEG_GS ? sg->base : 0) + off;
 		va_bits = (pg.cr4 & X86_CR4_LA57) ? 57 : 48;

@@ -676,21 +676,10 @@ static int svm_run(struct hvx_vcpu *vcpu)
 		return svm_handle_exit(vcpu);
 	}
 
-	preempt_disable();
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-	local_irq_disable();
-	if (unlikely(READ_ONCE(hvx_rebooting))) {
-		/* SVM is off on this CPU, or about to be: never turn it back on. */
-		local_irq_enable();
-		preempt_enable();
-		return -EIO;
-	}
-	if (need_resched() || signal_pending(current)) {
-		local_irq_enable();
-		preempt_enable();
-		return 1;
-	}
+	hvx_entry_begin();
+	ret = hvx_entry_irqs_off();
+	if (ret)
+		return ret;
 
 	sc = this_cpu_ptr(&svm_cpu);
 	svm_check_enabled(sc);
@@ -854,6 +843,7 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.set_msr		= svm_set_msr,
 	.get_paging		= svm_get_paging,
 	.seg_base		= svm_seg_base,
+	.get_segment		= svm_get_segment,
 	.interruptible		= svm_interruptible,
 	.inject_gp		= svm_inject_gp,
 	.inject_fault		= svm_inject_fault,

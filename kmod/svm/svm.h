@@ -286,6 +286,7 @@ int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 void svm_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg);
 u64 svm_seg_base(struct hvx_vcpu *vcpu, int seg);
+void svm_get_segment(struct hvx_vcpu *vcpu, int seg, struct hvx_segment *s);
 void svm_inject_gp(struct hvx_vcpu *vcpu);
 void svm_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2);
 

@@ -23,7 +23,6 @@ static void svm_skip(struct hvx_vcpu *vcpu, unsigned int len)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 
-	vcpu->exit_rip = vcpu->rip;
 	if (svm_has_nrips() && vmcb->control.next_rip)
 		vcpu->rip = vmcb->control.next_rip;
 	else
@@ -59,7 +58,6 @@ static void svm_reflect_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_err
 	struct hvx_pending *p = &vcpu->ev;
 	u64 prev = vmcb->control.event_inj;
 
-	vcpu->exit_rip = vcpu->rip;
 	if (prev & SVM_EVTINJ_VALID) {
 		switch (prev & SVM_EVTINJ_TYPE_MASK) {
 		case SVM_EVTINJ_INTR:
@@ -170,7 +168,6 @@ static int svm_exit_invd(struct hvx_vcpu *vcpu)
 {
 	int ret;
 
-	vcpu->exit_rip = vcpu->rip;
 	ret = svm_skip_0f(vcpu);
 	if (ret < 0)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
@@ -181,7 +178,6 @@ static int svm_exit_invd(struct hvx_vcpu *vcpu)
 /* No virtual PMU: RDPMC raises #GP(0), as on a CPU without the counter. */
 static int svm_exit_rdpmc(struct hvx_vcpu *vcpu)
 {
-	vcpu->exit_rip = vcpu->rip;
 	svm_inject_gp(vcpu);
 	return 1;
 }
@@ -238,7 +234,6 @@ static int svm_exit_ioio(struct hvx_vcpu *vcpu)
 	u64 info = vmcb->control.exit_info_1;
 	u8 size = (info >> IOIO_SIZE_SHIFT) & 7;	/* one-hot: 1, 2, 4 */
 
-	vcpu->exit_rip = vcpu->rip;
 	vmcb->control.int_state &= ~SVM_INT_SHADOW;
 	return hvx_exit_io(vcpu, info >> IOIO_PORT_SHIFT, size, info & IOIO_TYPE_IN,
 			   info & IOIO_STR, info & IOIO_REP, vmcb->control.exit_info_2);
@@ -257,7 +252,6 @@ static int svm_exit_msr(struct hvx_vcpu *vcpu)
 static int svm_exit_shutdown(struct hvx_vcpu *vcpu)
 {
 	/* A triple fault; the VMCB state is undefined now (APM §15.12). */
-	vcpu->exit_rip = vcpu->rip;
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_SHUTDOWN);
 	hvx_event(vcpu->vm, HVX_GENL_EVENT_SHUTDOWN, vcpu->id, 0);
 	vcpu->run->exit_reason = HVX_EXIT_SHUTDOWN;
@@ -273,7 +267,6 @@ static int svm_exit_vmmcall(struct hvx_vcpu *vcpu)
 /* SVM instructions in the guest: hvx does not nest. */
 static int svm_exit_ud(struct hvx_vcpu *vcpu)
 {
-	vcpu->exit_rip = vcpu->rip;
 	svm_queue_exception(vcpu, X86_TRAP_UD);
 	return 1;
 }
@@ -286,7 +279,6 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
 
 	/* SDM vol. 2 XSETBV: #UD without CR4.OSXSAVE, #GP for the rest. */
 	if (!(vmcb->save.cr4 & X86_CR4_OSXSAVE)) {
-		vcpu->exit_rip = vcpu->rip;
 		svm_queue_exception(vcpu, X86_TRAP_UD);
 		return 1;
 	}
@@ -294,7 +286,6 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
 	c.xcr0 = xcr0;
 	if ((u32)vcpu->regs[HVX_RCX] != 0 || vmcb->save.cpl ||
 	    svm_set_cregs(vcpu, &c)) {
-		vcpu->exit_rip = vcpu->rip;
 		svm_inject_gp(vcpu);
 		return 1;
 	}
@@ -646,7 +637,6 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 	u16 msw;
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	vcpu->exit_rip = vcpu->rip;
 	ret = svm_decode(vcpu, &in, &f);
 	if (ret == -EFAULT)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
@@ -716,7 +706,6 @@ static int svm_exit_invlpg(struct hvx_vcpu *vcpu)
 	int ret;
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	vcpu->exit_rip = vcpu->rip;
 	ret = svm_decode(vcpu, &in, &f);
 	if (ret == -EFAULT)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
@@ -744,7 +733,6 @@ static int svm_exit_pf(struct hvx_vcpu *vcpu)
 	int ret;
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_NPF);
-	vcpu->exit_rip = vcpu->rip;
 	ret = hvx_shadow_fault(vcpu, &vcpu->shadow, addr, vmcb->control.exit_info_1, &ec);
 	if (ret != 2)
 		return ret;
@@ -864,6 +852,8 @@ int svm_handle_exit(struct hvx_vcpu *vcpu)
 	u64 code = vmcb->control.exit_code;
 	struct hvx_run *run = vcpu->run;
 
+	/* The exiting instruction, for every exit: handlers move vcpu->rip only. */
+	vcpu->exit_rip = vcpu->rip;
 	/* A failed VMRUN delivered nothing: svm_run() kept EVENTINJ. */
 	if ((u32)code != (u32)SVM_EXIT_INVALID)
 		svm_requeue_interrupted(vmcb);
@@ -873,7 +863,6 @@ int svm_handle_exit(struct hvx_vcpu *vcpu)
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_NPF);
 		hvx_stat_raw(vcpu, SVM_RAW_NPF);
 		/* The instruction has not run: a failed pin reports its RIP. */
-		vcpu->exit_rip = vcpu->rip;
 		return hvx_tdp_fault(vcpu, vmcb->control.exit_info_2,
 				     vmcb->control.exit_info_1 & NPF_WRITE,
 				     vmcb->control.exit_info_1 & NPF_GUEST_WALK);
@@ -887,7 +876,6 @@ int svm_handle_exit(struct hvx_vcpu *vcpu)
 		}
 	}
 
-	vcpu->exit_rip = vcpu->rip;
 	/* VMEXIT_INVALID is -1; some implementations store only 32 bits of it. */
 	if ((u32)code == (u32)SVM_EXIT_INVALID) {
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_FAIL_ENTRY);

@@ -338,6 +338,29 @@ void svm_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
 	pg->efer = (svm->guest_efer & ~EFER_LMA) | (s->efer & EFER_LMA);
 }
 
+static const struct vmcb_seg *svm_seg(const struct vmcb_save *v, int seg)
+{
+	switch (seg) {
+	case HVX_SEG_ES:
+		return &v->es;
+	case HVX_SEG_CS:
+		return &v->cs;
+	case HVX_SEG_SS:
+		return &v->ss;
+	case HVX_SEG_FS:
+		return &v->fs;
+	case HVX_SEG_GS:
+		return &v->gs;
+	default:
+		return &v->ds;
+	}
+}
+
+void svm_get_segment(struct hvx_vcpu *vcpu, int seg, struct hvx_segment *s)
+{
+	svm_seg_get(svm_seg(&to_svm(vcpu)->vmcb->save, seg), s);
+}
+
 u64 svm_seg_base(struct hvx_vcpu *vcpu, int seg)
 {
 	struct vmcb_save *s = &to_svm(vcpu)->vmcb->save;

@@ -17,33 +17,12 @@
 #include <asm/asm.h>
 #include <asm/nospec-branch.h>
 
-#define R_RAX	(0 * 8)
-#define R_RCX	(1 * 8)
-#define R_RDX	(2 * 8)
-#define R_RBX	(3 * 8)
-#define R_RSP	(4 * 8)
-#define R_RBP	(5 * 8)
-#define R_RSI	(6 * 8)
-#define R_RDI	(7 * 8)
-#define R_R8	(8 * 8)
-#define R_R9	(9 * 8)
-#define R_R10	(10 * 8)
-#define R_R11	(11 * 8)
-#define R_R12	(12 * 8)
-#define R_R13	(13 * 8)
-#define R_R14	(14 * 8)
-#define R_R15	(15 * 8)
+#include "hvx_regs.S"
 
 	.section .text, "ax"
 
 SYM_FUNC_START(hvx_svm_vmrun)
-	push	%rbp
-	mov	%rsp, %rbp
-	push	%r15
-	push	%r14
-	push	%r13
-	push	%r12
-	push	%rbx
+	HVX_SAVE_CALLEE_REGS
 	/* @host_pa and @regs, for after the exit. */
 	push	%rdx
 	push	%rdi
@@ -51,20 +30,7 @@ SYM_FUNC_START(hvx_svm_vmrun)
 	mov	%rdx, %rax
 	vmsave	%rax
 	mov	%rsi, %rax
-	mov	R_RCX(%rdi), %rcx
-	mov	R_RDX(%rdi), %rdx
-	mov	R_RBX(%rdi), %rbx
-	mov	R_RBP(%rdi), %rbp
-	mov	R_RSI(%rdi), %rsi
-	mov	R_R8(%rdi), %r8
-	mov	R_R9(%rdi), %r9
-	mov	R_R10(%rdi), %r10
-	mov	R_R11(%rdi), %r11
-	mov	R_R12(%rdi), %r12
-	mov	R_R13(%rdi), %r13
-	mov	R_R14(%rdi), %r14
-	mov	R_R15(%rdi), %r15
-	mov	R_RDI(%rdi), %rdi
+	HVX_LOAD_GUEST_REGS
 
 	vmload	%rax
 	/* The host's buffers are of no use to the guest (VERW; clobbers ZF). */
@@ -75,22 +41,7 @@ SYM_FUNC_START(hvx_svm_vmrun)
 	vmsave	%rax
 
 	/* RAX holds the VMCB address again (host RAX is restored by #VMEXIT). */
-	push	%rdi
-	mov	8(%rsp), %rdi
-	popq	R_RDI(%rdi)
-	mov	%rcx, R_RCX(%rdi)
-	mov	%rdx, R_RDX(%rdi)
-	mov	%rbx, R_RBX(%rdi)
-	mov	%rbp, R_RBP(%rdi)
-	mov	%rsi, R_RSI(%rdi)
-	mov	%r8, R_R8(%rdi)
-	mov	%r9, R_R9(%rdi)
-	mov	%r10, R_R10(%rdi)
-	mov	%r11, R_R11(%rdi)
-	mov	%r12, R_R12(%rdi)
-	mov	%r13, R_R13(%rdi)
-	mov	%r14, R_R14(%rdi)
-	mov	%r15, R_R15(%rdi)
+	HVX_STORE_GUEST_REGS
 
 	/* The host's GS base (per-CPU data) and the rest come back. */
 	mov	8(%rsp), %rax
@@ -109,21 +60,8 @@ SYM_FUNC_START(hvx_svm_vmrun)
 	UNTRAIN_RET
 #endif
 
-	/* Leave no guest value in a register the host might speculate on. */
-	xor	%ecx, %ecx
-	xor	%edx, %edx
-	xor	%esi, %esi
-	xor	%r8d, %r8d
-	xor	%r9d, %r9d
-	xor	%r10d, %r10d
-	xor	%r11d, %r11d
-
+	HVX_CLEAR_GUEST_REGS
 	add	$16, %rsp
-	pop	%rbx
-	pop	%r12
-	pop	%r13
-	pop	%r14
-	pop	%r15
-	pop	%rbp
+	HVX_RESTORE_CALLEE_REGS
 	RET
 SYM_FUNC_END(hvx_svm_vmrun)

@@ -509,25 +509,16 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	/* VMX is off, or about to be, for a reboot: no VMX instruction may run. */
 	if (unlikely(READ_ONCE(hvx_rebooting)))
 		return -EIO;
-	preempt_disable();
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
+	hvx_entry_begin();
+	/* The VMCS moves here first: clearing it elsewhere takes an IPI. */
 	ret = vmx_load(vcpu);
 	if (ret) {
 		preempt_enable();
 		return ret;
 	}
-	local_irq_disable();
-	if (unlikely(READ_ONCE(hvx_rebooting))) {
-		local_irq_enable();
-		preempt_enable();
-		return -EIO;
-	}
-	if (need_resched() || signal_pending(current)) {
-		local_irq_enable();
-		preempt_enable();
-		return 1;
-	}
+	ret = hvx_entry_irqs_off();
+	if (ret)
+		return ret;
 
 	gen = atomic_read(&vcpu->vm->tlb_gen);
 	if (gen != vcpu->tlb_gen) {
@@ -692,6 +683,7 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.set_msr		= vmx_set_msr,
 	.get_paging		= vmx_get_paging,
 	.seg_base		= vmx_seg_base,
+	.get_segment		= vmx_get_segment,
 	.interruptible		= vmx_interruptible,
 	.inject_gp		= vmx_inject_gp,
 	.inject_fault		= vmx_inject_fault,

@@ -250,6 +250,7 @@ int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 void vmx_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg);
 u64 vmx_seg_base(struct hvx_vcpu *vcpu, int seg);
+void vmx_get_segment(struct hvx_vcpu *vcpu, int seg, struct hvx_segment *s);
 bool vmx_interruptible(struct hvx_vcpu *vcpu);
 void vmx_inject_gp(struct hvx_vcpu *vcpu);
 void vmx_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2);

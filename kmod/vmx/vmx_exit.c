@@ -36,14 +36,12 @@ static void vmx_skip(struct hvx_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
-	vcpu->exit_rip = vcpu->rip;
 	vcpu->rip += vmx->exit_insn_len;
 	vmx_end_shadow(vcpu);
 }
 
 static int vmx_fault(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
 {
-	vcpu->exit_rip = vcpu->rip;
 	vmx_queue_exception(vcpu, vector, has_error, 0);
 	return 1;
 }
@@ -69,7 +67,6 @@ static int vmx_exit_shadow_pf(struct hvx_vcpu *vcpu)
 	int ret;
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_NPF);
-	vcpu->exit_rip = vcpu->rip;
 	ret = hvx_shadow_fault(vcpu, &vcpu->shadow, vmx->exit_qual, vmx->exit_intr_error, &ec);
 	if (ret != 2)
 		return ret;
@@ -126,7 +123,6 @@ static int vmx_reflect_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_erro
 	struct hvx_pending *p = &vcpu->ev;
 	u32 prev;
 
-	vcpu->exit_rip = vcpu->rip;
 	vmx_get(vcpu);
 	prev = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
 	vmx_put(vcpu);
@@ -213,7 +209,6 @@ static int vmx_exit_ac(struct hvx_vcpu *vcpu)
 		vmx_get_paging(vcpu, &pg);
 		vmx_get_sregs(vcpu, &s);
 		if (s.ss.dpl != 3 || !(pg.cr0 & X86_CR0_AM) || !(vcpu->rflags & X86_EFLAGS_AC)) {
-			vcpu->exit_rip = vcpu->rip;
 			handle_guest_split_lock(vcpu->rip);
 			return 1;
 		}
@@ -242,7 +237,6 @@ static int vmx_exit_exception_nmi(struct hvx_vcpu *vcpu)
 	}
 	/* No other exception is intercepted: this cannot happen. */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	vcpu->exit_rip = vcpu->rip;
 	return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, vmx->exit_reason,
 				 vmx->exit_intr_info);
 }
@@ -256,7 +250,6 @@ static int vmx_exit_other(struct hvx_vcpu *vcpu)
 
 static int vmx_exit_triple_fault(struct hvx_vcpu *vcpu)
 {
-	vcpu->exit_rip = vcpu->rip;
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_SHUTDOWN);
 	hvx_event(vcpu->vm, HVX_GENL_EVENT_SHUTDOWN, vcpu->id, 0);
 	vcpu->run->exit_reason = HVX_EXIT_SHUTDOWN;
@@ -504,7 +497,6 @@ static int vmx_exit_io(struct hvx_vcpu *vcpu)
 	u64 q = vmx->exit_qual;
 
 	/* Exit qualification for I/O instructions: SDM vol. 3C table 28-5. */
-	vcpu->exit_rip = vcpu->rip;
 	vmx_end_shadow(vcpu);
 	return hvx_exit_io(vcpu, q >> 16, (q & 7) + 1, q & BIT(3), q & BIT(4), q & BIT(5),
 			   vcpu->rip + vmx->exit_insn_len);
@@ -551,7 +543,6 @@ static int vmx_exit_ept_violation(struct hvx_vcpu *vcpu)
 		vmx_put(vcpu);
 	}
 	/* The instruction has not run: a failed pin reports its RIP. */
-	vcpu->exit_rip = vcpu->rip;
 	/* A linear address whose own translation faulted: the guest's walk (§28.2.1). */
 	return hvx_tdp_fault(vcpu, vmx->exit_gpa, vmx->exit_qual & EPT_VIOLATION_ACC_WRITE,
 			     (vmx->exit_qual & (EPT_VIOLATION_GVA_IS_VALID |
@@ -565,7 +556,6 @@ static int vmx_exit_internal(struct hvx_vcpu *vcpu)
 
 	/* EPT misconfiguration, task switch: hvx builds no such state. */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	vcpu->exit_rip = vcpu->rip;
 	return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, vmx->exit_reason,
 				 vmx->exit_qual);
 }
@@ -619,13 +609,14 @@ int vmx_handle_exit(struct hvx_vcpu *vcpu)
 	u16 basic = reason;
 	struct hvx_run *run = vcpu->run;
 
+	/* The exiting instruction, for every exit: handlers move vcpu->rip only. */
+	vcpu->exit_rip = vcpu->rip;
 	hvx_stat_inc(vcpu, HVX_STAT_EXITS);
 	if (!(reason & VMX_EXIT_FAILED_ENTRY) && basic < VMX_EXIT_NR) {
 		hvx_stat_raw(vcpu, basic);
 		if (vmx_exit_handlers[basic])
 			return vmx_exit_handlers[basic](vcpu);
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-		vcpu->exit_rip = vcpu->rip;
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, reason, vmx->exit_qual);
 	}
 
@@ -634,7 +625,6 @@ int vmx_handle_exit(struct hvx_vcpu *vcpu)
 	 * loading; SDM vol. 3C §26.8), or VMLAUNCH/VMRESUME failing with the
 	 * VM-instruction error in exit_qual.
 	 */
-	vcpu->exit_rip = vcpu->rip;
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_FAIL_ENTRY);
 	hvx_stat_raw(vcpu, VMX_RAW_FAIL);
 	run->exit_reason = HVX_EXIT_FAIL_ENTRY;

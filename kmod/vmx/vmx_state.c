@@ -393,19 +393,28 @@ void vmx_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
 	vmx_put(vcpu);
 }
 
+/* HVX_SEG_* to the VMCS's segment order. */
+static const u8 vmx_seg_field[] = {
+	[HVX_SEG_ES] = VMX_ES, [HVX_SEG_CS] = VMX_CS, [HVX_SEG_SS] = VMX_SS,
+	[HVX_SEG_DS] = VMX_DS, [HVX_SEG_FS] = VMX_FS, [HVX_SEG_GS] = VMX_GS,
+};
+
+void vmx_get_segment(struct hvx_vcpu *vcpu, int seg, struct hvx_segment *s)
+{
+	vmx_get(vcpu);
+	vmx_seg_get(vmx_seg_field[seg], s);
+	vmx_put(vcpu);
+}
+
 u64 vmx_seg_base(struct hvx_vcpu *vcpu, int seg)
 {
-	static const u8 field[] = {
-		[HVX_SEG_ES] = VMX_ES, [HVX_SEG_CS] = VMX_CS, [HVX_SEG_SS] = VMX_SS,
-		[HVX_SEG_DS] = VMX_DS, [HVX_SEG_FS] = VMX_FS, [HVX_SEG_GS] = VMX_GS,
-	};
 	bool long64;
 	u64 base;
 
 	vmx_get(vcpu);
 	long64 = (vmx_guest_efer(vcpu) & EFER_LMA) &&
 		 (vmcs_read(GUEST_CS_AR_BYTES) & BIT(13));
-	base = vmcs_read(GUEST_ES_BASE + field[seg] * 2);
+	base = vmcs_read(GUEST_ES_BASE + vmx_seg_field[seg] * 2);
 	vmx_put(vcpu);
 	if (long64 && seg != HVX_SEG_FS && seg != HVX_SEG_GS)
 		return 0;
