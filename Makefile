@@ -103,6 +103,7 @@ debug-module:
 check-static: checkpatch unit check-user-build
 	scripts/check-ioctl-magic.sh
 	scripts/check-docs.py
+	shellcheck scripts/*.sh .ci/run
 
 unit: userspace
 	$(MAKE) -C userspace BUILD=$(BUILD) STRICT=$(STRICT) test

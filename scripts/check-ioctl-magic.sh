@@ -18,7 +18,7 @@ magic=$(sed -n 's/^#define HVXIO[[:space:]]*\(0x[0-9A-Fa-f]*\).*/\1/p' "$top/uap
 want=$(printf '0x%02X' "$magic")
 # Guard against a registry whose format changed: it must list KVM's.
 grep -q '^0xAE .*linux/kvm.h' "$reg" || die "$reg: format not understood"
-if grep -i "^$want[[:space:]]" "$reg"; then
+if grep -i "^${want}[[:space:]]" "$reg"; then
 	die "$want (HVXIO) is registered to the driver above in $reg"
 fi
 # 0xB8 was hvx's until 0.2.0; it must still read as taken (the check works).

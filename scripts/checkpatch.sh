@@ -25,6 +25,7 @@ stage=$build/checkpatch
 rm -rf "$stage"
 mkdir -p "$stage/include/uapi/linux"
 ln -s "$top/kmod" "$stage/kmod"
+# shellcheck disable=SC2086 # file names have no spaces
 [ -z "$ufiles" ] || cp $ufiles "$stage/include/uapi/linux/"
 names=$(cd "$stage" && find -L kmod include -name '*.[chS]' | LC_ALL=C sort)
 # checkpatch.pl finds spelling.txt and const_structs.checkpatch next to

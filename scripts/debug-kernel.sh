@@ -49,7 +49,7 @@ build() {
 	mkdir -p "$dir"
 	echo "debug-kernel: building $srcver in $dir (once per machine; about 15 min on 2 CPUs)" >&2
 	tar -C "$dir" -xf "$src_tar"
-	s=$(echo "$dir"/linux-source-6.12)
+	s=$dir/linux-source-6.12
 	o=$dir/o
 	mkdir -p "$o"
 	make -s -C "$s" O="$o" allnoconfig >/dev/null

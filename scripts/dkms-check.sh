@@ -22,7 +22,7 @@ command -v dkms >/dev/null || die "dkms not installed: run 'make setup'"
 name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"$/\1/p' "$top/dkms.conf")
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
 old=0.0.1
-[ -n "$name" ] && [ -n "$ver" ] || die "no PACKAGE_NAME/PACKAGE_VERSION in dkms.conf"
+{ [ -n "$name" ] && [ -n "$ver" ]; } || die "no PACKAGE_NAME/PACKAGE_VERSION in dkms.conf"
 [ "$ver" != "$old" ] || die "dkms.conf's version is the test's old one"
 
 cleanup() {

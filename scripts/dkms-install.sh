@@ -24,7 +24,7 @@ command -v dkms >/dev/null || die "dkms not installed (apt install dkms)"
 conf_val() { sed -n "s/^$1=\"\\{0,1\\}\\([^\"]*\\)\"\\{0,1\\}$/\\1/p" "$top/dkms.conf"; }
 name=$(conf_val PACKAGE_NAME)
 ver=$(conf_val PACKAGE_VERSION)
-[ -n "$name" ] && [ -n "$ver" ] || die "no PACKAGE_NAME/PACKAGE_VERSION in $top/dkms.conf"
+{ [ -n "$name" ] && [ -n "$ver" ]; } || die "no PACKAGE_NAME/PACKAGE_VERSION in $top/dkms.conf"
 
 # Every version of $name DKMS knows, one per line.
 registered() {

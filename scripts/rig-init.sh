@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the rig's initramfs (see scripts/rig.sh, Documentation/testing.rst).
@@ -25,6 +26,7 @@ ln -sf /proc/self/fd /dev/fd 2>/dev/null
 hostname hvx-rig
 
 # MODE, TEST_TIMEOUT, DEMO_CMD, DEMO_TIMEOUT, BENCH_CMD, HVX_VERSION
+# shellcheck source=/dev/null # written by scripts/rig.sh
 . /hvx/rig.conf
 
 export HVX_KO=/hvx/hvx.ko
@@ -91,7 +93,7 @@ dmesg_section boot
 # Live (not zombie) processes of process group $1.
 pgrp_members() {
 	for p in /proc/[0-9]*; do
-		read -r n comm state ppid pgrp rest <"$p/stat" 2>/dev/null || continue
+		read -r n comm state _ pgrp _ <"$p/stat" 2>/dev/null || continue
 		[ "$pgrp" = "$1" ] && [ "$state" != Z ] && echo "$n$comm"
 	done
 }
@@ -102,7 +104,7 @@ pgrp_members() {
 stuck() {
 	echo "HVX-STUCK $1: cannot be killed; kernel stacks:"
 	for p in /proc/[0-9]*; do
-		read -r n comm state ppid pgrp rest <"$p/stat" 2>/dev/null || continue
+		read -r n comm state _ pgrp _ <"$p/stat" 2>/dev/null || continue
 		[ "$pgrp" = "$2" ] || continue
 		echo "$n $comm state $state:"
 		cat "$p/stack" 2>/dev/null
@@ -144,11 +146,11 @@ user_pids() {
 # timeout, still holding /dev/hvx.  Builtins only, so that the loop starts
 # no process of its own.
 kill_strays() {
-	read -r n comm state ppid pgrp mysid rest </proc/$$/stat
+	read -r _ _ _ _ _ mysid _ </proc/$$/stat
 	for p in /proc/[0-9]*; do
 		[ -e "$p/exe" ] || continue
 		case " $2 " in *" ${p#/proc/} "*) continue ;; esac
-		read -r n comm state ppid pgrp sid rest <"$p/stat" 2>/dev/null ||
+		read -r n comm _ _ _ sid _ <"$p/stat" 2>/dev/null ||
 			continue
 		[ "$sid" = "$mysid" ] && continue
 		echo "# left behind by $1 outside its process group: $n $comm - killing it"
@@ -177,6 +179,7 @@ run_watched() {
 	wait "$wd" 2>/dev/null
 	left=$(pgrp_members "$pid")
 	if [ -n "$left" ]; then
+		# shellcheck disable=SC2086 # split: the pids on one line
 		echo "# left behind by $name:" $left "- killing them"
 		kill -KILL -- "-$pid" 2>/dev/null
 		i=0
@@ -232,7 +235,7 @@ kmemleak_check() {
 case $MODE in
 check)
 	[ -w $KMEMLEAK ] && echo clear >$KMEMLEAK
-	echo "HVX-SUITE-BEGIN" $(cat /selftests/TESTS)
+	echo "HVX-SUITE-BEGIN $(tr '\n' ' ' </selftests/TESTS)"
 	while read -r t; do
 		[ -n "$t" ] && run_test "$t"
 	done </selftests/TESTS

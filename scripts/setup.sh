@@ -28,7 +28,7 @@ linux-image-6.12-amd64 linux-headers-6.12-amd64
 qemu-system-x86 busybox-static sparse dkms linux-source-6.1 linux-source-6.12
 libnl-genl-3-dev libnl-3-dev cpio xz-utils gzip build-essential pkg-config kmod
 bochs bochs-term bochsbios vgabios zstd rsync g++
-flex bison bc libelf-dev libssl-dev python3-docutils"
+flex bison bc libelf-dev libssl-dev python3-docutils shellcheck"
 
 missing() {
 	for p in $pkgs; do
@@ -40,6 +40,7 @@ missing() {
 export DEBIAN_FRONTEND=noninteractive
 need=$(missing)
 if [ -n "$need" ]; then
+	# shellcheck disable=SC2086 # split: the packages on one line
 	echo "setup: installing" $need
 	apt-get update -q
 	# shellcheck disable=SC2086 # the list is split on purpose

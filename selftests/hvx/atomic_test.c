@@ -23,10 +23,6 @@
 #define PDPT_GPA	SLOT1_GPA
 #define PD_GPA		(SLOT1_GPA + 0x1000)
 
-#define CR0_PE		(1ULL << 0)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-
 static void pae_from_page_cache(struct __test_metadata *_metadata, __u32 paging)
 {
 	/* mov $0x600d, %eax; out %eax, $PORT_DONE; hlt */

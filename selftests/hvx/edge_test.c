@@ -33,7 +33,6 @@ extern const unsigned char edge_pt_walk_load[], edge_pin_load[];
 extern const unsigned char edge_long_off_gp[], edge_long_off_hlt1[], edge_long_off_hlt2[],
 	edge_long_off_hlt3[];
 
-#define MSR_TSC_AUX		0xc0000103
 #define MiB			(1024ULL * 1024)
 /* The libhvx PDE of the 2 MiB page at EDGE_WINDOW_VA. */
 #define WINDOW_PDE		(HVX_LAYOUT_PD + (EDGE_WINDOW_VA >> 21) * 8)

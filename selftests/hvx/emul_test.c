@@ -33,18 +33,9 @@ extern const unsigned char emul_smsw_mem[], emul_insb[], emul_outsb[], emul_movs
 #define MMIO_GPA	0x10000000ULL	/* no RAM: a device (identity-mapped, user) */
 #define KSTACK_TOP	0x70000ULL	/* TSS.RSP0: the stubs run here */
 
-#define PTE_P		0x1ULL
-#define PTE_RW		0x2ULL
-#define PTE_US		0x4ULL
-
 /* Selectors added to libhvx's GDT (after its 16-byte TSS descriptor at 0x20). */
 #define SEL_UDATA	0x33
 #define SEL_UCODE64	0x3b
-
-#define CR0_WP		(1ULL << 16)
-#define CR4_OSXMMEXCPT	(1ULL << 10)
-#define CR4_SMAP	(1ULL << 21)
-#define RFLAGS_IOPL3	(3ULL << 12)
 
 #define PF_EC_P		1
 #define PF_EC_W		2

@@ -39,7 +39,6 @@ extern const unsigned char io_fs_outsb[], io_gs_outsb[], io_a32_outsb[];
 /* As in exits_guest.S. */
 #define IO_SEG_OFF	0x100
 #define IO_A32_GPA	(GUEST_DATA_GPA + 0x200)
-#define MSR_GS_BASE	0xc0000101
 
 /* Asserts an IO exit with the given shape at the given guest rip. */
 #define ASSERT_IO(t, dir, sz, prt, str, rp, at) do {				\

@@ -34,10 +34,6 @@ extern const unsigned char dbloop_handler[];
 #define USER_SS		0x3b
 #define USER_STACK	0x60000
 #define DBLOOP_IST	0x70000
-#define RFLAGS_TF	0x100
-#define RFLAGS_RF	0x10000
-#define DR6_INIT	0xffff0ff0u
-#define DR6_BS		0x4000u
 
 /* User code and data descriptors, DPL 3, at selectors 0x30 and 0x38. */
 #define GDT_USER_CODE64	0x00affb000000ffffULL

@@ -75,22 +75,6 @@ extern const unsigned char pg_run32[], pg_access32[], pg_run64[], pg_access64[];
 #define RSVD_HI	(1ULL << 51)	/* above MAXPHYADDR when that is < 52 */
 #define RSVD_LG	(1ULL << 13)	/* inside a large page's frame offset */
 
-#define CR0_PE		(1ULL << 0)
-#define CR0_MP		(1ULL << 1)
-#define CR0_ET		(1ULL << 4)
-#define CR0_NE		(1ULL << 5)
-#define CR0_WP		(1ULL << 16)
-#define CR0_PG		(1ULL << 31)
-#define CR4_PSE		(1ULL << 4)
-#define CR4_PAE		(1ULL << 5)
-#define CR4_SMEP	(1ULL << 20)
-#define CR4_SMAP	(1ULL << 21)
-#define EFER_LME	(1ULL << 8)
-#define EFER_LMA	(1ULL << 10)
-#define EFER_NXE	(1ULL << 11)
-#define RFLAGS_AC	(1ULL << 18)
-#define RFLAGS_IOPL3	(3ULL << 12)
-
 /* #PF error code bits. */
 #define EC_P		(1U << 0)
 #define EC_W		(1U << 1)

@@ -28,26 +28,11 @@ GUEST_CODE(state_xsetbv_list);
 extern const unsigned char state_regs_hlt[], state_events_after[];
 extern const unsigned char xsetbv_ud[], xsetbv_gp_ecx[], xsetbv_gp_val[], xsetbv_list_insn[];
 
-#define MSR_EFER		0xc0000080
-#define MSR_STAR		0xc0000081
-#define MSR_LSTAR		0xc0000082
-#define MSR_CSTAR		0xc0000083
-#define MSR_SFMASK		0xc0000084
-#define MSR_FS_BASE		0xc0000100
-#define MSR_GS_BASE		0xc0000101
-#define MSR_KERNEL_GS_BASE	0xc0000102
-#define MSR_SYSENTER_CS		0x174
-#define MSR_SYSENTER_ESP	0x175
-#define MSR_SYSENTER_EIP	0x176
-#define MSR_PAT			0x277
-#define MSR_TSC			0x10
-
 /* XSAVE standard format (SDM vol. 1 §13.4). */
 #define XSAVE_XMM_OFF		160
 #define XSAVE_HDR_OFF		512
 #define XSAVE_YMM_HI_OFF	576
 
-#define CR4_OSXSAVE		(1ULL << 18)
 #define XFEATURE_PKRU		9
 
 TEST(reset_state)

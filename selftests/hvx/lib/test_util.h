@@ -17,6 +17,7 @@
 
 #include "libhvx.h"
 #include "guest.h"
+#include "x86.h"
 
 #define TVM_MAX_VCPUS	8
 #define TVM_MAX_REPORTS	64
