@@ -220,63 +220,19 @@ static void hvx_string_step(struct hvx_vcpu *vcpu, enum hvx_reg ptr, u8 size,
  * emulation reports the size one bit off), VMX not at all without the
  * instruction-information field.  So read the prefixes from guest memory.
  */
-/* The segment a prefix byte overrides to, or -1. */
-static int hvx_prefix_seg(u8 b)
-{
-	switch (b) {
-	case 0x26:
-		return HVX_SEG_ES;
-	case 0x2e:
-		return HVX_SEG_CS;
-	case 0x36:
-		return HVX_SEG_SS;
-	case 0x3e:
-		return HVX_SEG_DS;
-	case 0x64:
-		return HVX_SEG_FS;
-	case 0x65:
-		return HVX_SEG_GS;
-	default:
-		return -1;
-	}
-}
-
 static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg,
 				struct hvx_fault *f)
 {
-	struct hvx_segment cs;
-	struct hvx_paging pg;
-	unsigned int len = 15, i;
+	struct hvx_prefixes p;
+	unsigned int len;
 	u8 insn[15];
-	u64 bad;
-	bool long64, a67 = false;
 	int ret;
 
-	hvx_ops->get_segment(vcpu, HVX_SEG_CS, &cs);
-	hvx_ops->get_paging(vcpu, &pg);
-	long64 = (pg.efer & EFER_LMA) && cs.l;
-	ret = hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->exit_rip),
-			     insn, &len, &bad, f);
+	ret = hvx_fetch_prefixes(vcpu, vcpu->exit_rip, insn, &len, &p, f);
 	if (ret)
 		return ret;
-	*seg = HVX_SEG_DS;
-	for (i = 0; i < len; i++) {
-		int s = hvx_prefix_seg(insn[i]);
-
-		if (s >= 0)
-			*seg = s;
-		else if (insn[i] == 0x67)
-			a67 = true;
-		else if (insn[i] != 0x66 && insn[i] != 0xf0 && insn[i] != 0xf2 &&
-			 insn[i] != 0xf3 && !(long64 && (insn[i] & 0xf0) == 0x40))
-			break;
-	}
-	if (long64)
-		*addr_bytes = a67 ? 4 : 8;
-	else if (cs.db)
-		*addr_bytes = a67 ? 2 : 4;
-	else
-		*addr_bytes = a67 ? 4 : 2;
+	*seg = p.seg < 0 ? HVX_SEG_DS : p.seg;
+	*addr_bytes = p.asize;
 	return 0;
 }
 

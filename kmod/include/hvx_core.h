@@ -255,6 +255,31 @@ void hvx_netlink_exit(void);
 
 /* core/vm.c: the list of live VMs, for statistics */
 extern bool hvx_rebooting;
+/* core/decode.c: the kernel's instruction decoder (prefixes, 0f + ModRM) */
+struct hvx_prefixes {
+	int seg;		/* segment override, HVX_SEG_*, or -1 */
+	u8 asize;		/* address size in bytes: 2, 4 or 8 */
+	u8 rex;			/* REX if it is the last prefix, else 0 */
+	bool lock;
+	unsigned int len;	/* bytes of prefixes: the opcode's index */
+};
+
+struct hvx_insn {
+	u8 op;			/* the byte after 0f */
+	u8 reg;			/* ModRM reg (with REX.R; MOV CR: the CR number) */
+	u8 rm;			/* ModRM rm (with REX.B), a register if !mem */
+	bool mem;
+	int seg;		/* segment of a memory operand, HVX_SEG_* */
+	u64 ea;			/* its offset in the segment */
+	unsigned int len;
+};
+
+void hvx_decode_prefixes(const u8 *b, unsigned int len, bool long64, bool cs_db,
+			 struct hvx_prefixes *p);
+int hvx_fetch_prefixes(struct hvx_vcpu *vcpu, u64 rip, u8 *b, unsigned int *len,
+		       struct hvx_prefixes *p, struct hvx_fault *f);
+int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *f);
+
 /* core/x86.c: x86 logic both backends share (hot-path inlines: hvx_x86.h) */
 void hvx_events_from_info(u32 info, u32 error, struct hvx_events *e);
 void hvx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);

@@ -110,18 +110,6 @@ static int svm_exit_mc(struct hvx_vcpu *vcpu)
 	return 1;
 }
 
-/* A legacy or REX prefix: the exit says what follows is the 0f opcode. */
-static bool svm_is_prefix(u8 b)
-{
-	switch (b) {
-	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
-	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-		return true;
-	default:
-		return (b & 0xf0) == 0x40;
-	}
-}
-
 /*
  * The length of INVD (0f 08), WBINVD (0f 09) or WBNOINVD (f3 0f 09)
  * with its prefixes, from guest memory: without NRIP-save nothing else
@@ -130,30 +118,25 @@ static bool svm_is_prefix(u8 b)
  */
 static int svm_skip_0f(struct hvx_vcpu *vcpu)
 {
-	unsigned int len = 15, i;
+	struct hvx_prefixes p;
 	struct hvx_fault f;
+	unsigned int len;
 	u8 b[15];
-	u64 bad;
 	int ret;
 
 	if (svm_has_nrips() && to_svm(vcpu)->vmcb->control.next_rip) {
 		svm_skip(vcpu, 0);
 		return 0;
 	}
-	ret = hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad,
-			     &f);
+	ret = hvx_fetch_prefixes(vcpu, vcpu->rip, b, &len, &p, &f);
 	/* The code went away under us: run it again, the CPU faults or exits anew. */
 	if (ret > 0)
 		return 1;
 	if (ret)
 		return -EFAULT;
-	for (i = 0; i + 1 < len; i++) {
-		if (b[i] == 0x0f) {
-			svm_skip(vcpu, i + 2);
-			return 0;
-		}
-		if (!svm_is_prefix(b[i]))
-			break;
+	if (p.len + 1 < len && b[p.len] == 0x0f) {
+		svm_skip(vcpu, p.len + 2);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -296,194 +279,10 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
 /*
  * Shadow paging intercepts CR0/CR3/CR4 accesses and INVLPG.  Without
  * decode assists (QEMU's SVM has none) the exit does not say which
- * register or address: the instruction is read from guest memory and its
- * ModRM operand decoded, for these few instructions only (0f 20/22 MOV
- * from/to CR, 0f 06 CLTS, 0f 01 /4 SMSW, /6 LMSW, /7 INVLPG).  What is
- * read may not be what the CPU ran (another vCPU or a device rewrote it,
- * or the guest's page tables changed since the CPU fetched it): the
- * decoded instruction must be one that makes the exit that happened.
+ * register or address: the instruction is read from guest memory and
+ * decoded (hvx_decode_0f()), and must be one that makes the exit that
+ * happened.
  */
-struct svm_insn {
-	u8 op;			/* the byte after 0f */
-	u8 reg;			/* ModRM reg (with REX.R; MOV CR: the CR number) */
-	u8 rm;			/* ModRM rm (with REX.B), a register if !mem */
-	bool mem;
-	int seg;		/* segment of a memory operand, HVX_SEG_* */
-	u64 ea;			/* its offset in the segment */
-	unsigned int len;
-};
-
-static int svm_seg_of_prefix(u8 b)
-{
-	switch (b) {
-	case 0x26: return HVX_SEG_ES;
-	case 0x2e: return HVX_SEG_CS;
-	case 0x36: return HVX_SEG_SS;
-	case 0x3e: return HVX_SEG_DS;
-	case 0x64: return HVX_SEG_FS;
-	case 0x65: return HVX_SEG_GS;
-	default: return -1;
-	}
-}
-
-/*
- * Takes the next @n bytes of the fetched instruction as a little-endian
- * signed value, or fails if fewer than @n of them were fetched: a
- * truncated fetch (the next page unmapped) or a run of prefixes must not
- * make the decoder read past what it has.
- */
-static bool svm_take(const u8 *b, unsigned int len, unsigned int *i, unsigned int n,
-		     s64 *val)
-{
-	u64 v = 0;
-	unsigned int k;
-
-	if (n > len || *i > len - n)
-		return false;
-	for (k = 0; k < n; k++)
-		v |= (u64)b[*i + k] << (8 * k);
-	*i += n;
-	*val = n == 1 ? (s8)v : n == 2 ? (s16)v : (s32)v;
-	return true;
-}
-
-/*
- * Decodes the instruction at RIP: 0, -EINVAL if it is none of the above,
- * 1 with *fault if the guest may not fetch it now, -EFAULT if not RAM.
- */
-static int svm_decode(struct hvx_vcpu *vcpu, struct svm_insn *in, struct hvx_fault *fault)
-{
-	static const u8 base16[8][2] = {
-		{ HVX_RBX, HVX_RSI }, { HVX_RBX, HVX_RDI }, { HVX_RBP, HVX_RSI },
-		{ HVX_RBP, HVX_RDI }, { HVX_RSI, 16 }, { HVX_RDI, 16 }, { HVX_RBP, 16 },
-		{ HVX_RBX, 16 },
-	};
-	struct vmcb_save *sv = &to_svm(vcpu)->vmcb->save;
-	bool long64 = (sv->efer & EFER_LMA) && (sv->cs.attrib & BIT(9));
-	unsigned int len = 15, i = 0, asize;
-	int seg = -1, s, ret;
-	u8 b[15], rex = 0, modrm, mod;
-	bool lock = false;
-	u64 bad, ea = 0;
-	s64 disp = 0, v;
-
-	ret = hvx_fetch_insn(vcpu, hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), b, &len, &bad,
-			     fault);
-	if (ret)
-		return ret;
-	asize = long64 ? 8 : (sv->cs.attrib & BIT(10)) ? 4 : 2;
-	for (; i < len; i++) {
-		/* REX counts only as the last prefix before the opcode. */
-		if (long64 && (b[i] & 0xf0) == 0x40) {
-			rex = b[i];
-			continue;
-		}
-		s = svm_seg_of_prefix(b[i]);
-		if (s >= 0)
-			seg = s;
-		else if (b[i] == 0x67)
-			asize = long64 ? 4 : asize == 4 ? 2 : 4;
-		else if (b[i] == 0xf0)
-			lock = true;
-		else if (b[i] != 0x66 && b[i] != 0xf2 && b[i] != 0xf3)
-			break;
-		rex = 0;
-	}
-	/* 0f, the opcode and (but for CLTS) ModRM: each must have been fetched. */
-	if (!svm_take(b, len, &i, 1, &v) || (u8)v != 0x0f || !svm_take(b, len, &i, 1, &v))
-		return -EINVAL;
-	in->op = v;
-	if (in->op == 0x06) {
-		in->len = i;
-		return 0;
-	}
-	if (!svm_take(b, len, &i, 1, &v))
-		return -EINVAL;
-	modrm = v;
-	mod = modrm >> 6;
-	in->reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0);
-	in->rm = (modrm & 7) | (rex & 1 ? 8 : 0);
-	in->mem = mod != 3;
-	if (in->op == 0x20 || in->op == 0x22) {
-		/*
-		 * MOV CR ignores mod: the operand is always a register (SDM
-		 * vol. 2 MOV--Move to/from Control Registers); LOCK selects
-		 * CR8 on AMD (APM vol. 3 MOV CRn).
-		 */
-		in->mem = false;
-		if (lock)
-			in->reg |= 8;
-	}
-	if (!in->mem) {
-		in->len = i;
-		return 0;
-	}
-	if (asize == 2) {
-		/* 16-bit addressing (SDM vol. 2 table 2-1). */
-		const u8 *r = base16[modrm & 7];
-
-		if (mod == 0 && (modrm & 7) == 6) {
-			if (!svm_take(b, len, &i, 2, &disp))
-				return -EINVAL;
-		} else {
-			ea = vcpu->regs[r[0]] + (r[1] < 16 ? vcpu->regs[r[1]] : 0);
-			if (r[0] == HVX_RBP && seg < 0)
-				seg = HVX_SEG_SS;
-		}
-		if (mod == 1 || mod == 2) {
-			if (!svm_take(b, len, &i, mod == 1 ? 1 : 2, &disp))
-				return -EINVAL;
-		}
-		ea = (ea + disp) & 0xffff;
-	} else {
-		bool rip_rel = false;
-		u8 base = modrm & 7;
-
-		if (base == 4) {
-			u8 sib, index;
-
-			if (!svm_take(b, len, &i, 1, &v))
-				return -EINVAL;
-			sib = v;
-			index = ((sib >> 3) & 7) | (rex & 2 ? 8 : 0);
-			base = (sib & 7) | (rex & 1 ? 8 : 0);
-			if (index != 4)
-				ea = vcpu->regs[index] << (sib >> 6);
-			if ((base & 7) == 5 && mod == 0) {
-				if (!svm_take(b, len, &i, 4, &disp))
-					return -EINVAL;
-			} else {
-				ea += vcpu->regs[base];
-			}
-		} else if (base == 5 && mod == 0) {
-			if (!svm_take(b, len, &i, 4, &disp))
-				return -EINVAL;
-			rip_rel = long64;
-		} else {
-			base |= rex & 1 ? 8 : 0;
-			ea = vcpu->regs[base];
-		}
-		if ((base & 7) == 4 || ((base & 7) == 5 && mod != 0))
-			if (seg < 0)
-				seg = HVX_SEG_SS;
-		if (mod == 1 || mod == 2) {
-			if (!svm_take(b, len, &i, mod == 1 ? 1 : 4, &disp))
-				return -EINVAL;
-		}
-		ea += disp;
-		if (rip_rel)
-			ea += vcpu->rip + i;
-		if (asize == 4)
-			ea = (u32)ea;
-	}
-	if (i > len)
-		return -EINVAL;
-	in->seg = seg < 0 ? HVX_SEG_DS : seg;
-	in->ea = ea;
-	in->len = i;
-	return 0;
-}
-
 static u64 svm_long64(struct hvx_vcpu *vcpu)
 {
 	struct vmcb_save *sv = &to_svm(vcpu)->vmcb->save;
@@ -559,7 +358,7 @@ static void svm_mov_to_cr3(struct hvx_vcpu *vcpu, u64 val)
  * for CR0, SMSW; MOV to CRn or, for CR0, CLTS and LMSW (APM vol. 2
  * §15.9).  The opcode extension of 0f 01 ignores REX.R.
  */
-static bool svm_insn_matches(const struct svm_insn *in, u64 code)
+static bool svm_insn_matches(const struct hvx_insn *in, u64 code)
 {
 	bool write = code >= SVM_EXIT_WRITE_CR0;
 	unsigned int cr = code & 15;
@@ -608,7 +407,7 @@ static int svm_refetch(struct hvx_vcpu *vcpu)
  * done, else what the exit handler returns (the guest took a fault, or
  * the operand is not RAM).
  */
-static int svm_msw_operand(struct hvx_vcpu *vcpu, const struct svm_insn *in, u16 *msw,
+static int svm_msw_operand(struct hvx_vcpu *vcpu, const struct hvx_insn *in, u16 *msw,
 			   bool write, int *handled)
 {
 	struct hvx_fault f;
@@ -631,13 +430,13 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	u64 code = svm->vmcb->control.exit_code;
 	struct hvx_fault f;
-	struct svm_insn in;
+	struct hvx_insn in;
 	u64 *reg, val;
 	int ret, handled;
 	u16 msw;
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	ret = svm_decode(vcpu, &in, &f);
+	ret = hvx_decode_0f(vcpu, &in, &f);
 	if (ret == -EFAULT)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
 					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), ~0ULL);
@@ -702,11 +501,11 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 static int svm_exit_invlpg(struct hvx_vcpu *vcpu)
 {
 	struct hvx_fault f;
-	struct svm_insn in;
+	struct hvx_insn in;
 	int ret;
 
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	ret = svm_decode(vcpu, &in, &f);
+	ret = hvx_decode_0f(vcpu, &in, &f);
 	if (ret == -EFAULT)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
 					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip), ~0ULL);
