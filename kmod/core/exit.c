@@ -153,7 +153,7 @@ int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data)
 	int ret;
 
 	if (is_write) {
-		ret = hvx_ops->set_msr(vcpu, index, data, false);
+		ret = hvx_set_msr(vcpu, index, data, false);
 	} else {
 		ret = hvx_ops->get_msr(vcpu, index, &val);
 		if (!ret) {

@@ -138,7 +138,7 @@ static int hvx_state_msrs(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st, bool
 		if (e[i].reserved)
 			ret = -EINVAL;
 		else if (set)
-			ret = hvx_ops->set_msr(vcpu, e[i].index, e[i].data, true);
+			ret = hvx_set_msr(vcpu, e[i].index, e[i].data, true);
 		else
 			ret = hvx_ops->get_msr(vcpu, e[i].index, &e[i].data);
 	}

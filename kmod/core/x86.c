@@ -6,6 +6,8 @@
  * the entry path is inline, in hvx_x86.h.
  */
 #include <linux/kernel.h>
+#include <asm/cpufeature.h>
+#include <asm/msr-index.h>
 
 #include "hvx_core.h"
 #include "hvx_x86.h"
@@ -67,6 +69,46 @@ void hvx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e)
 	}
 	if (p->nmi_masked)
 		e->flags |= HVX_EVENTS_NMI_MASKED;
+}
+
+/* WRMSR of an address takes a canonical one, at the CPU's address width. */
+static bool hvx_msr_canonical(u64 data)
+{
+	int bits = boot_cpu_has(X86_FEATURE_LA57) ? 57 : 48;
+
+	return (s64)(data << (64 - bits)) >> (64 - bits) == (s64)data;
+}
+
+/*
+ * Stores an MSR the kernel holds, for the guest's WRMSR (@host false) or
+ * SET_STATE (@host true), once the value passes what WRMSR itself checks
+ * (SDM vol. 4, APM vol. 2): -EINVAL (#GP for the guest) if not, -ENOENT if
+ * the backend does not hold the MSR.  EFER's rules are the backend's, and
+ * so are SYSENTER_ESP/EIP's: Intel refuses a non-canonical address, AMD
+ * keeps the low 32 bits and takes any value.
+ */
+int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	switch (index) {
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+		if (!hvx_msr_canonical(data))
+			return -EINVAL;
+		break;
+	case MSR_TSC_AUX:
+		/* Bits 63:32 are reserved (SDM vol. 4 table 2-2, APM vol. 2 §13.2.4). */
+		if (data >> 32)
+			return -EINVAL;
+		break;
+	case MSR_IA32_CR_PAT:
+		if (!hvx_pat_valid(data))
+			return -EINVAL;
+		break;
+	}
+	return hvx_ops->set_msr(vcpu, index, data, host);
 }
 
 /*

@@ -271,8 +271,6 @@ int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 		svm_set_guest_efer(vcpu, data);
 		break;
 	case MSR_IA32_CR_PAT:
-		if (!hvx_pat_valid(data))
-			return -EINVAL;
 		s->g_pat = data;
 		break;
 	case MSR_IA32_TSC:
@@ -309,9 +307,6 @@ int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 		s->sysenter_eip = data;
 		break;
 	case MSR_TSC_AUX:
-		/* Bits 63:32 are reserved (SDM vol. 4 table 2-2, APM vol. 2 §13.2.4). */
-		if (data >> 32)
-			return -EINVAL;
 		svm->tsc_aux = data;
 		break;
 	default:

@@ -329,22 +329,12 @@ int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 	int slot = vmx_auto_slot(index);
 	int ret = 0;
 
+	/* hvx_set_msr() has checked the value. */
 	if (slot >= 0) {
-		/* Bits 63:32 of TSC_AUX are reserved (SDM vol. 4 table 2-2). */
-		if (slot == VMX_AUTO_TSC_AUX) {
-			if (data >> 32)
-				return -EINVAL;
-		/* The guest's WRMSR would #GP on a non-canonical address. */
-		} else if (index != MSR_STAR && index != MSR_SYSCALL_MASK &&
-			   (s64)(data << 16) >> 16 != (s64)data) {
-			return -EINVAL;
-		}
 		vmx->guest_msrs[slot].value = data;
 		return 0;
 	}
 	if (index == MSR_EFER && (data & ~EFER_GUEST_BITS))
-		return -EINVAL;
-	if (index == MSR_IA32_CR_PAT && !hvx_pat_valid(data))
 		return -EINVAL;
 	vmx_get(vcpu);
 	switch (index) {

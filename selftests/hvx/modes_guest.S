@@ -196,3 +196,23 @@ sw_get:
 sw_data:
 	.long 0xc0ffee
 GUEST_END(modes_switch)
+
+/*
+ * SMSW to memory with the address-size prefix twice, in 32-bit code: two
+ * 0x67 prefixes mean 16-bit addressing, as one does, so the store goes to
+ * DS:0x5000 (mod 00, rm 110: disp16), not to [ESI] as 32-bit addressing
+ * would read the same ModRM byte, and the instruction is 7 bytes long.
+ * Under shadow paging on SVM without decode assists hvx emulates it.
+ */
+GUEST_BEGIN(modes_smsw_a16)
+	.code32
+	movl $0, 0x5000
+	movl $0, 0x6000
+	mov $0x6000, %esi
+	.byte 0x67, 0x67, 0x0f, 0x01, 0x26, 0x00, 0x50	/* smsw (0x5000), a16 */
+	movzwl 0x5000, %ebx
+	GUEST_REPORT(%ebx)			/* CR0[15:0] */
+	mov 0x6000, %ebx
+	GUEST_REPORT(%ebx)			/* 0: nothing stored at [ESI] */
+	GUEST_DONE($0x600d)
+GUEST_END(modes_smsw_a16)

@@ -14,6 +14,7 @@ GUEST_CODE(modes_reset);
 GUEST_CODE(modes_prot32);
 GUEST_CODE(modes_long);
 GUEST_CODE(modes_switch);
+GUEST_CODE(modes_smsw_a16);
 
 /*
  * Real mode needs unrestricted guest on VMX, which needs EPT: under shadow
@@ -76,6 +77,27 @@ TEST(protected_mode_32)
 	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_PROT32, GUEST_CODE_GPA));
 	ASSERT_GUEST_DONE(&t, 0, 0x600d);
 	ASSERT_REPORTS(&t, 54321, 0x00020001, 1, 0x5a5a1234);
+	tvm_destroy(&t);
+}
+
+/*
+ * Repeated prefixes count once: SMSW to memory with two 0x67 prefixes in
+ * 32-bit code uses 16-bit addressing (emulated under shadow paging on SVM,
+ * where a decoder that toggled the address size per prefix stored at
+ * [ESI] and stepped over 5 bytes instead of 7).
+ */
+TEST(repeated_prefix_counts_once)
+{
+	struct hvx_vcpu_state st;
+	struct tvm t;
+
+	TVM_CREATE(&t, 2 * GUEST_MIN_MEM, 0, 1);
+	tvm_load_code(&t, "modes_smsw_a16", modes_smsw_a16_start, modes_smsw_a16_end);
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_PROT32, GUEST_CODE_GPA));
+	memset(&st, 0, sizeof(st));
+	ASSERT_OK(hvx_vcpu_get_state(&t.vcpu[0], &st, HVX_STATE_CREGS));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_REPORTS(&t, (__u16)st.cregs.cr0, 0);
 	tvm_destroy(&t);
 }
 

@@ -621,6 +621,59 @@ TEST(msrs)
 	tvm_destroy(&t);
 }
 
+/*
+ * What WRMSR refuses, SET_STATE refuses too (EINVAL), and the MSR keeps
+ * its value: a non-canonical address in the SYSCALL and segment-base MSRs,
+ * a reserved memory type in PAT.  All of them, on both vendors.
+ */
+TEST(msrs_refuse_bad_values)
+{
+	static const struct hvx_msr_entry bad[] = {
+		/* Not canonical at 48 bits, nor at 57 (LA57 CPUs). */
+		{ .index = MSR_FS_BASE, .data = 0x0100000000000000ULL },
+		{ .index = MSR_GS_BASE, .data = 0x8000000000000000ULL },
+		{ .index = MSR_KERNEL_GS_BASE, .data = 0x4000000000001000ULL },
+		{ .index = MSR_LSTAR, .data = 0x7fffffffffff0000ULL },
+		{ .index = MSR_CSTAR, .data = 0xfe00000000000000ULL },
+		{ .index = MSR_PAT, .data = 0x0007010600070102ULL },	/* type 2 */
+	};
+	struct hvx_msr_entry e;
+	struct hvx_vcpu_state st;
+	unsigned int i, j;
+	struct tvm t;
+	__u64 before;
+
+	TVM_LONG_GUEST(&t, state_msr, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		e.index = bad[i].index;
+		ASSERT_OK(get_msrs(&t, &e, 1));
+		before = e.data;
+		e = bad[i];
+		memset(&st, 0, sizeof(st));
+		st.nmsrs = 1;
+		st.msrs = (__u64)(uintptr_t)&e;
+		EXPECT_EQ(-EINVAL, hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_MSRS))
+			TH_LOG("MSR 0x%x <- 0x%llx accepted", bad[i].index,
+			       (unsigned long long)bad[i].data);
+		memset(&e, 0, sizeof(e));
+		e.index = bad[i].index;
+		ASSERT_OK(get_msrs(&t, &e, 1));
+		EXPECT_EQ(before, e.data) TH_LOG("MSR 0x%x changed", bad[i].index);
+	}
+	/* The canonical neighbours of those addresses are taken. */
+	for (j = 0; j < 2; j++) {
+		e.index = j ? MSR_LSTAR : MSR_FS_BASE;
+		e.reserved = 0;
+		e.data = j ? 0xffff800000000000ULL : 0x00007ffffffff000ULL;
+		memset(&st, 0, sizeof(st));
+		st.nmsrs = 1;
+		st.msrs = (__u64)(uintptr_t)&e;
+		EXPECT_EQ(0, hvx_vcpu_set_state(&t.vcpu[0], &st, HVX_STATE_MSRS));
+	}
+	tvm_destroy(&t);
+}
+
 TEST(events)
 {
 	struct hvx_vcpu_state st, got;
