@@ -206,7 +206,7 @@ mod_closure() {
 	for d in ${line#*:}; do
 		order="$d $order"
 	done
-	echo $order "${line%%:*}"
+	echo "$order${line%%:*}"
 }
 
 # by_vendor VENDOR SET SVM VMX: SET if not empty, else VENDOR's default
@@ -562,9 +562,9 @@ report() {
 boot_sector() {
 	local src=$top/scripts/rig-boot.S out=$RIG/rig-boot.bin
 	if [ ! -f "$out" ] || [ "$src" -nt "$out" ]; then
-		as --32 -o "$RIG/rig-boot.o" "$src" &&
+		{ as --32 -o "$RIG/rig-boot.o" "$src" &&
 			ld -m elf_i386 -Ttext 0x7c00 --oformat binary \
-				-o "$out" "$RIG/rig-boot.o" ||
+				-o "$out" "$RIG/rig-boot.o"; } ||
 			die "cannot build the boot sector from $src"
 		[ "$(stat -c %s "$out")" = 512 ] || die "$out is not 512 bytes"
 	fi
@@ -578,7 +578,7 @@ boot_sector() {
 # bss included) and KBYTES (size of vmlinux.bin).
 pvh_kernel() {
 	local kver=$1 img dir=$RIG/$1 setup start len magic
-	local t o v pa fs ms rest kaddr=0 kend=0 entry bytes
+	local t pa ms kaddr=0 kend=0 entry bytes
 	img=$(kroot "$kver")/boot/vmlinuz-$kver
 	[ -f "$dir/vmlinux.env" ] && [ "$dir/vmlinux.env" -nt "$img" ] && return
 	mkdir -p "$dir"
@@ -603,7 +603,7 @@ pvh_kernel() {
 		awk '/\(0x00000012\)|PHYS32_ENTRY/ { f = 1; next }
 		     f && /description data:/ { print "0x" $6 $5 $4 $3; exit }')
 	[ -n "$entry" ] || die "$img: no PVH entry point (CONFIG_PVH=y needed)"
-	while read -r t o v pa fs ms rest; do
+	while read -r t _ _ pa _ ms _; do
 		[ "$t" = LOAD ] || continue
 		{ [ "$kaddr" = 0 ] || [ $((pa)) -lt $((kaddr)) ]; } && kaddr=$((pa))
 		[ $((pa + ms)) -gt "$kend" ] && kend=$((pa + ms))
@@ -629,6 +629,7 @@ pvh_kernel() {
 
 # Little-endian 32- and 64-bit words on stdout.
 le32() {
+	# shellcheck disable=SC2059 # the format is the octal escapes of the bytes
 	printf "$(printf '\\%03o\\%03o\\%03o\\%03o' $(($1 & 255)) \
 		$(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)))"
 }
@@ -643,6 +644,7 @@ pvh_disk() {
 	local KADDR ENTRY KEND KBYTES ksec iaddr isize isec P=$((0x7e00))
 	pvh_kernel "$kver"
 	boot_sector
+	# shellcheck source=/dev/null # written by pvh_kernel
 	. "$RIG/$kver/vmlinux.env"
 	ksec=$(( (KBYTES + 511) / 512 ))
 	iaddr=$(( (KEND + 0x1fffff) & ~0x1fffff ))
@@ -736,6 +738,7 @@ run_kernel() {
 		# 0x8000000A EDX bit 0 clear).
 		cpu_model=max
 		[ "$vendor" = svm-nonpt ] && cpu_model=max,npt=off
+		# shellcheck disable=SC2054 # commas are QEMU's option syntax
 		emu=(qemu-system-x86_64 -accel tcg,thread=single -cpu "$cpu_model"
 			-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot
 			-nic none -kernel "$(kroot "$kver")/boot/vmlinuz-$kver"
@@ -911,7 +914,8 @@ if ! flock -n 9; then
 	echo "rig: waiting for another rig run to finish ($lock)"
 	flock 9
 fi
-# Ends the emulators of the runs still going.
+# Ends the emulators of the runs still going (called from the traps).
+# shellcheck disable=SC2317
 stop_emulators() {
 	local f pid
 	for f in "$RIG"/*.pid; do
@@ -920,9 +924,11 @@ stop_emulators() {
 		rm -f "$f"
 	done
 }
+# shellcheck disable=SC2317
 stop_rig() {
 	stop_emulators
 	# Runs in the background (HVX_RIG_JOBS) and their readers.
+	# shellcheck disable=SC2046 # one pid a word
 	kill $(jobs -p) 2>/dev/null || true
 }
 trap 'stop_rig; echo "rig: interrupted" >&2; exit 130' INT
@@ -963,8 +969,8 @@ run_one() {
 		;;
 	demo|bench)
 		splats=$(sed "$CLEAN_SED" "$log" | grep -aE "$TS_RE" |
-			grep -aE "$SPLAT_RE" | { [ -n "$SPLAT_ALLOW" ] &&
-			grep -avE "$SPLAT_ALLOW" || cat; })
+			grep -aE "$SPLAT_RE" | if [ -n "$SPLAT_ALLOW" ]; then
+				grep -avE "$SPLAT_ALLOW"; else cat; fi)
 		if [ -n "$splats" ]; then
 			echo "rig: kernel splat on $kver $vendor during $mode:" >&2
 			echo "$splats" | head -n 5 >&2
@@ -992,7 +998,7 @@ if [ "$mode" = demo ] || [ "$mode" = shell ]; then
 	kvers=$(echo "$kvers" | head -n 1)
 fi
 if [ "$mode" = demo ]; then
-	case " $(echo $vendors) " in
+	case " ${vendors//$'\n'/ } " in
 	*" vmx "*)
 		echo "rig: the Intel demo runs under Bochs, an instruction-level emulator:"
 		echo "rig: expect several minutes (the emulated host boots, then its guest"
@@ -1026,7 +1032,7 @@ add_run() {
 if [ "$mode" = check ] || [ "$mode" = bench ]; then
 	for kver in $(extra_kernels); do
 		for vendor in ${HVX_EXTRA_VENDORS:-svm}; do
-			case " $(echo $vendors) " in
+			case " ${vendors//$'\n'/ } " in
 			*" $vendor "*) add_run "$kver" "$vendor" ;;
 			esac
 		done
@@ -1043,7 +1049,7 @@ done
 show_done() {
 	local r
 	for r in "${runs[@]}"; do
-		[ -f "$RIG/$r-$mode.done" ] && [ ! -f "$RIG/$r-$mode.shown" ] ||
+		{ [ -f "$RIG/$r-$mode.done" ] && [ ! -f "$RIG/$r-$mode.shown" ]; } ||
 			continue
 		cat "$RIG/$r-$mode.out"
 		touch "$RIG/$r-$mode.shown"
