@@ -554,6 +554,8 @@ static int hvx_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 static void hvx_vcpu_free(struct hvx_vcpu *vcpu)
 {
 	hvx_ops->vcpu_free(vcpu);
+	if (vcpu->vm->paging == HVX_PAGING_SHADOW)
+		hvx_shadow_destroy(&vcpu->shadow);
 	fpu_free_guest_fpstate(&vcpu->gfpu);
 	kfree(vcpu->cpuid);
 	kfree(vcpu->raw_exits);
@@ -616,9 +618,15 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 	vcpu->rip = 0xfff0;
 	vcpu->regs[HVX_RDX] = 0x600;	/* reset value: family 6 */
 	vcpu->tlb_gen = atomic_read(&vm->tlb_gen);
+	/* Shadow paging's tables are the core's; the backend points the CPU at them. */
+	if (vm->paging == HVX_PAGING_SHADOW) {
+		ret = hvx_shadow_init(&vcpu->shadow);
+		if (ret)
+			goto err_free_fpu;
+	}
 	ret = hvx_ops->vcpu_create(vcpu);
 	if (ret)
-		goto err_free_fpu;
+		goto err_free_shadow;
 
 	mutex_lock(&vm->lock);
 	if (vm->vcpus[id]) {
@@ -648,6 +656,9 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 
 err_free_arch:
 	hvx_ops->vcpu_free(vcpu);
+err_free_shadow:
+	if (vm->paging == HVX_PAGING_SHADOW)
+		hvx_shadow_destroy(&vcpu->shadow);
 err_free_fpu:
 	fpu_free_guest_fpstate(&vcpu->gfpu);
 err_free_run:

@@ -423,14 +423,6 @@ static int svm_vcpu_create(struct hvx_vcpu *vcpu)
 	c->int_ctl = V_INTR_MASKING;
 	svm->shadow = vcpu->vm->paging == HVX_PAGING_SHADOW;
 	if (svm->shadow) {
-		int ret = hvx_shadow_init(&vcpu->shadow);
-
-		if (ret) {
-			free_page((unsigned long)svm->vmcb);
-			kfree(svm);
-			vcpu->arch = NULL;
-			return ret;
-		}
 		/*
 		 * Shadow paging: no NPT; CR0/CR3/CR4 accesses, INVLPG and #PF
 		 * exit, and the CPU runs on the shadow tables.
@@ -509,8 +501,6 @@ static void svm_vcpu_free(struct hvx_vcpu *vcpu)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 
-	if (svm->shadow)
-		hvx_shadow_destroy(&vcpu->shadow);
 	free_page((unsigned long)svm->vmcb);
 	kfree(svm);
 }

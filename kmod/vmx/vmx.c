@@ -282,11 +282,6 @@ static int vmx_vcpu_create(struct hvx_vcpu *vcpu)
 	vmx->cpu = -1;
 	INIT_LIST_HEAD(&vmx->loaded);
 	vmx->shadow = vcpu->vm->paging == HVX_PAGING_SHADOW;
-	if (vmx->shadow) {
-		ret = hvx_shadow_init(&vcpu->shadow);
-		if (ret)
-			goto err_vpid;
-	}
 	vcpu->arch = vmx;
 
 	preempt_disable();
@@ -296,7 +291,6 @@ static int vmx_vcpu_create(struct hvx_vcpu *vcpu)
 	preempt_enable();
 	if (ret) {
 		vmx_clear_remote(vmx);
-		hvx_shadow_destroy(&vcpu->shadow);
 		goto err_vpid;
 	}
 	return 0;
@@ -317,8 +311,6 @@ static void vmx_vcpu_free(struct hvx_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
 	vmx_clear_remote(vmx);
-	if (vmx->shadow)
-		hvx_shadow_destroy(&vcpu->shadow);
 	if (vmx->vpid)
 		ida_free(&vmx_vpids, vmx->vpid);
 	free_page((unsigned long)vmx->guest_msrs);
