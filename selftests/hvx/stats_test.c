@@ -474,7 +474,8 @@ TEST(injection_counters)
 }
 
 /*
- * With kick_after_inject (SVM; on by default under a hypervisor), every
+ * With kick_after_inject (SVM; on by default under a hypervisor Linux does
+ * not identify, as QEMU's TCG), every
  * VMRUN that injects an external interrupt has a host interrupt pending,
  * so the guest exits (INTR) right after the injection: at least one host
  * interrupt exit per injected interrupt (Documentation/design.rst,
