@@ -55,6 +55,7 @@ void hvx_decode_prefixes(const u8 *b, unsigned int len, bool long64, bool cs_db,
 	p->seg = -1;
 	p->rex = 0;
 	p->lock = false;
+	p->long64 = long64;
 	for (i = 0; i < len; i++) {
 		if (long64 && (b[i] & 0xf0) == 0x40) {
 			p->rex = b[i];
@@ -212,7 +213,6 @@ int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *
 {
 	struct hvx_prefixes p;
 	unsigned int len, i;
-	bool long64, cs_db;
 	u8 b[15], modrm;
 	u64 ea = 0;
 	int ret;
@@ -221,7 +221,6 @@ int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *
 	ret = hvx_fetch_prefixes(vcpu, vcpu->rip, b, &len, &p, f);
 	if (ret)
 		return ret;
-	hvx_code_mode(vcpu, &long64, &cs_db);
 	i = p.len;
 	/* 0f, the opcode and (but for CLTS) ModRM: each must have been fetched. */
 	if (!hvx_take(b, len, &i, 1, &v) || (u8)v != 0x0f || !hvx_take(b, len, &i, 1, &v))
@@ -256,7 +255,7 @@ int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *
 		if (!hvx_modrm16(vcpu, b, len, &i, modrm, &in->seg, &ea))
 			return -EINVAL;
 	} else {
-		if (!hvx_modrm32(vcpu, b, len, &i, modrm, p.rex, long64, &in->seg, &ea))
+		if (!hvx_modrm32(vcpu, b, len, &i, modrm, p.rex, p.long64, &in->seg, &ea))
 			return -EINVAL;
 		if (p.asize == 4)
 			ea = (u32)ea;

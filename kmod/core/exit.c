@@ -140,12 +140,6 @@ enum hvx_pf_merge hvx_pf_during_event(struct hvx_vcpu *vcpu, u32 type, u8 vector
 	}
 }
 
-static void hvx_gp(struct hvx_vcpu *vcpu)
-{
-	vcpu->rip = vcpu->exit_rip;
-	hvx_ops->inject_gp(vcpu);
-}
-
 int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data)
 {
 	struct hvx_run *run = vcpu->run;
@@ -173,7 +167,7 @@ int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data)
 	}
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_MSR_KERNEL);
 	if (ret)
-		hvx_gp(vcpu);
+		hvx_inject_gp(vcpu);
 	return 1;
 }
 
@@ -397,7 +391,7 @@ int hvx_complete_userspace(struct hvx_vcpu *vcpu)
 		break;
 	case HVX_COMPLETE_MSR:
 		if (run->msr.error) {
-			hvx_gp(vcpu);
+			hvx_inject_gp(vcpu);
 		} else if (!run->msr.is_write) {
 			vcpu->regs[HVX_RAX] = (u32)run->msr.data;
 			vcpu->regs[HVX_RDX] = run->msr.data >> 32;

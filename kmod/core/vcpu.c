@@ -182,8 +182,6 @@ out:
 	return ret;
 }
 
-static bool hvx_exception_has_error(u32 vector);
-
 /*
  * An XCR0 value the guest may have (SDM vol. 1 §13.3, vol. 2 XSETBV; APM
  * vol. 2 §11.5.2), checked as KVM's __kvm_set_xcr() does: x87 always, AVX
@@ -404,17 +402,6 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 out:
 	kfree(st);
 	return ret;
-}
-
-static bool hvx_exception_has_error(u32 vector)
-{
-	switch (vector) {
-	case 8: case 10: case 11: case 12: case 13: case 14:
-	case 17: case 21: case 29: case 30:
-		return true;
-	default:
-		return false;
-	}
 }
 
 static long hvx_vcpu_inject(struct hvx_vcpu *vcpu, struct hvx_event __user *argp)

@@ -8,6 +8,7 @@
 #include <linux/kernel.h>
 #include <asm/cpufeature.h>
 #include <asm/msr-index.h>
+#include <asm/trapnr.h>
 
 #include "hvx_core.h"
 #include "hvx_x86.h"
@@ -71,14 +72,6 @@ void hvx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e)
 		e->flags |= HVX_EVENTS_NMI_MASKED;
 }
 
-/* WRMSR of an address takes a canonical one, at the CPU's address width. */
-static bool hvx_msr_canonical(u64 data)
-{
-	int bits = boot_cpu_has(X86_FEATURE_LA57) ? 57 : 48;
-
-	return (s64)(data << (64 - bits)) >> (64 - bits) == (s64)data;
-}
-
 /*
  * Stores an MSR the kernel holds, for the guest's WRMSR (@host false) or
  * SET_STATE (@host true), once the value passes what WRMSR itself checks
@@ -120,7 +113,8 @@ int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 bool hvx_irq_window_open(struct hvx_vcpu *vcpu)
 {
 	if (!vcpu->run->request_interrupt_window || vcpu->ev.irq ||
-	    !hvx_ops->interruptible(vcpu) || hvx_ops->event_in_flight(vcpu))
+	    !hvx_ops->interruptible(vcpu) ||
+	    (hvx_ops->get_injection(vcpu, NULL) & HVX_EV_VALID))
 		return false;
 	vcpu->exit_rip = vcpu->rip;
 	vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
@@ -142,5 +136,135 @@ int hvx_exit_irq_window(struct hvx_vcpu *vcpu)
 		return 0;
 	}
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
+	return 1;
+}
+
+/*
+ * The exceptions that push an error code (SDM vol. 3A table 6-1, APM
+ * vol. 2 table 8-1): #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP, #VC, #SX.
+ */
+bool hvx_exception_has_error(u32 vector)
+{
+	switch (vector) {
+	case 8: case 10: case 11: case 12: case 13: case 14:
+	case 17: case 21: case 29: case 30:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The injection of exception @vector, in the format both vendors share.
+ * Real mode pushes no error code, and both CPUs refuse an entry that asks
+ * for one there (SDM vol. 3C §26.2.1.3; KVM drops it likewise).
+ */
+u32 hvx_exception_info(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
+{
+	u32 info = vector | HVX_EV_TYPE_EXC | HVX_EV_VALID;
+	struct hvx_paging pg;
+
+	if (has_error) {
+		hvx_ops->get_paging(vcpu, &pg);
+		if (pg.cr0 & X86_CR0_PE)
+			info |= HVX_EV_HAS_ERROR;
+	}
+	return info;
+}
+
+/*
+ * The exception queue of an exit: exception @vector (with @error if the
+ * vector has one) is delivered on the next entry, in place of anything
+ * in flight.  The exiting instruction has not completed: the guest
+ * resumes at it, and its handler returns there.
+ */
+void hvx_queue_exception(struct hvx_vcpu *vcpu, u8 vector, u32 error)
+{
+	vcpu->rip = vcpu->exit_rip;
+	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
+	hvx_ops->set_injection(vcpu, hvx_exception_info(vcpu, vector,
+							hvx_exception_has_error(vector)), error);
+}
+
+/* Delivers @f on the next entry; the faulting instruction has not completed. */
+void hvx_inject_fault(struct hvx_vcpu *vcpu, const struct hvx_fault *f)
+{
+	/* Neither VMRUN nor VM entry writes CR2 for an injected #PF. */
+	if (f->vector == X86_TRAP_PF)
+		hvx_ops->set_cr2(vcpu, f->cr2);
+	hvx_queue_exception(vcpu, f->vector, f->error_code);
+}
+
+/*
+ * Delivers an exception that hvx intercepts only so that the CPU cannot
+ * loop delivering it (#DB, #AC).  If it arose while the guest's CPU was
+ * delivering another event, the exit path has put that event back in the
+ * injection field.  #DB and #AC are benign (SDM vol. 3A table 6-5): the
+ * two are handled serially, the new one first.  A fault whose delivery
+ * was cut short comes again when its instruction runs again, as on
+ * hardware; an interrupt or NMI goes back to the queue, or, with no room
+ * there, keeps the field and the new exception recurs when its delivery
+ * does.
+ */
+void hvx_reflect_exception(struct hvx_vcpu *vcpu, u8 vector)
+{
+	struct hvx_pending *p = &vcpu->ev;
+	u32 prev = hvx_ops->get_injection(vcpu, NULL);
+
+	if (prev & HVX_EV_VALID) {
+		switch (prev & HVX_EV_TYPE_MASK) {
+		case HVX_EV_TYPE_INTR:
+			if (p->irq)
+				return;
+			p->irq = true;
+			p->irq_vector = prev & 0xff;
+			break;
+		case HVX_EV_TYPE_NMI:
+			p->nmi = true;
+			break;
+		}
+	}
+	/* The error code of #AC is 0. */
+	hvx_queue_exception(vcpu, vector, 0);
+}
+
+/* A triple fault: the guest is dead; userspace decides what follows. */
+int hvx_exit_shutdown(struct hvx_vcpu *vcpu)
+{
+	hvx_stat_inc(vcpu, HVX_STAT_EXIT_SHUTDOWN);
+	hvx_event(vcpu->vm, HVX_GENL_EVENT_SHUTDOWN, vcpu->id, 0);
+	vcpu->run->exit_reason = HVX_EXIT_SHUTDOWN;
+	return 0;
+}
+
+/*
+ * Shadow paging: the guest's own #PF at @cr2 with error code @ec, which
+ * the walk of its tables found.  If the CPU raised it delivering another
+ * event (back in the injection field now), the two combine as
+ * hvx_pf_during_event() says.  Returns as an exit handler does.
+ */
+int hvx_shadow_pf_deliver(struct hvx_vcpu *vcpu, u64 cr2, u32 ec)
+{
+	u32 prev = hvx_ops->get_injection(vcpu, NULL);
+
+	/* An intercepted #PF leaves CR2 alone (APM vol. 2 §15.12.15). */
+	hvx_ops->set_cr2(vcpu, cr2);
+	if (prev & HVX_EV_VALID) {
+		u32 type = (prev & HVX_EV_TYPE_MASK) == HVX_EV_TYPE_NMI ? HVX_EVENT_NMI :
+			   (prev & HVX_EV_TYPE_MASK) == HVX_EV_TYPE_INTR ? HVX_EVENT_EXTINT :
+			   HVX_EVENT_EXCEPTION;
+
+		switch (hvx_pf_during_event(vcpu, type, prev & 0xff)) {
+		case HVX_PF_SHUTDOWN:
+			hvx_ops->set_injection(vcpu, 0, 0);
+			return hvx_exit_shutdown(vcpu);
+		case HVX_PF_DOUBLE:
+			hvx_queue_exception(vcpu, X86_TRAP_DF, 0);
+			return 1;
+		case HVX_PF_ALONE:
+			break;
+		}
+	}
+	hvx_queue_exception(vcpu, X86_TRAP_PF, ec);
 	return 1;
 }

@@ -26,6 +26,8 @@
 #include <asm/ptrace.h>
 #include <asm/asm.h>
 #include <asm/reboot.h>
+#include <asm/cpufeature.h>
+#include <asm/trapnr.h>
 
 #define HVX_MAX_VCPUS		64
 #define HVX_NR_SLOTS		32
@@ -207,8 +209,14 @@ struct hvx_backend_ops {
 	/* what the hardware holds: an event in flight, interrupt shadow, NMI blocking */
 	void (*get_events)(struct hvx_vcpu *vcpu, struct hvx_events *e);
 	void (*set_events)(struct hvx_vcpu *vcpu, const struct hvx_events *e);
-	/* an exit interrupted an event's delivery: the next entry completes it */
-	bool (*event_in_flight)(struct hvx_vcpu *vcpu);
+	/*
+	 * The event the next entry injects (HVX_EV_* format, hvx_x86.h): an
+	 * exit that interrupted an event's delivery leaves it there, and an
+	 * exception the core queues replaces it (@info 0: none).
+	 */
+	u32 (*get_injection)(struct hvx_vcpu *vcpu, u32 *error);
+	void (*set_injection)(struct hvx_vcpu *vcpu, u32 info, u32 error);
+	void (*set_cr2)(struct hvx_vcpu *vcpu, u64 cr2);
 	/* MSRs the kernel virtualizes: 0, -ENOENT if unknown, -EINVAL if invalid */
 	int (*get_msr)(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
@@ -217,9 +225,6 @@ struct hvx_backend_ops {
 	/* one segment register (HVX_SEG_*), for what the core reads of it */
 	void (*get_segment)(struct hvx_vcpu *vcpu, int seg, struct hvx_segment *s);
 	bool (*interruptible)(struct hvx_vcpu *vcpu);
-	void (*inject_gp)(struct hvx_vcpu *vcpu);
-	/* an exception with an error code (#GP, #SS, #PF with CR2 = @cr2) */
-	void (*inject_fault)(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2);
 	u32 (*raw_exit_code)(unsigned int idx);	/* vendor code of a raw counter */
 };
 
@@ -261,6 +266,7 @@ struct hvx_prefixes {
 	u8 asize;		/* address size in bytes: 2, 4 or 8 */
 	u8 rex;			/* REX if it is the last prefix, else 0 */
 	bool lock;
+	bool long64;		/* decoded as 64-bit code */
 	unsigned int len;	/* bytes of prefixes: the opcode's index */
 };
 
@@ -368,7 +374,32 @@ int hvx_emul_write(struct hvx_vcpu *vcpu, int seg, u64 off, const void *buf,
 		   unsigned int len, struct hvx_fault *f);
 int hvx_emul_check_write(struct hvx_vcpu *vcpu, int seg, u64 off, unsigned int len,
 			 struct hvx_fault *f);
+
+/* @addr is canonical for a linear address of @bits bits (48 or 57). */
+static inline bool hvx_canonical(u64 addr, int bits)
+{
+	return (s64)(addr << (64 - bits)) >> (64 - bits) == (s64)addr;
+}
+
+/* The same at the host CPU's width, as WRMSR checks an address. */
+static inline bool hvx_msr_canonical(u64 addr)
+{
+	return hvx_canonical(addr, boot_cpu_has(X86_FEATURE_LA57) ? 57 : 48);
+}
+
+/* core/x86.c: the exception queue of an exit, for both backends */
+bool hvx_exception_has_error(u32 vector);
+u32 hvx_exception_info(struct hvx_vcpu *vcpu, u8 vector, bool has_error);
+void hvx_queue_exception(struct hvx_vcpu *vcpu, u8 vector, u32 error);
 void hvx_inject_fault(struct hvx_vcpu *vcpu, const struct hvx_fault *f);
+void hvx_reflect_exception(struct hvx_vcpu *vcpu, u8 vector);
+int hvx_shadow_pf_deliver(struct hvx_vcpu *vcpu, u64 cr2, u32 ec);
+int hvx_exit_shutdown(struct hvx_vcpu *vcpu);
+
+static inline void hvx_inject_gp(struct hvx_vcpu *vcpu)
+{
+	hvx_queue_exception(vcpu, X86_TRAP_GP, 0);
+}
 
 /* svm/svm.c, vmx/vmx.c */
 extern const struct hvx_backend_ops hvx_svm_ops;

@@ -329,8 +329,7 @@ int hvx_linearize(struct hvx_vcpu *vcpu, int seg, u64 off, unsigned int len, u32
 		*gva = (seg == HVX_SEG_FS || seg == HVX_SEG_GS ? sg->base : 0) + off;
 		va_bits = (pg.cr4 & X86_CR4_LA57) ? 57 : 48;
 		last = *gva + len - 1;
-		if ((s64)(*gva << (64 - va_bits)) >> (64 - va_bits) != (s64)*gva ||
-		    (s64)(last << (64 - va_bits)) >> (64 - va_bits) != (s64)last)
+		if (!hvx_canonical(*gva, va_bits) || !hvx_canonical(last, va_bits))
 			return seg_fault(seg, f);
 		return 0;
 	}
@@ -395,14 +394,6 @@ int hvx_emul_check_write(struct hvx_vcpu *vcpu, int seg, u64 off, unsigned int l
 			 struct hvx_fault *f)
 {
 	return hvx_emul_access(vcpu, seg, off, NULL, len, HVX_PF_W, f);
-}
-
-/* Delivers @f on the next entry; the faulting instruction has not completed. */
-void hvx_inject_fault(struct hvx_vcpu *vcpu, const struct hvx_fault *f)
-{
-	vcpu->rip = vcpu->exit_rip;
-	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
-	hvx_ops->inject_fault(vcpu, f->vector, f->error_code, f->cr2);
 }
 
 /*

@@ -618,9 +618,8 @@ static void svm_inject_events(struct hvx_vcpu *vcpu)
 
 	if (!(vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
 		if (p->exception) {
-			vmcb->control.event_inj = p->exc_vector | SVM_EVTINJ_EXC |
-				SVM_EVTINJ_VALID | (p->exc_has_error ?
-				SVM_EVTINJ_EV | ((u64)p->exc_error << 32) : 0);
+			svm_set_injection(vcpu, hvx_exception_info(vcpu, p->exc_vector,
+								   p->exc_has_error), p->exc_error);
 			p->exception = false;
 			hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
 			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXCEPTION,
@@ -827,15 +826,15 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.get_dregs		= svm_get_dregs,
 	.set_dregs		= svm_set_dregs,
 	.get_events		= svm_get_events,
-	.event_in_flight	= svm_event_in_flight,
 	.set_events		= svm_set_events,
+	.get_injection		= svm_get_injection,
+	.set_injection		= svm_set_injection,
+	.set_cr2		= svm_set_cr2,
 	.get_msr		= svm_get_msr,
 	.set_msr		= svm_set_msr,
 	.get_paging		= svm_get_paging,
 	.seg_base		= svm_seg_base,
 	.get_segment		= svm_get_segment,
 	.interruptible		= svm_interruptible,
-	.inject_gp		= svm_inject_gp,
-	.inject_fault		= svm_inject_fault,
 	.raw_exit_code		= svm_raw_exit_code,
 };

@@ -280,15 +280,15 @@ int svm_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);
 void svm_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d);
 void svm_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d);
 void svm_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);
-bool svm_event_in_flight(struct hvx_vcpu *vcpu);
+u32 svm_get_injection(struct hvx_vcpu *vcpu, u32 *error);
+void svm_set_injection(struct hvx_vcpu *vcpu, u32 info, u32 error);
+void svm_set_cr2(struct hvx_vcpu *vcpu, u64 cr2);
 void svm_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e);
 int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 void svm_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg);
 u64 svm_seg_base(struct hvx_vcpu *vcpu, int seg);
 void svm_get_segment(struct hvx_vcpu *vcpu, int seg, struct hvx_segment *s);
-void svm_inject_gp(struct hvx_vcpu *vcpu);
-void svm_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2);
 
 /* Raw exit counters: one per exit code below SVM_EXIT_NR, then NPF and INVALID. */
 #define SVM_RAW_NPF	SVM_EXIT_NR

@@ -31,51 +31,8 @@ static void svm_skip(struct hvx_vcpu *vcpu, unsigned int len)
 	vmcb->control.int_state &= ~SVM_INT_SHADOW;
 }
 
-static void svm_queue_exception(struct hvx_vcpu *vcpu, u8 vector)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-
-	vmcb->control.event_inj = vector | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID;
-}
-
 /* DR7.GD, general detect (SDM vol. 3B §18.2.4). */
 #define SVM_DR7_GD	BIT(13)
-
-/*
- * Delivers an exception that hvx intercepts only so that the CPU cannot
- * loop delivering it (#DB, #AC).  If it arose while the guest's CPU was
- * delivering another event, that event is back in EVENTINJ
- * (svm_requeue_interrupted()).  #DB and #AC are benign (SDM vol. 3A
- * table 6-5): the two are handled serially, the new one first.  A fault
- * whose delivery was cut short comes again when its instruction runs
- * again, as on hardware; an interrupt or NMI goes back to the queue, or,
- * with no room there, keeps EVENTINJ and the new exception recurs when
- * its delivery does.
- */
-static void svm_reflect_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	struct hvx_pending *p = &vcpu->ev;
-	u64 prev = vmcb->control.event_inj;
-
-	if (prev & SVM_EVTINJ_VALID) {
-		switch (prev & SVM_EVTINJ_TYPE_MASK) {
-		case SVM_EVTINJ_INTR:
-			if (p->irq)
-				return;
-			p->irq = true;
-			p->irq_vector = prev & 0xff;
-			break;
-		case SVM_EVTINJ_NMI:
-			p->nmi = true;
-			break;
-		}
-	}
-	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
-	/* The error code of #AC is 0. */
-	vmcb->control.event_inj = vector | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID |
-				  (has_error ? SVM_EVTINJ_EV : 0);
-}
 
 /*
  * #DB: the CPU has already written DR6 in the VMCB (KVM takes the cause
@@ -88,7 +45,7 @@ static void svm_reflect_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_err
 static int svm_exit_db(struct hvx_vcpu *vcpu)
 {
 	to_svm(vcpu)->vmcb->save.dr7 &= ~SVM_DR7_GD;
-	svm_reflect_exception(vcpu, X86_TRAP_DB, false);
+	hvx_reflect_exception(vcpu, X86_TRAP_DB);
 	return 1;
 }
 
@@ -100,7 +57,7 @@ static int svm_exit_db(struct hvx_vcpu *vcpu)
 static int svm_exit_ac(struct hvx_vcpu *vcpu)
 {
 	vcpu->rflags |= X86_EFLAGS_RF;
-	svm_reflect_exception(vcpu, X86_TRAP_AC, true);
+	hvx_reflect_exception(vcpu, X86_TRAP_AC);
 	return 1;
 }
 
@@ -161,7 +118,7 @@ static int svm_exit_invd(struct hvx_vcpu *vcpu)
 /* No virtual PMU: RDPMC raises #GP(0), as on a CPU without the counter. */
 static int svm_exit_rdpmc(struct hvx_vcpu *vcpu)
 {
-	svm_inject_gp(vcpu);
+	hvx_inject_gp(vcpu);
 	return 1;
 }
 
@@ -232,15 +189,6 @@ static int svm_exit_msr(struct hvx_vcpu *vcpu)
 	return hvx_exit_msr(vcpu, vcpu->regs[HVX_RCX], is_write, data);
 }
 
-static int svm_exit_shutdown(struct hvx_vcpu *vcpu)
-{
-	/* A triple fault; the VMCB state is undefined now (APM §15.12). */
-	hvx_stat_inc(vcpu, HVX_STAT_EXIT_SHUTDOWN);
-	hvx_event(vcpu->vm, HVX_GENL_EVENT_SHUTDOWN, vcpu->id, 0);
-	vcpu->run->exit_reason = HVX_EXIT_SHUTDOWN;
-	return 0;
-}
-
 static int svm_exit_vmmcall(struct hvx_vcpu *vcpu)
 {
 	svm_skip(vcpu, 3);
@@ -250,7 +198,7 @@ static int svm_exit_vmmcall(struct hvx_vcpu *vcpu)
 /* SVM instructions in the guest: hvx does not nest. */
 static int svm_exit_ud(struct hvx_vcpu *vcpu)
 {
-	svm_queue_exception(vcpu, X86_TRAP_UD);
+	hvx_queue_exception(vcpu, X86_TRAP_UD, 0);
 	return 1;
 }
 
@@ -262,14 +210,14 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
 
 	/* SDM vol. 2 XSETBV: #UD without CR4.OSXSAVE, #GP for the rest. */
 	if (!(vmcb->save.cr4 & X86_CR4_OSXSAVE)) {
-		svm_queue_exception(vcpu, X86_TRAP_UD);
+		hvx_queue_exception(vcpu, X86_TRAP_UD, 0);
 		return 1;
 	}
 	svm_get_cregs(vcpu, &c);
 	c.xcr0 = xcr0;
 	if ((u32)vcpu->regs[HVX_RCX] != 0 || vmcb->save.cpl ||
 	    svm_set_cregs(vcpu, &c)) {
-		svm_inject_gp(vcpu);
+		hvx_inject_gp(vcpu);
 		return 1;
 	}
 	svm_skip(vcpu, 3);
@@ -450,7 +398,7 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 	 */
 	if (hvx_guest_cpl(vcpu) &&
 	    (in.op != 0x01 || (in.reg & 7) != 4 || (svm->guest_cr4 & X86_CR4_UMIP))) {
-		svm_inject_gp(vcpu);
+		hvx_inject_gp(vcpu);
 		return 1;
 	}
 	reg = &vcpu->regs[in.rm];
@@ -490,7 +438,7 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 		break;
 	}
 	if (ret == -EINVAL) {
-		svm_inject_gp(vcpu);
+		hvx_inject_gp(vcpu);
 		return 1;
 	}
 	vcpu->rip += in.len;
@@ -513,7 +461,7 @@ static int svm_exit_invlpg(struct hvx_vcpu *vcpu)
 		return svm_refetch(vcpu);
 	/* Privileged, as for the CR accesses above. */
 	if (hvx_guest_cpl(vcpu)) {
-		svm_inject_gp(vcpu);
+		hvx_inject_gp(vcpu);
 		return 1;
 	}
 	hvx_shadow_invlpg(&vcpu->shadow, hvx_seg_linear(vcpu, in.seg, in.ea),
@@ -535,31 +483,7 @@ static int svm_exit_pf(struct hvx_vcpu *vcpu)
 	ret = hvx_shadow_fault(vcpu, &vcpu->shadow, addr, vmcb->control.exit_info_1, &ec);
 	if (ret != 2)
 		return ret;
-	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
-	/* An intercepted #PF leaves CR2 alone (APM vol. 2 §15.12.15). */
-	vmcb->save.cr2 = addr;
-	/* Was it raised delivering an event (now in EVENTINJ again)? */
-	if (vmcb->control.event_inj & SVM_EVTINJ_VALID) {
-		u64 prev = vmcb->control.event_inj;
-		u32 type = (prev & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_NMI ? HVX_EVENT_NMI :
-			   (prev & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_INTR ? HVX_EVENT_EXTINT :
-			   HVX_EVENT_EXCEPTION;
-
-		switch (hvx_pf_during_event(vcpu, type, prev & 0xff)) {
-		case HVX_PF_SHUTDOWN:
-			vmcb->control.event_inj = 0;
-			return svm_exit_shutdown(vcpu);
-		case HVX_PF_DOUBLE:
-			vmcb->control.event_inj = X86_TRAP_DF | SVM_EVTINJ_EXC |
-						  SVM_EVTINJ_VALID | SVM_EVTINJ_EV;
-			return 1;
-		case HVX_PF_ALONE:
-			break;
-		}
-	}
-	vmcb->control.event_inj = X86_TRAP_PF | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID |
-				  SVM_EVTINJ_EV | ((u64)ec << 32);
-	return 1;
+	return hvx_shadow_pf_deliver(vcpu, addr, ec);
 }
 
 static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
@@ -582,7 +506,7 @@ static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[SVM_EXIT_INVLPGA]	= svm_exit_ud,
 	[SVM_EXIT_IOIO]		= svm_exit_ioio,
 	[SVM_EXIT_MSR]		= svm_exit_msr,
-	[SVM_EXIT_SHUTDOWN]	= svm_exit_shutdown,
+	[SVM_EXIT_SHUTDOWN]	= hvx_exit_shutdown,
 	[SVM_EXIT_VMRUN]	= svm_exit_ud,
 	[SVM_EXIT_VMMCALL]	= svm_exit_vmmcall,
 	[SVM_EXIT_VMLOAD]	= svm_exit_ud,

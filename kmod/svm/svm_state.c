@@ -177,9 +177,23 @@ void svm_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e)
 		e->flags |= HVX_EVENTS_SHADOW;
 }
 
-bool svm_event_in_flight(struct hvx_vcpu *vcpu)
+u32 svm_get_injection(struct hvx_vcpu *vcpu, u32 *error)
 {
-	return to_svm(vcpu)->vmcb->control.event_inj & SVM_EVTINJ_VALID;
+	u64 inj = to_svm(vcpu)->vmcb->control.event_inj;
+
+	if (error)
+		*error = inj >> 32;
+	return inj;
+}
+
+void svm_set_injection(struct hvx_vcpu *vcpu, u32 info, u32 error)
+{
+	to_svm(vcpu)->vmcb->control.event_inj = info | ((u64)error << 32);
+}
+
+void svm_set_cr2(struct hvx_vcpu *vcpu, u64 cr2)
+{
+	to_svm(vcpu)->vmcb->save.cr2 = cr2;
 }
 
 void svm_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
@@ -194,65 +208,68 @@ void svm_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
 		vmcb->control.int_state &= ~SVM_INT_SHADOW;
 }
 
+/* The MSRs that live in the VMCB's save area as they are. */
+static const struct {
+	u32 index;
+	u16 offset;
+} svm_vmcb_msrs[] = {
+	{ MSR_IA32_CR_PAT,	  offsetof(struct vmcb_save, g_pat) },
+	{ MSR_FS_BASE,		  offsetof(struct vmcb_save, fs.base) },
+	{ MSR_GS_BASE,		  offsetof(struct vmcb_save, gs.base) },
+	{ MSR_KERNEL_GS_BASE,	  offsetof(struct vmcb_save, kernel_gs_base) },
+	{ MSR_STAR,		  offsetof(struct vmcb_save, star) },
+	{ MSR_LSTAR,		  offsetof(struct vmcb_save, lstar) },
+	{ MSR_CSTAR,		  offsetof(struct vmcb_save, cstar) },
+	{ MSR_SYSCALL_MASK,	  offsetof(struct vmcb_save, sfmask) },
+	{ MSR_IA32_SYSENTER_CS,	  offsetof(struct vmcb_save, sysenter_cs) },
+	{ MSR_IA32_SYSENTER_ESP, offsetof(struct vmcb_save, sysenter_esp) },
+	{ MSR_IA32_SYSENTER_EIP, offsetof(struct vmcb_save, sysenter_eip) },
+};
+
+/* Where MSR @index lives in the VMCB's save area, or NULL. */
+static u64 *svm_vmcb_msr(struct svm_vcpu *svm, u32 index)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(svm_vmcb_msrs); i++)
+		if (svm_vmcb_msrs[i].index == index)
+			return (void *)&svm->vmcb->save + svm_vmcb_msrs[i].offset;
+	return NULL;
+}
+
 int svm_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save *s = &svm->vmcb->save;
+	u64 *field = svm_vmcb_msr(svm, index);
 
+	if (field) {
+		*data = *field;
+		return 0;
+	}
 	switch (index) {
 	case MSR_EFER:
-		*data = (svm->guest_efer & ~EFER_LMA) | (s->efer & EFER_LMA);
-		break;
-	case MSR_IA32_CR_PAT:
-		*data = s->g_pat;
-		break;
+		*data = (svm->guest_efer & ~EFER_LMA) | (svm->vmcb->save.efer & EFER_LMA);
+		return 0;
 	case MSR_IA32_TSC:
 		*data = rdtsc() + svm->vmcb->control.tsc_offset;
-		break;
-	case MSR_FS_BASE:
-		*data = s->fs.base;
-		break;
-	case MSR_GS_BASE:
-		*data = s->gs.base;
-		break;
-	case MSR_KERNEL_GS_BASE:
-		*data = s->kernel_gs_base;
-		break;
-	case MSR_STAR:
-		*data = s->star;
-		break;
-	case MSR_LSTAR:
-		*data = s->lstar;
-		break;
-	case MSR_CSTAR:
-		*data = s->cstar;
-		break;
-	case MSR_SYSCALL_MASK:
-		*data = s->sfmask;
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		*data = s->sysenter_cs;
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		*data = s->sysenter_esp;
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		*data = s->sysenter_eip;
-		break;
+		return 0;
 	case MSR_TSC_AUX:
 		*data = svm->tsc_aux;
-		break;
-	default:
-		return -ENOENT;
+		return 0;
 	}
-	return 0;
+	return -ENOENT;
 }
 
 int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb_save *s = &svm->vmcb->save;
+	u64 *field = svm_vmcb_msr(svm, index);
 
+	if (field) {
+		*field = data;
+		return 0;
+	}
 	switch (index) {
 	case MSR_EFER:
 		if (data & ~SVM_EFER_GUEST_BITS)
@@ -269,50 +286,15 @@ int svm_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 			data = (data & ~EFER_LMA) | (s->efer & EFER_LMA);
 		}
 		svm_set_guest_efer(vcpu, data);
-		break;
-	case MSR_IA32_CR_PAT:
-		s->g_pat = data;
-		break;
+		return 0;
 	case MSR_IA32_TSC:
 		svm->vmcb->control.tsc_offset = data - rdtsc();
-		break;
-	case MSR_FS_BASE:
-		s->fs.base = data;
-		break;
-	case MSR_GS_BASE:
-		s->gs.base = data;
-		break;
-	case MSR_KERNEL_GS_BASE:
-		s->kernel_gs_base = data;
-		break;
-	case MSR_STAR:
-		s->star = data;
-		break;
-	case MSR_LSTAR:
-		s->lstar = data;
-		break;
-	case MSR_CSTAR:
-		s->cstar = data;
-		break;
-	case MSR_SYSCALL_MASK:
-		s->sfmask = data;
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		s->sysenter_cs = data;
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		s->sysenter_esp = data;
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		s->sysenter_eip = data;
-		break;
+		return 0;
 	case MSR_TSC_AUX:
 		svm->tsc_aux = data;
-		break;
-	default:
-		return -ENOENT;
+		return 0;
 	}
-	return 0;
+	return -ENOENT;
 }
 
 void svm_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg)
@@ -375,27 +357,4 @@ u64 svm_seg_base(struct hvx_vcpu *vcpu, int seg)
 	default:
 		return long64 ? 0 : s->ds.base;
 	}
-}
-
-void svm_inject_gp(struct hvx_vcpu *vcpu)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-
-	vmcb->control.event_inj = 13 | SVM_EVTINJ_EXC | SVM_EVTINJ_EV | SVM_EVTINJ_VALID;
-}
-
-void svm_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2)
-{
-	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
-	u64 inj = vector | SVM_EVTINJ_EXC | SVM_EVTINJ_VALID;
-	struct hvx_paging pg;
-
-	svm_get_paging(vcpu, &pg);
-	/* Real mode pushes no error code. */
-	if (pg.cr0 & X86_CR0_PE)
-		inj |= SVM_EVTINJ_EV | ((u64)error_code << 32);
-	/* Event injection leaves CR2 alone (APM vol. 2 §15.20). */
-	if (vector == X86_TRAP_PF)
-		vmcb->save.cr2 = cr2;
-	vmcb->control.event_inj = inj;
 }

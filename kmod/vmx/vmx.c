@@ -342,13 +342,8 @@ static void vmx_inject_events(struct hvx_vcpu *vcpu, u32 intr)
 
 	if (!(vmcs_read(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK)) {
 		if (p->exception) {
-			u32 info = p->exc_vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
-
-			if (p->exc_has_error && (vmx_guest_cr0(vcpu) & X86_CR0_PE)) {
-				info |= INTR_INFO_DELIVER_CODE_MASK;
-				vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, p->exc_error);
-			}
-			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+			vmx_set_injection(vcpu, hvx_exception_info(vcpu, p->exc_vector,
+								   p->exc_has_error), p->exc_error);
 			p->exception = false;
 			hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
 			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXCEPTION,
@@ -669,15 +664,15 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.get_dregs		= vmx_get_dregs,
 	.set_dregs		= vmx_set_dregs,
 	.get_events		= vmx_get_events,
-	.event_in_flight	= vmx_event_in_flight,
 	.set_events		= vmx_set_events,
+	.get_injection		= vmx_get_injection,
+	.set_injection		= vmx_set_injection,
+	.set_cr2		= vmx_set_cr2,
 	.get_msr		= vmx_get_msr,
 	.set_msr		= vmx_set_msr,
 	.get_paging		= vmx_get_paging,
 	.seg_base		= vmx_seg_base,
 	.get_segment		= vmx_get_segment,
 	.interruptible		= vmx_interruptible,
-	.inject_gp		= vmx_inject_gp,
-	.inject_fault		= vmx_inject_fault,
 	.raw_exit_code		= vmx_raw_exit_code,
 };

@@ -244,7 +244,9 @@ int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);
 void vmx_get_dregs(struct hvx_vcpu *vcpu, struct hvx_dregs *d);
 void vmx_set_dregs(struct hvx_vcpu *vcpu, const struct hvx_dregs *d);
 void vmx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);
-bool vmx_event_in_flight(struct hvx_vcpu *vcpu);
+u32 vmx_get_injection(struct hvx_vcpu *vcpu, u32 *error);
+void vmx_set_injection(struct hvx_vcpu *vcpu, u32 info, u32 error);
+void vmx_set_cr2(struct hvx_vcpu *vcpu, u64 cr2);
 void vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e);
 int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
@@ -252,12 +254,9 @@ void vmx_get_paging(struct hvx_vcpu *vcpu, struct hvx_paging *pg);
 u64 vmx_seg_base(struct hvx_vcpu *vcpu, int seg);
 void vmx_get_segment(struct hvx_vcpu *vcpu, int seg, struct hvx_segment *s);
 bool vmx_interruptible(struct hvx_vcpu *vcpu);
-void vmx_inject_gp(struct hvx_vcpu *vcpu);
-void vmx_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2);
 u32 vmx_raw_exit_code(unsigned int idx);
 
 /* vmx_exit.c */
 int vmx_handle_exit(struct hvx_vcpu *vcpu);
-void vmx_queue_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error, u32 error);
 
 #endif /* HVX_VMX_H */

@@ -40,13 +40,11 @@ static void vmx_skip(struct hvx_vcpu *vcpu)
 	vmx_end_shadow(vcpu);
 }
 
-static int vmx_fault(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
+static int vmx_fault(struct hvx_vcpu *vcpu, u8 vector)
 {
-	vmx_queue_exception(vcpu, vector, has_error, 0);
+	hvx_queue_exception(vcpu, vector, 0);
 	return 1;
 }
-
-static int vmx_exit_triple_fault(struct hvx_vcpu *vcpu);
 
 static int vmx_exit_nop(struct hvx_vcpu *vcpu)
 {
@@ -70,29 +68,7 @@ static int vmx_exit_shadow_pf(struct hvx_vcpu *vcpu)
 	ret = hvx_shadow_fault(vcpu, &vcpu->shadow, vmx->exit_qual, vmx->exit_intr_error, &ec);
 	if (ret != 2)
 		return ret;
-	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
-	vmx->cr2 = vmx->exit_qual;
-	/* Was it raised delivering an event (vmx_requeue_interrupted() put it back)? */
-	if (vmx_requeued(vmx->idt_info)) {
-		u32 t = vmx->idt_info & INTR_INFO_INTR_TYPE_MASK;
-		u32 type = t == INTR_TYPE_NMI_INTR ? HVX_EVENT_NMI :
-			   t == INTR_TYPE_EXT_INTR ? HVX_EVENT_EXTINT : HVX_EVENT_EXCEPTION;
-
-		switch (hvx_pf_during_event(vcpu, type, vmx->idt_info & INTR_INFO_VECTOR_MASK)) {
-		case HVX_PF_SHUTDOWN:
-			vmx_get(vcpu);
-			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
-			vmx_put(vcpu);
-			return vmx_exit_triple_fault(vcpu);
-		case HVX_PF_DOUBLE:
-			vmx_queue_exception(vcpu, X86_TRAP_DF, true, 0);
-			return 1;
-		case HVX_PF_ALONE:
-			break;
-		}
-	}
-	vmx_queue_exception(vcpu, X86_TRAP_PF, true, ec);
-	return 1;
+	return hvx_shadow_pf_deliver(vcpu, vmx->exit_qual, ec);
 }
 
 /* Shadow paging: INVLPG drops the page from the virtual TLB. */
@@ -104,44 +80,6 @@ static int vmx_exit_invlpg(struct hvx_vcpu *vcpu)
 	vmx_get_paging(vcpu, &pg);
 	hvx_shadow_invlpg(&vcpu->shadow, to_vmx(vcpu)->exit_qual, pg.efer & EFER_LMA);
 	vmx_skip(vcpu);
-	return 1;
-}
-
-/*
- * Delivers an exception that hvx intercepts only so that the CPU cannot
- * loop delivering it (#DB, #AC).  If it arose while the guest's CPU was
- * delivering another event, the exit path has put that event back in the
- * VM-entry interruption field (vmx_requeue_interrupted()).  #DB and #AC
- * are benign (SDM vol. 3A table 6-5): the two are handled serially, the
- * new one first.  A fault whose delivery was cut short comes again when
- * its instruction runs again, as on hardware; an interrupt or NMI goes
- * back to the queue, or, with no room there, keeps the field and the new
- * exception recurs when its delivery does.
- */
-static int vmx_reflect_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
-{
-	struct hvx_pending *p = &vcpu->ev;
-	u32 prev;
-
-	vmx_get(vcpu);
-	prev = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
-	vmx_put(vcpu);
-	if (prev & INTR_INFO_VALID_MASK) {
-		switch (prev & INTR_INFO_INTR_TYPE_MASK) {
-		case INTR_TYPE_EXT_INTR:
-			if (p->irq)
-				return 1;
-			p->irq = true;
-			p->irq_vector = prev & INTR_INFO_VECTOR_MASK;
-			break;
-		case INTR_TYPE_NMI_INTR:
-			p->nmi = true;
-			break;
-		}
-	}
-	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
-	/* The error code of #AC is 0. */
-	vmx_queue_exception(vcpu, vector, has_error, 0);
 	return 1;
 }
 
@@ -187,7 +125,8 @@ static int vmx_exit_db(struct hvx_vcpu *vcpu)
 			   vmcs_read(GUEST_PENDING_DBG_EXCEPTIONS) | DR_STEP);
 	vmcs_write(GUEST_DR7, vmcs_read(GUEST_DR7) & ~VMX_DR7_GD);
 	vmx_put(vcpu);
-	return vmx_reflect_exception(vcpu, X86_TRAP_DB, false);
+	hvx_reflect_exception(vcpu, X86_TRAP_DB);
+	return 1;
 }
 
 /*
@@ -214,7 +153,8 @@ static int vmx_exit_ac(struct hvx_vcpu *vcpu)
 		}
 	}
 	vcpu->rflags |= X86_EFLAGS_RF;
-	return vmx_reflect_exception(vcpu, X86_TRAP_AC, true);
+	hvx_reflect_exception(vcpu, X86_TRAP_AC);
+	return 1;
 }
 
 static int vmx_exit_exception_nmi(struct hvx_vcpu *vcpu)
@@ -246,14 +186,6 @@ static int vmx_exit_other(struct hvx_vcpu *vcpu)
 	/* NMI window, INIT, the preemption-timer backstop: enter again. */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	return 1;
-}
-
-static int vmx_exit_triple_fault(struct hvx_vcpu *vcpu)
-{
-	hvx_stat_inc(vcpu, HVX_STAT_EXIT_SHUTDOWN);
-	hvx_event(vcpu->vm, HVX_GENL_EVENT_SHUTDOWN, vcpu->id, 0);
-	vcpu->run->exit_reason = HVX_EXIT_SHUTDOWN;
-	return 0;
 }
 
 /* CPUID.80000001H:EDX.RDTSCP and CPUID.(EAX=7,ECX=0):ECX.RDPID */
@@ -307,7 +239,7 @@ static int vmx_exit_wbinvd(struct hvx_vcpu *vcpu)
 static int vmx_exit_rdpmc(struct hvx_vcpu *vcpu)
 {
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	return vmx_fault(vcpu, X86_TRAP_GP, true);
+	return vmx_fault(vcpu, X86_TRAP_GP);
 }
 
 static int vmx_exit_vmcall(struct hvx_vcpu *vcpu)
@@ -320,7 +252,7 @@ static int vmx_exit_vmcall(struct hvx_vcpu *vcpu)
 static int vmx_exit_ud(struct hvx_vcpu *vcpu)
 {
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
-	return vmx_fault(vcpu, X86_TRAP_UD, false);
+	return vmx_fault(vcpu, X86_TRAP_UD);
 }
 
 /* A general-purpose register as the exit qualification names it. */
@@ -470,7 +402,7 @@ static int vmx_exit_cr(struct hvx_vcpu *vcpu)
 		break;
 	}
 	if (ret == -EINVAL)
-		return vmx_fault(vcpu, X86_TRAP_GP, true);
+		return vmx_fault(vcpu, X86_TRAP_GP);
 	if (ret)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, vmx->exit_reason, q);
 	vmx_skip(vcpu);
@@ -525,7 +457,7 @@ static int vmx_exit_xsetbv(struct hvx_vcpu *vcpu)
 	/* XSETBV exits only with CR4.OSXSAVE set (else #UD): #GP for the rest. */
 	vmx_get_sregs(vcpu, &s);
 	if ((u32)vcpu->regs[HVX_RCX] != 0 || s.ss.dpl || hvx_check_xcr0(vcpu, xcr0))
-		return vmx_fault(vcpu, X86_TRAP_GP, true);
+		return vmx_fault(vcpu, X86_TRAP_GP);
 	vcpu->xcr0 = xcr0;
 	vmx_skip(vcpu);
 	return 1;
@@ -563,7 +495,7 @@ static int vmx_exit_internal(struct hvx_vcpu *vcpu)
 static int (*const vmx_exit_handlers[VMX_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[EXIT_REASON_EXCEPTION_NMI]		= vmx_exit_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT]	= vmx_exit_nop,
-	[EXIT_REASON_TRIPLE_FAULT]		= vmx_exit_triple_fault,
+	[EXIT_REASON_TRIPLE_FAULT]		= hvx_exit_shutdown,
 	[EXIT_REASON_INIT_SIGNAL]		= vmx_exit_other,
 	[EXIT_REASON_INTERRUPT_WINDOW]		= hvx_exit_irq_window,
 	[EXIT_REASON_NMI_WINDOW]		= vmx_exit_other,

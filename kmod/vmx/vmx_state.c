@@ -239,14 +239,31 @@ void vmx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e)
 		e->flags |= HVX_EVENTS_SHADOW;
 }
 
-bool vmx_event_in_flight(struct hvx_vcpu *vcpu)
+u32 vmx_get_injection(struct hvx_vcpu *vcpu, u32 *error)
 {
 	u32 info;
 
 	vmx_get(vcpu);
 	info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
+	if (error)
+		*error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	vmx_put(vcpu);
-	return info & INTR_INFO_VALID_MASK;
+	return info;
+}
+
+void vmx_set_injection(struct hvx_vcpu *vcpu, u32 info, u32 error)
+{
+	vmx_get(vcpu);
+	if (info & INTR_INFO_DELIVER_CODE_MASK)
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
+	vmx_put(vcpu);
+}
+
+/* VM entry does not load CR2: vmx_run() does (SDM vol. 3C §27.6.1.1). */
+void vmx_set_cr2(struct hvx_vcpu *vcpu, u64 cr2)
+{
+	to_vmx(vcpu)->cr2 = cr2;
 }
 
 void vmx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
@@ -280,10 +297,35 @@ static int vmx_auto_slot(u32 index)
 	return -1;
 }
 
+/* The MSRs that live in VMCS guest-state fields as they are. */
+static const struct {
+	u32 index;
+	u32 field;
+} vmx_vmcs_msrs[] = {
+	{ MSR_IA32_CR_PAT,	  GUEST_IA32_PAT },
+	{ MSR_FS_BASE,		  GUEST_FS_BASE },
+	{ MSR_GS_BASE,		  GUEST_GS_BASE },
+	{ MSR_IA32_SYSENTER_CS,	  GUEST_SYSENTER_CS },
+	{ MSR_IA32_SYSENTER_ESP, GUEST_SYSENTER_ESP },
+	{ MSR_IA32_SYSENTER_EIP, GUEST_SYSENTER_EIP },
+};
+
+/* The VMCS field of MSR @index, or 0. */
+static u32 vmx_vmcs_msr(u32 index)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(vmx_vmcs_msrs); i++)
+		if (vmx_vmcs_msrs[i].index == index)
+			return vmx_vmcs_msrs[i].field;
+	return 0;
+}
+
 int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	int slot = vmx_auto_slot(index);
+	u32 field = vmx_vmcs_msr(index);
 	int ret = 0;
 
 	if (slot >= 0) {
@@ -291,34 +333,14 @@ int vmx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
 		return 0;
 	}
 	vmx_get(vcpu);
-	switch (index) {
-	case MSR_EFER:
+	if (field)
+		*data = vmcs_read(field);
+	else if (index == MSR_EFER)
 		*data = vmx_guest_efer(vcpu);
-		break;
-	case MSR_IA32_CR_PAT:
-		*data = vmcs_read(GUEST_IA32_PAT);
-		break;
-	case MSR_IA32_TSC:
+	else if (index == MSR_IA32_TSC)
 		*data = rdtsc() + vmcs_read(TSC_OFFSET);
-		break;
-	case MSR_FS_BASE:
-		*data = vmcs_read(GUEST_FS_BASE);
-		break;
-	case MSR_GS_BASE:
-		*data = vmcs_read(GUEST_GS_BASE);
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		*data = vmcs_read(GUEST_SYSENTER_CS);
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		*data = vmcs_read(GUEST_SYSENTER_ESP);
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		*data = vmcs_read(GUEST_SYSENTER_EIP);
-		break;
-	default:
+	else
 		ret = -ENOENT;
-	}
 	vmx_put(vcpu);
 	return ret;
 }
@@ -327,6 +349,7 @@ int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	int slot = vmx_auto_slot(index);
+	u32 field = vmx_vmcs_msr(index);
 	int ret = 0;
 
 	/* hvx_set_msr() has checked the value. */
@@ -336,37 +359,22 @@ int vmx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 	}
 	if (index == MSR_EFER && (data & ~EFER_GUEST_BITS))
 		return -EINVAL;
+	/* Intel's WRMSR and VM entry refuse these non-canonical (SDM vol. 3C §26.3.1.1). */
+	if ((index == MSR_IA32_SYSENTER_ESP || index == MSR_IA32_SYSENTER_EIP) &&
+	    !hvx_msr_canonical(data))
+		return -EINVAL;
 	vmx_get(vcpu);
-	switch (index) {
-	case MSR_EFER:
+	if (field) {
+		vmcs_write(field, data);
+	} else if (index == MSR_EFER) {
 		/* LMA is read-only to the guest (SDM vol. 3A §2.2.1). */
 		if (!host)
 			data = (data & ~EFER_LMA) | (vmx_guest_efer(vcpu) & EFER_LMA);
 		vmx_set_efer(vcpu, data);
 		vmx_shadow_sync(vcpu);
-		break;
-	case MSR_IA32_CR_PAT:
-		vmcs_write(GUEST_IA32_PAT, data);
-		break;
-	case MSR_IA32_TSC:
+	} else if (index == MSR_IA32_TSC) {
 		vmcs_write(TSC_OFFSET, data - rdtsc());
-		break;
-	case MSR_FS_BASE:
-		vmcs_write(GUEST_FS_BASE, data);
-		break;
-	case MSR_GS_BASE:
-		vmcs_write(GUEST_GS_BASE, data);
-		break;
-	case MSR_IA32_SYSENTER_CS:
-		vmcs_write(GUEST_SYSENTER_CS, data);
-		break;
-	case MSR_IA32_SYSENTER_ESP:
-		vmcs_write(GUEST_SYSENTER_ESP, data);
-		break;
-	case MSR_IA32_SYSENTER_EIP:
-		vmcs_write(GUEST_SYSENTER_EIP, data);
-		break;
-	default:
+	} else {
 		ret = -ENOENT;
 	}
 	vmx_put(vcpu);
@@ -421,33 +429,6 @@ bool vmx_interruptible(struct hvx_vcpu *vcpu)
 	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	vmx_put(vcpu);
 	return !(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
-}
-
-void vmx_queue_exception(struct hvx_vcpu *vcpu, u8 vector, bool has_error, u32 error)
-{
-	u32 info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK;
-
-	vmx_get(vcpu);
-	/* Real mode pushes no error code, and VM entry checks it (SDM §26.2.1.3). */
-	if (has_error && (vmx_guest_cr0(vcpu) & X86_CR0_PE)) {
-		info |= INTR_INFO_DELIVER_CODE_MASK;
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
-	}
-	vmcs_write(VM_ENTRY_INTR_INFO_FIELD, info);
-	vmx_put(vcpu);
-}
-
-void vmx_inject_gp(struct hvx_vcpu *vcpu)
-{
-	vmx_queue_exception(vcpu, X86_TRAP_GP, true, 0);
-}
-
-void vmx_inject_fault(struct hvx_vcpu *vcpu, u8 vector, u32 error_code, u64 cr2)
-{
-	/* VM entry does not load CR2: vmx_run() does (SDM vol. 3C §27.6.1.1). */
-	if (vector == X86_TRAP_PF)
-		to_vmx(vcpu)->cr2 = cr2;
-	vmx_queue_exception(vcpu, vector, true, error_code);
 }
 
 u32 vmx_raw_exit_code(unsigned int idx)
