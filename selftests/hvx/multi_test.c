@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Concurrency: several VMs at once, each on its own thread with distinct
- * work; several vCPUs of one VM on their own threads sharing a counter.
+ * work; several vCPUs of one VM on their own threads sharing a counter;
+ * the C guests' assertions (lib/guest_c.h), whose guest code is here.
  */
 #include <pthread.h>
 #include <sched.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "test_util.h"
+#include "multi_cguest.h"
 
-GUEST_CODE(multi_calc);
-GUEST_CODE(multi_vcpu);
-GUEST_CODE(multi_migrate);
+GUEST_CODE(multi_cguest);
 
 #define NR_VMS		4
 #define LCG_MUL		6364136223846793005ULL
@@ -38,8 +39,8 @@ static void *vm_thread(void *arg)
 		j->ret = r;
 		return NULL;
 	}
-	tvm_load_code(&j->t, "multi_calc", multi_calc_start, multi_calc_end);
-	r = tvm_setup(&j->t, 0, HVX_MODE_LONG, GUEST_CODE_GPA);
+	tvm_load_code(&j->t, "multi_cguest.c", multi_cguest_start, multi_cguest_end);
+	r = tvm_setup(&j->t, 0, HVX_MODE_LONG, MULTI_CALC_ENTRY);
 	if (!r)
 		r = tvm_get_regs(&j->t, 0, &regs);
 	if (!r) {
@@ -114,7 +115,7 @@ static void *vcpu_thread(void *arg)
 	pthread_mutex_lock(j->lock);
 	r = hvx_vcpu_create(&j->t->vm, j->id, &j->t->vcpu[j->id]);
 	if (!r)
-		r = tvm_setup(j->t, j->id, HVX_MODE_LONG, GUEST_CODE_GPA);
+		r = tvm_setup(j->t, j->id, HVX_MODE_LONG, MULTI_VCPU_ENTRY);
 	if (!r)
 		r = tvm_get_regs(j->t, j->id, &regs);
 	if (!r) {
@@ -148,7 +149,7 @@ TEST(vcpus_in_parallel)
 	if (n > 4)
 		n = 4;
 	ASSERT_GE(n, 2) TH_LOG("HVX_CAP_MAX_VCPUS is %u", n);
-	tvm_load_code(&t, "multi_vcpu", multi_vcpu_start, multi_vcpu_end);
+	tvm_load_code(&t, "multi_cguest.c", multi_cguest_start, multi_cguest_end);
 	ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, n));
 	for (i = 0; i < n; i++) {
 		jobs[i] = (struct vcpu_job){ .t = &t, .id = i, .lock = &lock, .barrier = &barrier };
@@ -188,7 +189,9 @@ TEST(vcpu_migrates_between_cpus)
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs two online CPUs");
-	TVM_LONG_GUEST(&t, multi_migrate, 0);
+	TVM_CREATE(&t, 2 * GUEST_MIN_MEM, 0, 1);
+	tvm_load_code(&t, "multi_cguest.c", multi_cguest_start, multi_cguest_end);
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, MULTI_MIGRATE_ENTRY));
 	run = t.vcpu[0].run;
 	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
 	regs.rbx = seed;
@@ -216,6 +219,44 @@ TEST(vcpu_migrates_between_cpus)
 	for (i = 0; i < CPU_SETSIZE; i++)
 		CPU_SET(i, &set);
 	sched_setaffinity(0, sizeof(set), &set);
+	tvm_destroy(&t);
+}
+
+/*
+ * A C guest's failed GUEST_ASSERT_EQ() stops it with its file, line,
+ * expression and both values (lib/guest_c.h); one that holds lets it run on.
+ */
+TEST(c_guest_assert_reports_values)
+{
+	struct hvx_regs regs;
+	char buf[512];
+	struct tvm t;
+	int ret;
+
+	TVM_CREATE(&t, 2 * GUEST_MIN_MEM, 0, 1);
+	tvm_load_code(&t, "multi_cguest.c", multi_cguest_start, multi_cguest_end);
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, MULTI_ASSERT_ENTRY));
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	regs.rbx = 41;
+	ASSERT_OK(tvm_set_regs(&t, 0, &regs));
+	ret = tvm_run_guest(&t, 0);
+	ASSERT_EQ(GUEST_EXIT_FAIL, ret) TH_LOG("%s", tvm_describe(&t, 0, ret, buf, sizeof(buf)));
+	EXPECT_NE(0, t.io[0].fail_line);
+	EXPECT_TRUE(strstr(t.io[0].assert_msg, "multi_cguest.c:") == t.io[0].assert_msg)
+		TH_LOG("%s", t.io[0].assert_msg);
+	EXPECT_TRUE(strstr(t.io[0].assert_msg, ": arg == 42: 0x29 vs 0x2a") != NULL)
+		TH_LOG("%s", t.io[0].assert_msg);
+	tvm_describe(&t, 0, ret, buf, sizeof(buf));
+	EXPECT_TRUE(strstr(buf, t.io[0].assert_msg) != NULL) TH_LOG("%s", buf);
+	tvm_destroy(&t);
+
+	TVM_CREATE(&t, 2 * GUEST_MIN_MEM, 0, 1);
+	tvm_load_code(&t, "multi_cguest.c", multi_cguest_start, multi_cguest_end);
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, MULTI_ASSERT_ENTRY));
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	regs.rbx = 42;
+	ASSERT_OK(tvm_set_regs(&t, 0, &regs));
+	ASSERT_GUEST_DONE(&t, 0, 1);
 	tvm_destroy(&t);
 }
 

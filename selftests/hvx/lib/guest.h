@@ -9,6 +9,8 @@
  *   PORT_FAIL    a guest assertion failed; EAX is the .S line number
  *   PORT_EXC     exception/interrupt handler: three OUTs per event
  *                (vector, error code, low 32 bits of the saved RIP)
+ *   PORT_ASSERT  a C guest's assertion failed (guest_c.h): EAX is the
+ *                address of a struct guest_assert
  *
  * Guest memory map (guest-physical):
  *   0x0000-0x7fff  libhvx tables (HVX_LAYOUT_*)
@@ -27,6 +29,7 @@
 #define PORT_FAIL		0xf5
 #define PORT_REPORT		0xf6
 #define PORT_EXC		0xf7
+#define PORT_ASSERT		0xf8
 
 #define GUEST_IDT_GPA		0x8000
 #define GUEST_STUBS_GPA		0x9000
@@ -38,6 +41,17 @@
 
 /* Exception stubs are 16 bytes apart, vector v at GUEST_STUBS_GPA + 16 * v. */
 #define GUEST_STUB_SIZE		16
+
+#ifndef __ASSEMBLER__
+/* What a C guest's failed GUEST_ASSERT_EQ() leaves for the host. */
+struct guest_assert {
+	unsigned long long a, b;	/* the two sides' values */
+	unsigned long long expr;	/* address of the expression's text */
+	unsigned long long file;	/* address of the file name */
+	unsigned int line;
+	unsigned int pad;
+};
+#endif
 
 #ifdef __ASSEMBLER__
 

@@ -285,9 +285,36 @@ int tvm_run_once(struct tvm *t, unsigned int idx)
 	return ret ? ret : (int)t->vcpu[idx].run->exit_reason;
 }
 
-/* Handles one protocol OUT; returns 0 to resume, or a GUEST_EXIT_* code. */
-static int handle_protocol(struct tvm_io *io, struct hvx_run *run)
+/* The NUL-terminated string at guest address @gpa, or "?" if it is not all in RAM. */
+static const char *guest_str(struct tvm *t, __u64 gpa)
 {
+	if (gpa >= t->mem_size || !memchr(t->mem + gpa, 0, t->mem_size - gpa))
+		return "?";
+	return (const char *)t->mem + gpa;
+}
+
+/* A C guest's failed assertion (guest_c.h): its struct guest_assert at @gpa. */
+static void guest_assert_msg(struct tvm *t, struct tvm_io *io, __u32 gpa)
+{
+	struct guest_assert ga;
+
+	if (gpa > t->mem_size || t->mem_size - gpa < sizeof(ga)) {
+		snprintf(io->assert_msg, sizeof(io->assert_msg),
+			 "assertion record at 0x%x outside RAM", gpa);
+		io->fail_line = 0;
+		return;
+	}
+	memcpy(&ga, t->mem + gpa, sizeof(ga));
+	io->fail_line = ga.line;
+	snprintf(io->assert_msg, sizeof(io->assert_msg), "%s:%u: %s: 0x%llx vs 0x%llx",
+		 guest_str(t, ga.file), ga.line, guest_str(t, ga.expr), ga.a, ga.b);
+}
+
+/* Handles one protocol OUT; returns 0 to resume, or a GUEST_EXIT_* code. */
+static int handle_protocol(struct tvm *t, unsigned int idx)
+{
+	struct hvx_run *run = t->vcpu[idx].run;
+	struct tvm_io *io = &t->io[idx];
 	__u32 val = 0;
 
 	memcpy(&val, run->io_data, run->io.size);
@@ -321,13 +348,16 @@ static int handle_protocol(struct tvm_io *io, struct hvx_run *run)
 	case PORT_FAIL:
 		io->fail_line = val;
 		return GUEST_EXIT_FAIL;
+	case PORT_ASSERT:
+		guest_assert_msg(t, io, val);
+		return GUEST_EXIT_FAIL;
 	}
 	return -1;
 }
 
 int tvm_run_protocol_exit(struct tvm *t, unsigned int idx)
 {
-	return handle_protocol(&t->io[idx], t->vcpu[idx].run);
+	return handle_protocol(t, idx);
 }
 
 int tvm_run_guest(struct tvm *t, unsigned int idx)
@@ -340,7 +370,7 @@ int tvm_run_guest(struct tvm *t, unsigned int idx)
 		if (ret != HVX_EXIT_IO || run->io.direction != HVX_IO_OUT ||
 		    run->io.string || run->io.count != 1)
 			return ret;
-		ret = handle_protocol(&t->io[idx], run);
+		ret = handle_protocol(t, idx);
 		if (ret < 0)
 			return HVX_EXIT_IO;
 		if (ret)
@@ -374,6 +404,9 @@ const char *tvm_describe(struct tvm *t, unsigned int idx, int ret, char *buf, si
 			     hvx_exit_name(run->exit_reason));
 	} else if (ret == GUEST_EXIT_DONE) {
 		n = snprintf(buf, len, "guest done, value 0x%x", io->done);
+	} else if (ret == GUEST_EXIT_FAIL && io->assert_msg[0]) {
+		n = snprintf(buf, len, "guest assertion failed at %s (rip 0x%llx)",
+			     io->assert_msg, (unsigned long long)run->rip);
 	} else if (ret == GUEST_EXIT_FAIL) {
 		n = snprintf(buf, len, "guest assertion failed at %s:%u (rip 0x%llx)",
 			     t->src ? t->src : "guest", io->fail_line,

@@ -25,7 +25,8 @@
 
 /* Results of tvm_run_guest() besides HVX_EXIT_* and -errno. */
 #define GUEST_EXIT_DONE		0x100	/* guest wrote PORT_DONE; value in io.done */
-#define GUEST_EXIT_FAIL		0x101	/* guest wrote PORT_FAIL; line in io.fail_line */
+#define GUEST_EXIT_FAIL		0x101	/* guest wrote PORT_FAIL or PORT_ASSERT; line in
+					 * io.fail_line, a C guest's values in io.assert_msg */
 #define GUEST_EXIT_EXC_LOOP	0x102	/* more than TVM_MAX_EXCS exception events */
 
 #define GUEST_CODE(name) extern const unsigned char name##_start[], name##_end[]
@@ -51,6 +52,7 @@ struct tvm_io {
 	unsigned int exc_words;	/* PORT_EXC words of the current event */
 	__u32 done;
 	__u32 fail_line;
+	char assert_msg[256];	/* a C guest's failed assertion, if any */
 };
 
 struct tvm {
