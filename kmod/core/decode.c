@@ -18,67 +18,6 @@
 
 #include "hvx_core.h"
 
-/* The segment a prefix byte overrides to, or -1. */
-static int hvx_prefix_seg(u8 b)
-{
-	switch (b) {
-	case 0x26:
-		return HVX_SEG_ES;
-	case 0x2e:
-		return HVX_SEG_CS;
-	case 0x36:
-		return HVX_SEG_SS;
-	case 0x3e:
-		return HVX_SEG_DS;
-	case 0x64:
-		return HVX_SEG_FS;
-	case 0x65:
-		return HVX_SEG_GS;
-	default:
-		return -1;
-	}
-}
-
-/*
- * The prefixes at the start of @b (@len bytes), for code of the given
- * mode: 64-bit (@long64), else 32-bit (@cs_db) or 16-bit.  REX counts
- * only in 64-bit code and only as the last prefix before the opcode;
- * repeated prefixes count once.
- */
-void hvx_decode_prefixes(const u8 *b, unsigned int len, bool long64, bool cs_db,
-			 struct hvx_prefixes *p)
-{
-	bool a67 = false;
-	unsigned int i;
-	int s;
-
-	p->seg = -1;
-	p->rex = 0;
-	p->lock = false;
-	p->long64 = long64;
-	for (i = 0; i < len; i++) {
-		if (long64 && (b[i] & 0xf0) == 0x40) {
-			p->rex = b[i];
-			continue;
-		}
-		s = hvx_prefix_seg(b[i]);
-		if (s >= 0)
-			p->seg = s;
-		else if (b[i] == 0x67)
-			a67 = true;
-		else if (b[i] == 0xf0)
-			p->lock = true;
-		else if (b[i] != 0x66 && b[i] != 0xf2 && b[i] != 0xf3)
-			break;
-		p->rex = 0;
-	}
-	p->len = i;
-	if (long64)
-		p->asize = a67 ? 4 : 8;
-	else
-		p->asize = cs_db != a67 ? 4 : 2;
-}
-
 /* The mode of the guest's code: 64-bit, and CS.D. */
 static void hvx_code_mode(struct hvx_vcpu *vcpu, bool *long64, bool *cs_db)
 {

@@ -230,6 +230,8 @@ struct hvx_backend_ops {
 
 enum { HVX_SEG_ES, HVX_SEG_CS, HVX_SEG_SS, HVX_SEG_DS, HVX_SEG_FS, HVX_SEG_GS };
 
+#include "hvx_prefixes.h"
+
 extern const struct hvx_backend_ops *hvx_ops;
 
 /* core/stats.c: counters are cheap, and a static key turns them off. */
@@ -261,15 +263,6 @@ void hvx_netlink_exit(void);
 /* core/vm.c: the list of live VMs, for statistics */
 extern bool hvx_rebooting;
 /* core/decode.c: the kernel's instruction decoder (prefixes, 0f + ModRM) */
-struct hvx_prefixes {
-	int seg;		/* segment override, HVX_SEG_*, or -1 */
-	u8 asize;		/* address size in bytes: 2, 4 or 8 */
-	u8 rex;			/* REX if it is the last prefix, else 0 */
-	bool lock;
-	bool long64;		/* decoded as 64-bit code */
-	unsigned int len;	/* bytes of prefixes: the opcode's index */
-};
-
 struct hvx_insn {
 	u8 op;			/* the byte after 0f */
 	u8 reg;			/* ModRM reg (with REX.R; MOV CR: the CR number) */
@@ -280,8 +273,6 @@ struct hvx_insn {
 	unsigned int len;
 };
 
-void hvx_decode_prefixes(const u8 *b, unsigned int len, bool long64, bool cs_db,
-			 struct hvx_prefixes *p);
 int hvx_fetch_prefixes(struct hvx_vcpu *vcpu, u64 rip, u8 *b, unsigned int *len,
 		       struct hvx_prefixes *p, struct hvx_fault *f);
 int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *f);

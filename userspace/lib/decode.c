@@ -14,6 +14,7 @@
 
 #include "libhvx.h"
 #include "decode.h"
+#include "hvx_prefixes.h"
 
 #define EFER_LMA	(1ULL << 10)
 #define CR0_PE		(1ULL << 0)
@@ -112,7 +113,8 @@ int hvx_insn_decode(const __u8 *bytes, unsigned int n, unsigned int bits,
 {
 	struct insn_cursor c = { .b = bytes, .n = n };
 	unsigned int op_size, addr_size, imm_size = 0;
-	int opsize_prefix = 0, addrsize_prefix = 0, modrm_reg = 0, rep = 0;
+	int modrm_reg = 0, rep = 0;
+	struct hvx_prefixes p;
 	enum hvx_seg seg = HVX_SEG_DS;
 	__u8 rex = 0, op;
 
@@ -124,49 +126,16 @@ int hvx_insn_decode(const __u8 *bytes, unsigned int n, unsigned int bits,
 	}
 
 	/* Legacy prefixes, then REX (64-bit mode only) right before the opcode. */
-	for (;;) {
-		if (next_byte(&c, &op))
-			goto truncated;
-		switch (op) {
-		case 0x66:
-			opsize_prefix = 1;
-			rex = 0;	/* a REX not followed by the opcode is ignored */
-			continue;
-		case 0x67:
-			addrsize_prefix = 1;
-			rex = 0;
-			continue;
-		case 0x26: case 0x2e: case 0x36: case 0x3e:
-			seg = (op >> 3) & 3;	/* ES, CS, SS, DS */
-			rex = 0;
-			continue;
-		case 0x64: case 0x65:
-			seg = op == 0x64 ? HVX_SEG_FS : HVX_SEG_GS;
-			rex = 0;
-			continue;
-		case 0xf2: case 0xf3:
-			rep = 1;
-			rex = 0;
-			continue;
-		case 0xf0:
-			rex = 0;
-			continue;
-		}
-		if (bits == 64 && (op & 0xf0) == 0x40) {
-			rex = op;
-			continue;
-		}
-		break;
-	}
-
-	if (bits == 64)
-		op_size = (rex & 0x08) ? 8 : opsize_prefix ? 2 : 4;
-	else
-		op_size = (bits == 16) ^ opsize_prefix ? 2 : 4;
-	if (bits == 64)
-		addr_size = addrsize_prefix ? 4 : 8;
-	else
-		addr_size = (bits == 16) ^ addrsize_prefix ? 2 : 4;
+	hvx_decode_prefixes(bytes, n, bits == 64, bits == 32, &p);
+	c.pos = p.len;
+	if (next_byte(&c, &op))
+		goto truncated;
+	rex = p.rex;
+	rep = p.rep != 0;
+	if (p.seg >= 0)
+		seg = p.seg;
+	op_size = (rex & 0x08) ? 8 : p.osize;
+	addr_size = p.asize;
 	insn->addr_size = addr_size;
 	insn->seg = seg;
 	insn->op = HVX_OP_MOV;
