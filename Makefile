@@ -101,6 +101,7 @@ debug-module:
 	$(MAKE) modules KROOT="$$root" STRICT=$(STRICT)
 
 check-static: checkpatch unit check-user-build
+	scripts/test_rig_summary.py
 	scripts/check-ioctl-magic.sh
 	scripts/check-docs.py
 	shellcheck scripts/*.sh .ci/run

@@ -145,7 +145,8 @@ SPLAT_RE+='refcount_t: |list_(add|del) corruption|\[#[0-9]+\]'
 # Benign messages of the emulated machine that match the above, each with
 # its reason.  Extended regular expression, empty for none.
 SPLAT_ALLOW=''
-# Terminal resets the firmware and kernel send, and the serial line's CRs.
+# Terminal resets the firmware and kernel send, and the serial line's CRs
+# (scripts/rig-summary.py drops them the same way).
 CLEAN_SED='s/\x1b\(c\|\[[0-9;?]*[A-Za-z]\)//g; s/\r$//'
 TS_RE='\[ *[0-9]+\.[0-9]+\]'
 
@@ -394,154 +395,13 @@ build_initramfs() {
 		>"$dir/initramfs.cpio"
 }
 
-# Summarise one check log.  Prints "PASS|FAIL|SKIP <count> <what>" lines
-# and nothing else.  How results are counted (also in
-# Documentation/testing.rst):
-#  - Only lines between HVX-TEST-BEGIN/END of a test count, and only TAP
-#    test-case lines ("ok N ...", "not ok N ...", optionally indented) at
-#    the smallest indentation seen in that test: nested KTAP subtests are
-#    details of their parent's line, not results of their own.  Plan lines
-#    ("1..N") and comments ("# ...") are not results.
-#  - "# SKIP" on a result line makes it a skip, "# XFAIL" a pass.
-#  - A test fails once per "not ok" line and once per planned result that
-#    never came.  If that makes no failure but it exited with a code other
-#    than 0 or 4 (KSFT_SKIP), timed out, or never returned, it fails once.
-#    With no result lines at all, exit code 0 is one pass, 4 one skip.
-#  - A test in the list that never started (the kernel died before) fails
-#    once.  A kernel splat fails once per section of the log it is in (one
-#    test's run, the boot, the end).  A failed insmod of hvx.ko, or a run
-#    that never reached its end marker, fails once.
+# summarise LOG LIST: the summary of one check log, "PASS|FAIL|SKIP <count>
+# <what>" lines, for the tests in LIST (blank-separated; if empty, those of
+# the log's HVX-SUITE-BEGIN).  scripts/rig-summary.py says how results are
+# counted (also in Documentation/testing.rst).
 summarise() {
-	local log=$1 list=$2
-	sed "$CLEAN_SED" "$log" | awk -v list="$list" -v splat="$SPLAT_RE" \
-		-v allow="$SPLAT_ALLOW" '
-	function reset() {
-		for (k in np) delete np[k]
-		for (k in nf) delete nf[k]
-		for (k in ns) delete ns[k]
-		for (k in fl) delete fl[k]
-		minind = -1; plan = -1; planind = -1; timedout = 0
-	}
-	function emit(name, rc, ended,   i, f, miss, n) {
-		started[name] = 1
-		f = 0; n = 0
-		if (minind >= 0) {
-			i = minind
-			if (np[i]) print "PASS " np[i] " " name
-			if (ns[i]) print "SKIP " ns[i] " " name
-			for (k = 1; k <= nf[i]; k++)
-				print "FAIL 1 " name ": " fl[i, k]
-			f = nf[i]; n = np[i] + nf[i] + ns[i]
-		}
-		if (plan >= 0 && (planind == minind || minind < 0) && n < plan) {
-			miss = plan - n
-			print "FAIL " miss " " name ": " miss " of " plan \
-				" planned results never came" \
-				(timedout ? " (timed out)" : \
-				(ended ? "" : " (the test never returned)"))
-			f += miss
-		}
-		if (f > 0)
-			return
-		if (!ended && stuck)
-			print "FAIL 1 " name ": stuck in the kernel, could not be killed"
-		else if (!ended)
-			print "FAIL 1 " name ": never returned (kernel crash or hang)"
-		else if (timedout)
-			print "FAIL 1 " name ": timed out"
-		else if (rc != 0 && rc != 4)
-			print "FAIL 1 " name ": exited with rc=" rc
-		else if (n == 0 && rc == 0)
-			print "PASS 1 " name
-		else if (n == 0)
-			print "SKIP 1 " name
-	}
-	function indent(s) { match(s, /^[ \t]*/); return RLENGTH }
-	function splat_in(where, s) {
-		if (!(where in splatted)) {
-			splatted[where] = 1
-			sub(/^.*\[ *[0-9]+\.[0-9]+\] /, "", s)
-			print "FAIL 1 kernel splat during " where ": " s
-		}
-	}
-	# An OOM report whose kind is not known yet: its held trace is a splat.
-	function oom_flush() {
-		if (oom && oomtrace != "")
-			splat_in(oomsect, oomtrace)
-		oom = 0; oomtrace = ""
-	}
-	BEGIN { sect = "boot"; cur = "" }
-	# A marker may follow unterminated output of the firmware or kernel.
-	/.HVX-[A-Z]+-?[A-Z]*/ {
-		p = index($0, "HVX-")
-		if (substr($0, p) ~ /^HVX-[A-Z-]+( |$)/) $0 = substr($0, p)
-	}
-	/^HVX-TEST-BEGIN / { oom_flush(); cur = $2; sect = cur; reset(); next }
-	/^HVX-TIMEOUT / { timedout = 1; next }
-	# What follows are stack dumps the init asked for, not splats.
-	/^HVX-STUCK / { stuck = 1; next }
-	/^HVX-TEST-END / {
-		oom_flush()
-		rc = $3; sub(/^rc=/, "", rc)
-		emit(cur, rc + 0, 1); cur = ""; sect = "the end of the run"; next
-	}
-	/^HVX-INSMOD-FAILED/ { print "FAIL 1 insmod: " $0; next }
-	/^HVX-SUITE-BEGIN/ {
-		if (list == "") { list = $0; sub(/^HVX-SUITE-BEGIN */, "", list) }
-		next
-	}
-	/^HVX-SUITE-END/ { suite_end = 1; next }
-	/^HVX-KMEMLEAK-FOUND/ { print "FAIL 1 kmemleak after the suite: " $2 " " $3 " (report in the log)"; next }
-	/^HVX-POWEROFF-GUEST did not start/ { print "FAIL 1 the guest left running at poweroff: " $0; next }
-	/^HVX-POWEROFF / { poweroff = 1; next }
-	# The OOM killer dumps its stack ("Call Trace:") before it says whose
-	# limit ran out.  The limit of a memory cgroup (its usage and limit
-	# follow the trace) is reached on purpose: torture_test fills one.  An
-	# OOM of the whole machine (Mem-Info follows) is a splat.  Hold the
-	# trace until the report says which; anything else is judged as ever.
-	/\[ *[0-9]+\.[0-9]+\] .* invoked oom-killer: / {
-		oom_flush(); oom = 1; oomsect = sect; next
-	}
-	oom && /\[ *[0-9]+\.[0-9]+\] memory: usage [0-9]+kB, limit [0-9]+kB/ {
-		oom = 0; oomtrace = ""; next
-	}
-	oom && /\[ *[0-9]+\.[0-9]+\] Mem-Info:/ { oom_flush() }
-	!stuck && oom && /\[ *[0-9]+\.[0-9]+\] Call Trace:/ && oomtrace == "" {
-		oomtrace = $0; next
-	}
-	!stuck && /\[ *[0-9]+\.[0-9]+\]/ && $0 ~ splat && (allow == "" || $0 !~ allow) {
-		splat_in(sect, $0)
-		next
-	}
-	cur != "" && /^[ \t]*(not )?ok [0-9]+([ \t]|$)/ {
-		i = indent($0)
-		if (minind < 0 || i < minind) minind = i
-		line = $0; sub(/^[ \t]*/, "", line)
-		if (line ~ /#[ \t]*[Ss][Kk][Ii][Pp]/) ns[i]++
-		else if (line ~ /^not ok/) { nf[i]++; fl[i, nf[i]] = line }
-		else np[i]++
-		next
-	}
-	cur != "" && /^[ \t]*1\.\.[0-9]+/ {
-		i = indent($0)
-		if (planind < 0 || i < planind) {
-			planind = i; s = $0; sub(/^[ \t]*1\.\./, "", s)
-			plan = s + 0
-		}
-		next
-	}
-	cur != "" && /^[ \t]*Bail out!/ { print "FAIL 1 " cur ": " $0; next }
-	END {
-		oom_flush()
-		if (cur != "")
-			emit(cur, 0, 0)
-		n = split(list, want, " ")
-		for (k = 1; k <= n; k++)
-			if (!(want[k] in started))
-				print "FAIL 1 " want[k] ": never started"
-		if (!suite_end || !poweroff)
-			print "FAIL 1 run: did not reach its end (crash or timeout)"
-	}'
+	"$top/scripts/rig-summary.py" --tests "$2" --splat "$SPLAT_RE" \
+		--allow "$SPLAT_ALLOW" "$1"
 }
 
 # report WHAT SUM WALL UPTIME INIT: prints the report of one run (kernel and
@@ -858,7 +718,7 @@ vendor_list() {
 
 check_tools() {
 	local t v
-	for t in cpio gzip xz modinfo ldd timeout flock; do
+	for t in cpio gzip xz modinfo ldd timeout flock python3; do
 		command -v "$t" >/dev/null || die "$t not found: run 'make setup'"
 	done
 	[ -x /bin/busybox ] || die "/bin/busybox missing: run 'make setup'"
