@@ -104,7 +104,7 @@ check-static: checkpatch unit check-user-build
 	scripts/test_rig_summary.py
 	scripts/check-ioctl-magic.sh
 	scripts/check-docs.py
-	shellcheck scripts/*.sh .ci/run
+	shellcheck scripts/*.sh scripts/rig/*.conf .ci/run
 
 unit: userspace
 	$(MAKE) -C userspace BUILD=$(BUILD) STRICT=$(STRICT) test

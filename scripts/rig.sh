@@ -10,7 +10,8 @@
 # SVM and NPT), the same without NPT ("svm-nonpt": every VM gets shadow
 # paging), Intel VMX ("vmx") under Bochs (VMX with EPT, VPID and
 # unrestricted guest), booted straight into the kernel's PVH entry by
-# scripts/rig-boot.S.  See Documentation/testing.rst.
+# scripts/rig-boot.S.  Each emulator's settings are in scripts/rig/:
+# qemu.conf and bochs.conf.  See Documentation/testing.rst.
 #
 #   check  run the selftests listed in build/selftests/hvx/TESTS; print
 #          per-kernel results, then "skipped: N" and, last, "N passed,
@@ -35,11 +36,13 @@
 #   HVX_BOOT_TIMEOUT   seconds for one boot, default 1200 (svm), 3600 (vmx),
 #                      twice that for the debug kernel
 #   HVX_TEST_TIMEOUT   seconds (guest time) for one test executable,
-#                      default 300 (svm), 1800 (vmx)
+#                      default 600 (svm), 1800 (vmx)
 #   HVX_DEMO_TIMEOUT   seconds (guest time) for the demo command, default
 #                      120 (svm), 480 (vmx)
+#   HVX_QEMU_MEM       memory of the QEMU machine in MiB, default 2048
 #   HVX_BOCHS_CPUS     CPUs of the Bochs machine, default 2
-#   HVX_BOCHS_IPS      its emulated instructions per second, default below
+#   HVX_BOCHS_IPS      its emulated instructions per second, default
+#                      50000000
 #   HVX_BOCHS_MEM      its memory in MiB, default 2048
 #   HVX_RIG_JOBS=N     up to N runs (kernel and vendor) at once, default 1;
 #                      each run's progress is shown when it is done
@@ -85,34 +88,6 @@ NONPT_TESTS="badinput_test exits_test intercept_test modes_test state_test edge_
 DEFAULT_VENDORS="svm vmx svm-nonpt"
 DEMO_VENDORS="svm"
 
-# Wall-clock seconds for one boot, by vendor, unless HVX_BOOT_TIMEOUT.
-BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-}
-BOOT_TIMEOUT_SVM=1200
-BOOT_TIMEOUT_VMX=3600
-# Seconds of guest time for one test, by vendor, unless HVX_TEST_TIMEOUT:
-# code runs 15-30 times slower in guest time under Bochs than under QEMU.
-TEST_TIMEOUT=${HVX_TEST_TIMEOUT:-}
-# linux_test boots four Linux guests (two with shadow paging).
-TEST_TIMEOUT_SVM=600
-TEST_TIMEOUT_VMX=1800
-# The demo's Linux guest reaches its shell in about 18 s under QEMU and in
-# 64 s (6.12) to 130 s (6.1) of Bochs time; the limits leave room for a
-# slower machine.
-DEMO_TIMEOUT=${HVX_DEMO_TIMEOUT:-}
-DEMO_TIMEOUT_SVM=120
-DEMO_TIMEOUT_VMX=480
-QEMU_MEM=${HVX_QEMU_MEM:-2048}
-QEMU_SMP=2
-# Bochs (vmx): a CPU model whose VMX, EPT and TSC frequency work in Debian's
-# bochs 2.7 (see Documentation/testing.rst).  With clock sync=none the
-# guest's time is its instruction count divided by BOCHS_IPS.
-BOCHS_MODEL=corei7_haswell_4770
-# Its CPUs are cores of one package: as separate packages (count=2), or
-# with one CPU, the model's CPUID topology trips a WARN in 6.12's
-# parse_legacy().
-BOCHS_CPUS=${HVX_BOCHS_CPUS:-2}
-BOCHS_IPS=${HVX_BOCHS_IPS:-50000000}
-BOCHS_MEM=${HVX_BOCHS_MEM:-2048}
 # oops=panic with panic=-1 and -no-reboot: an oops ends the run at once
 # (QEMU exits) instead of leaving a half-dead kernel to time out.  WARNs do
 # not panic: the suite goes on and the host finds them in the log.
@@ -120,13 +95,18 @@ BOCHS_MEM=${HVX_BOCHS_MEM:-2048}
 # the tests' TAP lines; the init prints dmesg after each test instead.
 CMDLINE="console=ttyS0,115200 loglevel=4 printk.time=1 panic=-1 oops=panic"
 CMDLINE+=" cryptomgr.notests"
-# Added under Bochs.  idle=halt: with MWAIT in the idle loop, Bochs wakes
-# an idle CPU late (wakeups that set a flag the CPU monitors), and one boot
-# in two took 4 times as long.  mitigations=off: the emulated boot is slow
-# (Documentation/testing.rst, Timings).
-CMDLINE_VMX="mitigations=off idle=halt"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# The emulators' settings: the QEMU machine (svm, svm-nonpt) and the Bochs
+# one (vmx), each with its default timeouts (*_TIMEOUT_SVM, *_TIMEOUT_VMX),
+# which HVX_*_TIMEOUT override.
+# shellcheck source=/dev/null # checked on its own by make check-static
+. "$top/scripts/rig/qemu.conf"
+# shellcheck source=/dev/null # likewise
+. "$top/scripts/rig/bochs.conf"
+BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-}
+TEST_TIMEOUT=${HVX_TEST_TIMEOUT:-}
+DEMO_TIMEOUT=${HVX_DEMO_TIMEOUT:-}
 BUILD=${BUILD:-$top/build}
 # The module loaded in the emulated machine must report this version.
 HVX_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
@@ -535,33 +515,6 @@ pvh_disk() {
 		"$disk"
 }
 
-# bochs_rc DIR SERIAL: the Bochs configuration of a run in DIR, its COM1
-# (the kernel's console) on the file or terminal SERIAL.
-bochs_rc() {
-	local dir=$1 serial=$2 smode=file
-	[ -t 0 ] && [ "$serial" = "$(tty)" ] && smode=term
-	cat >"$dir/bochsrc" <<-EOF
-	memory: guest=$BOCHS_MEM, host=$BOCHS_MEM
-	romimage: file=/usr/share/bochs/BIOS-bochs-latest
-	vgaromimage: file=/usr/share/vgabios/vgabios.bin
-	cpu: model=$BOCHS_MODEL, count=1:$BOCHS_CPUS:1, ips=$BOCHS_IPS, reset_on_triple_fault=1, ignore_bad_msrs=1
-	clock: sync=none, time0=local
-	ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
-	ata0-master: type=disk, path=$dir/disk.img, mode=flat
-	boot: disk
-	display_library: rfb, options="timeout=0"
-	com1: enabled=1, mode=$smode, dev=$serial
-	mouse: enabled=0
-	log: $dir/bochs.log
-	panic: action=fatal
-	error: action=ignore
-	info: action=ignore
-	debug: action=ignore
-	EOF
-	# The debugger build runs these commands first: continue.
-	echo c >"$dir/cmds"
-}
-
 # emu_start PIDFILE SECONDS CMD...: runs the emulator CMD for at most
 # SECONDS (0: no limit), its pid in PIDFILE for stop_emulators.
 emu_start() {
@@ -601,14 +554,11 @@ run_kernel() {
 			tmo=0
 			echo "rig: QEMU waits for gdb on :1234 (see Documentation/testing.rst)"
 		fi
-		# svm-nonpt: the same CPU without nested paging (CPUID
-		# 0x8000000A EDX bit 0 clear).
-		cpu_model=max
-		[ "$vendor" = svm-nonpt ] && cpu_model=max,npt=off
-		# shellcheck disable=SC2054 # commas are QEMU's option syntax
-		emu=(qemu-system-x86_64 -accel tcg,thread=single -cpu "$cpu_model"
-			-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot
-			-nic none -kernel "$(kroot "$kver")/boot/vmlinuz-$kver"
+		cpu_model=$QEMU_CPU_SVM
+		[ "$vendor" = svm-nonpt ] && cpu_model=$QEMU_CPU_SVM_NONPT
+		emu=(qemu-system-x86_64 -accel "$QEMU_ACCEL" -cpu "$cpu_model"
+			-smp "$QEMU_SMP" -m "$QEMU_MEM" "${QEMU_OPTS[@]}"
+			-kernel "$(kroot "$kver")/boot/vmlinuz-$kver"
 			-initrd "$dir/initramfs.cpio"
 			-append "$append" "${gdb_args[@]}")
 		# For debugging the emulated host: e.g. "-d int -D /tmp/q.log".
@@ -621,9 +571,9 @@ run_kernel() {
 		# COM1 goes to the rig's file descriptor 3 (below), Bochs's own
 		# messages to bochs.out.
 		if [ "$mode" = shell ]; then
-			bochs_rc "$dir" "$(tty)"
+			bochs_rc "$dir" "$(tty)" term
 		else
-			bochs_rc "$dir" /proc/self/fd/3
+			bochs_rc "$dir" /proc/self/fd/3 file
 		fi
 		emu=(bochs -q -f "$dir/bochsrc" -rc "$dir/cmds")
 		emu_out=$dir/bochs.out
