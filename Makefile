@@ -43,8 +43,8 @@ DATADIR	?= $(PREFIX)/share/hvx
 UDEVDIR	?= $(if $(filter /usr,$(PREFIX)),/usr/lib/udev/rules.d,/etc/udev/rules.d)
 
 .PHONY: all modules userspace selftests examples setup check check-static check-dkms \
-	check-user-build check-install unit demo bench fuzz clean checkpatch dkms-check \
-	debug-kernel debug-module \
+	check-user-build check-install unit rig-summary-test demo bench fuzz clean checkpatch \
+	dkms-check debug-kernel debug-module \
 	install uninstall dkms-install dkms-uninstall FORCE
 
 all: modules userspace selftests examples
@@ -100,10 +100,15 @@ debug-module:
 	@root=$$(scripts/debug-kernel.sh root 2>/dev/null) || exit 0; \
 	$(MAKE) modules KROOT="$$root" STRICT=$(STRICT)
 
-check-static: checkpatch unit check-user-build
+check-static: rig-summary-test checkpatch unit check-user-build
 	scripts/check-ioctl-magic.sh
 	scripts/check-docs.py
-	shellcheck scripts/*.sh .ci/run
+	shellcheck scripts/*.sh scripts/rig/*.conf .ci/run
+
+# The rig's counter of results (scripts/rig-summary.py), first: it takes
+# under a second.
+rig-summary-test:
+	scripts/test_rig_summary.py
 
 unit: userspace
 	$(MAKE) -C userspace BUILD=$(BUILD) STRICT=$(STRICT) test

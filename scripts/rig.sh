@@ -10,7 +10,8 @@
 # SVM and NPT), the same without NPT ("svm-nonpt": every VM gets shadow
 # paging), Intel VMX ("vmx") under Bochs (VMX with EPT, VPID and
 # unrestricted guest), booted straight into the kernel's PVH entry by
-# scripts/rig-boot.S.  See Documentation/testing.rst.
+# scripts/rig-boot.S.  Each emulator's settings are in scripts/rig/:
+# qemu.conf and bochs.conf.  See Documentation/testing.rst.
 #
 #   check  run the selftests listed in build/selftests/hvx/TESTS; print
 #          per-kernel results, then "skipped: N" and, last, "N passed,
@@ -35,11 +36,13 @@
 #   HVX_BOOT_TIMEOUT   seconds for one boot, default 1200 (svm), 3600 (vmx),
 #                      twice that for the debug kernel
 #   HVX_TEST_TIMEOUT   seconds (guest time) for one test executable,
-#                      default 300 (svm), 1800 (vmx)
+#                      default 600 (svm), 1800 (vmx)
 #   HVX_DEMO_TIMEOUT   seconds (guest time) for the demo command, default
 #                      120 (svm), 480 (vmx)
+#   HVX_QEMU_MEM       memory of the QEMU machine in MiB, default 2048
 #   HVX_BOCHS_CPUS     CPUs of the Bochs machine, default 2
-#   HVX_BOCHS_IPS      its emulated instructions per second, default below
+#   HVX_BOCHS_IPS      its emulated instructions per second, default
+#                      50000000
 #   HVX_BOCHS_MEM      its memory in MiB, default 2048
 #   HVX_RIG_JOBS=N     up to N runs (kernel and vendor) at once, default 1;
 #                      each run's progress is shown when it is done
@@ -85,34 +88,6 @@ NONPT_TESTS="badinput_test exits_test intercept_test modes_test state_test edge_
 DEFAULT_VENDORS="svm vmx svm-nonpt"
 DEMO_VENDORS="svm"
 
-# Wall-clock seconds for one boot, by vendor, unless HVX_BOOT_TIMEOUT.
-BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-}
-BOOT_TIMEOUT_SVM=1200
-BOOT_TIMEOUT_VMX=3600
-# Seconds of guest time for one test, by vendor, unless HVX_TEST_TIMEOUT:
-# code runs 15-30 times slower in guest time under Bochs than under QEMU.
-TEST_TIMEOUT=${HVX_TEST_TIMEOUT:-}
-# linux_test boots four Linux guests (two with shadow paging).
-TEST_TIMEOUT_SVM=600
-TEST_TIMEOUT_VMX=1800
-# The demo's Linux guest reaches its shell in about 18 s under QEMU and in
-# 64 s (6.12) to 130 s (6.1) of Bochs time; the limits leave room for a
-# slower machine.
-DEMO_TIMEOUT=${HVX_DEMO_TIMEOUT:-}
-DEMO_TIMEOUT_SVM=120
-DEMO_TIMEOUT_VMX=480
-QEMU_MEM=${HVX_QEMU_MEM:-2048}
-QEMU_SMP=2
-# Bochs (vmx): a CPU model whose VMX, EPT and TSC frequency work in Debian's
-# bochs 2.7 (see Documentation/testing.rst).  With clock sync=none the
-# guest's time is its instruction count divided by BOCHS_IPS.
-BOCHS_MODEL=corei7_haswell_4770
-# Its CPUs are cores of one package: as separate packages (count=2), or
-# with one CPU, the model's CPUID topology trips a WARN in 6.12's
-# parse_legacy().
-BOCHS_CPUS=${HVX_BOCHS_CPUS:-2}
-BOCHS_IPS=${HVX_BOCHS_IPS:-50000000}
-BOCHS_MEM=${HVX_BOCHS_MEM:-2048}
 # oops=panic with panic=-1 and -no-reboot: an oops ends the run at once
 # (QEMU exits) instead of leaving a half-dead kernel to time out.  WARNs do
 # not panic: the suite goes on and the host finds them in the log.
@@ -120,13 +95,18 @@ BOCHS_MEM=${HVX_BOCHS_MEM:-2048}
 # the tests' TAP lines; the init prints dmesg after each test instead.
 CMDLINE="console=ttyS0,115200 loglevel=4 printk.time=1 panic=-1 oops=panic"
 CMDLINE+=" cryptomgr.notests"
-# Added under Bochs.  idle=halt: with MWAIT in the idle loop, Bochs wakes
-# an idle CPU late (wakeups that set a flag the CPU monitors), and one boot
-# in two took 4 times as long.  mitigations=off: the emulated boot is slow
-# (Documentation/testing.rst, Timings).
-CMDLINE_VMX="mitigations=off idle=halt"
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# The emulators' settings: the QEMU machine (svm, svm-nonpt) and the Bochs
+# one (vmx), each with its default timeouts (*_TIMEOUT_SVM, *_TIMEOUT_VMX),
+# which HVX_*_TIMEOUT override.
+# shellcheck source=/dev/null # checked on its own by make check-static
+. "$top/scripts/rig/qemu.conf"
+# shellcheck source=/dev/null # likewise
+. "$top/scripts/rig/bochs.conf"
+BOOT_TIMEOUT=${HVX_BOOT_TIMEOUT:-}
+TEST_TIMEOUT=${HVX_TEST_TIMEOUT:-}
+DEMO_TIMEOUT=${HVX_DEMO_TIMEOUT:-}
 BUILD=${BUILD:-$top/build}
 # The module loaded in the emulated machine must report this version.
 HVX_VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
@@ -145,7 +125,8 @@ SPLAT_RE+='refcount_t: |list_(add|del) corruption|\[#[0-9]+\]'
 # Benign messages of the emulated machine that match the above, each with
 # its reason.  Extended regular expression, empty for none.
 SPLAT_ALLOW=''
-# Terminal resets the firmware and kernel send, and the serial line's CRs.
+# Terminal resets the firmware and kernel send, and the serial line's CRs
+# (scripts/rig-summary.py drops them the same way).
 CLEAN_SED='s/\x1b\(c\|\[[0-9;?]*[A-Za-z]\)//g; s/\r$//'
 TS_RE='\[ *[0-9]+\.[0-9]+\]'
 
@@ -394,154 +375,13 @@ build_initramfs() {
 		>"$dir/initramfs.cpio"
 }
 
-# Summarise one check log.  Prints "PASS|FAIL|SKIP <count> <what>" lines
-# and nothing else.  How results are counted (also in
-# Documentation/testing.rst):
-#  - Only lines between HVX-TEST-BEGIN/END of a test count, and only TAP
-#    test-case lines ("ok N ...", "not ok N ...", optionally indented) at
-#    the smallest indentation seen in that test: nested KTAP subtests are
-#    details of their parent's line, not results of their own.  Plan lines
-#    ("1..N") and comments ("# ...") are not results.
-#  - "# SKIP" on a result line makes it a skip, "# XFAIL" a pass.
-#  - A test fails once per "not ok" line and once per planned result that
-#    never came.  If that makes no failure but it exited with a code other
-#    than 0 or 4 (KSFT_SKIP), timed out, or never returned, it fails once.
-#    With no result lines at all, exit code 0 is one pass, 4 one skip.
-#  - A test in the list that never started (the kernel died before) fails
-#    once.  A kernel splat fails once per section of the log it is in (one
-#    test's run, the boot, the end).  A failed insmod of hvx.ko, or a run
-#    that never reached its end marker, fails once.
+# summarise LOG LIST: the summary of one check log, "PASS|FAIL|SKIP <count>
+# <what>" lines, for the tests in LIST (blank-separated; if empty, those of
+# the log's HVX-SUITE-BEGIN).  scripts/rig-summary.py says how results are
+# counted (also in Documentation/testing.rst).
 summarise() {
-	local log=$1 list=$2
-	sed "$CLEAN_SED" "$log" | awk -v list="$list" -v splat="$SPLAT_RE" \
-		-v allow="$SPLAT_ALLOW" '
-	function reset() {
-		for (k in np) delete np[k]
-		for (k in nf) delete nf[k]
-		for (k in ns) delete ns[k]
-		for (k in fl) delete fl[k]
-		minind = -1; plan = -1; planind = -1; timedout = 0
-	}
-	function emit(name, rc, ended,   i, f, miss, n) {
-		started[name] = 1
-		f = 0; n = 0
-		if (minind >= 0) {
-			i = minind
-			if (np[i]) print "PASS " np[i] " " name
-			if (ns[i]) print "SKIP " ns[i] " " name
-			for (k = 1; k <= nf[i]; k++)
-				print "FAIL 1 " name ": " fl[i, k]
-			f = nf[i]; n = np[i] + nf[i] + ns[i]
-		}
-		if (plan >= 0 && (planind == minind || minind < 0) && n < plan) {
-			miss = plan - n
-			print "FAIL " miss " " name ": " miss " of " plan \
-				" planned results never came" \
-				(timedout ? " (timed out)" : \
-				(ended ? "" : " (the test never returned)"))
-			f += miss
-		}
-		if (f > 0)
-			return
-		if (!ended && stuck)
-			print "FAIL 1 " name ": stuck in the kernel, could not be killed"
-		else if (!ended)
-			print "FAIL 1 " name ": never returned (kernel crash or hang)"
-		else if (timedout)
-			print "FAIL 1 " name ": timed out"
-		else if (rc != 0 && rc != 4)
-			print "FAIL 1 " name ": exited with rc=" rc
-		else if (n == 0 && rc == 0)
-			print "PASS 1 " name
-		else if (n == 0)
-			print "SKIP 1 " name
-	}
-	function indent(s) { match(s, /^[ \t]*/); return RLENGTH }
-	function splat_in(where, s) {
-		if (!(where in splatted)) {
-			splatted[where] = 1
-			sub(/^.*\[ *[0-9]+\.[0-9]+\] /, "", s)
-			print "FAIL 1 kernel splat during " where ": " s
-		}
-	}
-	# An OOM report whose kind is not known yet: its held trace is a splat.
-	function oom_flush() {
-		if (oom && oomtrace != "")
-			splat_in(oomsect, oomtrace)
-		oom = 0; oomtrace = ""
-	}
-	BEGIN { sect = "boot"; cur = "" }
-	# A marker may follow unterminated output of the firmware or kernel.
-	/.HVX-[A-Z]+-?[A-Z]*/ {
-		p = index($0, "HVX-")
-		if (substr($0, p) ~ /^HVX-[A-Z-]+( |$)/) $0 = substr($0, p)
-	}
-	/^HVX-TEST-BEGIN / { oom_flush(); cur = $2; sect = cur; reset(); next }
-	/^HVX-TIMEOUT / { timedout = 1; next }
-	# What follows are stack dumps the init asked for, not splats.
-	/^HVX-STUCK / { stuck = 1; next }
-	/^HVX-TEST-END / {
-		oom_flush()
-		rc = $3; sub(/^rc=/, "", rc)
-		emit(cur, rc + 0, 1); cur = ""; sect = "the end of the run"; next
-	}
-	/^HVX-INSMOD-FAILED/ { print "FAIL 1 insmod: " $0; next }
-	/^HVX-SUITE-BEGIN/ {
-		if (list == "") { list = $0; sub(/^HVX-SUITE-BEGIN */, "", list) }
-		next
-	}
-	/^HVX-SUITE-END/ { suite_end = 1; next }
-	/^HVX-KMEMLEAK-FOUND/ { print "FAIL 1 kmemleak after the suite: " $2 " " $3 " (report in the log)"; next }
-	/^HVX-POWEROFF-GUEST did not start/ { print "FAIL 1 the guest left running at poweroff: " $0; next }
-	/^HVX-POWEROFF / { poweroff = 1; next }
-	# The OOM killer dumps its stack ("Call Trace:") before it says whose
-	# limit ran out.  The limit of a memory cgroup (its usage and limit
-	# follow the trace) is reached on purpose: torture_test fills one.  An
-	# OOM of the whole machine (Mem-Info follows) is a splat.  Hold the
-	# trace until the report says which; anything else is judged as ever.
-	/\[ *[0-9]+\.[0-9]+\] .* invoked oom-killer: / {
-		oom_flush(); oom = 1; oomsect = sect; next
-	}
-	oom && /\[ *[0-9]+\.[0-9]+\] memory: usage [0-9]+kB, limit [0-9]+kB/ {
-		oom = 0; oomtrace = ""; next
-	}
-	oom && /\[ *[0-9]+\.[0-9]+\] Mem-Info:/ { oom_flush() }
-	!stuck && oom && /\[ *[0-9]+\.[0-9]+\] Call Trace:/ && oomtrace == "" {
-		oomtrace = $0; next
-	}
-	!stuck && /\[ *[0-9]+\.[0-9]+\]/ && $0 ~ splat && (allow == "" || $0 !~ allow) {
-		splat_in(sect, $0)
-		next
-	}
-	cur != "" && /^[ \t]*(not )?ok [0-9]+([ \t]|$)/ {
-		i = indent($0)
-		if (minind < 0 || i < minind) minind = i
-		line = $0; sub(/^[ \t]*/, "", line)
-		if (line ~ /#[ \t]*[Ss][Kk][Ii][Pp]/) ns[i]++
-		else if (line ~ /^not ok/) { nf[i]++; fl[i, nf[i]] = line }
-		else np[i]++
-		next
-	}
-	cur != "" && /^[ \t]*1\.\.[0-9]+/ {
-		i = indent($0)
-		if (planind < 0 || i < planind) {
-			planind = i; s = $0; sub(/^[ \t]*1\.\./, "", s)
-			plan = s + 0
-		}
-		next
-	}
-	cur != "" && /^[ \t]*Bail out!/ { print "FAIL 1 " cur ": " $0; next }
-	END {
-		oom_flush()
-		if (cur != "")
-			emit(cur, 0, 0)
-		n = split(list, want, " ")
-		for (k = 1; k <= n; k++)
-			if (!(want[k] in started))
-				print "FAIL 1 " want[k] ": never started"
-		if (!suite_end || !poweroff)
-			print "FAIL 1 run: did not reach its end (crash or timeout)"
-	}'
+	"$top/scripts/rig-summary.py" --tests "$2" --splat "$SPLAT_RE" \
+		--allow "$SPLAT_ALLOW" "$1"
 }
 
 # report WHAT SUM WALL UPTIME INIT: prints the report of one run (kernel and
@@ -675,33 +515,6 @@ pvh_disk() {
 		"$disk"
 }
 
-# bochs_rc DIR SERIAL: the Bochs configuration of a run in DIR, its COM1
-# (the kernel's console) on the file or terminal SERIAL.
-bochs_rc() {
-	local dir=$1 serial=$2 smode=file
-	[ -t 0 ] && [ "$serial" = "$(tty)" ] && smode=term
-	cat >"$dir/bochsrc" <<-EOF
-	memory: guest=$BOCHS_MEM, host=$BOCHS_MEM
-	romimage: file=/usr/share/bochs/BIOS-bochs-latest
-	vgaromimage: file=/usr/share/vgabios/vgabios.bin
-	cpu: model=$BOCHS_MODEL, count=1:$BOCHS_CPUS:1, ips=$BOCHS_IPS, reset_on_triple_fault=1, ignore_bad_msrs=1
-	clock: sync=none, time0=local
-	ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
-	ata0-master: type=disk, path=$dir/disk.img, mode=flat
-	boot: disk
-	display_library: rfb, options="timeout=0"
-	com1: enabled=1, mode=$smode, dev=$serial
-	mouse: enabled=0
-	log: $dir/bochs.log
-	panic: action=fatal
-	error: action=ignore
-	info: action=ignore
-	debug: action=ignore
-	EOF
-	# The debugger build runs these commands first: continue.
-	echo c >"$dir/cmds"
-}
-
 # emu_start PIDFILE SECONDS CMD...: runs the emulator CMD for at most
 # SECONDS (0: no limit), its pid in PIDFILE for stop_emulators.
 emu_start() {
@@ -741,14 +554,11 @@ run_kernel() {
 			tmo=0
 			echo "rig: QEMU waits for gdb on :1234 (see Documentation/testing.rst)"
 		fi
-		# svm-nonpt: the same CPU without nested paging (CPUID
-		# 0x8000000A EDX bit 0 clear).
-		cpu_model=max
-		[ "$vendor" = svm-nonpt ] && cpu_model=max,npt=off
-		# shellcheck disable=SC2054 # commas are QEMU's option syntax
-		emu=(qemu-system-x86_64 -accel tcg,thread=single -cpu "$cpu_model"
-			-smp "$QEMU_SMP" -m "$QEMU_MEM" -nographic -no-reboot
-			-nic none -kernel "$(kroot "$kver")/boot/vmlinuz-$kver"
+		cpu_model=$QEMU_CPU_SVM
+		[ "$vendor" = svm-nonpt ] && cpu_model=$QEMU_CPU_SVM_NONPT
+		emu=(qemu-system-x86_64 -accel "$QEMU_ACCEL" -cpu "$cpu_model"
+			-smp "$QEMU_SMP" -m "$QEMU_MEM" "${QEMU_OPTS[@]}"
+			-kernel "$(kroot "$kver")/boot/vmlinuz-$kver"
 			-initrd "$dir/initramfs.cpio"
 			-append "$append" "${gdb_args[@]}")
 		# For debugging the emulated host: e.g. "-d int -D /tmp/q.log".
@@ -761,9 +571,9 @@ run_kernel() {
 		# COM1 goes to the rig's file descriptor 3 (below), Bochs's own
 		# messages to bochs.out.
 		if [ "$mode" = shell ]; then
-			bochs_rc "$dir" "$(tty)"
+			bochs_rc "$dir" "$(tty)" term
 		else
-			bochs_rc "$dir" /proc/self/fd/3
+			bochs_rc "$dir" /proc/self/fd/3 file
 		fi
 		emu=(bochs -q -f "$dir/bochsrc" -rc "$dir/cmds")
 		emu_out=$dir/bochs.out
@@ -858,7 +668,7 @@ vendor_list() {
 
 check_tools() {
 	local t v
-	for t in cpio gzip xz modinfo ldd timeout flock; do
+	for t in cpio gzip xz modinfo ldd timeout flock python3; do
 		command -v "$t" >/dev/null || die "$t not found: run 'make setup'"
 	done
 	[ -x /bin/busybox ] || die "/bin/busybox missing: run 'make setup'"
