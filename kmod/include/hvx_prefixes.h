@@ -10,26 +10,25 @@
 #ifndef HVX_PREFIXES_H
 #define HVX_PREFIXES_H
 
-#ifdef __KERNEL__
 #include <linux/types.h>
-#else
+#ifndef __KERNEL__
 #include <stdbool.h>
-#include <stdint.h>
+typedef __u8 u8;
 #endif
 
 struct hvx_prefixes {
 	int seg;		/* segment override, HVX_SEG_*, or -1 */
-	uint8_t asize;		/* address size in bytes: 2, 4 or 8 */
-	uint8_t osize;		/* operand size in bytes but for REX.W: 2 or 4 */
-	uint8_t rex;		/* REX if it is the last prefix, else 0 */
-	uint8_t rep;		/* the last of 0xf2/0xf3, or 0 */
+	u8 asize;		/* address size in bytes: 2, 4 or 8 */
+	u8 osize;		/* operand size in bytes but for REX.W: 2 or 4 */
+	u8 rex;		/* REX if it is the last prefix, else 0 */
+	u8 rep;		/* the last of 0xf2/0xf3, or 0 */
 	bool lock;
 	bool long64;		/* decoded as 64-bit code */
 	unsigned int len;	/* bytes of prefixes: the opcode's index */
 };
 
 /* The segment a prefix byte overrides to, or -1. */
-static inline int hvx_prefix_seg(uint8_t b)
+static inline int hvx_prefix_seg(u8 b)
 {
 	switch (b) {
 	case 0x26:
@@ -56,7 +55,7 @@ static inline int hvx_prefix_seg(uint8_t b)
  * repeated prefixes count once.  p->len == @len: no opcode among the
  * bytes.
  */
-static inline void hvx_decode_prefixes(const uint8_t *b, unsigned int len, bool long64,
+static inline void hvx_decode_prefixes(const u8 *b, unsigned int len, bool long64,
 				       bool cs_db, struct hvx_prefixes *p)
 {
 	bool a67 = false, o66 = false;
