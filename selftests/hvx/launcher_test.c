@@ -585,6 +585,10 @@ TEST_F_TIMEOUT(mb, state_report_on_sigusr1, 150)
 	EXPECT_TRUE(strstr(l->out, "mbkernel: start") != NULL) dump(_metadata, l);
 	EXPECT_TRUE(strstr(l->err, "hvx-run: state: rip 0x") != NULL) dump(_metadata, l);
 	EXPECT_TRUE(strstr(l->err, "rflags 0x") != NULL);
+	/* The code and stack are in RAM, found through libhvx's walker. */
+	EXPECT_TRUE(strstr(l->err, "hvx-run: state: code at rip: ") != NULL);
+	EXPECT_TRUE(strstr(l->err, "code at rip: ?") == NULL);
+	EXPECT_TRUE(strstr(l->err, "stack at rsp: ?") == NULL);
 	/* Halted, waiting for input, with the UART's IRQ 4 unmasked. */
 	EXPECT_TRUE(strstr(l->err, "hvx-run: state: halted 1") != NULL);
 	EXPECT_TRUE(strstr(l->err, "pic master irr") != NULL);

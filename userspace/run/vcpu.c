@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "hvx-run.h"
+#include "decode.h"
 
 #define RUN_SIGNAL	SIGALRM
 
@@ -241,35 +242,15 @@ static void record_exit(struct hvx_runner *r)
 }
 
 /*
- * The guest-physical address of a linear address in 64-bit mode (4- or
- * 5-level paging, 1G and 2M pages) or with paging off; -1 if not mapped or
- * the tables are outside guest RAM.  For the state report only.
+ * The guest-physical address of a linear address as the guest's paging
+ * mode maps it (libhvx's walker); -1 if not mapped or the tables are
+ * outside guest RAM.  For the state report only.
  */
 static __u64 report_gpa(const struct hvx_runner *r, const struct hvx_cregs *c, __u64 va)
 {
-	__u64 table = c->cr3 & 0x000ffffffffff000ULL, e = 0;
-	int level;
+	__u64 gpa;
 
-	if (!(c->cr0 & 0x80000000ULL))
-		return va;
-	if (!(c->efer & 0x400))			/* not long mode: not walked */
-		return ~0ULL;
-	for (level = (c->cr4 & 0x1000) ? 4 : 3; level >= 0; level--) {		/* CR4.LA57 */
-		__u64 at = table + ((va >> (12 + 9 * level)) & 511) * 8;
-
-		if (at + 8 > r->mem_size)
-			return ~0ULL;
-		memcpy(&e, (char *)r->mem + at, 8);
-		if (!(e & 1))
-			return ~0ULL;
-		table = e & 0x000ffffffffff000ULL;
-		if ((level == 1 || level == 2) && (e & 0x80)) {
-			__u64 size = 1ULL << (12 + 9 * level);
-
-			return (table & ~(size - 1)) | (va & (size - 1));
-		}
-	}
-	return table | (va & 0xfff);
+	return hvx_guest_translate(r->mem, r->mem_size, c, va, &gpa) ? ~0ULL : gpa;
 }
 
 /* len bytes of guest memory at linear address va, in hex; "?" where unmapped. */
