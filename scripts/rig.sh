@@ -78,8 +78,8 @@ SHADOW_TESTS="exits_test intercept_test modes_test state_test memory_test multi_
 # vendor-neutral ones, whose VMs get shadow paging there by default, and
 # those about the paging mode a VM gets.
 NONPT_TESTS="badinput_test exits_test intercept_test modes_test state_test edge_test memory_test
-	multi_test signal_test shutdown_test virt_insn_test emul_test stats_test launcher_test
-	paging_test pagestress_test torture_test module_test"
+	multi_test signal_test shutdown_test virt_insn_test emul_test stats_test genl_test trace_test
+	hvxstat_test launcher_test paging_test pagestress_test torture_test module_test"
 
 # The vendors a run covers when HVX_VENDORS is not set.  svm-nonpt last: its
 # short runs fill a slot that a shorter vmx run leaves (HVX_RIG_JOBS=2); it

@@ -2,46 +2,6 @@
 /* Guest code for stats_test.c, all 64-bit. */
 #include "guest.h"
 
-/* As in stats_test.c. */
-#define STATS_PORT_OUT	0x80
-#define STATS_PORT_IN	0x81
-#define STATS_MMIO_GPA	0xd0000000
-#define TRACE_PORT	0x99
-
-/*
- * R8 OUTs, R9 INs and R10 CPUIDs, one MMIO read and one MMIO write, then
- * HLT: no other exit to userspace, so every counter is known exactly.
- */
-GUEST_BEGIN(stats_counts)
-	.code64
-	/* Each vCPU's own stack page: every vCPU maps one page at least. */
-	push %rax
-	pop %rax
-	test %r8, %r8
-	jz 2f
-1:	out %al, $STATS_PORT_OUT
-	dec %r8
-	jnz 1b
-2:	test %r9, %r9
-	jz 4f
-3:	in $STATS_PORT_IN, %al
-	dec %r9
-	jnz 3b
-4:	test %r10, %r10
-	jz 6f
-5:	xor %eax, %eax
-	xor %ecx, %ecx
-	cpuid
-	dec %r10
-	jnz 5b
-6:	mov $STATS_MMIO_GPA, %ebx
-	mov (%rbx), %eax
-	mov %eax, 8(%rbx)
-GLABEL(stats_counts_hlt)
-	hlt
-	jmp stats_counts_hlt
-GUEST_END(stats_counts)
-
 /* Reports 1, 2 and 3 with IF set, for events injected between them. */
 GUEST_BEGIN(stats_inject)
 	.code64
@@ -60,30 +20,6 @@ GUEST_BEGIN(stats_inject_loop)
 1:	GUEST_REPORT($1)
 	jmp 1b
 GUEST_END(stats_inject_loop)
-
-/* No IDT: #UD shuts the vCPU down (triple fault). */
-GUEST_BEGIN(stats_shutdown)
-	.code64
-	ud2
-	GUEST_DONE($0xbad)
-GUEST_END(stats_shutdown)
-
-/* Instruction fetch from a gpa outside every slot. */
-GUEST_BEGIN(stats_fetch)
-	.code64
-	mov $STATS_MMIO_GPA, %eax
-	jmp *%rax
-GUEST_END(stats_fetch)
-
-/* One OUT for the tracepoints, then HLT. */
-GUEST_BEGIN(stats_trace)
-	.code64
-	mov $0x5a, %al
-GLABEL(stats_trace_out)
-	out %al, $TRACE_PORT
-	hlt
-	jmp stats_trace_out
-GUEST_END(stats_trace)
 
 /*
  * Reads one byte from each 2 MiB of [16 MiB, 16 MiB + SWEEP_REGIONS * 2 MiB):
