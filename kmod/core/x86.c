@@ -9,6 +9,7 @@
 #include <asm/cpufeature.h>
 #include <asm/msr-index.h>
 #include <asm/trapnr.h>
+#include <asm/irq_vectors.h>
 
 #include "hvx_core.h"
 #include "hvx_x86.h"
@@ -267,4 +268,53 @@ int hvx_shadow_pf_deliver(struct hvx_vcpu *vcpu, u64 cr2, u32 ec)
 	}
 	hvx_queue_exception(vcpu, X86_TRAP_PF, ec);
 	return 1;
+}
+
+/*
+ * Picks what the next entry injects, for both vendors: nothing if the
+ * injection field already holds an event whose delivery an exit cut
+ * short (it goes first); else a queued exception, else an NMI if the
+ * guest can take one, else an interrupt if it can take one; and asks the
+ * backend for an exit when a blocked NMI or interrupt could go, or when
+ * userspace asked for the interrupt window.  An NMI the guest cannot
+ * take yet does not hold back an interrupt it can (KVM's
+ * kvm_check_and_inject_events() decides alike).  Called by the backend's
+ * run op, with interrupts off, right before entry.
+ */
+void hvx_inject_events(struct hvx_vcpu *vcpu)
+{
+	struct hvx_pending *p = &vcpu->ev;
+	bool irq_window = p->irq || vcpu->run->request_interrupt_window;
+	bool nmi_window = false;
+
+	if (hvx_ops->get_injection(vcpu, NULL) & HVX_EV_VALID)
+		goto windows;
+	if (p->exception) {
+		hvx_ops->set_injection(vcpu, hvx_exception_info(vcpu, p->exc_vector,
+								p->exc_has_error), p->exc_error);
+		p->exception = false;
+		hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
+		trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXCEPTION, p->exc_vector);
+		goto windows;
+	}
+	if (p->nmi) {
+		if (hvx_ops->nmi_allowed(vcpu)) {
+			hvx_ops->set_injection(vcpu, NMI_VECTOR | HVX_EV_TYPE_NMI | HVX_EV_VALID,
+					       0);
+			p->nmi = false;
+			hvx_stat_inc(vcpu, HVX_STAT_INJ_NMI);
+			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_NMI, NMI_VECTOR);
+			goto windows;
+		}
+		nmi_window = !p->nmi_masked;
+	}
+	if (p->irq && hvx_ops->interruptible(vcpu)) {
+		hvx_ops->set_injection(vcpu, p->irq_vector | HVX_EV_TYPE_INTR | HVX_EV_VALID, 0);
+		p->irq = false;
+		irq_window = vcpu->run->request_interrupt_window;
+		hvx_stat_inc(vcpu, HVX_STAT_INJ_IRQ);
+		trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXTINT, p->irq_vector);
+	}
+windows:
+	hvx_ops->set_windows(vcpu, irq_window, nmi_window);
 }

@@ -225,6 +225,9 @@ struct hvx_backend_ops {
 	/* one segment register (HVX_SEG_*), for what the core reads of it */
 	void (*get_segment)(struct hvx_vcpu *vcpu, int seg, struct hvx_segment *s);
 	bool (*interruptible)(struct hvx_vcpu *vcpu);
+	bool (*nmi_allowed)(struct hvx_vcpu *vcpu);
+	/* exit when the guest can take an interrupt (@irq) or an NMI (@nmi) */
+	void (*set_windows)(struct hvx_vcpu *vcpu, bool irq, bool nmi);
 	u32 (*raw_exit_code)(unsigned int idx);	/* vendor code of a raw counter */
 };
 
@@ -281,6 +284,7 @@ int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *
 void hvx_events_from_info(u32 info, u32 error, struct hvx_events *e);
 void hvx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);
 bool hvx_irq_window_open(struct hvx_vcpu *vcpu);
+void hvx_inject_events(struct hvx_vcpu *vcpu);
 int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 int hvx_exit_irq_window(struct hvx_vcpu *vcpu);
 

@@ -33,6 +33,8 @@ HVX_OP(get_paging)
 HVX_OP(seg_base)
 HVX_OP(get_segment)
 HVX_OP(interruptible)
+HVX_OP(nmi_allowed)
+HVX_OP(set_windows)
 HVX_OP(raw_exit_code)
 
 #undef HVX_OP

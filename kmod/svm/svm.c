@@ -604,45 +604,30 @@ static void svm_set_vintr(struct vmcb *vmcb, bool on)
 }
 
 /*
- * Picks what EVENTINJ carries on this entry: an event whose delivery an
- * exit interrupted first (EXITINTINFO, kept in event_inj by the exit
- * path), then a queued exception, NMI, or interrupt if the guest can take
- * it now; otherwise asks for an exit when it can.
+ * NMI blocking is not tracked on SVM (no virtual NMI here, IRET not
+ * intercepted): only what SET_STATE said holds an NMI back.
  */
-static void svm_inject_events(struct hvx_vcpu *vcpu)
+static bool svm_nmi_allowed(struct hvx_vcpu *vcpu)
+{
+	return !vcpu->ev.nmi_masked;
+}
+
+/*
+ * Exits when the guest can take an interrupt: a virtual interrupt
+ * (V_IRQ) and its intercept, VINTR.  An NMI has no window of its own
+ * here.  Not on the entry after an intercepted CR8 write, which runs
+ * natively then (svm_exit_cr8_write()).
+ */
+static void svm_set_windows(struct hvx_vcpu *vcpu, bool irq, bool nmi)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb *vmcb = svm->vmcb;
-	struct hvx_pending *p = &vcpu->ev;
-	bool want_window = p->irq || vcpu->run->request_interrupt_window;
+	bool on = irq || nmi;
 
-	if (!(vmcb->control.event_inj & SVM_EVTINJ_VALID)) {
-		if (p->exception) {
-			svm_set_injection(vcpu, hvx_exception_info(vcpu, p->exc_vector,
-								   p->exc_has_error), p->exc_error);
-			p->exception = false;
-			hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
-			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXCEPTION,
-					 p->exc_vector);
-		} else if (p->nmi && !p->nmi_masked) {
-			vmcb->control.event_inj = 2 | SVM_EVTINJ_NMI | SVM_EVTINJ_VALID;
-			p->nmi = false;
-			hvx_stat_inc(vcpu, HVX_STAT_INJ_NMI);
-			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_NMI, 2);
-		} else if (p->irq && svm_interruptible(vcpu)) {
-			vmcb->control.event_inj = p->irq_vector | SVM_EVTINJ_INTR |
-						  SVM_EVTINJ_VALID;
-			p->irq = false;
-			want_window = vcpu->run->request_interrupt_window;
-			hvx_stat_inc(vcpu, HVX_STAT_INJ_IRQ);
-			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXTINT, p->irq_vector);
-		}
-	}
 	if (svm->vintr_hold) {
 		svm->vintr_hold = false;
-		want_window = false;
+		on = false;
 	}
-	svm_set_vintr(vmcb, want_window);
+	svm_set_vintr(svm->vmcb, on);
 }
 
 static int svm_run(struct hvx_vcpu *vcpu)
@@ -692,7 +677,7 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	}
 	if (vmcb->control.tlb_ctl)
 		hvx_stat_inc(vcpu, HVX_STAT_TLB_FLUSHES);
-	svm_inject_events(vcpu);
+	hvx_inject_events(vcpu);
 	if (kick_after_inject && (vmcb->control.event_inj & SVM_EVTINJ_VALID) &&
 	    (vmcb->control.event_inj & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_INTR)
 		irq_work_queue(this_cpu_ptr(&svm_kick));
@@ -836,5 +821,7 @@ const struct hvx_backend_ops hvx_svm_ops = {
 	.seg_base		= svm_seg_base,
 	.get_segment		= svm_get_segment,
 	.interruptible		= svm_interruptible,
+	.nmi_allowed		= svm_nmi_allowed,
+	.set_windows		= svm_set_windows,
 	.raw_exit_code		= svm_raw_exit_code,
 };

@@ -326,51 +326,37 @@ static void vmx_set_window(u32 bit, bool on)
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, on ? ctl | bit : ctl & ~bit);
 }
 
-/*
- * Picks what the VM-entry interruption field carries on this entry: an
- * event whose delivery an exit interrupted (put back there by the exit
- * path), else a queued exception, NMI, or interrupt if the guest can take
- * it now; otherwise asks for an exit when it can.  VMCS current.
- */
-static void vmx_inject_events(struct hvx_vcpu *vcpu, u32 intr)
+/* NMI blocking: an STI or MOV SS shadow, the guest's NMI handler (with virtual NMIs). */
+static bool vmx_nmi_allowed(struct hvx_vcpu *vcpu)
 {
-	struct hvx_pending *p = &vcpu->ev;
-	bool irq_window = p->irq || vcpu->run->request_interrupt_window;
-	bool nmi_window = false;
-	bool vnmi = vmx_caps.pin & PIN_BASED_VIRTUAL_NMIS;
-	bool shadow = intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+	u32 intr;
 
-	if (!(vmcs_read(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK)) {
-		if (p->exception) {
-			vmx_set_injection(vcpu, hvx_exception_info(vcpu, p->exc_vector,
-								   p->exc_has_error), p->exc_error);
-			p->exception = false;
-			hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
-			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXCEPTION,
-					 p->exc_vector);
-		} else if (p->nmi) {
-			if (!shadow && !p->nmi_masked && !(intr & GUEST_INTR_STATE_NMI)) {
-				vmcs_write(VM_ENTRY_INTR_INFO_FIELD, NMI_VECTOR |
-					   INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK);
-				p->nmi = false;
-				hvx_stat_inc(vcpu, HVX_STAT_INJ_NMI);
-				trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_NMI, 2);
-			} else if (!p->nmi_masked) {
-				nmi_window = vnmi && !shadow;
-				irq_window |= !nmi_window;
-			}
-		} else if (p->irq && (vcpu->rflags & X86_EFLAGS_IF) && !shadow) {
-			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, p->irq_vector |
-				   INTR_TYPE_EXT_INTR | INTR_INFO_VALID_MASK);
-			p->irq = false;
-			irq_window = vcpu->run->request_interrupt_window;
-			hvx_stat_inc(vcpu, HVX_STAT_INJ_IRQ);
-			trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXTINT, p->irq_vector);
-		}
-	}
-	vmx_set_window(CPU_BASED_INTR_WINDOW_EXITING, irq_window);
+	if (vcpu->ev.nmi_masked)
+		return false;
+	vmx_get(vcpu);
+	intr = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	vmx_put(vcpu);
+	return !(intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS | GUEST_INTR_STATE_NMI));
+}
+
+/*
+ * Interrupt-window exiting for @irq; NMI-window exiting for @nmi with
+ * virtual NMIs, except in a shadow, which the interrupt window outlasts
+ * as well; without them, the interrupt window stands in.
+ */
+static void vmx_set_windows(struct hvx_vcpu *vcpu, bool irq, bool nmi)
+{
+	bool vnmi = vmx_caps.pin & PIN_BASED_VIRTUAL_NMIS;
+	bool nmi_exit = false;
+
+	vmx_get(vcpu);
+	if (nmi && vnmi)
+		nmi_exit = !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
+			     (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
+	vmx_set_window(CPU_BASED_INTR_WINDOW_EXITING, irq || (nmi && !nmi_exit));
 	if (vnmi)
-		vmx_set_window(CPU_BASED_NMI_WINDOW_EXITING, nmi_window);
+		vmx_set_window(CPU_BASED_NMI_WINDOW_EXITING, nmi_exit);
+	vmx_put(vcpu);
 }
 
 /* DR6 too: VM exit does not save it (SVM keeps it in the VMCB). */
@@ -534,7 +520,7 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		intr = (intr & ~GUEST_INTR_STATE_STI) | GUEST_INTR_STATE_MOV_SS;
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
 	}
-	vmx_inject_events(vcpu, intr);
+	hvx_inject_events(vcpu);
 	entry_info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
 	entry_error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	vmcs_write(GUEST_RSP, vcpu->regs[HVX_RSP]);
@@ -674,5 +660,7 @@ const struct hvx_backend_ops hvx_vmx_ops = {
 	.seg_base		= vmx_seg_base,
 	.get_segment		= vmx_get_segment,
 	.interruptible		= vmx_interruptible,
+	.nmi_allowed		= vmx_nmi_allowed,
+	.set_windows		= vmx_set_windows,
 	.raw_exit_code		= vmx_raw_exit_code,
 };
