@@ -373,13 +373,8 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 	if (st->components & HVX_STATE_CREGS) {
 		const struct hvx_cregs *c = &st->cregs;
 
-		/*
-		 * LMA is LME and PG together, as the CPU derives it; CR4 has
-		 * only bits this CPU implements (KVM_SET_SREGS checks both).
-		 */
-		ret = -EINVAL;
-		if (!!(c->efer & EFER_LMA) != ((c->efer & EFER_LME) && (c->cr0 & X86_CR0_PG)) ||
-		    (c->cr4 & ~hvx_cr4_valid))
+		ret = hvx_check_cregs(vcpu, c);
+		if (ret)
 			goto out;
 		ret = hvx_ops->set_cregs(vcpu, c);
 		if (ret)

@@ -318,3 +318,30 @@ void hvx_inject_events(struct hvx_vcpu *vcpu)
 windows:
 	hvx_ops->set_windows(vcpu, irq_window, nmi_window);
 }
+
+/*
+ * What SET_STATE's CREGS may not hold on either vendor, checked before the
+ * backend stores them (the EFER bits a guest may set are the backend's):
+ *
+ * - LMA other than LME and PG together, as the CPU derives it; CR4 bits
+ *   this CPU lacks (KVM_SET_SREGS checks both);
+ * - CR8 over 15, an XCR0 the guest may not have (hvx_check_xcr0());
+ * - paging without protection, and NW without CD: VM entry refuses the
+ *   first and VMRUN the second (APM vol. 2 §15.5.1), and a launcher sees
+ *   one behaviour on both vendors.
+ *
+ * Other inconsistent CR0/CR3/CR4 values fail the next entry (FAIL_ENTRY).
+ */
+int hvx_check_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
+{
+	if (!!(c->efer & EFER_LMA) != ((c->efer & EFER_LME) && (c->cr0 & X86_CR0_PG)) ||
+	    (c->cr4 & ~hvx_cr4_valid))
+		return -EINVAL;
+	if (c->cr8 > 15 || hvx_check_xcr0(vcpu, c->xcr0))
+		return -EINVAL;
+	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
+		return -EINVAL;
+	if ((c->cr0 & X86_CR0_NW) && !(c->cr0 & X86_CR0_CD))
+		return -EINVAL;
+	return 0;
+}

@@ -206,20 +206,17 @@ static int svm_exit_xsetbv(struct hvx_vcpu *vcpu)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
 	u64 xcr0 = (u32)vcpu->regs[HVX_RAX] | (vcpu->regs[HVX_RDX] << 32);
-	struct hvx_cregs c;
 
 	/* SDM vol. 2 XSETBV: #UD without CR4.OSXSAVE, #GP for the rest. */
 	if (!(vmcb->save.cr4 & X86_CR4_OSXSAVE)) {
 		hvx_queue_exception(vcpu, X86_TRAP_UD, 0);
 		return 1;
 	}
-	svm_get_cregs(vcpu, &c);
-	c.xcr0 = xcr0;
-	if ((u32)vcpu->regs[HVX_RCX] != 0 || vmcb->save.cpl ||
-	    svm_set_cregs(vcpu, &c)) {
+	if ((u32)vcpu->regs[HVX_RCX] != 0 || vmcb->save.cpl || hvx_check_xcr0(vcpu, xcr0)) {
 		hvx_inject_gp(vcpu);
 		return 1;
 	}
+	vcpu->xcr0 = xcr0;
 	svm_skip(vcpu, 3);
 	return 1;
 }

@@ -108,17 +108,8 @@ int svm_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 	struct svm_vcpu *svm = to_svm(vcpu);
 	struct vmcb *vmcb = svm->vmcb;
 
-	if (c->efer & ~SVM_EFER_GUEST_BITS || c->cr8 > 15 || hvx_check_xcr0(vcpu, c->xcr0))
-		return -EINVAL;
-	/*
-	 * Paging without protection is refused here: VMRUN does not check
-	 * it (APM §15.5.1) but VM entry does, and launchers should see one
-	 * behaviour on both vendors.
-	 */
-	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
-		return -EINVAL;
-	/* VMRUN refuses NW without CD, VM entry does not: refused on both. */
-	if ((c->cr0 & X86_CR0_NW) && !(c->cr0 & X86_CR0_CD))
+	/* hvx_check_cregs() has checked what both vendors refuse. */
+	if (c->efer & ~SVM_EFER_GUEST_BITS)
 		return -EINVAL;
 	/* Inconsistent CR0/CR3/CR4 are refused by VMRUN: a FAIL_ENTRY exit. */
 	vmcb->save.cr2 = c->cr2;

@@ -145,12 +145,8 @@ int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 	u64 pdpte[4];
 	bool pae;
 
-	if (c->efer & ~EFER_GUEST_BITS || c->cr8 > 15 || hvx_check_xcr0(vcpu, c->xcr0))
-		return -EINVAL;
-	/* As on SVM: what one vendor's entry checks refuse, both refuse here. */
-	if ((c->cr0 & X86_CR0_PG) && !(c->cr0 & X86_CR0_PE))
-		return -EINVAL;
-	if ((c->cr0 & X86_CR0_NW) && !(c->cr0 & X86_CR0_CD))
+	/* hvx_check_cregs() has checked what both vendors refuse. */
+	if (c->efer & ~EFER_GUEST_BITS)
 		return -EINVAL;
 	/*
 	 * Without unrestricted guest VMX runs only paged protected mode;
