@@ -278,10 +278,12 @@ int hvx_shadow_pf_deliver(struct hvx_vcpu *vcpu, u64 cr2, u32 ec)
  * backend for an exit when a blocked NMI or interrupt could go, or when
  * userspace asked for the interrupt window.  An NMI the guest cannot
  * take yet does not hold back an interrupt it can (KVM's
- * kvm_check_and_inject_events() decides alike).  Called by the backend's
- * run op, with interrupts off, right before entry.
+ * kvm_check_and_inject_events() decides alike).  The backend's run op
+ * calls it through hvx_inject_events() (hvx_x86.h), with interrupts off,
+ * right before entry, when something is queued or userspace wants the
+ * window.
  */
-void hvx_inject_events(struct hvx_vcpu *vcpu)
+void __hvx_inject_events(struct hvx_vcpu *vcpu)
 {
 	struct hvx_pending *p = &vcpu->ev;
 	bool irq_window = p->irq || vcpu->run->request_interrupt_window;

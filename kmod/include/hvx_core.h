@@ -284,7 +284,7 @@ int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *
 void hvx_events_from_info(u32 info, u32 error, struct hvx_events *e);
 void hvx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);
 bool hvx_irq_window_open(struct hvx_vcpu *vcpu);
-void hvx_inject_events(struct hvx_vcpu *vcpu);
+void __hvx_inject_events(struct hvx_vcpu *vcpu);
 int hvx_check_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);
 int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 int hvx_exit_irq_window(struct hvx_vcpu *vcpu);

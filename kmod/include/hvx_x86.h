@@ -130,6 +130,24 @@ static inline bool hvx_paging_inconsistent(u64 cr0, u64 cr4, u64 efer)
 }
 
 /*
+ * Before every entry: the event to inject and the windows to ask for
+ * (__hvx_inject_events()).  The common case, nothing queued and no window
+ * wanted, costs a direct call of the backend's own @set_windows.
+ */
+static __always_inline void hvx_inject_events(struct hvx_vcpu *vcpu,
+					      void (*set_windows)(struct hvx_vcpu *, bool, bool))
+{
+	const struct hvx_pending *p = &vcpu->ev;
+
+	if (likely(!p->exception && !p->nmi && !p->irq &&
+		   !vcpu->run->request_interrupt_window)) {
+		set_windows(vcpu, false, false);
+		return;
+	}
+	__hvx_inject_events(vcpu);
+}
+
+/*
  * The low 32 bits of SVM's EVENTINJ/EXITINTINFO and of VMX's interruption
  * information share one format (APM vol. 2 §15.20, SDM vol. 3C §24.8.3):
  * vector in 7:0, type in 10:8, error code valid in 11, valid in 31.

@@ -677,7 +677,7 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	}
 	if (vmcb->control.tlb_ctl)
 		hvx_stat_inc(vcpu, HVX_STAT_TLB_FLUSHES);
-	hvx_inject_events(vcpu);
+	hvx_inject_events(vcpu, svm_set_windows);
 	if (kick_after_inject && (vmcb->control.event_inj & SVM_EVTINJ_VALID) &&
 	    (vmcb->control.event_inj & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_INTR)
 		irq_work_queue(this_cpu_ptr(&svm_kick));

@@ -318,14 +318,6 @@ static void vmx_vcpu_free(struct hvx_vcpu *vcpu)
 	kfree(vmx);
 }
 
-static void vmx_set_window(u32 bit, bool on)
-{
-	u32 ctl = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
-
-	if (!!(ctl & bit) != on)
-		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, on ? ctl | bit : ctl & ~bit);
-}
-
 /* NMI blocking: an STI or MOV SS shadow, the guest's NMI handler (with virtual NMIs). */
 static bool vmx_nmi_allowed(struct hvx_vcpu *vcpu)
 {
@@ -342,21 +334,32 @@ static bool vmx_nmi_allowed(struct hvx_vcpu *vcpu)
 /*
  * Interrupt-window exiting for @irq; NMI-window exiting for @nmi with
  * virtual NMIs, except in a shadow, which the interrupt window outlasts
- * as well; without them, the interrupt window stands in.
+ * as well; without them, the interrupt window stands in.  Called by
+ * hvx_inject_events() from vmx_run(): the VMCS is current, preemption
+ * off.  One VMREAD, and a VMWRITE only for a change: this runs before
+ * every entry.
  */
 static void vmx_set_windows(struct hvx_vcpu *vcpu, bool irq, bool nmi)
 {
 	bool vnmi = vmx_caps.pin & PIN_BASED_VIRTUAL_NMIS;
+	u32 mask = CPU_BASED_INTR_WINDOW_EXITING;
 	bool nmi_exit = false;
+	u32 ctl, want;
 
-	vmx_get(vcpu);
+	lockdep_assert_preemption_disabled();
 	if (nmi && vnmi)
 		nmi_exit = !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) &
 			     (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS));
-	vmx_set_window(CPU_BASED_INTR_WINDOW_EXITING, irq || (nmi && !nmi_exit));
 	if (vnmi)
-		vmx_set_window(CPU_BASED_NMI_WINDOW_EXITING, nmi_exit);
-	vmx_put(vcpu);
+		mask |= CPU_BASED_NMI_WINDOW_EXITING;
+	ctl = vmcs_read(CPU_BASED_VM_EXEC_CONTROL);
+	want = ctl & ~mask;
+	if (irq || (nmi && !nmi_exit))
+		want |= CPU_BASED_INTR_WINDOW_EXITING;
+	if (nmi_exit)
+		want |= CPU_BASED_NMI_WINDOW_EXITING;
+	if (want != ctl)
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, want);
 }
 
 /* DR6 too: VM exit does not save it (SVM keeps it in the VMCB). */
@@ -520,7 +523,7 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		intr = (intr & ~GUEST_INTR_STATE_STI) | GUEST_INTR_STATE_MOV_SS;
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
 	}
-	hvx_inject_events(vcpu);
+	hvx_inject_events(vcpu, vmx_set_windows);
 	entry_info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
 	entry_error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	vmcs_write(GUEST_RSP, vcpu->regs[HVX_RSP]);
