@@ -176,20 +176,23 @@ u32 hvx_exception_info(struct hvx_vcpu *vcpu, u8 vector, bool has_error)
 /*
  * The exception queue of an exit: exception @vector (with @error if the
  * vector has one) is delivered on the next entry, in place of anything
- * in flight.  The exiting instruction has not completed: the guest
- * resumes at it, and its handler returns there.
+ * in flight, with the guest's RIP as the handler left it: the exiting
+ * instruction for a fault, the next one for a trap (ICEBP's #DB).
  */
 void hvx_queue_exception(struct hvx_vcpu *vcpu, u8 vector, u32 error)
 {
-	vcpu->rip = vcpu->exit_rip;
 	hvx_stat_inc(vcpu, HVX_STAT_INJ_EXCEPTION);
 	hvx_ops->set_injection(vcpu, hvx_exception_info(vcpu, vector,
 							hvx_exception_has_error(vector)), error);
 }
 
-/* Delivers @f on the next entry; the faulting instruction has not completed. */
+/*
+ * Delivers @f, a fault of the exiting instruction, on the next entry: the
+ * instruction has not completed, whatever the handler had done to RIP.
+ */
 void hvx_inject_fault(struct hvx_vcpu *vcpu, const struct hvx_fault *f)
 {
+	vcpu->rip = vcpu->exit_rip;
 	/* Neither VMRUN nor VM entry writes CR2 for an injected #PF. */
 	if (f->vector == X86_TRAP_PF)
 		hvx_ops->set_cr2(vcpu, f->cr2);

@@ -392,8 +392,10 @@ void hvx_reflect_exception(struct hvx_vcpu *vcpu, u8 vector);
 int hvx_shadow_pf_deliver(struct hvx_vcpu *vcpu, u64 cr2, u32 ec);
 int hvx_exit_shutdown(struct hvx_vcpu *vcpu);
 
+/* #GP(0) for the exiting instruction, which has not completed. */
 static inline void hvx_inject_gp(struct hvx_vcpu *vcpu)
 {
+	vcpu->rip = vcpu->exit_rip;
 	hvx_queue_exception(vcpu, X86_TRAP_GP, 0);
 }
 

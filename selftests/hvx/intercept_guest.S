@@ -201,3 +201,11 @@ GUEST_BEGIN(icpt_dbloop)
 GLABEL(dbloop_handler)
 	GUEST_DONE($0xbad)
 GUEST_END(icpt_dbloop)
+
+/* 64-bit: ICEBP (INT1, f1), a #DB that traps after the instruction. */
+GUEST_BEGIN(icpt_icebp)
+	.code64
+	.byte 0xf1
+GLABEL(icebp_after)
+	GUEST_DONE($0x600d)
+GUEST_END(icpt_icebp)

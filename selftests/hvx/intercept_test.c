@@ -24,10 +24,11 @@ GUEST_CODE(icpt_main);
 GUEST_CODE(icpt_align);
 GUEST_CODE(icpt_acloop);
 GUEST_CODE(icpt_dbloop);
+GUEST_CODE(icpt_icebp);
 
 extern const unsigned char ss_after[], bp_target[], wp_after[], rdpmc_insn[];
 extern const unsigned char invpcid_insn[], ac_insn[], icpt_db[], icpt_ac[], acloop_handler[];
-extern const unsigned char dbloop_handler[];
+extern const unsigned char dbloop_handler[], icebp_after[];
 
 /* As in intercept_guest.S. */
 #define USER_CS		0x33
@@ -226,6 +227,26 @@ TEST(debug_and_instructions)
 		/* A CPU without INVPCID (QEMU's TCG) raises #UD before the intercept. */
 		EXPECT_EQ(host_has_invpcid() ? nexc - 1 : 0, raw_count(&v, SVM_INVPCID));
 	}
+	tvm_destroy(&t);
+}
+
+/*
+ * ICEBP's #DB is a trap: hvx intercepts #DB and delivers it after the
+ * instruction, once (VMX reports it on the instruction and steps over it).
+ */
+TEST(icebp_is_a_trap)
+{
+	struct tvm t;
+
+	/* QEMU's TCG stops for an external debugger at ICEBP (translate.c, gen_debug()). */
+	if (!tvm_host_is_intel() && host_is_tcg())
+		SKIP(return, "QEMU's TCG raises no #DB for ICEBP");
+	TVM_LONG_GUEST(&t, icpt_icebp, 0);
+	ASSERT_OK(tvm_setup_idt64(&t, 0));
+	ASSERT_GUEST_DONE(&t, 0, 0x600d);
+	ASSERT_EQ(1, t.io[0].nr_excs);
+	EXPECT_EQ(1, t.io[0].excs[0].vector);
+	EXPECT_EQ(GUEST_ADDR(icpt_icebp, icebp_after), t.io[0].excs[0].rip);
 	tvm_destroy(&t);
 }
 
