@@ -347,6 +347,91 @@ TEST(undecodable_mmio_is_status_4)
 	unlink(FLAT_FILE);
 }
 
+/* ---- a multiboot kernel loaded low ---- */
+
+#define LOW_KERNEL	"/tmp/launcher_test.low"
+
+/*
+ * A multiboot kernel with the a.out kludge, loaded at @load (its header
+ * first, then its code) with bss up to @bss_end.  It checks EAX and that
+ * EBX (the boot information) lies above 0x20000, prints the command line
+ * on COM1 and leaves through isa-debug-exit: status 11, or 13 if a check
+ * failed.
+ */
+static int write_low_kernel(__u32 load, __u32 bss_end)
+{
+	static const unsigned char code[] = {
+		0x3d, 0x02, 0xb0, 0xad, 0x2b,		/* cmp $0x2badb002, %eax */
+		0x75, 0x1c,				/* jne fail */
+		0x81, 0xfb, 0x00, 0x00, 0x02, 0x00,	/* cmp $0x20000, %ebx */
+		0x72, 0x14,				/* jb fail */
+		0x8b, 0x73, 0x10,			/* mov 16(%ebx), %esi: cmdline */
+		0x66, 0xba, 0xf8, 0x03,			/* mov $0x3f8, %dx */
+		0xac,					/* 1: lodsb */
+		0x84, 0xc0,				/* test %al, %al */
+		0x74, 0x03,				/* je done */
+		0xee,					/* out %al, (%dx) */
+		0xeb, 0xf8,				/* jmp 1b */
+		0xb0, 0x05, 0xe6, 0xf4, 0xf4,		/* done: exit 5 (status 11) */
+		0xb0, 0x06, 0xe6, 0xf4, 0xf4,		/* fail: exit 6 (status 13) */
+	};
+	/* magic, flags (a.out kludge), checksum, header/load/load_end/bss_end/entry */
+	__u32 hdr[8] = { 0x1badb002, 1U << 16, 0, load, load, 0, bss_end, load + 32 };
+	FILE *f = fopen(LOW_KERNEL, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	hdr[2] = -(hdr[0] + hdr[1]);
+	ok = fwrite(hdr, sizeof(hdr), 1, f) == 1 && fwrite(code, sizeof(code), 1, f) == 1;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+static int run_low(struct launch *l)
+{
+	char *argv[] = {
+		(char *)launch_hvx_run(), "--mem", "16M", "--multiboot", LOW_KERNEL,
+		"--append", "lowtest", "--module", LOW_KERNEL, NULL,
+	};
+
+	return launch_run(argv, NULL, NULL, 120, l);
+}
+
+/*
+ * A kernel may load anywhere from 0x8000 up (below that are hvx-run's
+ * tables): the boot information then goes above the kernel and its
+ * modules, intact, where the kernel's bss does not reach.  Below 0x8000,
+ * or over the EBDA and ROM area, the kernel is refused.
+ */
+TEST(multiboot_kernel_loaded_low)
+{
+	struct launch l;
+
+	TVM_REQUIRE_HVX();
+	memset(&l, 0, sizeof(l));
+	/* 0x8000..0x20000: over the low area the boot information used to take. */
+	ASSERT_EQ(0, write_low_kernel(0x8000, 0x20000));
+	ASSERT_EQ(0, run_low(&l));
+	EXPECT_EQ(11, l.status) TH_LOG("status %d, stdout %s, stderr %s", l.status, l.out, l.err);
+	EXPECT_TRUE(strstr(l.out, LOW_KERNEL " lowtest") != NULL) TH_LOG("stdout: %s", l.out);
+	launch_free(&l);
+
+	ASSERT_EQ(0, write_low_kernel(0x7000, 0x9000));
+	ASSERT_EQ(0, run_low(&l));
+	EXPECT_EQ(STATUS_USAGE, l.status);
+	EXPECT_TRUE(strstr(l.err, "overlaps hvx-run's tables below 0x8000") != NULL)
+		TH_LOG("stderr: %s", l.err);
+	launch_free(&l);
+
+	ASSERT_EQ(0, write_low_kernel(0x9f000, 0xa0000));
+	ASSERT_EQ(0, run_low(&l));
+	EXPECT_EQ(STATUS_USAGE, l.status);
+	EXPECT_TRUE(strstr(l.err, "overlaps the EBDA and ROM area") != NULL)
+		TH_LOG("stderr: %s", l.err);
+	launch_free(&l);
+	unlink(LOW_KERNEL);
+}
+
 /* ---- the multiboot test kernel ---- */
 
 FIXTURE(mb) {

@@ -29,7 +29,10 @@
 #define MBI_MMAP		(1U << 6)
 #define MBI_LOADER		(1U << 9)
 
-/* Where hvx-run puts the boot information: low memory, clear of the tables. */
+/*
+ * Where hvx-run puts the boot information: low memory, clear of its
+ * tables, unless the kernel or a module is there; then above them.
+ */
 #define MBI_ADDR		0x9000ULL
 #define MBI_END			RUN_EBDA_START
 
@@ -72,13 +75,24 @@ static const struct mb_header *find_header(const __u8 *img, size_t size, size_t 
 	return NULL;
 }
 
-/* Checks that [addr, addr+len) is guest RAM above the boot information area. */
+/*
+ * Checks that [addr, addr+len) is guest RAM a kernel may have: above
+ * hvx-run's tables (HVX_GUEST_LOAD_MIN) and outside the EBDA and ROM area
+ * below 1M.
+ */
 static int fits(const struct hvx_runner *r, const char *path, const char *what, __u64 addr,
 		__u64 len)
 {
-	if (addr < RUN_HIGH_START && addr + len > MBI_ADDR) {
-		fprintf(stderr, "hvx-run: %s: %s at 0x%llx..0x%llx overlaps the boot information below 1M\n",
-			path, what, (unsigned long long)addr, (unsigned long long)(addr + len));
+	if (addr < HVX_GUEST_LOAD_MIN) {
+		fprintf(stderr, "hvx-run: %s: %s at 0x%llx..0x%llx overlaps hvx-run's tables below 0x%llx\n",
+			path, what, (unsigned long long)addr, (unsigned long long)(addr + len),
+			HVX_GUEST_LOAD_MIN);
+		return 0;
+	}
+	if (addr < RUN_HIGH_START && addr + len > RUN_EBDA_START) {
+		fprintf(stderr, "hvx-run: %s: %s at 0x%llx..0x%llx overlaps the EBDA and ROM area 0x%llx..0x%llx\n",
+			path, what, (unsigned long long)addr, (unsigned long long)(addr + len),
+			RUN_EBDA_START, RUN_HIGH_START);
 		return 0;
 	}
 	if (addr >= r->mem_size || len > r->mem_size - addr) {
@@ -91,7 +105,7 @@ static int fits(const struct hvx_runner *r, const char *path, const char *what, 
 }
 
 static int load_elf(struct hvx_runner *r, const char *path, const __u8 *img, size_t size,
-		    __u64 *end, __u32 *entry)
+		    __u64 *start, __u64 *end, __u32 *entry)
 {
 	const Elf32_Ehdr *eh = (const void *)img;
 	unsigned int i;
@@ -111,6 +125,7 @@ static int load_elf(struct hvx_runner *r, const char *path, const __u8 *img, siz
 		fprintf(stderr, "hvx-run: %s: malformed ELF program headers\n", path);
 		return -1;
 	}
+	*start = ~0ULL;
 	*end = 0;
 	for (i = 0; i < eh->e_phnum; i++) {
 		const Elf32_Phdr *ph = (const void *)(img + eh->e_phoff + i * sizeof(*ph));
@@ -127,6 +142,8 @@ static int load_elf(struct hvx_runner *r, const char *path, const __u8 *img, siz
 		memcpy((char *)r->mem + ph->p_paddr, img + ph->p_offset, ph->p_filesz);
 		memset((char *)r->mem + ph->p_paddr + ph->p_filesz, 0,
 		       ph->p_memsz - ph->p_filesz);
+		if (ph->p_paddr < *start)
+			*start = ph->p_paddr;
 		if ((__u64)ph->p_paddr + ph->p_memsz > *end)
 			*end = (__u64)ph->p_paddr + ph->p_memsz;
 	}
@@ -139,7 +156,8 @@ static int load_elf(struct hvx_runner *r, const char *path, const __u8 *img, siz
 }
 
 static int load_aout(struct hvx_runner *r, const char *path, const __u8 *img, size_t size,
-		     const struct mb_header *h, size_t hoff, __u64 *end, __u32 *entry)
+		     const struct mb_header *h, size_t hoff, __u64 *start, __u64 *end,
+		     __u32 *entry)
 {
 	__u64 file_off, load_end, bss_end;
 
@@ -159,32 +177,83 @@ static int load_aout(struct hvx_runner *r, const char *path, const __u8 *img, si
 		return -1;
 	memcpy((char *)r->mem + h->load_addr, img + file_off, load_end - h->load_addr);
 	memset((char *)r->mem + load_end, 0, bss_end - load_end);
+	*start = h->load_addr;
 	*end = bss_end;
 	*entry = h->entry_addr;
 	return 0;
 }
 
-/* Copies a string into the info area at *at; returns its address or 0. */
-static __u32 put_string(struct hvx_runner *r, __u64 *at, const char *s)
+/* Copies a string into the info area at *at, below @limit; returns its address or 0. */
+static __u32 put_string(struct hvx_runner *r, __u64 *at, __u64 limit, const char *s)
 {
 	size_t len = strlen(s) + 1;
 	__u64 addr = *at;
 
-	if (addr + len > MBI_END)
+	if (addr + len > limit)
 		return 0;
 	memcpy((char *)r->mem + addr, s, len);
 	*at += (len + 3) & ~3ULL;
 	return addr;
 }
 
+/* Whether [a, a_end) and [b, b_end) share a byte. */
+static int overlap(__u64 a, __u64 a_end, __u64 b, __u64 b_end)
+{
+	return a < b_end && b < a_end;
+}
+
+/*
+ * Loads the modules page-aligned after the kernel (from 1M on if one
+ * would reach the EBDA) into @mods; *@top: the end of the last one.
+ */
+static int load_modules(struct hvx_runner *r, const struct run_options *o,
+			struct mb_module *mods, __u64 *top)
+{
+	__u64 mod_at = (*top + 0xfff) & ~0xfffULL;
+	unsigned int i;
+
+	for (i = 0; i < o->nr_modules; i++) {
+		char *path = strdup(o->modules[i]), *sp;
+		size_t msize;
+		void *mimg;
+
+		if (!path) {
+			fprintf(stderr, "hvx-run: out of memory\n");
+			return -1;
+		}
+		/* "FILE ARGS": the file is the first word, the string all of it. */
+		sp = strchr(path, ' ');
+		if (sp)
+			*sp = '\0';
+		if (load__file("module", path, &mimg, &msize)) {
+			free(path);
+			return -1;
+		}
+		if (mod_at < RUN_HIGH_START && mod_at + msize > RUN_EBDA_START)
+			mod_at = RUN_HIGH_START;
+		if (!fits(r, path, "the module", mod_at, msize)) {
+			free(mimg);
+			free(path);
+			return -1;
+		}
+		memcpy((char *)r->mem + mod_at, mimg, msize);
+		free(mimg);
+		free(path);
+		mods[i] = (struct mb_module){ .mod_start = mod_at, .mod_end = mod_at + msize };
+		*top = mod_at + msize;
+		mod_at = (*top + 0xfff) & ~0xfffULL;
+	}
+	return 0;
+}
+
 int load__multiboot(struct hvx_runner *r, const struct run_options *o)
 {
+	struct mb_module mods[RUN_MAX_MODULES];
 	struct mem_range map[8];
 	const struct mb_header *h;
-	struct mb_module *mods;
+	__u64 start, end, top, info, info_end, at;
 	struct mb_info *mbi;
 	struct mb_mmap *mm;
-	__u64 end, at, mod_at;
 	unsigned int i, nmap;
 	size_t size, hoff;
 	__u32 entry;
@@ -202,23 +271,44 @@ int load__multiboot(struct hvx_runner *r, const struct run_options *o)
 		fprintf(stderr, "hvx-run: %s: warning: no video mode to give (multiboot flag 2)\n",
 			o->image);
 	if (h->flags & MB_FLAG_AOUT) {
-		if (load_aout(r, o->image, img, size, h, hoff, &end, &entry))
+		if (load_aout(r, o->image, img, size, h, hoff, &start, &end, &entry))
 			goto error;
-	} else if (load_elf(r, o->image, img, size, &end, &entry)) {
+	} else if (load_elf(r, o->image, img, size, &start, &end, &entry)) {
 		goto error;
 	}
 	free(img);
 	img = NULL;
 
-	/* The boot information: mbi, memory map, strings, module list. */
-	mbi = (void *)((char *)r->mem + MBI_ADDR);
-	memset(mbi, 0, MBI_END - MBI_ADDR);
-	at = MBI_ADDR + sizeof(*mbi);
+	top = end;
+	if (o->nr_modules > RUN_MAX_MODULES || load_modules(r, o, mods, &top))
+		return -1;
+
+	/*
+	 * The boot information: mbi, memory map, strings, module list, in low
+	 * memory unless the kernel or its modules are there (a kernel may
+	 * load from 0x8000 on); then page-aligned above all of them.
+	 */
+	info = MBI_ADDR;
+	info_end = MBI_END;
+	if (overlap(start, top, MBI_ADDR, MBI_END)) {
+		info = top > RUN_HIGH_START ? (top + 0xfff) & ~0xfffULL : RUN_HIGH_START;
+		info_end = r->mem_size;
+		if (info + sizeof(*mbi) > info_end) {
+			fprintf(stderr, "hvx-run: %s: no room for the boot information after the kernel and modules\n",
+				o->image);
+			return -1;
+		}
+	}
+	mbi = (void *)((char *)r->mem + info);
+	memset(mbi, 0, sizeof(*mbi));
+	at = info + sizeof(*mbi);
 	mbi->flags = MBI_MEM | MBI_MMAP | MBI_CMDLINE | MBI_LOADER;
 	mbi->mem_lower = RUN_EBDA_START >> 10;
 	mbi->mem_upper = (r->mem_size - RUN_HIGH_START) >> 10;
 
 	nmap = load__memmap(r, map);
+	if (at + nmap * sizeof(*mm) > info_end)
+		goto full;
 	mm = (void *)((char *)r->mem + at);
 	mbi->mmap_addr = at;
 	for (i = 0; i < nmap; i++) {
@@ -238,9 +328,9 @@ int load__multiboot(struct hvx_runner *r, const struct run_options *o)
 		strcat(cmdline, " ");
 		strcat(cmdline, o->append);
 	}
-	mbi->cmdline = put_string(r, &at, cmdline);
+	mbi->cmdline = put_string(r, &at, info_end, cmdline);
 	free(cmdline);
-	mbi->boot_loader_name = put_string(r, &at, "hvx-run");
+	mbi->boot_loader_name = put_string(r, &at, info_end, "hvx-run");
 	if (!mbi->cmdline || !mbi->boot_loader_name) {
 		fprintf(stderr, "hvx-run: %s: command line too long for the boot information\n",
 			o->image);
@@ -248,59 +338,35 @@ int load__multiboot(struct hvx_runner *r, const struct run_options *o)
 	}
 
 	if (o->nr_modules) {
+		struct mb_module *list;
+
 		at = (at + 15) & ~15ULL;
-		mods = (void *)((char *)r->mem + at);
+		if (at + o->nr_modules * sizeof(*list) > info_end)
+			goto full;
+		list = (void *)((char *)r->mem + at);
 		mbi->mods_addr = at;
 		mbi->mods_count = o->nr_modules;
 		mbi->flags |= MBI_MODS;
-		at += o->nr_modules * sizeof(*mods);
-		mod_at = (end + 0xfff) & ~0xfffULL;
+		at += o->nr_modules * sizeof(*list);
 		for (i = 0; i < o->nr_modules; i++) {
-			char *path = strdup(o->modules[i]), *sp;
-			size_t msize;
-			void *mimg;
-
-			if (!path) {
-				fprintf(stderr, "hvx-run: out of memory\n");
-				return -1;
-			}
-			/* "FILE ARGS": the file is the first word, the string all of it. */
-			sp = strchr(path, ' ');
-			if (sp)
-				*sp = '\0';
-			if (load__file("module", path, &mimg, &msize)) {
-				free(path);
-				return -1;
-			}
-			if (!fits(r, path, "the module", mod_at, msize)) {
-				free(mimg);
-				free(path);
-				return -1;
-			}
-			memcpy((char *)r->mem + mod_at, mimg, msize);
-			free(mimg);
-			free(path);
-			mods[i].mod_start = mod_at;
-			mods[i].mod_end = mod_at + msize;
-			mods[i].string = put_string(r, &at, o->modules[i]);
-			if (!mods[i].string) {
+			list[i] = mods[i];
+			list[i].string = put_string(r, &at, info_end, o->modules[i]);
+			if (!list[i].string) {
 				fprintf(stderr, "hvx-run: module strings too long for the boot information\n");
 				return -1;
 			}
-			mod_at = (mod_at + msize + 0xfff) & ~0xfffULL;
 		}
-	}
-	if (at > MBI_END) {
-		fprintf(stderr, "hvx-run: %s: boot information does not fit below 0x%llx\n",
-			o->image, MBI_END);
-		return -1;
 	}
 
 	r->entry = (struct run_entry){
-		.mode = HVX_MODE_PROT32, .rip = entry, .rax = MB_BOOT_MAGIC, .rbx = MBI_ADDR,
+		.mode = HVX_MODE_PROT32, .rip = entry, .rax = MB_BOOT_MAGIC, .rbx = info,
 	};
 	return 0;
 
+full:
+	fprintf(stderr, "hvx-run: %s: boot information does not fit below 0x%llx\n",
+		o->image, (unsigned long long)info_end);
+	return -1;
 error:
 	free(img);
 	return -1;
