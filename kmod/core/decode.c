@@ -6,10 +6,10 @@
  * vendors, and the 0f-opcode instructions with a ModRM operand that SVM
  * intercepts without decode assists (0f 20/22 MOV from/to CR, 0f 06
  * CLTS, 0f 01 /4 SMSW, /6 LMSW, /7 INVLPG; 0f 08/09 INVD, WBINVD for
- * their length).  Everything else is decoded in userspace (libhvx, for
- * MMIO).  What is read may not be what the CPU ran (another vCPU or a
- * device rewrote it, or the guest's page tables changed since the CPU
- * fetched it): callers check that the decoded instruction is one that
+ * their length), and the MOVs a guest reaches its xAPIC page with.
+ * Everything else is decoded in userspace (libhvx, for MMIO).  What is
+ * read may not be what the CPU ran (another vCPU or a device rewrote it,
+ * or the guest's page tables changed since the CPU fetched it): callers check that the decoded instruction is one that
  * makes the exit that happened.
  */
 #include <linux/kernel.h>
@@ -143,6 +143,29 @@ static bool hvx_modrm32(struct hvx_vcpu *vcpu, const u8 *b, unsigned int len,
 	return true;
 }
 
+/* The memory operand of ModRM @modrm, whose bytes follow at @i. */
+static bool hvx_decode_ea(struct hvx_vcpu *vcpu, const u8 *b, unsigned int len,
+			  unsigned int *i, u8 modrm, const struct hvx_prefixes *p,
+			  struct hvx_insn *in)
+{
+	u64 ea = 0;
+
+	in->seg = p->seg;
+	if (p->asize == 2) {
+		if (!hvx_modrm16(vcpu, b, len, i, modrm, &in->seg, &ea))
+			return false;
+	} else {
+		if (!hvx_modrm32(vcpu, b, len, i, modrm, p->rex, p->long64, &in->seg, &ea))
+			return false;
+		if (p->asize == 4)
+			ea = (u32)ea;
+	}
+	if (in->seg < 0)
+		in->seg = HVX_SEG_DS;
+	in->ea = ea;
+	return true;
+}
+
 /*
  * Decodes the 0f-opcode instruction at RIP and its ModRM operand: 0,
  * -EINVAL if it is not one (or was not fetched whole), 1 with *@f if the
@@ -153,7 +176,6 @@ int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *
 	struct hvx_prefixes p;
 	unsigned int len, i;
 	u8 b[15], modrm;
-	u64 ea = 0;
 	int ret;
 	s64 v;
 
@@ -185,23 +207,49 @@ int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *
 		if (p.lock)
 			in->reg |= 8;
 	}
-	if (!in->mem) {
-		in->len = i;
-		return 0;
-	}
-	in->seg = p.seg;
-	if (p.asize == 2) {
-		if (!hvx_modrm16(vcpu, b, len, &i, modrm, &in->seg, &ea))
+	if (in->mem && !hvx_decode_ea(vcpu, b, len, &i, modrm, &p, in))
+		return -EINVAL;
+	in->len = i;
+	return 0;
+}
+
+/*
+ * Decodes the MOV at RIP that accessed the xAPIC page: 89 (store of a
+ * register), 8b (load into one) or c7 /0 (store of an immediate), with a
+ * memory operand.  @in->op is the opcode, @in->reg the register, @in->size
+ * the operand size (2, 4 or 8).  Returns as hvx_decode_0f() does; -EINVAL
+ * for any other instruction.
+ */
+int hvx_decode_mov(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *f)
+{
+	struct hvx_prefixes p;
+	unsigned int len, i;
+	u8 b[15], modrm;
+	int ret;
+	s64 v;
+
+	ret = hvx_fetch_prefixes(vcpu, vcpu->rip, b, &len, &p, f);
+	if (ret)
+		return ret;
+	i = p.len;
+	if (!hvx_take(b, len, &i, 1, &v))
+		return -EINVAL;
+	in->op = v;
+	if ((in->op != 0x89 && in->op != 0x8b && in->op != 0xc7) ||
+	    !hvx_take(b, len, &i, 1, &v))
+		return -EINVAL;
+	modrm = v;
+	in->reg = ((modrm >> 3) & 7) | (p.rex & 4 ? 8 : 0);
+	in->mem = (modrm >> 6) != 3;
+	in->size = p.rex & 8 ? 8 : p.osize;
+	if (!in->mem || (in->op == 0xc7 && (modrm & 0x38)) ||
+	    !hvx_decode_ea(vcpu, b, len, &i, modrm, &p, in))
+		return -EINVAL;
+	if (in->op == 0xc7) {
+		if (!hvx_take(b, len, &i, in->size == 2 ? 2 : 4, &v))
 			return -EINVAL;
-	} else {
-		if (!hvx_modrm32(vcpu, b, len, &i, modrm, p.rex, p.long64, &in->seg, &ea))
-			return -EINVAL;
-		if (p.asize == 4)
-			ea = (u32)ea;
+		in->imm = v;
 	}
-	if (in->seg < 0)
-		in->seg = HVX_SEG_DS;
-	in->ea = ea;
 	in->len = i;
 	return 0;
 }

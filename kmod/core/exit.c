@@ -78,6 +78,8 @@ int hvx_exit_cpuid(struct hvx_vcpu *vcpu)
 	} else if (fn == 0x80000001) {
 		r[2] &= ~CPUID_8000_0001_ECX_SVM;
 	}
+	if (vcpu->apic)
+		hvx_lapic_cpuid(vcpu, fn, idx, r);
 	if (vcpu->vm->paging == HVX_PAGING_SHADOW) {
 		if (fn == 1) {
 			r[2] &= ~CPUID_1_ECX_PCID;
@@ -149,7 +151,7 @@ int hvx_exit_msr(struct hvx_vcpu *vcpu, u32 index, bool is_write, u64 data)
 	if (is_write) {
 		ret = hvx_set_msr(vcpu, index, data, false);
 	} else {
-		ret = hvx_ops->get_msr(vcpu, index, &val);
+		ret = hvx_get_msr(vcpu, index, &val);
 		if (!ret) {
 			vcpu->regs[HVX_RAX] = (u32)val;
 			vcpu->regs[HVX_RDX] = val >> 32;
@@ -337,6 +339,8 @@ int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write)
 	struct hvx_fault f;
 	int ret;
 
+	if (hvx_lapic_mmio_hit(vcpu, gpa))
+		return hvx_lapic_mmio(vcpu, gpa, is_write);
 	gva = hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip);
 	memset(&run->mmio, 0, sizeof(run->mmio));
 	ret = hvx_fetch_insn(vcpu, gva, run->mmio.insn, &len, &bad_gpa, &f);

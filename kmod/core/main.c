@@ -131,6 +131,9 @@ static long hvx_check_cap(struct hvx_capability __user *argp)
 	case HVX_CAP_MAX_GPA_BITS:
 		c.value = HVX_GPA_BITS;
 		break;
+	case HVX_CAP_LAPIC:
+		c.value = 1;
+		break;
 	case HVX_CAP_PAGING_SHADOW:
 	case HVX_CAP_PAGING_NESTED:
 	case HVX_CAP_NRIP_SAVE:

@@ -58,11 +58,17 @@ static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		if (vcpu->apic) {
+			ret = hvx_lapic_block(vcpu);
+			if (ret <= 0)
+				break;
+		}
 		if (hvx_irq_window_open(vcpu)) {
 			ret = 0;
 			break;
 		}
 		ret = hvx_ops->run(vcpu);
+		WRITE_ONCE(vcpu->in_guest, false);
 		if (ret <= 0)
 			break;
 	}
@@ -140,7 +146,7 @@ static int hvx_state_msrs(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st, bool
 		else if (set)
 			ret = hvx_set_msr(vcpu, e[i].index, e[i].data, true);
 		else
-			ret = hvx_ops->get_msr(vcpu, e[i].index, &e[i].data);
+			ret = hvx_get_msr(vcpu, e[i].index, &e[i].data);
 	}
 	/* An index the kernel does not hold is a bad argument here. */
 	if (ret == -ENOENT)
@@ -306,6 +312,22 @@ static struct hvx_vcpu_state *hvx_state_read(struct hvx_vcpu_state __user *argp)
 	return st;
 }
 
+static int hvx_state_lapic_get(struct hvx_vcpu *vcpu, struct hvx_vcpu_state *st)
+{
+	struct hvx_lapic_state *ls;
+	int ret;
+
+	if (!vcpu->apic)
+		return -EINVAL;
+	ls = kmalloc(sizeof(*ls), GFP_KERNEL_ACCOUNT);
+	if (!ls)
+		return -ENOMEM;
+	hvx_lapic_get_state(vcpu, ls);
+	ret = copy_to_user(u64_to_user_ptr(st->lapic), ls, sizeof(*ls)) ? -EFAULT : 0;
+	kfree(ls);
+	return ret;
+}
+
 static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __user *argp)
 {
 	struct hvx_vcpu_state *st;
@@ -318,8 +340,11 @@ static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 		hvx_get_regs(vcpu, &st->regs);
 	if (st->components & HVX_STATE_SREGS)
 		hvx_ops->get_sregs(vcpu, &st->sregs);
-	if (st->components & HVX_STATE_CREGS)
+	if (st->components & HVX_STATE_CREGS) {
 		hvx_ops->get_cregs(vcpu, &st->cregs);
+		if (vcpu->apic)
+			st->cregs.cr8 = hvx_lapic_get_cr8(vcpu);
+	}
 	if (st->components & HVX_STATE_DREGS)
 		hvx_ops->get_dregs(vcpu, &st->dregs);
 	if (st->components & HVX_STATE_EVENTS)
@@ -329,6 +354,8 @@ static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 		ret = hvx_state_msrs(vcpu, st, false);
 	if (!ret && st->components & HVX_STATE_FPU)
 		ret = hvx_state_fpu(vcpu, st, false);
+	if (!ret && st->components & HVX_STATE_LAPIC)
+		ret = hvx_state_lapic_get(vcpu, st);
 	if (!ret && copy_to_user(argp, st, sizeof(*st)))
 		ret = -EFAULT;
 	kfree(st);
@@ -343,12 +370,27 @@ static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
  */
 static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __user *argp)
 {
+	struct hvx_lapic_state *ls = NULL;
 	struct hvx_vcpu_state *st;
 	long ret;
 
 	st = hvx_state_read(argp);
 	if (IS_ERR(st))
 		return PTR_ERR(st);
+	if (st->components & HVX_STATE_LAPIC) {
+		ret = -EINVAL;
+		if (!vcpu->apic)
+			goto out;
+		ls = memdup_user(u64_to_user_ptr(st->lapic), sizeof(*ls));
+		if (IS_ERR(ls)) {
+			ret = PTR_ERR(ls);
+			ls = NULL;
+			goto out;
+		}
+		ret = hvx_lapic_check_state(vcpu, ls);
+		if (ret)
+			goto out;
+	}
 	ret = -EINVAL;
 	if ((st->components & HVX_STATE_CREGS) && st->cregs.reserved)
 		goto out;
@@ -379,6 +421,8 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 		ret = hvx_ops->set_cregs(vcpu, c);
 		if (ret)
 			goto out;
+		if (vcpu->apic)
+			hvx_lapic_set_cr8(vcpu, c->cr8);
 	}
 	if (st->components & HVX_STATE_EVENTS)
 		hvx_set_events(vcpu, &st->events);
@@ -394,7 +438,10 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 		ret = hvx_state_msrs(vcpu, st, true);
 	if (!ret && st->components & HVX_STATE_FPU)
 		ret = hvx_state_fpu(vcpu, st, true);
+	if (!ret && ls)
+		hvx_lapic_set_state(vcpu, ls);
 out:
+	kfree(ls);
 	kfree(st);
 	return ret;
 }
@@ -536,6 +583,7 @@ static int hvx_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 static void hvx_vcpu_free(struct hvx_vcpu *vcpu)
 {
 	hvx_ops->vcpu_free(vcpu);
+	hvx_lapic_free(vcpu);
 	if (vcpu->vm->paging == HVX_PAGING_SHADOW)
 		hvx_shadow_destroy(&vcpu->shadow);
 	fpu_free_guest_fpstate(&vcpu->gfpu);
@@ -580,7 +628,9 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 		return -ENOMEM;
 	vcpu->vm = vm;
 	vcpu->id = id;
+	vcpu->cpu = -1;
 	mutex_init(&vcpu->mutex);
+	init_waitqueue_head(&vcpu->wq);
 	vcpu->raw_exits = kcalloc(hvx_ops->nr_raw_exits, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	if (!vcpu->raw_exits) {
 		ret = -ENOMEM;
@@ -606,9 +656,12 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 		if (ret)
 			goto err_free_fpu;
 	}
-	ret = hvx_ops->vcpu_create(vcpu);
+	ret = hvx_lapic_create(vcpu);
 	if (ret)
 		goto err_free_shadow;
+	ret = hvx_ops->vcpu_create(vcpu);
+	if (ret)
+		goto err_free_apic;
 
 	mutex_lock(&vm->lock);
 	if (vm->vcpus[id]) {
@@ -638,6 +691,8 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 
 err_free_arch:
 	hvx_ops->vcpu_free(vcpu);
+err_free_apic:
+	hvx_lapic_free(vcpu);
 err_free_shadow:
 	if (vm->paging == HVX_PAGING_SHADOW)
 		hvx_shadow_destroy(&vcpu->shadow);

@@ -218,6 +218,13 @@ static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return hvx_vm_set_region(vm, argp);
 	case HVX_CREATE_VCPU:
 		return hvx_vm_create_vcpu(vm, argp);
+	case HVX_SIGNAL_MSI: {
+		struct hvx_msi msi;
+
+		if (copy_from_user(&msi, argp, sizeof(msi)))
+			return -EFAULT;
+		return hvx_signal_msi(vm, &msi);
+	}
 	default:
 		return -ENOTTY;
 	}

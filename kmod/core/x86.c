@@ -102,7 +102,25 @@ int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 			return -EINVAL;
 		break;
 	}
+	if (vcpu->apic) {
+		int ret = hvx_lapic_set_msr(vcpu, index, data, host);
+
+		if (ret != -ENOENT)
+			return ret;
+	}
 	return hvx_ops->set_msr(vcpu, index, data, host);
+}
+
+/* Reads an MSR the kernel holds: 0, or -ENOENT, -EINVAL as hvx_set_msr(). */
+int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
+{
+	if (vcpu->apic) {
+		int ret = hvx_lapic_get_msr(vcpu, index, data);
+
+		if (ret != -ENOENT)
+			return ret;
+	}
+	return hvx_ops->get_msr(vcpu, index, data);
 }
 
 /*
@@ -289,7 +307,7 @@ int hvx_shadow_pf_deliver(struct hvx_vcpu *vcpu, u64 cr2, u32 ec)
 void __hvx_inject_events(struct hvx_vcpu *vcpu)
 {
 	struct hvx_pending *p = &vcpu->ev;
-	bool irq_window = p->irq || vcpu->run->request_interrupt_window;
+	bool irq_window = false;
 	bool nmi_window = false;
 
 	if (hvx_ops->get_injection(vcpu, NULL) & HVX_EV_VALID)
@@ -302,6 +320,8 @@ void __hvx_inject_events(struct hvx_vcpu *vcpu)
 		trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXCEPTION, p->exc_vector);
 		goto windows;
 	}
+	if (test_bit(HVX_REQ_EVENT, &vcpu->requests))
+		hvx_lapic_accept(vcpu, &irq_window);
 	if (p->nmi) {
 		if (hvx_ops->nmi_allowed(vcpu)) {
 			hvx_ops->set_injection(vcpu, NMI_VECTOR | HVX_EV_TYPE_NMI | HVX_EV_VALID,
@@ -316,11 +336,13 @@ void __hvx_inject_events(struct hvx_vcpu *vcpu)
 	if (p->irq && hvx_ops->interruptible(vcpu)) {
 		hvx_ops->set_injection(vcpu, p->irq_vector | HVX_EV_TYPE_INTR | HVX_EV_VALID, 0);
 		p->irq = false;
-		irq_window = vcpu->run->request_interrupt_window;
 		hvx_stat_inc(vcpu, HVX_STAT_INJ_IRQ);
 		trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXTINT, p->irq_vector);
 	}
 windows:
+	/* What waits: a queued interrupt, userspace's request, the APIC's. */
+	irq_window |= p->irq || vcpu->run->request_interrupt_window ||
+		      test_bit(HVX_REQ_EVENT, &vcpu->requests);
 	hvx_ops->set_windows(vcpu, irq_window, nmi_window);
 }
 

@@ -13,6 +13,8 @@
 #include <linux/types.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/wait.h>
+#include <linux/hrtimer.h>
 #include <linux/refcount.h>
 #include <linux/mm_types.h>
 #include <asm/fpu/api.h>
@@ -29,7 +31,7 @@
 #include <asm/cpufeature.h>
 #include <asm/trapnr.h>
 
-#define HVX_MAX_VCPUS		64
+#define HVX_MAX_VCPUS		1024
 #define HVX_NR_SLOTS		32
 #define HVX_GPA_BITS		48
 #define HVX_RUN_PAGES		1
@@ -148,8 +150,43 @@ struct hvx_vm {
 	void *arch;			/* (c) backend private */
 };
 
+/*
+ * The in-kernel local APIC of a vCPU (core/lapic.c).  Registers are kept
+ * as the xAPIC page lays them out; IRR and TMR are written by any thread
+ * (IPIs, MSIs, the timer) with atomic bit operations, the rest only by
+ * the owning thread.
+ */
+struct hvx_lapic {
+	struct hvx_vcpu *vcpu;		/* (c) */
+	u64 base;			/* (v) IA32_APIC_BASE */
+	u32 regs[256];			/* (v) the page's first KiB but IRR/TMR */
+	unsigned long irr[4];		/* (a) */
+	unsigned long tmr[4];		/* (a) */
+	unsigned long events;		/* (a) HVX_APIC_EV_* from other threads */
+	u32 sipi;			/* (a) HVX_APIC_SIPI_VALID | vector, or 0 */
+	u32 esr_pending;		/* (v) errors since the last ESR write */
+	u32 mp_state;			/* (v) HVX_MP_* */
+	u64 tsc_deadline;		/* (v) */
+	u64 period_ns;			/* (v) 0: one-shot or disarmed */
+	ktime_t expires;		/* (v) when the armed count runs out */
+	struct hrtimer timer;
+};
+
+#define HVX_APIC_EV_INIT	0
+#define HVX_APIC_EV_NMI		2
+#define HVX_APIC_SIPI_VALID	BIT(8)
+#define HVX_APIC_EV_ILLEGAL	3	/* the timer's LVT has a vector below 16 */
+
+/* vcpu->requests: work another thread left for the vCPU's next entry. */
+#define HVX_REQ_EVENT		0	/* an interrupt may be deliverable */
+
 struct hvx_vcpu {
 	struct hvx_vm *vm;		/* (c) */
+	struct hvx_lapic *apic;		/* (c) HVX_VM_LAPIC VMs */
+	unsigned long requests;		/* (a) HVX_REQ_* */
+	bool in_guest;			/* (a) between event injection and the exit */
+	int cpu;			/* (a) the host CPU it last entered on */
+	wait_queue_head_t wq;		/* a halted vCPU sleeps here */
 	u32 id;				/* (c) */
 	struct mutex mutex;		/* serialises the vCPU's ioctls */
 	struct hvx_run *run;		/* (c) the mmap'd run page */
@@ -274,11 +311,14 @@ struct hvx_insn {
 	int seg;		/* segment of a memory operand, HVX_SEG_* */
 	u64 ea;			/* its offset in the segment */
 	unsigned int len;
+	u8 size;		/* hvx_decode_mov(): operand bytes */
+	u32 imm;		/* hvx_decode_mov(): c7's immediate */
 };
 
 int hvx_fetch_prefixes(struct hvx_vcpu *vcpu, u64 rip, u8 *b, unsigned int *len,
 		       struct hvx_prefixes *p, struct hvx_fault *f);
 int hvx_decode_0f(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *f);
+int hvx_decode_mov(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault *f);
 
 /* core/x86.c: x86 logic both backends share (hot-path inlines: hvx_x86.h) */
 void hvx_events_from_info(u32 info, u32 error, struct hvx_events *e);
@@ -287,6 +327,7 @@ bool hvx_irq_window_open(struct hvx_vcpu *vcpu);
 void __hvx_inject_events(struct hvx_vcpu *vcpu);
 int hvx_check_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);
 int hvx_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
+int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 int hvx_exit_irq_window(struct hvx_vcpu *vcpu);
 
 /* core/main.c: module parameters that take -1 (auto), 0 or 1 */
@@ -298,6 +339,25 @@ void hvx_spec_enter(struct hvx_vcpu *vcpu);
 void hvx_spec_exit(void);
 extern struct mutex hvx_vms_lock;
 extern struct list_head hvx_vms;
+
+/* core/lapic.c */
+int hvx_lapic_create(struct hvx_vcpu *vcpu);
+void hvx_lapic_free(struct hvx_vcpu *vcpu);
+void hvx_vcpu_kick(struct hvx_vcpu *vcpu);
+void hvx_lapic_accept(struct hvx_vcpu *vcpu, bool *irq_window);
+int hvx_lapic_block(struct hvx_vcpu *vcpu);
+int hvx_lapic_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
+int hvx_lapic_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
+bool hvx_lapic_mmio_hit(struct hvx_vcpu *vcpu, u64 gpa);
+int hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write);
+u8 hvx_lapic_get_cr8(struct hvx_vcpu *vcpu);
+void hvx_lapic_set_cr8(struct hvx_vcpu *vcpu, u8 cr8);
+void hvx_lapic_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r);
+int hvx_lapic_get_state(struct hvx_vcpu *vcpu, struct hvx_lapic_state *s);
+int hvx_lapic_check_state(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *s);
+void hvx_lapic_set_state(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *s);
+int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi *msi);
+int hvx_exit_hlt(struct hvx_vcpu *vcpu);
 
 /* core/vm.c */
 int hvx_vm_create(u32 paging, u32 flags);

@@ -139,8 +139,16 @@ static __always_inline void hvx_inject_events(struct hvx_vcpu *vcpu,
 {
 	const struct hvx_pending *p = &vcpu->ev;
 
+	/*
+	 * With an APIC, other threads kick the vCPU while it is in guest
+	 * mode, and test HVX_REQ_EVENT otherwise (hvx_vcpu_kick()).
+	 */
+	if (vcpu->apic) {
+		WRITE_ONCE(vcpu->cpu, smp_processor_id());
+		smp_store_mb(vcpu->in_guest, true);
+	}
 	if (likely(!p->exception && !p->nmi && !p->irq &&
-		   !vcpu->run->request_interrupt_window)) {
+		   !vcpu->run->request_interrupt_window && !READ_ONCE(vcpu->requests))) {
 		set_windows(vcpu, false, false);
 		return;
 	}

@@ -421,6 +421,9 @@ static int svm_vcpu_create(struct hvx_vcpu *vcpu)
 	c->msrpm_base_pa = __pa(sv->msrpm);
 	/* Physical interrupts stay the host's whatever the guest's RFLAGS.IF. */
 	c->int_ctl = V_INTR_MASKING;
+	/* With an APIC in the kernel, CR8 is its TPR: emulated (svm_exit_cr()). */
+	if (vcpu->apic)
+		c->intercept_cr |= INTERCEPT_CR8_READ | INTERCEPT_CR8_WRITE;
 	svm->shadow = vcpu->vm->paging == HVX_PAGING_SHADOW;
 	if (svm->shadow) {
 		/*
@@ -599,7 +602,8 @@ static void svm_set_vintr(struct vmcb *vmcb, bool on)
 	} else {
 		vmcb->control.int_ctl &= ~(V_IRQ | V_IGN_TPR);
 		vmcb->control.intercept_misc1 &= ~INTERCEPT_VINTR;
-		vmcb->control.intercept_cr &= ~INTERCEPT_CR8_WRITE;
+		if (!(vmcb->control.intercept_cr & INTERCEPT_CR8_READ))
+			vmcb->control.intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	}
 }
 

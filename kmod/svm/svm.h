@@ -51,6 +51,7 @@
 
 #define INTERCEPT_CR0_WRITE	BIT(16 + 0)
 #define INTERCEPT_CR8_WRITE	BIT(16 + 8)
+#define INTERCEPT_CR8_READ	BIT(8)
 /* Shadow paging: CR0, CR3 and CR4 reads and writes. */
 #define INTERCEPT_CR_SHADOW	(BIT(0) | BIT(3) | BIT(4) | BIT(16) | BIT(19) | BIT(20))
 
@@ -77,6 +78,7 @@
 /* Exit codes (APM C-1). */
 #define SVM_EXIT_READ_CR0	0x000
 #define SVM_EXIT_READ_CR4	0x004
+#define SVM_EXIT_READ_CR8	0x008
 #define SVM_EXIT_WRITE_CR0	0x010
 #define SVM_EXIT_WRITE_CR4	0x014
 #define SVM_EXIT_EXCP_BASE	0x040

@@ -135,8 +135,13 @@ static int svm_exit_nop(struct hvx_vcpu *vcpu)
  * withdraw the window request for one entry so the write runs natively;
  * the request comes back on the next exit.
  */
+static int svm_exit_cr(struct hvx_vcpu *vcpu);
+
 static int svm_exit_cr8_write(struct hvx_vcpu *vcpu)
 {
+	/* With an APIC in the kernel, CR8 is always emulated. */
+	if (vcpu->apic)
+		return svm_exit_cr(vcpu);
 	to_svm(vcpu)->vintr_hold = true;
 	return 1;
 }
@@ -163,9 +168,7 @@ static int svm_exit_cpuid(struct hvx_vcpu *vcpu)
 static int svm_exit_hlt(struct hvx_vcpu *vcpu)
 {
 	svm_skip(vcpu, 1);
-	hvx_stat_inc(vcpu, HVX_STAT_EXIT_HLT);
-	vcpu->run->exit_reason = HVX_EXIT_HLT;
-	return 0;
+	return hvx_exit_hlt(vcpu);
 }
 
 static int svm_exit_ioio(struct hvx_vcpu *vcpu)
@@ -308,8 +311,8 @@ static bool svm_insn_matches(const struct hvx_insn *in, u64 code)
 	bool write = code >= SVM_EXIT_WRITE_CR0;
 	unsigned int cr = code & 15;
 
-	/* Only these are intercepted (INTERCEPT_CR_SHADOW, INTERCEPT_CR0_WRITE). */
-	if (cr != 0 && cr != 3 && cr != 4)
+	/* Only these are intercepted (INTERCEPT_CR_SHADOW, INTERCEPT_CR0_WRITE, CR8). */
+	if (cr != 0 && cr != 3 && cr != 4 && cr != 8)
 		return false;
 	switch (in->op) {
 	case 0x20:
@@ -380,7 +383,6 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 	int ret, handled;
 	u16 msw;
 
-	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	ret = hvx_decode_0f(vcpu, &in, &f);
 	if (ret == -EFAULT)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_FETCH,
@@ -402,12 +404,17 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 	switch (in.op) {
 	case 0x20:	/* MOV from CR */
 		val = in.reg == 0 ? svm->guest_cr0 : in.reg == 3 ? svm->guest_cr3 :
-		      svm->guest_cr4;
+		      in.reg == 8 ? hvx_lapic_get_cr8(vcpu) : svm->guest_cr4;
 		*reg = svm_long64(vcpu) ? val : (u32)val;
 		break;
 	case 0x22:	/* MOV to CR */
 		val = svm_long64(vcpu) ? *reg : (u32)*reg;
-		if (in.reg == 0)
+		if (in.reg == 8) {
+			if (val > 15)
+				ret = -EINVAL;
+			else
+				hvx_lapic_set_cr8(vcpu, val);
+		} else if (in.reg == 0)
 			ret = svm_mov_to_cr0(vcpu, val);
 		else if (in.reg == 3)
 			svm_mov_to_cr3(vcpu, val);
@@ -485,6 +492,7 @@ static int svm_exit_pf(struct hvx_vcpu *vcpu)
 
 static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[SVM_EXIT_READ_CR0 ... SVM_EXIT_READ_CR4] = svm_exit_cr,
+	[SVM_EXIT_READ_CR8]	= svm_exit_cr,
 	[SVM_EXIT_WRITE_CR0 ... SVM_EXIT_WRITE_CR4] = svm_exit_cr,
 	[SVM_EXIT_CR8_WRITE]	= svm_exit_cr8_write,
 	[SVM_EXIT_DB]		= svm_exit_db,
@@ -524,6 +532,9 @@ static int (*const svm_exit_handlers[SVM_EXIT_NR])(struct hvx_vcpu *vcpu) = {
  * where they are handled: port I/O, MSRs, CPUID, HLT, ...).
  */
 static const bool svm_exit_other[SVM_EXIT_NR] = {
+	[SVM_EXIT_READ_CR0 ... SVM_EXIT_READ_CR4] = true,
+	[SVM_EXIT_READ_CR8] = true,
+	[SVM_EXIT_WRITE_CR0 ... SVM_EXIT_WRITE_CR4] = true,
 	[SVM_EXIT_CR8_WRITE] = true,
 	[SVM_EXIT_DR_FIRST ... SVM_EXIT_DR_LAST] = true,
 	[SVM_EXIT_INVLPGA] = true,

@@ -210,9 +210,7 @@ static int vmx_exit_cpuid(struct hvx_vcpu *vcpu)
 static int vmx_exit_hlt(struct hvx_vcpu *vcpu)
 {
 	vmx_skip(vcpu);
-	hvx_stat_inc(vcpu, HVX_STAT_EXIT_HLT);
-	vcpu->run->exit_reason = HVX_EXIT_HLT;
-	return 0;
+	return hvx_exit_hlt(vcpu);
 }
 
 static int vmx_exit_invd(struct hvx_vcpu *vcpu)
@@ -374,6 +372,8 @@ static int vmx_exit_cr(struct hvx_vcpu *vcpu)
 		} else if (cr == 8) {
 			if (val > 15)
 				ret = -EINVAL;
+			else if (vcpu->apic)
+				hvx_lapic_set_cr8(vcpu, val);
 			else
 				vmx->cr8 = val;
 		} else {
@@ -386,7 +386,7 @@ static int vmx_exit_cr(struct hvx_vcpu *vcpu)
 			*reg = vmx_guest_cr3(vcpu);
 			vmx_put(vcpu);
 		} else if (cr == 8) {
-			*reg = vmx->cr8;
+			*reg = vcpu->apic ? hvx_lapic_get_cr8(vcpu) : vmx->cr8;
 		} else {
 			ret = -EOPNOTSUPP;
 		}

@@ -352,7 +352,7 @@ TEST_F(bad, state_header)
 		st.components = HVX_STATE_REGS;
 		st.flags = 1;
 		EXPECT_ERR(EINVAL, self->vcpu, reqs[k], &st);
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < 3; i++) {
 			memset(&st, 0, sizeof(st));
 			st.components = HVX_STATE_REGS;
 			st.reserved[i] = 1;

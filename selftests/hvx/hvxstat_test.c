@@ -223,6 +223,8 @@ static const char *const stat_name[HVX_STAT_MAX + 1] = {
 	[HVX_STAT_SHADOW_FILLS]		= "shadow_fills",
 	[HVX_STAT_SHADOW_FLUSHES]	= "shadow_flushes",
 	[HVX_STAT_SHADOW_TABLES]	= "shadow_tables",
+	[HVX_STAT_EXIT_APIC]		= "exit_apic",
+	[HVX_STAT_HALT_NS]		= "halt_ns",
 };
 
 /* run_cmd() with stderr in the output too, for the messages of usage errors. */

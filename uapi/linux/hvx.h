@@ -35,7 +35,8 @@
 #define HVX_CAP_MAX_GPA_BITS	10	/* guest-physical address width */
 #define HVX_CAP_UNRESTRICTED_GUEST 11	/* 1 if real mode and unpaged protected mode run */
 #define HVX_CAP_SHADOW_REAL_MODE 12	/* 1 if real mode runs under shadow paging */
-#define HVX_NR_CAPS		13
+#define HVX_CAP_LAPIC		13	/* 1 if HVX_VM_LAPIC is available */
+#define HVX_NR_CAPS		14
 
 #define HVX_VENDOR_AMD		1
 #define HVX_VENDOR_INTEL	2
@@ -55,7 +56,12 @@ struct hvx_capability {
 /* MSRs the kernel does not virtualize raise #GP in the guest ... */
 #define HVX_VM_MSR_UNHANDLED_GP	(1U << 0)
 /* ... instead of exiting to userspace with HVX_EXIT_MSR (the default). */
-#define HVX_VM_FLAGS_ALL	HVX_VM_MSR_UNHANDLED_GP
+/*
+ * Every vCPU gets a local APIC in the kernel (xAPIC and x2APIC, timer,
+ * IPIs, INIT/SIPI); HLT waits in the kernel for an interrupt.
+ */
+#define HVX_VM_LAPIC		(1U << 1)
+#define HVX_VM_FLAGS_ALL	(HVX_VM_MSR_UNHANDLED_GP | HVX_VM_LAPIC)
 
 struct hvx_vm_create {
 	__u32 paging;		/* HVX_PAGING_* */
@@ -167,7 +173,28 @@ struct hvx_msr_entry {
 #define HVX_STATE_MSRS		(1ULL << 4)
 #define HVX_STATE_FPU		(1ULL << 5)
 #define HVX_STATE_EVENTS	(1ULL << 6)
-#define HVX_STATE_ALL		0x7fULL
+#define HVX_STATE_LAPIC		(1ULL << 7)	/* HVX_VM_LAPIC VMs only */
+#define HVX_STATE_ALL		0xffULL
+
+/* What a vCPU with an in-kernel local APIC is doing (hvx_lapic_state). */
+#define HVX_MP_RUNNABLE		0
+#define HVX_MP_HALTED		1	/* in HLT, until an interrupt */
+#define HVX_MP_WAIT_SIPI	2	/* after INIT, until a SIPI */
+
+/*
+ * The local APIC: IA32_APIC_BASE, IA32_TSC_DEADLINE and the registers as
+ * the first KiB of the xAPIC page lays them out (register at offset o in
+ * regs[o / 4]; in x2APIC mode ID holds the 32-bit x2APIC ID).  On SET_STATE
+ * the timer restarts from the current-count register (0x390).
+ */
+struct hvx_lapic_state {
+	__u64 apic_base;
+	__u64 tsc_deadline;
+	__u32 mp_state;		/* HVX_MP_* */
+	__u32 flags;		/* must be 0 */
+	__u64 reserved[5];	/* must be 0 */
+	__u32 regs[256];
+};
 
 /* Limit of nmsrs (HVX_CAP_MAX_MSRS). */
 #define HVX_MAX_MSRS		64
@@ -186,7 +213,8 @@ struct hvx_vcpu_state {
 	__u32 pad;
 	__u64 msrs;		/* HVX_STATE_MSRS: struct hvx_msr_entry[nmsrs] */
 	__u64 xsave;		/* HVX_STATE_FPU: HVX_XSAVE_SIZE-byte XSAVE image */
-	__u64 reserved[4];	/* must be 0 */
+	__u64 lapic;		/* HVX_STATE_LAPIC: struct hvx_lapic_state */
+	__u64 reserved[3];	/* must be 0 */
 };
 
 /* ---- Event injection --------------------------------------------------- */
@@ -202,6 +230,20 @@ struct hvx_event {
 	__u32 vector;
 	__u32 error_code;	/* with HVX_EVENT_HAS_ERRCODE */
 	__u32 flags;
+	__u64 reserved[2];	/* must be 0 */
+};
+
+/*
+ * A message signalled interrupt (HVX_SIGNAL_MSI, VM fd), as a device
+ * writes it: address 0xfeeXXXXX with the destination ID in bits 19:12
+ * (bits 31:8 of an x2APIC ID in address bits 63:40) and the logical
+ * destination mode in bit 2; data with the vector in bits 7:0, the
+ * delivery mode in 10:8 and level trigger in bit 15.
+ */
+struct hvx_msi {
+	__u64 address;
+	__u32 data;
+	__u32 flags;		/* must be 0 */
 	__u64 reserved[2];	/* must be 0 */
 };
 
@@ -260,6 +302,12 @@ struct hvx_cpuid {
  * data[1]: 1 for a write
  */
 #define HVX_INTERNAL_PT_WALK		5
+/*
+ * An access to the xAPIC page by an instruction the kernel does not
+ * emulate (only MOV to and from a register, and MOV of an immediate):
+ * data[0]: the gpa, data[1]: linear address of the instruction
+ */
+#define HVX_INTERNAL_APIC_ACCESS	6
 
 #define HVX_IO_DATA_SIZE	1024	/* bytes of run->io_data */
 
@@ -339,6 +387,7 @@ struct hvx_run {
 /* VM fd */
 #define HVX_SET_MEMORY_REGION	_IOW(HVXIO, 0x10, struct hvx_memory_region)
 #define HVX_CREATE_VCPU		_IOW(HVXIO, 0x11, struct hvx_vcpu_create)
+#define HVX_SIGNAL_MSI		_IOW(HVXIO, 0x12, struct hvx_msi)
 
 /* vCPU fd */
 #define HVX_RUN			_IO(HVXIO, 0x20)
@@ -372,6 +421,8 @@ static_assert(sizeof(struct hvx_events) == 32, "abi");
 static_assert(sizeof(struct hvx_msr_entry) == 16, "abi");
 static_assert(sizeof(struct hvx_vcpu_state) == 600, "abi");
 static_assert(sizeof(struct hvx_event) == 32, "abi");
+static_assert(sizeof(struct hvx_lapic_state) == 1088, "abi");
+static_assert(sizeof(struct hvx_msi) == 32, "abi");
 static_assert(sizeof(struct hvx_cpuid_entry) == 32, "abi");
 static_assert(sizeof(struct hvx_cpuid) == 32, "abi");
 static_assert(sizeof(struct hvx_run) == 56 + 256 + HVX_IO_DATA_SIZE, "abi");

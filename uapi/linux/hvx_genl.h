@@ -102,6 +102,8 @@ enum hvx_stat {
 	HVX_STAT_SHADOW_FILLS,		/* shadow paging: leaves filled */
 	HVX_STAT_SHADOW_FLUSHES,	/* shadow paging: all tables dropped */
 	HVX_STAT_SHADOW_TABLES,		/* shadow paging: most tables held at once */
+	HVX_STAT_EXIT_APIC,		/* xAPIC page accesses handled in the kernel */
+	HVX_STAT_HALT_NS,		/* time halted in the kernel (in-kernel APIC) */
 	__HVX_STAT_MAX,
 };
 

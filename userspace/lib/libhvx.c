@@ -102,6 +102,13 @@ int hvx_vm_set_region(struct hvx_vm *vm, __u32 slot, __u32 flags, __u64 gpa, __u
 	return ret < 0 ? ret : 0;
 }
 
+int hvx_vm_signal_msi(struct hvx_vm *vm, __u64 address, __u32 data)
+{
+	struct hvx_msi m = { .address = address, .data = data };
+
+	return hvx_ioctl(vm->fd, HVX_SIGNAL_MSI, &m);
+}
+
 int hvx_vcpu_create(struct hvx_vm *vm, __u32 id, struct hvx_vcpu *vcpu)
 {
 	struct hvx_vcpu_create c = { .id = id };

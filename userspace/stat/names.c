@@ -37,6 +37,8 @@ static const char *const stat_names[HVX_STAT_MAX + 1] = {
 	[HVX_STAT_SHADOW_FILLS]		= "shadow_fills",
 	[HVX_STAT_SHADOW_FLUSHES]	= "shadow_flushes",
 	[HVX_STAT_SHADOW_TABLES]	= "shadow_tables",
+	[HVX_STAT_EXIT_APIC]		= "exit_apic",
+	[HVX_STAT_HALT_NS]		= "halt_ns",
 };
 
 const char *names__stat(unsigned int stat)
