@@ -340,7 +340,9 @@ int hvx_exit_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write)
 	int ret;
 
 	if (hvx_lapic_mmio_hit(vcpu, gpa))
-		return hvx_lapic_mmio(vcpu, gpa, is_write);
+		return hvx_apic_mmio(vcpu, gpa, is_write, false);
+	if (hvx_ioapic_hit(vcpu->vm, gpa))
+		return hvx_apic_mmio(vcpu, gpa, is_write, true);
 	gva = hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip);
 	memset(&run->mmio, 0, sizeof(run->mmio));
 	ret = hvx_fetch_insn(vcpu, gva, run->mmio.insn, &len, &bad_gpa, &f);

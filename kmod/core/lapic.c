@@ -271,6 +271,12 @@ static void apic_send_ipi(struct hvx_lapic *apic, u32 icr, u32 dest)
 		  apic_x2(apic), dm, vec, icr & APIC_INT_LEVELTRIG, icr & APIC_INT_ASSERT);
 }
 
+/* An interrupt message from the I/O APIC: how many APICs took it. */
+int hvx_lapic_send(struct hvx_vm *vm, u32 dest, bool logical, u32 dm, u8 vec, bool level)
+{
+	return apic_send(vm, NULL, 0, dest, logical, false, dm, vec, level, true);
+}
+
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi *msi)
 {
 	u32 dm = msi->data & APIC_DM_EXTINT, vec = msi->data & 0xff;
@@ -485,6 +491,9 @@ static void apic_eoi(struct hvx_lapic *apic)
 	apic_isr_set(apic, vec, false);
 	/* Unmasks what waited below it. */
 	set_bit(HVX_REQ_EVENT, &apic->vcpu->requests);
+	/* A level-triggered interrupt's source leaves service. */
+	if (test_bit(vec, apic->tmr))
+		hvx_ioapic_eoi(apic->vcpu->vm, vec);
 }
 
 static void apic_set_lvtt(struct hvx_lapic *apic, u32 val)
@@ -746,6 +755,15 @@ void hvx_lapic_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 
 /* ---- xAPIC MMIO ----------------------------------------------------------- */
 
+/* The register a MOV loads gets @val, at its operand size. */
+static void hvx_apic_load(struct hvx_vcpu *vcpu, const struct hvx_insn *in, u32 val)
+{
+	if (in->size == 2)
+		vcpu->regs[in->reg] = (vcpu->regs[in->reg] & ~0xffffULL) | (u16)val;
+	else
+		vcpu->regs[in->reg] = val;
+}
+
 bool hvx_lapic_mmio_hit(struct hvx_vcpu *vcpu, u64 gpa)
 {
 	struct hvx_lapic *apic = vcpu->apic;
@@ -755,14 +773,14 @@ bool hvx_lapic_mmio_hit(struct hvx_vcpu *vcpu, u64 gpa)
 }
 
 /*
- * An access to the xAPIC page: the MOV is decoded here, and must be the
- * access that exited (its operand at @gpa, in the direction the CPU
- * reported).  Registers are 32 bits wide at 16-byte offsets (SDM
+ * An access to the xAPIC page, or to the I/O APIC's (@ioapic): the MOV is
+ * decoded here, and must be the access that exited (its operand at @gpa,
+ * in the direction the CPU reported).  Registers are 32 bits wide at 16-byte offsets (SDM
  * §11.4.1 leaves other accesses undefined): a 16- or 64-bit read of one
  * gets its low half or its value, other offsets read 0, and only 32-bit
  * writes of a register count.
  */
-int hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write)
+int hvx_apic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write, bool ioapic)
 {
 	struct hvx_lapic *apic = vcpu->apic;
 	u32 off = gpa & 0xfff, access = is_write ? HVX_PF_W : 0;
@@ -785,7 +803,12 @@ int hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_APIC_ACCESS, gpa,
 					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip));
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_APIC);
-	if (is_write) {
+	if (ioapic) {
+		if (is_write && in.size == 4 && !(off & 0xf))
+			hvx_ioapic_write(vcpu->vm, off, in.op == 0xc7 ? in.imm : vcpu->regs[in.reg]);
+		else if (!is_write)
+			hvx_apic_load(vcpu, &in, (off & 0xf) ? 0 : hvx_ioapic_read(vcpu->vm, off));
+	} else if (is_write) {
 		val = in.op == 0xc7 ? in.imm : vcpu->regs[in.reg];
 		if (in.size == 4 && !(off & 0xf) && apic_write(apic, off, val))
 			apic_error(apic, APIC_ESR_ILLREGA);
@@ -797,10 +820,7 @@ int hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write)
 			else
 				apic_error(apic, APIC_ESR_ILLREGA);
 		}
-		if (in.size == 2)
-			vcpu->regs[in.reg] = (vcpu->regs[in.reg] & ~0xffffULL) | (u16)val;
-		else
-			vcpu->regs[in.reg] = val;
+		hvx_apic_load(vcpu, &in, val);
 	}
 	vcpu->rip += in.len;
 	return 1;

@@ -134,6 +134,9 @@ static long hvx_check_cap(struct hvx_capability __user *argp)
 	case HVX_CAP_LAPIC:
 		c.value = 1;
 		break;
+	case HVX_CAP_IOAPIC_PINS:
+		c.value = 24;
+		break;
 	case HVX_CAP_PAGING_SHADOW:
 	case HVX_CAP_PAGING_NESTED:
 	case HVX_CAP_NRIP_SAVE:
@@ -156,6 +159,9 @@ static long hvx_create_vm(struct hvx_vm_create __user *argp)
 	if (copy_from_user(&c, argp, sizeof(c)))
 		return -EFAULT;
 	if (c.flags & ~HVX_VM_FLAGS_ALL || memchr_inv(c.reserved, 0, sizeof(c.reserved)))
+		return -EINVAL;
+	/* The I/O APIC's messages go to local APICs. */
+	if ((c.flags & HVX_VM_IOAPIC) && !(c.flags & HVX_VM_LAPIC))
 		return -EINVAL;
 	switch (c.paging) {
 	case HVX_PAGING_AUTO:

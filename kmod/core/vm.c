@@ -27,6 +27,7 @@ static void hvx_vm_free(struct hvx_vm *vm)
 	hvx_event(vm, HVX_GENL_EVENT_VM_DESTROYED, -1, 0);
 	hvx_ops->vm_destroy(vm);
 	hvx_tdp_destroy(&vm->tdp);
+	hvx_ioapic_free(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 	module_put(THIS_MODULE);
@@ -218,6 +219,13 @@ static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return hvx_vm_set_region(vm, argp);
 	case HVX_CREATE_VCPU:
 		return hvx_vm_create_vcpu(vm, argp);
+	case HVX_IRQ_LINE: {
+		struct hvx_irq_line l;
+
+		if (copy_from_user(&l, argp, sizeof(l)))
+			return -EFAULT;
+		return l.pad ? -EINVAL : hvx_ioapic_line(vm, &l);
+	}
 	case HVX_SIGNAL_MSI: {
 		struct hvx_msi msi;
 
@@ -264,6 +272,9 @@ int hvx_vm_create(u32 paging, u32 flags)
 	vm->pid = task_tgid_vnr(current);
 	vm->uid = current_euid();
 
+	ret = hvx_ioapic_create(vm);
+	if (ret)
+		goto err_free_vm;
 	ret = hvx_ops->vm_init(vm);
 	if (ret)
 		goto err_free_vm;
@@ -287,6 +298,7 @@ int hvx_vm_create(u32 paging, u32 flags)
 	return ret;
 
 err_free_vm:
+	hvx_ioapic_free(vm);
 	mmdrop(vm->mm);
 	kfree(vm);
 	return ret;

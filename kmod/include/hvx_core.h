@@ -147,6 +147,7 @@ struct hvx_vm {
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];	/* (l+s) */
 	unsigned int nr_vcpus;			/* (l+s) */
 	atomic_t tlb_gen;		/* (a) bumped when mappings go away */
+	struct hvx_ioapic *ioapic;	/* (c) HVX_VM_IOAPIC VMs */
 	void *arch;			/* (c) backend private */
 };
 
@@ -349,7 +350,7 @@ int hvx_lapic_block(struct hvx_vcpu *vcpu);
 int hvx_lapic_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data);
 int hvx_lapic_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host);
 bool hvx_lapic_mmio_hit(struct hvx_vcpu *vcpu, u64 gpa);
-int hvx_lapic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write);
+int hvx_apic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write, bool ioapic);
 u8 hvx_lapic_get_cr8(struct hvx_vcpu *vcpu);
 void hvx_lapic_set_cr8(struct hvx_vcpu *vcpu, u8 cr8);
 void hvx_lapic_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r);
@@ -357,6 +358,17 @@ int hvx_lapic_get_state(struct hvx_vcpu *vcpu, struct hvx_lapic_state *s);
 int hvx_lapic_check_state(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *s);
 void hvx_lapic_set_state(struct hvx_vcpu *vcpu, const struct hvx_lapic_state *s);
 int hvx_signal_msi(struct hvx_vm *vm, const struct hvx_msi *msi);
+int hvx_lapic_send(struct hvx_vm *vm, u32 dest, bool logical, u32 dm, u8 vec, bool level);
+
+/* core/ioapic.c */
+struct hvx_ioapic;
+int hvx_ioapic_create(struct hvx_vm *vm);
+void hvx_ioapic_free(struct hvx_vm *vm);
+int hvx_ioapic_line(struct hvx_vm *vm, const struct hvx_irq_line *l);
+void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vec);
+bool hvx_ioapic_hit(struct hvx_vm *vm, u64 gpa);
+u32 hvx_ioapic_read(struct hvx_vm *vm, u32 off);
+void hvx_ioapic_write(struct hvx_vm *vm, u32 off, u32 val);
 int hvx_exit_hlt(struct hvx_vcpu *vcpu);
 
 /* core/vm.c */

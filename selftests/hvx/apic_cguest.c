@@ -70,17 +70,27 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 }
 
 /* The accesses hvx decodes: MOV from and to a register, MOV of an immediate. */
-static inline uint32_t apic_rd(uint32_t off)
+static inline uint32_t mmio_rd(uint64_t addr)
 {
 	uint32_t v;
 
-	asm volatile("movl (%1), %0" : "=r"(v) : "r"(APIC_BASE + off) : "memory");
+	asm volatile("movl (%1), %0" : "=r"(v) : "r"(addr) : "memory");
 	return v;
+}
+
+static inline void mmio_wr(uint64_t addr, uint32_t v)
+{
+	asm volatile("movl %1, (%0)" : : "r"(addr), "r"(v) : "memory");
+}
+
+static inline uint32_t apic_rd(uint32_t off)
+{
+	return mmio_rd(APIC_BASE + off);
 }
 
 static inline void apic_wr(uint32_t off, uint32_t v)
 {
-	asm volatile("movl %1, (%0)" : : "r"(APIC_BASE + off), "r"(v) : "memory");
+	mmio_wr(APIC_BASE + off, v);
 }
 
 static uint32_t apic_id(void)
@@ -562,6 +572,83 @@ uint32_t apic_msi_wait(uint64_t arg)
 	GUEST_REPORT(1);
 	wait_for(&ticks[0][0x61], 1);
 	return ticks[0][0x61];
+}
+
+/* ---- the I/O APIC ---------------------------------------------------------- */
+
+#define IOAPIC_BASE	0xfec00000UL
+#define IOAPIC_RTE(pin)	(0x10 + 2 * (pin))
+
+static uint32_t ioapic_rd(uint32_t reg)
+{
+	mmio_wr(IOAPIC_BASE, reg);
+	return mmio_rd(IOAPIC_BASE + 0x10);
+}
+
+static void ioapic_wr(uint32_t reg, uint32_t v)
+{
+	mmio_wr(IOAPIC_BASE, reg);
+	mmio_wr(IOAPIC_BASE + 0x10, v);
+}
+
+static volatile uint32_t remote_irr_seen;
+
+/* The level pin's handler, before its EOI: tell the host how many so far. */
+static void level_hook(void)
+{
+	remote_irr_seen += (ioapic_rd(IOAPIC_RTE(5)) >> 14) & 1;
+	GUEST_REPORT(ticks[0][0x61]);
+}
+
+static void mask_pin6(void)
+{
+	ioapic_wr(IOAPIC_RTE(6), 0x70 | (1 << 15) | (1 << 16));
+}
+
+/*
+ * Pin 3 edge (vector 0x65), pin 5 level (0x61), pin 6 masked (0x70).  The
+ * host pulses 3 and 6 and raises 5 at the first report, and lowers 5 when
+ * the third interrupt of pin 5 reports: each EOI before that sends it
+ * again.
+ */
+GUEST_ENTRY(apic_ioapic);
+uint32_t apic_ioapic(uint64_t arg)
+{
+	(void)arg;
+	apic_setup();
+	GUEST_ASSERT_EQ(ioapic_rd(1), 0x170011);
+	GUEST_ASSERT_EQ(ioapic_rd(IOAPIC_RTE(3)), 0x10000);	/* masked at reset */
+	ioapic_wr(IOAPIC_RTE(3) + 1, 0);
+	ioapic_wr(IOAPIC_RTE(3), 0x65);
+	ioapic_wr(IOAPIC_RTE(5) + 1, 0);
+	ioapic_wr(IOAPIC_RTE(5), 0x61 | (1 << 15));
+	ioapic_wr(IOAPIC_RTE(6), 0x70 | (1 << 16));
+	GUEST_ASSERT_EQ(ioapic_rd(IOAPIC_RTE(5)), 0x8061);
+	hook_vector = 0x61;
+	hook = level_hook;
+	asm volatile("sti");
+	GUEST_REPORT(0x100);
+	wait_for(&ticks[0][0x65], 1);
+	wait_for(&ticks[0][0x61], 3);
+	spin(100000);
+	GUEST_ASSERT_EQ(ticks[0][0x61], 3);
+	GUEST_ASSERT_EQ(remote_irr_seen, 3);
+	GUEST_ASSERT_EQ(ticks[0][0x65], 1);
+	GUEST_ASSERT_EQ(ticks[0][0x70], 0);
+	GUEST_ASSERT_EQ((ioapic_rd(IOAPIC_RTE(5)) >> 14) & 1, 0);
+	/*
+	 * Pin 6 level, unmasked: the host holds it high from the next report
+	 * on, and the handler masks it before its EOI, as a driver that
+	 * cannot quiet its device would.
+	 */
+	hook_vector = 0x70;
+	hook = mask_pin6;
+	ioapic_wr(IOAPIC_RTE(6), 0x70 | (1 << 15));
+	GUEST_REPORT(0x101);
+	wait_for(&ticks[0][0x70], 1);
+	spin(100000);
+	GUEST_ASSERT_EQ(ticks[0][0x70], 1);
+	return 1;
 }
 
 /* ---- two vCPUs ------------------------------------------------------------ */

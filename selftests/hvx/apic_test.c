@@ -309,6 +309,89 @@ TEST(msi_bad_input)
 	tvm_destroy(&t);
 }
 
+static int irq_line(struct tvm *t, __u32 pin, __u32 level)
+{
+	struct hvx_irq_line l = { .pin = pin, .level = level };
+
+	return ioctl(t->vm.fd, HVX_IRQ_LINE, &l) ? -errno : 0;
+}
+
+/* Edge and level pins, remote IRR and EOI, a masked pin, one unmasked while high. */
+TEST(ioapic_edge_and_level)
+{
+	struct hvx_run *run;
+	char buf[512];
+	struct tvm t;
+	int r;
+
+	TVM_CREATE(&t, 2 * GUEST_MIN_MEM, HVX_VM_LAPIC | HVX_VM_IOAPIC, 1);
+	tvm_load_code(&t, "apic_cguest.c", apic_cguest_start, apic_cguest_end);
+	ASSERT_OK(tvm_setup(&t, 0, HVX_MODE_LONG, APIC_IOAPIC_ENTRY));
+	run = t.vcpu[0].run;
+	for (;;) {
+		r = tvm_run_once(&t, 0);
+		ASSERT_EQ(HVX_EXIT_IO, r) TH_LOG("%s", tvm_describe(&t, 0, r, buf, sizeof(buf)));
+		r = tvm_run_protocol_exit(&t, 0);
+		if (r)
+			break;
+		if (run->io.port != PORT_REPORT)
+			continue;
+		switch (t.io[0].reports[t.io[0].nr_reports - 1]) {
+		case 0x100:
+			ASSERT_OK(irq_line(&t, 3, 1));
+			ASSERT_OK(irq_line(&t, 3, 0));
+			ASSERT_OK(irq_line(&t, 6, 1));
+			ASSERT_OK(irq_line(&t, 6, 0));
+			ASSERT_OK(irq_line(&t, 5, 1));
+			break;
+		case 3:
+			ASSERT_OK(irq_line(&t, 5, 0));
+			break;
+		case 0x101:
+			break;
+		}
+		if (t.io[0].nr_reports == 5)	/* 0x100, 1, 2, 3: hold pin 6 high */
+			ASSERT_OK(irq_line(&t, 6, 1));
+	}
+	ASSERT_EQ(GUEST_EXIT_DONE, r) TH_LOG("%s", tvm_describe(&t, 0, r, buf, sizeof(buf)));
+	ASSERT_EQ(1, t.io[0].done);
+	tvm_destroy(&t);
+}
+
+TEST(ioapic_bad_input)
+{
+	struct hvx_irq_line l = { .pin = 0, .level = 1 };
+	struct hvx_vm vm;
+	struct tvm t;
+	__u64 pins = 0;
+
+	TVM_CREATE(&t, 2 * GUEST_MIN_MEM, HVX_VM_LAPIC, 1);
+	ASSERT_OK(hvx_check_cap(&t.sys, HVX_CAP_IOAPIC_PINS, &pins));
+	EXPECT_EQ(24, pins);
+	/* An I/O APIC needs local APICs. */
+	EXPECT_EQ(-EINVAL, hvx_vm_create(&t.sys, &vm, HVX_PAGING_AUTO, HVX_VM_IOAPIC));
+	/* No I/O APIC in this VM. */
+	EXPECT_EQ(-ENXIO, irq_line(&t, 0, 1));
+	tvm_destroy(&t);
+
+	TVM_CREATE(&t, 2 * GUEST_MIN_MEM, HVX_VM_LAPIC | HVX_VM_IOAPIC, 1);
+	EXPECT_EQ(0, irq_line(&t, 23, 1));
+	EXPECT_EQ(-EINVAL, irq_line(&t, 24, 1));
+	EXPECT_EQ(-EINVAL, irq_line(&t, 0, 2));
+	l.flags = 1;
+	EXPECT_EQ(-1, ioctl(t.vm.fd, HVX_IRQ_LINE, &l));
+	EXPECT_EQ(EINVAL, errno);
+	l.flags = 0;
+	l.pad = 1;
+	EXPECT_EQ(-1, ioctl(t.vm.fd, HVX_IRQ_LINE, &l));
+	EXPECT_EQ(EINVAL, errno);
+	l.pad = 0;
+	l.reserved[0] = 1;
+	EXPECT_EQ(-1, ioctl(t.vm.fd, HVX_IRQ_LINE, &l));
+	EXPECT_EQ(EINVAL, errno);
+	tvm_destroy(&t);
+}
+
 struct vcpu_job {
 	pthread_t thread;
 	struct tvm *t;

@@ -36,7 +36,8 @@
 #define HVX_CAP_UNRESTRICTED_GUEST 11	/* 1 if real mode and unpaged protected mode run */
 #define HVX_CAP_SHADOW_REAL_MODE 12	/* 1 if real mode runs under shadow paging */
 #define HVX_CAP_LAPIC		13	/* 1 if HVX_VM_LAPIC is available */
-#define HVX_NR_CAPS		14
+#define HVX_CAP_IOAPIC_PINS	14	/* pins of the HVX_VM_IOAPIC I/O APIC, 0: none */
+#define HVX_NR_CAPS		15
 
 #define HVX_VENDOR_AMD		1
 #define HVX_VENDOR_INTEL	2
@@ -61,7 +62,9 @@ struct hvx_capability {
  * IPIs, INIT/SIPI); HLT waits in the kernel for an interrupt.
  */
 #define HVX_VM_LAPIC		(1U << 1)
-#define HVX_VM_FLAGS_ALL	(HVX_VM_MSR_UNHANDLED_GP | HVX_VM_LAPIC)
+/* ... and an I/O APIC at 0xfec00000 whose pins HVX_IRQ_LINE drives (needs LAPIC). */
+#define HVX_VM_IOAPIC		(1U << 2)
+#define HVX_VM_FLAGS_ALL	(HVX_VM_MSR_UNHANDLED_GP | HVX_VM_LAPIC | HVX_VM_IOAPIC)
 
 struct hvx_vm_create {
 	__u32 paging;		/* HVX_PAGING_* */
@@ -247,6 +250,15 @@ struct hvx_msi {
 	__u64 reserved[2];	/* must be 0 */
 };
 
+/* An I/O APIC pin's level (HVX_IRQ_LINE, VM fd): 1 high, 0 low. */
+struct hvx_irq_line {
+	__u32 pin;		/* 0 .. HVX_CAP_IOAPIC_PINS - 1 */
+	__u32 level;		/* 0 or 1 */
+	__u32 flags;		/* must be 0 */
+	__u32 pad;		/* must be 0 */
+	__u64 reserved[2];	/* must be 0 */
+};
+
 /* ---- CPUID table ------------------------------------------------------- */
 
 #define HVX_CPUID_SIGNIFICANT_INDEX	(1U << 0)
@@ -388,6 +400,7 @@ struct hvx_run {
 #define HVX_SET_MEMORY_REGION	_IOW(HVXIO, 0x10, struct hvx_memory_region)
 #define HVX_CREATE_VCPU		_IOW(HVXIO, 0x11, struct hvx_vcpu_create)
 #define HVX_SIGNAL_MSI		_IOW(HVXIO, 0x12, struct hvx_msi)
+#define HVX_IRQ_LINE		_IOW(HVXIO, 0x13, struct hvx_irq_line)
 
 /* vCPU fd */
 #define HVX_RUN			_IO(HVXIO, 0x20)
@@ -423,6 +436,7 @@ static_assert(sizeof(struct hvx_vcpu_state) == 600, "abi");
 static_assert(sizeof(struct hvx_event) == 32, "abi");
 static_assert(sizeof(struct hvx_lapic_state) == 1088, "abi");
 static_assert(sizeof(struct hvx_msi) == 32, "abi");
+static_assert(sizeof(struct hvx_irq_line) == 32, "abi");
 static_assert(sizeof(struct hvx_cpuid_entry) == 32, "abi");
 static_assert(sizeof(struct hvx_cpuid) == 32, "abi");
 static_assert(sizeof(struct hvx_run) == 56 + 256 + HVX_IO_DATA_SIZE, "abi");
