@@ -9,8 +9,9 @@
  * their length), and the MOVs a guest reaches its xAPIC page with.
  * Everything else is decoded in userspace (libhvx, for MMIO).  What is
  * read may not be what the CPU ran (another vCPU or a device rewrote it,
- * or the guest's page tables changed since the CPU fetched it): callers check that the decoded instruction is one that
- * makes the exit that happened.
+ * or the guest's page tables changed since the CPU fetched it): callers
+ * check that the decoded instruction is one that makes the exit that
+ * happened.
  */
 #include <linux/kernel.h>
 #include <asm/processor-flags.h>

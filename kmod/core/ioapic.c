@@ -36,7 +36,7 @@
 				 RTE_LEVEL | RTE_MASKED | RTE_DEST)
 
 struct hvx_ioapic {
-	spinlock_t lock;
+	spinlock_t lock;		/* everything below */
 	u32 regsel;
 	u32 id;
 	u32 lines;			/* pins userspace holds high */

@@ -74,6 +74,7 @@ void hvx_vcpu_kick(struct hvx_vcpu *vcpu)
 	int cpu, me;
 
 	set_bit(HVX_REQ_EVENT, &vcpu->requests);
+	/* Pairs with the entry's store of in_guest before it reads requests. */
 	smp_mb__after_atomic();
 	if (READ_ONCE(vcpu->in_guest)) {
 		cpu = READ_ONCE(vcpu->cpu);
@@ -787,6 +788,7 @@ int hvx_apic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write, bool ioapic)
 	struct hvx_fault f;
 	struct hvx_insn in;
 	u64 gva, op_gpa, val;
+	bool load;
 	int ret;
 
 	ret = hvx_decode_mov(vcpu, &in, &f);
@@ -799,13 +801,15 @@ int hvx_apic_mmio(struct hvx_vcpu *vcpu, u64 gpa, bool is_write, bool ioapic)
 		hvx_inject_fault(vcpu, &f);
 		return 1;
 	}
-	if (ret || op_gpa != gpa || (in.op == 0x8b) == is_write)
+	load = in.op == 0x8b;
+	if (ret || op_gpa != gpa || is_write == load)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_APIC_ACCESS, gpa,
 					 hvx_seg_linear(vcpu, HVX_SEG_CS, vcpu->rip));
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_APIC);
 	if (ioapic) {
+		val = in.op == 0xc7 ? in.imm : vcpu->regs[in.reg];
 		if (is_write && in.size == 4 && !(off & 0xf))
-			hvx_ioapic_write(vcpu->vm, off, in.op == 0xc7 ? in.imm : vcpu->regs[in.reg]);
+			hvx_ioapic_write(vcpu->vm, off, val);
 		else if (!is_write)
 			hvx_apic_load(vcpu, &in, (off & 0xf) ? 0 : hvx_ioapic_read(vcpu->vm, off));
 	} else if (is_write) {
@@ -842,6 +846,7 @@ void hvx_lapic_accept(struct hvx_vcpu *vcpu, bool *irq_window)
 	int vec;
 
 	clear_bit(HVX_REQ_EVENT, &vcpu->requests);
+	/* A sender's IRR bit set after this is seen, or sets the request again. */
 	smp_mb__after_atomic();
 	if (!apic)
 		return;

@@ -145,6 +145,7 @@ static __always_inline void hvx_inject_events(struct hvx_vcpu *vcpu,
 	 */
 	if (vcpu->apic) {
 		WRITE_ONCE(vcpu->cpu, smp_processor_id());
+		/* Pairs with hvx_vcpu_kick(): in_guest before requests is read. */
 		smp_store_mb(vcpu->in_guest, true);
 	}
 	if (likely(!p->exception && !p->nmi && !p->irq &&

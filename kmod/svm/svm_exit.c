@@ -414,12 +414,13 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu)
 				ret = -EINVAL;
 			else
 				hvx_lapic_set_cr8(vcpu, val);
-		} else if (in.reg == 0)
+		} else if (in.reg == 0) {
 			ret = svm_mov_to_cr0(vcpu, val);
-		else if (in.reg == 3)
+		} else if (in.reg == 3) {
 			svm_mov_to_cr3(vcpu, val);
-		else
+		} else {
 			ret = svm_mov_to_cr4(vcpu, val);
+		}
 		break;
 	case 0x06:	/* CLTS */
 		ret = svm_mov_to_cr0(vcpu, svm->guest_cr0 & ~X86_CR0_TS);

@@ -553,12 +553,12 @@ TEST(malformed_requests)
 	/* HVX_A_VCPU_ID past the policy's maximum, in a do and in a dump. */
 	off = 0;
 	attr_put_u32(attrs, &off, HVX_A_VM_ID, id);
-	attr_put_u32(attrs, &off, HVX_A_VCPU_ID, 64);
+	attr_put_u32(attrs, &off, HVX_A_VCPU_ID, 1024);
 	raw_request(&g, HVX_CMD_GET_VCPU, 0, attrs, off, 0, &e);
-	EXPECT_REJECT(&e, ERANGE, EINVAL, true, "GET_VCPU do of vCPU 64");
+	EXPECT_REJECT(&e, ERANGE, EINVAL, true, "GET_VCPU do of vCPU 1024");
 	EXPECT_EQ(ATTR_OFFS(8), e.offs) TH_LOG("offset of the bad attribute");
 	raw_request(&g, HVX_CMD_GET_VCPU, NLM_F_DUMP, attrs, off, 0, &e);
-	EXPECT_REJECT(&e, ERANGE, EINVAL, true, "GET_VCPU dump with vCPU 64");
+	EXPECT_REJECT(&e, ERANGE, EINVAL, true, "GET_VCPU dump with vCPU 1024");
 
 	/* A vCPU the VM does not have. */
 	off = 0;
