@@ -177,6 +177,53 @@ void hvx_ioapic_write(struct hvx_vm *vm, u32 off, u32 val)
 	spin_unlock(&io->lock);
 }
 
+int hvx_ioapic_get_state(struct hvx_vm *vm, struct hvx_ioapic_state *s)
+{
+	struct hvx_ioapic *io = vm->ioapic;
+
+	if (!io)
+		return -ENXIO;
+	memset(s, 0, sizeof(*s));
+	spin_lock(&io->lock);
+	s->id = io->id;
+	s->regsel = io->regsel;
+	s->lines = io->lines;
+	memcpy(s->rte, io->rte, sizeof(s->rte));
+	spin_unlock(&io->lock);
+	return 0;
+}
+
+/*
+ * Takes a whole state: refused (-EINVAL, nothing changed) with flags or
+ * reserved set, an ID over 15, a register selector over 0xff, lines
+ * beyond the 24 pins, or reserved bits in an entry.  A level pin then
+ * asserted, unmasked and not in service sends its interrupt.
+ */
+int hvx_ioapic_set_state(struct hvx_vm *vm, const struct hvx_ioapic_state *s)
+{
+	struct hvx_ioapic *io = vm->ioapic;
+	int pin;
+
+	if (!io)
+		return -ENXIO;
+	if (s->flags || memchr_inv(s->reserved, 0, sizeof(s->reserved)) || s->id > 15 ||
+	    s->regsel > 0xff || s->lines >> IOAPIC_PINS)
+		return -EINVAL;
+	for (pin = 0; pin < IOAPIC_PINS; pin++)
+		if (s->rte[pin] & ~(RTE_WRITABLE | RTE_REMOTE_IRR))
+			return -EINVAL;
+	spin_lock(&io->lock);
+	io->id = s->id;
+	io->regsel = s->regsel;
+	io->lines = s->lines;
+	memcpy(io->rte, s->rte, sizeof(io->rte));
+	for (pin = 0; pin < IOAPIC_PINS; pin++)
+		if ((io->rte[pin] & RTE_LEVEL) && ioapic_asserted(io, pin))
+			ioapic_fire(vm, io, pin);
+	spin_unlock(&io->lock);
+	return 0;
+}
+
 /* Every pin masked, edge, active high, as after reset. */
 int hvx_ioapic_create(struct hvx_vm *vm)
 {

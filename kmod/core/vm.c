@@ -207,6 +207,25 @@ static long hvx_vm_create_vcpu(struct hvx_vm *vm, struct hvx_vcpu_create __user 
 	return hvx_vcpu_create(vm, c.id);
 }
 
+static long hvx_vm_ioapic_state(struct hvx_vm *vm, void __user *argp, bool set)
+{
+	struct hvx_ioapic_state *s;
+	long ret;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	if (set) {
+		ret = copy_from_user(s, argp, sizeof(*s)) ? -EFAULT : hvx_ioapic_set_state(vm, s);
+	} else {
+		ret = hvx_ioapic_get_state(vm, s);
+		if (!ret && copy_to_user(argp, s, sizeof(*s)))
+			ret = -EFAULT;
+	}
+	kfree(s);
+	return ret;
+}
+
 static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 {
 	struct hvx_vm *vm = filp->private_data;
@@ -226,6 +245,10 @@ static long hvx_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 			return -EFAULT;
 		return l.pad ? -EINVAL : hvx_ioapic_line(vm, &l);
 	}
+	case HVX_GET_IOAPIC:
+		return hvx_vm_ioapic_state(vm, argp, false);
+	case HVX_SET_IOAPIC:
+		return hvx_vm_ioapic_state(vm, argp, true);
 	case HVX_SIGNAL_MSI: {
 		struct hvx_msi msi;
 

@@ -369,6 +369,8 @@ void hvx_ioapic_eoi(struct hvx_vm *vm, u8 vec);
 bool hvx_ioapic_hit(struct hvx_vm *vm, u64 gpa);
 u32 hvx_ioapic_read(struct hvx_vm *vm, u32 off);
 void hvx_ioapic_write(struct hvx_vm *vm, u32 off, u32 val);
+int hvx_ioapic_get_state(struct hvx_vm *vm, struct hvx_ioapic_state *s);
+int hvx_ioapic_set_state(struct hvx_vm *vm, const struct hvx_ioapic_state *s);
 int hvx_exit_hlt(struct hvx_vcpu *vcpu);
 
 /* core/vm.c */

@@ -319,6 +319,7 @@ static int irq_line(struct tvm *t, __u32 pin, __u32 level)
 /* Edge and level pins, remote IRR and EOI, a masked pin, one unmasked while high. */
 TEST(ioapic_edge_and_level)
 {
+	struct hvx_ioapic_state io;
 	struct hvx_run *run;
 	char buf[512];
 	struct tvm t;
@@ -338,6 +339,14 @@ TEST(ioapic_edge_and_level)
 			continue;
 		switch (t.io[0].reports[t.io[0].nr_reports - 1]) {
 		case 0x100:
+			/* The table as the guest programmed it; written back, it stays. */
+			ASSERT_EQ(0, ioctl(t.vm.fd, HVX_GET_IOAPIC, &io));
+			EXPECT_EQ(0x65, io.rte[3]);
+			EXPECT_EQ(0x8061, io.rte[5]);
+			EXPECT_EQ(0x10070, io.rte[6]);
+			EXPECT_EQ(0x10000, io.rte[7]);
+			EXPECT_EQ(0, io.lines);
+			ASSERT_EQ(0, ioctl(t.vm.fd, HVX_SET_IOAPIC, &io));
 			ASSERT_OK(irq_line(&t, 3, 1));
 			ASSERT_OK(irq_line(&t, 3, 0));
 			ASSERT_OK(irq_line(&t, 6, 1));
@@ -345,6 +354,10 @@ TEST(ioapic_edge_and_level)
 			ASSERT_OK(irq_line(&t, 5, 1));
 			break;
 		case 3:
+			/* In service: remote IRR, pin held high. */
+			ASSERT_EQ(0, ioctl(t.vm.fd, HVX_GET_IOAPIC, &io));
+			EXPECT_EQ(0x8061 | (1 << 14), io.rte[5]);
+			EXPECT_EQ(1 << 5, io.lines);
 			ASSERT_OK(irq_line(&t, 5, 0));
 			break;
 		case 0x101:
@@ -361,7 +374,9 @@ TEST(ioapic_edge_and_level)
 TEST(ioapic_bad_input)
 {
 	struct hvx_irq_line l = { .pin = 0, .level = 1 };
+	struct hvx_ioapic_state io, bad;
 	struct hvx_vm vm;
+	int i;
 	struct tvm t;
 	__u64 pins = 0;
 
@@ -372,6 +387,8 @@ TEST(ioapic_bad_input)
 	EXPECT_EQ(-EINVAL, hvx_vm_create(&t.sys, &vm, HVX_PAGING_AUTO, HVX_VM_IOAPIC));
 	/* No I/O APIC in this VM. */
 	EXPECT_EQ(-ENXIO, irq_line(&t, 0, 1));
+	EXPECT_EQ(-1, ioctl(t.vm.fd, HVX_GET_IOAPIC, &io));
+	EXPECT_EQ(ENXIO, errno);
 	tvm_destroy(&t);
 
 	TVM_CREATE(&t, 2 * GUEST_MIN_MEM, HVX_VM_LAPIC | HVX_VM_IOAPIC, 1);
@@ -389,6 +406,26 @@ TEST(ioapic_bad_input)
 	l.reserved[0] = 1;
 	EXPECT_EQ(-1, ioctl(t.vm.fd, HVX_IRQ_LINE, &l));
 	EXPECT_EQ(EINVAL, errno);
+
+	/* A state with anything reserved set is refused and changes nothing. */
+	ASSERT_EQ(0, ioctl(t.vm.fd, HVX_GET_IOAPIC, &io));
+	EXPECT_EQ(1U << 23, io.lines);
+	for (i = 0; i < 6; i++) {
+		bad = io;
+		bad.rte[2] = 0x33;
+		switch (i) {
+		case 0: bad.flags = 1; break;
+		case 1: bad.reserved[3] = 1; break;
+		case 2: bad.id = 16; break;
+		case 3: bad.lines = 1U << 24; break;
+		case 4: bad.rte[9] = 1 << 12; break;	/* delivery status */
+		case 5: bad.regsel = 0x100; break;
+		}
+		EXPECT_EQ(-1, ioctl(t.vm.fd, HVX_SET_IOAPIC, &bad)) TH_LOG("case %d", i);
+		EXPECT_EQ(EINVAL, errno);
+	}
+	ASSERT_EQ(0, ioctl(t.vm.fd, HVX_GET_IOAPIC, &bad));
+	EXPECT_EQ(0, memcmp(&io, &bad, sizeof(io)));
 	tvm_destroy(&t);
 }
 

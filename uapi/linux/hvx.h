@@ -259,6 +259,16 @@ struct hvx_irq_line {
 	__u64 reserved[2];	/* must be 0 */
 };
 
+/* The I/O APIC (HVX_GET_IOAPIC, HVX_SET_IOAPIC; VM fd). */
+struct hvx_ioapic_state {
+	__u32 id;		/* bits 27:24 of the ID register, 0-15 */
+	__u32 regsel;		/* IOREGSEL */
+	__u32 lines;		/* pins held high by HVX_IRQ_LINE, a bit each */
+	__u32 flags;		/* must be 0 */
+	__u64 rte[24];		/* the redirection table, remote IRR included */
+	__u64 reserved[4];	/* must be 0 */
+};
+
 /* ---- CPUID table ------------------------------------------------------- */
 
 #define HVX_CPUID_SIGNIFICANT_INDEX	(1U << 0)
@@ -401,6 +411,8 @@ struct hvx_run {
 #define HVX_CREATE_VCPU		_IOW(HVXIO, 0x11, struct hvx_vcpu_create)
 #define HVX_SIGNAL_MSI		_IOW(HVXIO, 0x12, struct hvx_msi)
 #define HVX_IRQ_LINE		_IOW(HVXIO, 0x13, struct hvx_irq_line)
+#define HVX_GET_IOAPIC		_IOR(HVXIO, 0x14, struct hvx_ioapic_state)
+#define HVX_SET_IOAPIC		_IOW(HVXIO, 0x15, struct hvx_ioapic_state)
 
 /* vCPU fd */
 #define HVX_RUN			_IO(HVXIO, 0x20)
@@ -437,6 +449,7 @@ static_assert(sizeof(struct hvx_event) == 32, "abi");
 static_assert(sizeof(struct hvx_lapic_state) == 1088, "abi");
 static_assert(sizeof(struct hvx_msi) == 32, "abi");
 static_assert(sizeof(struct hvx_irq_line) == 32, "abi");
+static_assert(sizeof(struct hvx_ioapic_state) == 240, "abi");
 static_assert(sizeof(struct hvx_cpuid_entry) == 32, "abi");
 static_assert(sizeof(struct hvx_cpuid) == 32, "abi");
 static_assert(sizeof(struct hvx_run) == 56 + 256 + HVX_IO_DATA_SIZE, "abi");

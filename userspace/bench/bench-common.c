@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,20 +19,52 @@
 #define DEFAULT_ITERATIONS	20000
 #define DEFAULT_RUNS		5
 
+static const struct bench_test bench_tests[] = {
+	{ "pio", 1, 0 },
+	{ "cpuid", 1, 0 },
+	{ "timer", 1, 1 },
+	{ "ipi", 2, 1 },
+	{ "ipihlt", 2, 1 },
+};
+
+void bench__no_restart(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+const struct bench_test *bench__test(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bench_tests) / sizeof(bench_tests[0]); i++)
+		if (!strcmp(bench_tests[i].name, name))
+			return &bench_tests[i];
+	return NULL;
+}
+
 static void usage(FILE *f, const char *prog, const char *what)
 {
 	fprintf(f,
-		"Usage: %s [-n ITERATIONS] [-r RUNS] [-d GUEST_DIR] [pio] [cpuid]\n"
+		"Usage: %s [-n ITERATIONS] [-r RUNS] [-d GUEST_DIR] [TEST...]\n"
 		"       %s [-d GUEST_DIR] --run FILE\n"
 		"\n"
 		"Runs the benchmark guests on %s and prints, per test, the median time of one\n"
 		"guest round trip over RUNS measured rounds (after one warm-up round):\n"
-		"  pio    OUT to a port, handled by this program in userspace\n"
-		"  cpuid  CPUID, handled by the hypervisor in the kernel\n"
+		"  pio     OUT to a port, handled by this program in userspace\n"
+		"  cpuid   CPUID, handled by the hypervisor in the kernel\n"
+		"  timer   a TSC-deadline timer interrupt, the deadline due when armed\n"
+		"  ipi     an IPI from vCPU 0 to vCPU 1 and one back (vCPU 1 spins)\n"
+		"  ipihlt  the same with vCPU 1 halted: includes its wake-up from HLT\n"
+		"(the last three use the in-kernel local APIC, in x2APIC mode)\n"
 		"\n"
 		"  -n, --iterations N  round trips per round (default %u)\n"
 		"  -r, --runs N        measured rounds (default %u, at most %u)\n"
-		"  -d, --guest-dir DIR where bench-pio.bin and bench-cpuid.bin are\n"
+		"  -d, --guest-dir DIR where the bench-TEST.bin guests are\n"
 		"                      (default: ../guests next to this program)\n"
 		"      --run FILE      run the 64-bit flat guest FILE at 0x%x instead, with\n"
 		"                      COM1 on stdout; exit with the value it writes to port 0x%x\n"
@@ -104,8 +137,10 @@ void bench__parse_options(int argc, char **argv, struct bench_options *opt, cons
 		}
 	}
 	for (i = optind; i < argc; i++) {
-		if (strcmp(argv[i], "pio") && strcmp(argv[i], "cpuid")) {
-			fprintf(stderr, "%s: unknown test '%s' (pio or cpuid)\n", opt->prog, argv[i]);
+		if (!bench__test(argv[i])) {
+			fprintf(stderr,
+				"%s: unknown test '%s' (pio, cpuid, timer, ipi or ipihlt)\n",
+				opt->prog, argv[i]);
 			exit(2);
 		}
 		if (opt->ntests == sizeof(opt->tests) / sizeof(opt->tests[0])) {
@@ -114,10 +149,9 @@ void bench__parse_options(int argc, char **argv, struct bench_options *opt, cons
 		}
 		opt->tests[opt->ntests++] = argv[i];
 	}
-	if (!opt->ntests) {
-		opt->tests[opt->ntests++] = "pio";
-		opt->tests[opt->ntests++] = "cpuid";
-	}
+	if (!opt->ntests)
+		for (i = 0; i < (int)(sizeof(bench_tests) / sizeof(bench_tests[0])); i++)
+			opt->tests[opt->ntests++] = bench_tests[i].name;
 	if (!opt->guest_dir) {
 		/* The build and install layouts both keep bin/ next to guests/. */
 		n = readlink("/proc/self/exe", default_dir, sizeof(default_dir) - 1);

@@ -20,7 +20,7 @@ struct bench_options {
 	unsigned int iterations;	/* per round */
 	unsigned int runs;		/* measured rounds; one more warms up */
 	const char *run_file;		/* --run: just run this guest */
-	const char *tests[4];		/* "pio", "cpuid" */
+	const char *tests[8];		/* names of bench_tests[] */
 	unsigned int ntests;
 };
 
@@ -35,6 +35,19 @@ struct bench_session {
 	int finished;			/* guest wrote PORT_DEBUG_EXIT */
 	unsigned int exit_value;
 };
+
+/* A benchmark guest, guests/bench-NAME.bin. */
+struct bench_test {
+	const char *name;
+	unsigned int vcpus;		/* 1, or 2: vCPU 1 runs beside vCPU 0 */
+	int apic;			/* needs the hypervisor's in-kernel local APIC */
+};
+
+/* Installs @fn for @sig without SA_RESTART: it interrupts a blocked RUN. */
+void bench__no_restart(int sig, void (*fn)(int));
+
+/* The test called @name, or NULL. */
+const struct bench_test *bench__test(const char *name);
 
 /* Parses argv; exits with status 2 and one message on a bad option. */
 void bench__parse_options(int argc, char **argv, struct bench_options *opt, const char *what);

@@ -4,6 +4,8 @@
  * guests and the same protocol as hvx-kvm-bench (see guests/guest.h).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,11 +17,51 @@
 struct hvx_bench_vm {
 	struct hvx_vm vm;
 	struct hvx_vcpu vcpu;
+	struct hvx_vcpu ap;		/* vCPU 1 of a two-vCPU test */
+	int has_ap;
 	void *mem;
 	unsigned long long mem_size;
 };
 
-static int vm_create(struct hvx_sys *sys, struct hvx_bench_vm *b, const char *prog)
+/* vCPU 1's thread: runs until stopped; any exit of its own is an error. */
+struct ap_job {
+	struct hvx_vcpu *vcpu;
+	volatile int stop;
+	int err;			/* -errno, or the unexpected exit reason */
+};
+
+static void *ap_thread(void *arg)
+{
+	struct ap_job *j = arg;
+	int ret;
+
+	for (;;) {
+		ret = hvx_vcpu_run(j->vcpu);
+		if (ret == -EINTR && j->stop)
+			return NULL;
+		if (ret == -EINTR)
+			continue;
+		j->err = ret ? ret : (int)j->vcpu->run->exit_reason;
+		return NULL;
+	}
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+/* Stops vCPU 1's thread: immediate_exit for its next RUN, a signal for this one. */
+static void ap_stop(struct ap_job *j, pthread_t th)
+{
+	j->stop = 1;
+	j->vcpu->run->immediate_exit = 1;
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, NULL);
+}
+
+static int vm_create(struct hvx_sys *sys, struct hvx_bench_vm *b, const char *prog,
+		     const struct bench_test *t)
 {
 	struct hvx_cpuid_entry *cpuid;
 	__u32 nent;
@@ -27,7 +69,7 @@ static int vm_create(struct hvx_sys *sys, struct hvx_bench_vm *b, const char *pr
 
 	memset(b, 0, sizeof(*b));
 	b->mem_size = BENCH_MEM_SIZE;
-	ret = hvx_vm_create(sys, &b->vm, HVX_PAGING_AUTO, 0);
+	ret = hvx_vm_create(sys, &b->vm, HVX_PAGING_AUTO, t->apic ? HVX_VM_LAPIC : 0);
 	if (ret) {
 		fprintf(stderr, "%s: HVX_CREATE_VM: %s\n", prog, strerror(-ret));
 		return -1;
@@ -48,9 +90,22 @@ static int vm_create(struct hvx_sys *sys, struct hvx_bench_vm *b, const char *pr
 		fprintf(stderr, "%s: HVX_CREATE_VCPU: %s\n", prog, strerror(-ret));
 		goto error_unmap;
 	}
+	if (t->vcpus > 1) {
+		ret = hvx_vcpu_create(&b->vm, 1, &b->ap);
+		if (ret) {
+			fprintf(stderr, "%s: HVX_CREATE_VCPU 1: %s\n", prog, strerror(-ret));
+			hvx_vcpu_destroy(&b->vcpu);
+			goto error_unmap;
+		}
+		b->has_ap = 1;
+	}
 	cpuid = calloc(HVX_MAX_CPUID, sizeof(*cpuid));
-	if (cpuid && !hvx_cpuid_from_host(cpuid, HVX_MAX_CPUID, &nent))
-		hvx_vcpu_set_cpuid(&b->vcpu, cpuid, nent);	/* optional for these guests */
+	if (cpuid && !hvx_cpuid_from_host(cpuid, HVX_MAX_CPUID, &nent)) {
+		/* optional for these guests */
+		hvx_vcpu_set_cpuid(&b->vcpu, cpuid, nent);
+		if (b->has_ap)
+			hvx_vcpu_set_cpuid(&b->ap, cpuid, nent);
+	}
 	free(cpuid);
 	return 0;
 
@@ -63,20 +118,46 @@ error_destroy_vm:
 
 static void vm_destroy(struct hvx_bench_vm *b)
 {
+	if (b->has_ap)
+		hvx_vcpu_destroy(&b->ap);
 	hvx_vcpu_destroy(&b->vcpu);
 	munmap(b->mem, b->mem_size);
 	hvx_vm_destroy(&b->vm);
 }
 
+/* vCPU 1 in long mode at the guest's entry, running without INIT and SIPI. */
+static int ap_setup(struct hvx_bench_vm *b, const char *prog)
+{
+	struct hvx_lapic_state ls;
+	struct hvx_vcpu_state st = { .lapic = (__u64)(unsigned long)&ls };
+	int ret;
+
+	ret = hvx_setup_mode(&b->ap, b->mem, b->mem_size, HVX_MODE_LONG, GUEST_LOAD_ADDR,
+			     GUEST_STACK_TOP);
+	if (!ret)
+		ret = hvx_vcpu_get_state(&b->ap, &st, HVX_STATE_LAPIC);
+	if (!ret) {
+		ls.mp_state = HVX_MP_RUNNABLE;
+		ret = hvx_vcpu_set_state(&b->ap, &st, HVX_STATE_LAPIC);
+	}
+	if (ret)
+		fprintf(stderr, "%s: vCPU 1 setup: %s\n", prog, strerror(-ret));
+	return ret;
+}
+
 /* Runs the guest at path to its debug-exit write; 0, or -1 with a message. */
-static int run_guest(struct hvx_sys *sys, const char *path, struct bench_session *s)
+static int run_guest(struct hvx_sys *sys, const char *path, const struct bench_test *t,
+		     struct bench_session *s)
 {
 	const char *prog = s->opt->prog;
+	struct ap_job job = { 0 };
 	struct hvx_bench_vm b;
 	struct hvx_run *run;
 	int ret, status = -1;
+	pthread_t th;
+	int ap_running = 0;
 
-	if (vm_create(sys, &b, prog))
+	if (vm_create(sys, &b, prog, t))
 		return -1;
 	run = b.vcpu.run;
 	if (bench__load_guest(s->opt, path, b.mem, b.mem_size))
@@ -87,6 +168,16 @@ static int run_guest(struct hvx_sys *sys, const char *path, struct bench_session
 		fprintf(stderr, "%s: long-mode setup (HVX_GET_STATE/HVX_SET_STATE): %s\n", prog,
 			strerror(-ret));
 		goto out;
+	}
+	if (b.has_ap) {
+		if (ap_setup(&b, prog))
+			goto out;
+		job.vcpu = &b.ap;
+		if (pthread_create(&th, NULL, ap_thread, &job)) {
+			fprintf(stderr, "%s: cannot start vCPU 1's thread\n", prog);
+			goto out;
+		}
+		ap_running = 1;
 	}
 
 	while (!s->finished) {
@@ -112,6 +203,14 @@ static int run_guest(struct hvx_sys *sys, const char *path, struct bench_session
 	}
 	status = 0;
 out:
+	if (ap_running) {
+		ap_stop(&job, th);
+		if (job.err) {
+			fprintf(stderr, "%s: guest %s: vCPU 1 stopped: %s\n", prog, path,
+				job.err < 0 ? strerror(-job.err) : hvx_exit_name(job.err));
+			status = -1;
+		}
+	}
 	vm_destroy(&b);
 	return status;
 }
@@ -126,6 +225,7 @@ int main(int argc, char **argv)
 	int ret, status = 0;
 
 	bench__parse_options(argc, argv, &opt, "hvx");
+	bench__no_restart(SIGUSR1, on_sigusr1);
 	ret = hvx_open(&sys);
 	if (ret) {
 		fprintf(stderr, "%s: cannot use %s: %s\n", opt.prog, HVX_DEVICE_PATH, strerror(-ret));
@@ -134,13 +234,15 @@ int main(int argc, char **argv)
 
 	if (opt.run_file) {
 		bench__session_init(&s, &opt);
-		status = run_guest(&sys, opt.run_file, &s) ? 1 : (int)s.exit_value;
+		status = run_guest(&sys, opt.run_file, bench__test("pio"), &s) ? 1 :
+			 (int)s.exit_value;
 		goto out;
 	}
 	for (i = 0; i < opt.ntests; i++) {
 		bench__session_init(&s, &opt);
 		bench__guest_path(&opt, opt.tests[i], path, sizeof(path));
-		if (run_guest(&sys, path, &s) || bench__report(&s, opt.tests[i]))
+		if (run_guest(&sys, path, bench__test(opt.tests[i]), &s) ||
+		    bench__report(&s, opt.tests[i]))
 			status = 1;
 	}
 out:

@@ -16,7 +16,7 @@
 #   HVX_KVM_DIR    KVM modules; insmod order from its ORDER file (one module
 #                  file name per line) if there is one, else irqbypass ccp
 #                  kvm kvm-amd (irqbypass kvm kvm-intel on Intel); .ko or .ko.xz
-#   HVX_GUEST_DIR  bench-pio.bin and bench-cpuid.bin; default ../guests next
+#   HVX_GUEST_DIR  the bench-TEST.bin guests; default ../guests next
 #                  to this script, else /guests
 #   HVX_BENCH_TIMEOUT  seconds allowed per client, default 600 (a hung guest
 #                  must not hang the whole run)
@@ -130,8 +130,9 @@ else
 fi
 
 echo
+tests="pio cpuid timer ipi ipihlt"
 printf '%-8s %14s %14s %10s\n' test "hvx us/trip" "KVM us/trip" "hvx/KVM"
-for t in pio cpuid; do
+for t in $tests; do
 	h=$(field $t "$tmp/hvx.out")
 	k=$(field $t "$tmp/kvm.out")
 	ratio=$(awk -v h="$h" -v k="$k" 'BEGIN {
@@ -142,7 +143,7 @@ echo "(target for pio: hvx/KVM <= 0.75; reported only)"
 
 echo
 printf '%-8s %14s %14s %10s\n' test "counters on" "counters off" "cost"
-for t in pio cpuid; do
+for t in $tests; do
 	h=$(field $t "$tmp/hvx.out")
 	n=$(field $t "$tmp/nostats.out")
 	cost=$(awk -v h="$h" -v n="$n" 'BEGIN {

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +28,8 @@ struct kvm_bench_vm {
 	int vcpu_fd;
 	struct kvm_run *run;
 	size_t run_size;
+	int ap_fd;			/* vCPU 1 of a two-vCPU test, or -1 */
+	struct kvm_run *ap_run;
 	void *mem;
 	unsigned long long mem_size;
 };
@@ -48,14 +52,14 @@ static void to_kvm_segment(struct kvm_segment *k, const struct hvx_segment *h)
 }
 
 /* The long-mode entry state hvx_setup_mode() gives an hvx vCPU, on KVM. */
-static int setup_long_mode(struct kvm_bench_vm *b, const char *prog)
+static int setup_long_mode(struct kvm_bench_vm *b, int vcpu_fd, const char *prog)
 {
 	struct hvx_vcpu_state st;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	int ret;
 
-	if (ioctl(b->vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0) {
 		fprintf(stderr, "%s: KVM_GET_SREGS: %s\n", prog, strerror(errno));
 		return -1;
 	}
@@ -81,7 +85,7 @@ static int setup_long_mode(struct kvm_bench_vm *b, const char *prog)
 	sregs.cr3 = st.cregs.cr3;
 	sregs.cr4 = st.cregs.cr4;
 	sregs.efer = st.cregs.efer;
-	if (ioctl(b->vcpu_fd, KVM_SET_SREGS, &sregs) < 0) {
+	if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) < 0) {
 		fprintf(stderr, "%s: KVM_SET_SREGS (long mode): %s\n", prog, strerror(errno));
 		return -1;
 	}
@@ -89,35 +93,78 @@ static int setup_long_mode(struct kvm_bench_vm *b, const char *prog)
 	regs.rip = st.regs.rip;
 	regs.rsp = st.regs.rsp;
 	regs.rflags = st.regs.rflags;
-	if (ioctl(b->vcpu_fd, KVM_SET_REGS, &regs) < 0) {
+	if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) < 0) {
 		fprintf(stderr, "%s: KVM_SET_REGS: %s\n", prog, strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-/* KVM's supported CPUID as the guest's, as a KVM launcher would set it. */
-static void set_cpuid(int kvm_fd, struct kvm_bench_vm *b, const char *prog)
+/*
+ * KVM's supported CPUID as the guest's, as a KVM launcher would set it;
+ * with the in-kernel APIC, plus the TSC-deadline timer, which KVM
+ * emulates but leaves to the launcher to offer (QEMU does).
+ */
+static void set_cpuid(int kvm_fd, int vcpu_fd, int apic, const char *prog)
 {
 	struct kvm_cpuid2 *cpuid;
+	__u32 i;
 
 	cpuid = calloc(1, sizeof(*cpuid) + KVM_MAX_CPUID * sizeof(cpuid->entries[0]));
 	if (!cpuid)
 		return;
 	cpuid->nent = KVM_MAX_CPUID;
-	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0 ||
-	    ioctl(b->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
+	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+		fprintf(stderr, "%s: warning: KVM_GET_SUPPORTED_CPUID: %s\n", prog,
+			strerror(errno));
+		free(cpuid);
+		return;
+	}
+	for (i = 0; apic && i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1)
+			cpuid->entries[i].ecx |= 1U << 24;
+	if (ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
 		fprintf(stderr, "%s: warning: KVM CPUID setup: %s\n", prog, strerror(errno));
 	free(cpuid);
 }
 
-static int vm_create(int kvm_fd, struct kvm_bench_vm *b, const char *prog)
+/* A vCPU fd and its mapped run page; -1 with a message on failure. */
+static int vcpu_create(int kvm_fd, struct kvm_bench_vm *b, unsigned int id, int apic,
+		       struct kvm_run **run, const char *prog)
+{
+	int fd, mmap_size;
+
+	fd = ioctl(b->vm_fd, KVM_CREATE_VCPU, id);
+	if (fd < 0) {
+		fprintf(stderr, "%s: KVM_CREATE_VCPU %u: %s\n", prog, id, strerror(errno));
+		return -1;
+	}
+	mmap_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < (int)sizeof(struct kvm_run)) {
+		fprintf(stderr, "%s: KVM_GET_VCPU_MMAP_SIZE: %s\n", prog,
+			mmap_size < 0 ? strerror(errno) : "too small");
+		close(fd);
+		return -1;
+	}
+	b->run_size = mmap_size;
+	*run = mmap(NULL, b->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (*run == MAP_FAILED) {
+		fprintf(stderr, "%s: mmap of the KVM run page: %s\n", prog, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	set_cpuid(kvm_fd, fd, apic, prog);
+	return fd;
+}
+
+static int vm_create(int kvm_fd, struct kvm_bench_vm *b, const char *prog,
+		     const struct bench_test *t)
 {
 	struct kvm_userspace_memory_region region;
-	int mmap_size;
 
 	memset(b, 0, sizeof(*b));
 	b->vcpu_fd = -1;
+	b->ap_fd = -1;
 	b->mem_size = BENCH_MEM_SIZE;
 	b->vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
 	if (b->vm_fd < 0) {
@@ -140,27 +187,23 @@ static int vm_create(int kvm_fd, struct kvm_bench_vm *b, const char *prog)
 		fprintf(stderr, "%s: KVM_SET_USER_MEMORY_REGION: %s\n", prog, strerror(errno));
 		goto error_unmap;
 	}
-	b->vcpu_fd = ioctl(b->vm_fd, KVM_CREATE_VCPU, 0);
-	if (b->vcpu_fd < 0) {
-		fprintf(stderr, "%s: KVM_CREATE_VCPU: %s\n", prog, strerror(errno));
+	/* The local APICs (and KVM's PIC and I/O APIC) in the kernel. */
+	if (t->apic && ioctl(b->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		fprintf(stderr, "%s: KVM_CREATE_IRQCHIP: %s\n", prog, strerror(errno));
 		goto error_unmap;
 	}
-	mmap_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (mmap_size < (int)sizeof(struct kvm_run)) {
-		fprintf(stderr, "%s: KVM_GET_VCPU_MMAP_SIZE: %s\n", prog,
-			mmap_size < 0 ? strerror(errno) : "too small");
-		goto error_close_vcpu;
+	b->vcpu_fd = vcpu_create(kvm_fd, b, 0, t->apic, &b->run, prog);
+	if (b->vcpu_fd < 0)
+		goto error_unmap;
+	if (t->vcpus > 1) {
+		b->ap_fd = vcpu_create(kvm_fd, b, 1, t->apic, &b->ap_run, prog);
+		if (b->ap_fd < 0)
+			goto error_close_vcpu;
 	}
-	b->run_size = mmap_size;
-	b->run = mmap(NULL, b->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, b->vcpu_fd, 0);
-	if (b->run == MAP_FAILED) {
-		fprintf(stderr, "%s: mmap of the KVM run page: %s\n", prog, strerror(errno));
-		goto error_close_vcpu;
-	}
-	set_cpuid(kvm_fd, b, prog);
 	return 0;
 
 error_close_vcpu:
+	munmap(b->run, b->run_size);
 	close(b->vcpu_fd);
 error_unmap:
 	munmap(b->mem, b->mem_size);
@@ -171,24 +214,88 @@ error_close_vm:
 
 static void vm_destroy(struct kvm_bench_vm *b)
 {
+	if (b->ap_fd >= 0) {
+		munmap(b->ap_run, b->run_size);
+		close(b->ap_fd);
+	}
 	munmap(b->run, b->run_size);
 	close(b->vcpu_fd);
 	munmap(b->mem, b->mem_size);
 	close(b->vm_fd);
 }
 
-static int run_guest(int kvm_fd, const char *path, struct bench_session *s)
+/* vCPU 1's thread: runs until stopped; any exit of its own is an error. */
+struct ap_job {
+	int fd;
+	struct kvm_run *run;
+	volatile int stop;
+	int err;			/* errno, or 1000 + the unexpected exit reason */
+};
+
+static void *ap_thread(void *arg)
+{
+	struct ap_job *j = arg;
+
+	for (;;) {
+		if (ioctl(j->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && j->stop)
+				return NULL;
+			if (errno == EINTR)
+				continue;
+			j->err = errno;
+			return NULL;
+		}
+		j->err = 1000 + j->run->exit_reason;
+		return NULL;
+	}
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig;
+}
+
+/* vCPU 1 in long mode, running without INIT and SIPI; its thread started. */
+static int ap_start(struct kvm_bench_vm *b, struct ap_job *j, pthread_t *th, const char *prog)
+{
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	if (setup_long_mode(b, b->ap_fd, prog))
+		return -1;
+	if (ioctl(b->ap_fd, KVM_SET_MP_STATE, &mp) < 0) {
+		fprintf(stderr, "%s: KVM_SET_MP_STATE: %s\n", prog, strerror(errno));
+		return -1;
+	}
+	j->fd = b->ap_fd;
+	j->run = b->ap_run;
+	if (pthread_create(th, NULL, ap_thread, j)) {
+		fprintf(stderr, "%s: cannot start vCPU 1's thread\n", prog);
+		return -1;
+	}
+	return 0;
+}
+
+static int run_guest(int kvm_fd, const char *path, const struct bench_test *t,
+		     struct bench_session *s)
 {
 	const char *prog = s->opt->prog;
+	struct ap_job job = { 0 };
 	struct kvm_bench_vm b;
 	struct kvm_run *run;
-	int status = -1;
+	int status = -1, ap_running = 0;
+	pthread_t th;
 
-	if (vm_create(kvm_fd, &b, prog))
+	if (vm_create(kvm_fd, &b, prog, t))
 		return -1;
 	run = b.run;
-	if (bench__load_guest(s->opt, path, b.mem, b.mem_size) || setup_long_mode(&b, prog))
+	if (bench__load_guest(s->opt, path, b.mem, b.mem_size) ||
+	    setup_long_mode(&b, b.vcpu_fd, prog))
 		goto out;
+	if (b.ap_fd >= 0) {
+		if (ap_start(&b, &job, &th, prog))
+			goto out;
+		ap_running = 1;
+	}
 
 	while (!s->finished) {
 		if (ioctl(b.vcpu_fd, KVM_RUN, 0) < 0) {
@@ -222,6 +329,18 @@ static int run_guest(int kvm_fd, const char *path, struct bench_session *s)
 	}
 	status = 0;
 out:
+	if (ap_running) {
+		job.stop = 1;
+		b.ap_run->immediate_exit = 1;
+		pthread_kill(th, SIGUSR1);
+		pthread_join(th, NULL);
+		if (job.err) {
+			fprintf(stderr, "%s: guest %s: vCPU 1 stopped: %s %d\n", prog, path,
+				job.err >= 1000 ? "KVM exit" : strerror(job.err),
+				job.err >= 1000 ? job.err - 1000 : job.err);
+			status = -1;
+		}
+	}
 	vm_destroy(&b);
 	return status;
 }
@@ -235,6 +354,7 @@ int main(int argc, char **argv)
 	int kvm_fd, ver, status = 0;
 
 	bench__parse_options(argc, argv, &opt, "KVM");
+	bench__no_restart(SIGUSR1, on_sigusr1);
 	kvm_fd = open(KVM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0) {
 		fprintf(stderr, "%s: cannot open %s: %s\n", opt.prog, KVM_DEVICE_PATH,
@@ -251,13 +371,15 @@ int main(int argc, char **argv)
 
 	if (opt.run_file) {
 		bench__session_init(&s, &opt);
-		status = run_guest(kvm_fd, opt.run_file, &s) ? 1 : (int)s.exit_value;
+		status = run_guest(kvm_fd, opt.run_file, bench__test("pio"), &s) ? 1 :
+			 (int)s.exit_value;
 		goto out;
 	}
 	for (i = 0; i < opt.ntests; i++) {
 		bench__session_init(&s, &opt);
 		bench__guest_path(&opt, opt.tests[i], path, sizeof(path));
-		if (run_guest(kvm_fd, path, &s) || bench__report(&s, opt.tests[i]))
+		if (run_guest(kvm_fd, path, bench__test(opt.tests[i]), &s) ||
+		    bench__report(&s, opt.tests[i]))
 			status = 1;
 	}
 out:
