@@ -736,7 +736,13 @@ void hvx_lapic_set_cr8(struct hvx_vcpu *vcpu, u8 cr8)
 
 /*
  * What CPUID says of the APIC: present while enabled, its initial ID, the
- * x2APIC ID in leaves 0xb and 0x1f, x2APIC and the TSC-deadline timer.
+ * x2APIC ID in leaves 0xb and 0x1f, x2APIC and the TSC-deadline timer;
+ * and the frequencies a guest would otherwise calibrate against the PIT:
+ * leaf 0x15 (SDM vol. 2 CPUID: the APIC timer's 1 GHz as the core crystal
+ * clock, and the TSC's ratio to it, which Linux reads on Intel CPUs) and
+ * the hypervisor timing leaf 0x40000010 (EAX: TSC kHz, EBX: APIC bus kHz,
+ * as VMware, ACRN and others define it), which the launcher offers
+ * through its 0x40000000 leaf.
  */
 void hvx_lapic_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 {
@@ -751,6 +757,15 @@ void hvx_lapic_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 			r[3] &= ~BIT(9);
 	} else if (fn == 0xb || fn == 0x1f) {
 		r[3] = vcpu->id;
+	} else if (fn == 0x15 && tsc_khz) {
+		r[0] = 1000000;				/* TSC / crystal = r[1] / r[0] */
+		r[1] = tsc_khz;
+		r[2] = NSEC_PER_SEC / HVX_APIC_BUS_NS;	/* crystal Hz */
+	} else if (fn == 0x40000010) {
+		r[0] = tsc_khz;
+		r[1] = USEC_PER_SEC / HVX_APIC_BUS_NS;	/* APIC bus kHz */
+		r[2] = 0;
+		r[3] = 0;
 	}
 }
 
@@ -914,6 +929,9 @@ static void apic_init_sipi(struct hvx_vcpu *vcpu)
 	struct hvx_lapic *apic = vcpu->apic;
 	u32 sipi;
 
+	/* Every entry comes here: plain reads first, atomics only when there is work. */
+	if (!test_bit(HVX_APIC_EV_INIT, &apic->events) && !READ_ONCE(apic->sipi))
+		return;
 	if (test_and_clear_bit(HVX_APIC_EV_INIT, &apic->events)) {
 		hvx_vcpu_init_state(vcpu, 0xf000, 0xfff0);
 		apic_reset(apic);

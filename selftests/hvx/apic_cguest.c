@@ -318,6 +318,14 @@ uint32_t apic_deadline(uint64_t khz)
 
 	cpuid(1, 0, r);
 	GUEST_ASSERT_EQ((r[2] >> 24) & 1, 1);
+	/* The frequencies: leaf 0x15 (1 GHz crystal) and 0x40000010, within 10%. */
+	cpuid(0x40000010, 0, r);
+	GUEST_ASSERT_EQ(r[1], 1000000);
+	GUEST_ASSERT_EQ(r[0] > khz * 9 / 10 && r[0] < khz * 11 / 10, 1);
+	cpuid(0x15, 0, r);
+	GUEST_ASSERT_EQ(r[0], 1000000);
+	GUEST_ASSERT_EQ(r[2], 1000000000);
+	GUEST_ASSERT_EQ(r[1] > khz * 9 / 10 && r[1] < khz * 11 / 10, 1);
 	apic_setup();
 	apic_wr(APIC_LVTT, 0x40 | (2 << 17));
 	apic_wr(APIC_TMICT, 1000);	/* ignored in this mode */
