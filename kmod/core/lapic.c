@@ -312,10 +312,9 @@ static u32 apic_timer_mode(const struct hvx_lapic *apic)
 	return READ_ONCE(REG(apic, APIC_LVTT)) & LVT_TIMER_MODE;
 }
 
-/* The timer ran out: interrupt through LVT timer; a periodic one goes on. */
-static enum hrtimer_restart apic_timer_fn(struct hrtimer *t)
+/* The count or the deadline ran out: interrupt through LVT timer. */
+static u32 apic_timer_expired(struct hvx_lapic *apic)
 {
-	struct hvx_lapic *apic = container_of(t, struct hvx_lapic, timer);
 	u32 lvt = READ_ONCE(REG(apic, APIC_LVTT));
 
 	if (!(lvt & APIC_LVT_MASKED)) {
@@ -328,6 +327,15 @@ static enum hrtimer_restart apic_timer_fn(struct hrtimer *t)
 	}
 	if ((lvt & LVT_TIMER_MODE) == APIC_LVT_TIMER_TSCDEADLINE)
 		WRITE_ONCE(apic->tsc_deadline, 0);
+	return lvt;
+}
+
+/* The hrtimer, in hard-IRQ context; a periodic timer goes on. */
+static enum hrtimer_restart apic_timer_fn(struct hrtimer *t)
+{
+	struct hvx_lapic *apic = container_of(t, struct hvx_lapic, timer);
+	u32 lvt = apic_timer_expired(apic);
+
 	if (apic->period_ns && (lvt & LVT_TIMER_MODE) == APIC_LVT_TIMER_PERIODIC) {
 		hrtimer_forward_now(t, ns_to_ktime(apic->period_ns));
 		return HRTIMER_RESTART;
@@ -368,8 +376,12 @@ static void apic_timer_deadline(struct hvx_lapic *apic, u64 deadline)
 	if (!deadline || apic_timer_mode(apic) != APIC_LVT_TIMER_TSCDEADLINE)
 		return;
 	hvx_ops->get_msr(vcpu, MSR_IA32_TSC, &tsc);
-	if (deadline > tsc && tsc_khz)
-		ns = mul_u64_u32_div(min(deadline - tsc, 1ULL << 50), 1000000, tsc_khz);
+	/* Already due: the interrupt now, without an hrtimer (KVM does the same). */
+	if (deadline <= tsc || !tsc_khz) {
+		apic_timer_expired(apic);
+		return;
+	}
+	ns = mul_u64_u32_div(min(deadline - tsc, 1ULL << 50), 1000000, tsc_khz);
 	hrtimer_start(&apic->timer, ktime_add_ns(ktime_get(), ns), HRTIMER_MODE_ABS_HARD);
 }
 

@@ -17,7 +17,7 @@
 struct bench_options {
 	const char *prog;		/* for messages */
 	const char *guest_dir;		/* where bench-*.bin live */
-	unsigned int iterations;	/* per round */
+	unsigned int iterations;	/* per round; 0: each test's own */
 	unsigned int runs;		/* measured rounds; one more warms up */
 	const char *run_file;		/* --run: just run this guest */
 	const char *tests[8];		/* names of bench_tests[] */
@@ -27,6 +27,7 @@ struct bench_options {
 /* One guest execution: rounds handed out and measured so far. */
 struct bench_session {
 	const struct bench_options *opt;
+	unsigned int iterations;	/* per round */
 	unsigned int rounds_given;	/* answers to PORT_BENCH_COUNT */
 	unsigned int rounds_done;
 	struct timespec start;
@@ -41,6 +42,7 @@ struct bench_test {
 	const char *name;
 	unsigned int vcpus;		/* 1, or 2: vCPU 1 runs beside vCPU 0 */
 	int apic;			/* needs the hypervisor's in-kernel local APIC */
+	unsigned int iterations;	/* per round unless -n says */
 };
 
 /* Installs @fn for @sig without SA_RESTART: it interrupts a blocked RUN. */
@@ -60,7 +62,9 @@ int bench__load_guest(const struct bench_options *opt, const char *path, void *m
 void bench__guest_path(const struct bench_options *opt, const char *test, char *buf,
 		       size_t len);
 
-void bench__session_init(struct bench_session *s, const struct bench_options *opt);
+/* A session of @test (NULL: --run), with its iterations per round. */
+void bench__session_init(struct bench_session *s, const struct bench_options *opt,
+			 const struct bench_test *test);
 
 /*
  * A port access by the guest: count items of size bytes at data (written

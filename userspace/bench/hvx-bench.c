@@ -233,13 +233,13 @@ int main(int argc, char **argv)
 	}
 
 	if (opt.run_file) {
-		bench__session_init(&s, &opt);
+		bench__session_init(&s, &opt, NULL);
 		status = run_guest(&sys, opt.run_file, bench__test("pio"), &s) ? 1 :
 			 (int)s.exit_value;
 		goto out;
 	}
 	for (i = 0; i < opt.ntests; i++) {
-		bench__session_init(&s, &opt);
+		bench__session_init(&s, &opt, bench__test(opt.tests[i]));
 		bench__guest_path(&opt, opt.tests[i], path, sizeof(path));
 		if (run_guest(&sys, path, bench__test(opt.tests[i]), &s) ||
 		    bench__report(&s, opt.tests[i]))
