@@ -228,7 +228,7 @@ static int apic_send(struct hvx_vm *vm, struct hvx_lapic *self, u32 shorthand, u
 		return 1;
 	}
 	spin_lock(&vm->vcpus_lock);
-	for (i = 0; i < HVX_MAX_VCPUS; i++) {
+	for (i = 0; i < vm->vcpu_ids; i++) {
 		struct hvx_vcpu *v = vm->vcpus[i];
 		struct hvx_lapic *a = v ? v->apic : NULL;
 

@@ -672,6 +672,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 	spin_lock(&vm->vcpus_lock);
 	vm->vcpus[id] = vcpu;
 	vm->nr_vcpus++;
+	vm->vcpu_ids = max(vm->vcpu_ids, id + 1);
 	spin_unlock(&vm->vcpus_lock);
 	refcount_inc(&vm->users);
 	mutex_unlock(&vm->lock);

@@ -146,6 +146,7 @@ struct hvx_vm {
 	struct hvx_tdp tdp;			/* (l) */
 	struct hvx_vcpu *vcpus[HVX_MAX_VCPUS];	/* (l+s) */
 	unsigned int nr_vcpus;			/* (l+s) */
+	unsigned int vcpu_ids;			/* (l+s) highest vCPU id ever + 1 */
 	atomic_t tlb_gen;		/* (a) bumped when mappings go away */
 	struct hvx_ioapic *ioapic;	/* (c) HVX_VM_IOAPIC VMs */
 	void *arch;			/* (c) backend private */
