@@ -33,6 +33,7 @@
 #define MSR_X2APIC(off)	(0x800 + ((off) >> 4))
 
 #define NCPU		8
+#define SECOND(khz)	((khz) * 1000)	/* TSC cycles in a second */
 #define AP_FLAG_GPA	0x9100	/* the real-mode code's flag (apic_test.c) */
 
 volatile uint32_t ticks[NCPU][256];
@@ -330,9 +331,12 @@ uint32_t apic_deadline(uint64_t khz)
 	apic_wr(APIC_LVTT, 0x40 | (2 << 17));
 	apic_wr(APIC_TMICT, 1000);	/* ignored in this mode */
 	GUEST_ASSERT_EQ(apic_rd(APIC_TMCCT), 0);
-	d = rdtsc() + khz;
+	/* A second ahead: it reads back however slow the exit is. */
+	d = rdtsc() + SECOND(khz);
 	wrmsr(MSR_TSC_DEADLINE, d);
 	GUEST_ASSERT_EQ(rdmsr(MSR_TSC_DEADLINE), d);
+	d = rdtsc() + khz;
+	wrmsr(MSR_TSC_DEADLINE, d);
 	wait_for(&ticks[0][0x40], 1);
 	GUEST_ASSERT_EQ(tick_tsc[0][0x40] >= d, 1);
 	GUEST_REPORT((tick_tsc[0][0x40] - d) * 1000 / khz);
@@ -341,12 +345,12 @@ uint32_t apic_deadline(uint64_t khz)
 	wrmsr(MSR_TSC_DEADLINE, rdtsc() - 1000);
 	wait_for(&ticks[0][0x40], 2);
 
-	wrmsr(MSR_TSC_DEADLINE, rdtsc() + khz);
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + SECOND(khz));
 	wrmsr(MSR_TSC_DEADLINE, 0);
 	spin(khz * 3);
 	GUEST_ASSERT_EQ(ticks[0][0x40], 2);
 
-	wrmsr(MSR_TSC_DEADLINE, rdtsc() + khz);
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + SECOND(khz));
 	apic_wr(APIC_LVTT, 0x40);
 	GUEST_ASSERT_EQ(rdmsr(MSR_TSC_DEADLINE), 0);
 	spin(khz * 3);
@@ -694,8 +698,6 @@ static void ipi(uint32_t dest, uint32_t icr)
 	apic_wr(APIC_ICR2, dest << 24);
 	apic_wr(APIC_ICR, icr);
 }
-
-#define SECOND(khz)	((khz) * 1000)
 
 /* vCPU 0: an IPI of every delivery mode and shorthand arrives once. */
 GUEST_ENTRY(apic_ipi_sender);
