@@ -1004,13 +1004,20 @@ int hvx_lapic_block(struct hvx_vcpu *vcpu)
 	return 1;
 }
 
-/* HLT: with an APIC in the kernel the vCPU waits here (hvx_lapic_block()). */
+/*
+ * HLT: with an APIC in the kernel the vCPU waits here (hvx_lapic_block()).
+ * With interrupts off only an NMI, INIT or SIPI can wake it, which is how
+ * a guest stops for good (Linux's halt and power-off without ACPI): that
+ * HLT also exits to userspace once, so that a launcher can tell, and the
+ * vCPU stays halted for the next HVX_RUN.
+ */
 int hvx_exit_hlt(struct hvx_vcpu *vcpu)
 {
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_HLT);
 	if (vcpu->apic) {
 		vcpu->apic->mp_state = HVX_MP_HALTED;
-		return 1;
+		if (vcpu->rflags & X86_EFLAGS_IF)
+			return 1;
 	}
 	vcpu->run->exit_reason = HVX_EXIT_HLT;
 	return 0;

@@ -784,6 +784,15 @@ uint32_t apic_init_sipi(uint64_t khz)
 	return 1;
 }
 
+/* HLT with interrupts off: stopped for good, until userspace makes it runnable. */
+GUEST_ENTRY(apic_hlt_if0);
+uint32_t apic_hlt_if0(uint64_t arg)
+{
+	(void)arg;
+	asm volatile("cli; hlt" ::: "memory");
+	return 5;
+}
+
 /* INIT and SIPI to all but self when there is nobody else: nothing happens. */
 GUEST_ENTRY(apic_init_alone);
 uint32_t apic_init_alone(uint64_t khz)

@@ -7,8 +7,10 @@
  * code is in apic_cguest.c.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,7 +183,7 @@ TEST(errors_are_architectural)
 	tvm_destroy(&t);
 }
 
-/* HLT never reaches userspace with the APIC in the kernel; nor does the xAPIC page. */
+/* HLT with interrupts on never reaches userspace with the APIC in the kernel; nor does the xAPIC page. */
 TEST(hlt_and_apic_stay_in_kernel)
 {
 	struct hvx_run *run;
@@ -199,6 +201,57 @@ TEST(hlt_and_apic_stay_in_kernel)
 	}
 	ASSERT_EQ(GUEST_EXIT_DONE, r);
 	EXPECT_EQ(PORT_DONE, run->io.port);
+	tvm_destroy(&t);
+}
+
+static void no_op(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A HLT with interrupts off exits once, so that a launcher can tell that
+ * the guest stopped (Linux's power-off without ACPI); the vCPU stays
+ * halted: the next RUN waits in the kernel until a signal, and RIP stays
+ * past the HLT.  Made runnable through SET_STATE, it goes on.
+ */
+TEST(hlt_with_interrupts_off_exits_and_stays_halted)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 300000 } };
+	struct sigaction sa = { .sa_handler = no_op }, old;
+	struct hvx_lapic_state ls;
+	struct hvx_regs regs;
+	struct timespec a, b;
+	struct hvx_run *run;
+	struct tvm t;
+	__u64 rip;
+	long ms;
+
+	APIC_GUEST(&t, 1, 0, APIC_HLT_IF0_ENTRY, 0);
+	run = t.vcpu[0].run;
+	ASSERT_EQ(HVX_EXIT_HLT, tvm_run_once(&t, 0));
+	EXPECT_EQ(0, run->if_flag);
+	ASSERT_OK(get_lapic(&t, 0, &ls));
+	EXPECT_EQ(HVX_MP_HALTED, ls.mp_state);
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	rip = regs.rip;
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	EXPECT_EQ(-EINTR, hvx_vcpu_run(&t.vcpu[0]));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	sigaction(SIGALRM, &old, NULL);
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	EXPECT_GE(ms, 250) TH_LOG("RUN returned after %ld ms, not waiting", ms);
+	EXPECT_EQ(HVX_EXIT_INTR, run->exit_reason);
+	ASSERT_OK(tvm_get_regs(&t, 0, &regs));
+	EXPECT_EQ(rip, regs.rip);
+	ASSERT_OK(get_lapic(&t, 0, &ls));
+	EXPECT_EQ(HVX_MP_HALTED, ls.mp_state);
+
+	ASSERT_OK(make_runnable(&t, 0));
+	ASSERT_GUEST_DONE(&t, 0, 5);
 	tvm_destroy(&t);
 }
 
