@@ -59,9 +59,9 @@ set -eu
 # The demo: what `make demo` runs in the emulated machine.
 # Debian's kernel (the emulated host's own) boots under hvx-run to a busybox
 # initramfs (scripts/guest-init.sh), runs guest_cmd and powers off.
-DEMO_APPEND="console=ttyS0 earlyprintk=serial,ttyS0,115200 noapic nolapic"
-DEMO_APPEND+=" panic=-1 guest_cmd=\"uname -a; cat /proc/interrupts\""
-DEMO_CMD=${HVX_DEMO_CMD:-"hvx-run --kernel /guests/linux/vmlinuz --initrd /guests/linux/initrd.gz --append '$DEMO_APPEND'"}
+DEMO_APPEND="console=ttyS0 earlyprintk=serial,ttyS0,115200"
+DEMO_APPEND+=" panic=-1 guest_cmd=\"uname -a; grep -c ^processor /proc/cpuinfo; cat /proc/interrupts\""
+DEMO_CMD=${HVX_DEMO_CMD:-"hvx-run --cpus 2 --kernel /guests/linux/vmlinuz --initrd /guests/linux/initrd.gz --append '$DEMO_APPEND'"}
 BENCH_CMD=/usr/bin/hvx-bench.sh
 
 # Run on HVX_EXTRA_KROOT's kernels (the debug kernel) after the others:

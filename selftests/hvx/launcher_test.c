@@ -79,9 +79,11 @@ static const struct bad_case bad_cases[] = {
 	{ { "--mem", "0x100", "--multiboot", BIG_FILE }, "--mem '0x100'" },
 	{ { "--mem", "1M", "--multiboot", BIG_FILE }, "between 2M and 3G" },
 	{ { "--mem", "8G", "--multiboot", BIG_FILE }, "between 2M and 3G" },
-	{ { "--cpus", "2", "--multiboot", BIG_FILE }, "only 1 vCPU" },
-	{ { "-c", "2", "-k", BIG_FILE }, "--cpus 2: only 1 vCPU" },
+	{ { "--cpus", "0", "--multiboot", BIG_FILE }, "--cpus 0: expected 1 to 254 vCPUs" },
+	{ { "-c", "255", "-k", BIG_FILE }, "--cpus 255: expected 1 to 254 vCPUs" },
+	{ { "--cpus", "-1", "--multiboot", BIG_FILE }, "--cpus '-1': expected a number" },
 	{ { "--cpus", "x", "--multiboot", BIG_FILE }, "--cpus 'x'" },
+	{ { "--cpus", "2", "--no-apic", "--multiboot", BIG_FILE }, "--no-apic: more than one vCPU needs the APIC" },
 	{ { "--paging", "fast", "--multiboot", BIG_FILE }, "--paging 'fast'" },
 	{ { }, "no guest image" },
 	{ { "--multiboot", BIG_FILE, "--kernel", BIG_FILE }, "only one of" },
@@ -178,7 +180,7 @@ TEST(help_lists_every_option)
 {
 	static const char *const opts[] = {
 		"-k, --kernel", "-i, --initrd", "-p, --append", "--multiboot", "--module",
-		"--flat", "--entry", "-m, --mem", "-c, --cpus", "--paging", "-v, --verbose",
+		"--flat", "--entry", "-m, --mem", "-c, --cpus", "--paging", "--no-apic", "-v, --verbose",
 		"--trace", "-V, --version", "-h, --help",
 	};
 	char *argv[] = { (char *)launch_hvx_run(), "--help", NULL };
@@ -656,30 +658,78 @@ TEST_F_TIMEOUT(mb, serial_input_interrupts, 150)
 
 /*
  * A run that outlives its time gets SIGUSR1 from launch_run() before it
- * is killed: hvx-run reports the guest's registers and pending events, the
- * PIC and the PIT, and its last steps.  mbkernel waits halted for input.
+ * is killed: hvx-run reports each vCPU's registers, pending events, APIC
+ * and last steps, and the PIC, the PIT and the I/O APIC.  mbkernel waits
+ * halted for input: in the kernel with the APIC there, in hvx-run without.
  */
 TEST_F_TIMEOUT(mb, state_report_on_sigusr1, 150)
 {
 	char *argv[] = { (char *)launch_hvx_run(), "--mem", "16M", "--multiboot", self->mbk,
-			 "--append", "echo exit=3", NULL };
+			 "--append", "echo exit=3", "--no-apic", NULL };
+	struct launch *l = &self->l;
+	int apic;
+
+	for (apic = 0; apic < 2; apic++) {
+		launch_free(l);
+		/* The first round ends argv at --no-apic, the second before it. */
+		argv[7] = apic ? NULL : "--no-apic";
+		ASSERT_EQ(0, launch_run(argv, NULL, NULL, 5, l));
+		EXPECT_EQ(-1, l->status) dump(_metadata, l);
+		EXPECT_TRUE(strstr(l->out, "mbkernel: start") != NULL) dump(_metadata, l);
+		EXPECT_TRUE(strstr(l->err, "hvx-run: vCPU 0: rip 0x") != NULL) dump(_metadata, l);
+		EXPECT_TRUE(strstr(l->err, "rflags 0x") != NULL);
+		/* The code and stack are in RAM, found through libhvx's walker. */
+		EXPECT_TRUE(strstr(l->err, "hvx-run: vCPU 0: code at rip: ") != NULL);
+		EXPECT_TRUE(strstr(l->err, "code at rip: ?") == NULL);
+		EXPECT_TRUE(strstr(l->err, "stack at rsp: ?") == NULL);
+		/* Waiting for input, with the UART's IRQ 4 unmasked. */
+		EXPECT_TRUE(strstr(l->err, "pic master irr") != NULL);
+		EXPECT_TRUE(strstr(l->err, "hvx-run: state: pit mode") != NULL);
+		if (apic) {
+			/* Halted in the kernel: the APIC says so; no HLT reached hvx-run. */
+			EXPECT_TRUE(strstr(l->err, "hvx-run: state: 1 vCPU, APIC in the kernel") != NULL);
+			EXPECT_TRUE(strstr(l->err, "hvx-run: vCPU 0: apic halted base 0xfee00000 xapic id 0x0") != NULL)
+				dump(_metadata, l);
+			EXPECT_TRUE(strstr(l->err, "hvx-run: state: ioapic id 1") != NULL);
+			EXPECT_TRUE(strstr(l->err, " HLT 0x0 rip 0x") == NULL);
+			EXPECT_TRUE(strstr(l->err, " EINTR 0x0 rip 0x") != NULL);
+		} else {
+			EXPECT_TRUE(strstr(l->err, "hvx-run: state: 1 vCPU, APIC none") != NULL);
+			EXPECT_TRUE(strstr(l->err, " apic ") == NULL);
+			EXPECT_TRUE(strstr(l->err, "hvx-run: vCPU 0: halted 1") != NULL);
+			EXPECT_TRUE(strstr(l->err, " HLT 0x0 rip 0x") != NULL);
+			EXPECT_TRUE(strstr(l->err, " sleep 0x0 rip 0x0") != NULL);
+		}
+	}
+}
+
+/*
+ * --cpus 3: the kernel finds three CPUs, the I/O APIC and the ISA routing
+ * in the MP table, and fw_cfg agrees.  Its BSP then halts with interrupts
+ * off while the APs still wait for a SIPI nobody can send: the guest has
+ * stopped, and hvx-run ends with 0.  Without the APIC there is no table.
+ */
+TEST_F_TIMEOUT(mb, smp_mptable_then_halt, 150)
+{
+	char *argv[] = { (char *)launch_hvx_run(), "--verbose", "--cpus", "3", "--mem", "16M",
+			 "--multiboot", self->mbk, "--append", "fwcfg mptable halt", NULL };
 	struct launch *l = &self->l;
 
-	ASSERT_EQ(0, launch_run(argv, NULL, NULL, 5, l));
-	EXPECT_EQ(-1, l->status) dump(_metadata, l);
-	EXPECT_TRUE(strstr(l->out, "mbkernel: start") != NULL) dump(_metadata, l);
-	EXPECT_TRUE(strstr(l->err, "hvx-run: state: rip 0x") != NULL) dump(_metadata, l);
-	EXPECT_TRUE(strstr(l->err, "rflags 0x") != NULL);
-	/* The code and stack are in RAM, found through libhvx's walker. */
-	EXPECT_TRUE(strstr(l->err, "hvx-run: state: code at rip: ") != NULL);
-	EXPECT_TRUE(strstr(l->err, "code at rip: ?") == NULL);
-	EXPECT_TRUE(strstr(l->err, "stack at rsp: ?") == NULL);
-	/* Halted, waiting for input, with the UART's IRQ 4 unmasked. */
-	EXPECT_TRUE(strstr(l->err, "hvx-run: state: halted 1") != NULL);
-	EXPECT_TRUE(strstr(l->err, "pic master irr") != NULL);
-	EXPECT_TRUE(strstr(l->err, "hvx-run: state: pit mode") != NULL);
-	EXPECT_TRUE(strstr(l->err, " HLT 0x0 rip 0x") != NULL);
-	EXPECT_TRUE(strstr(l->err, " sleep 0x0 rip 0x0") != NULL);
+	ASSERT_EQ(0, launch_run(argv, "mbkernel: start", NULL, 120, l));
+	EXPECT_EQ(0, l->status) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->out, "mbkernel: FAIL") == NULL) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->out, "ok fwcfg sig=QEMU cpus=3 ") != NULL);
+	EXPECT_TRUE(strstr(l->out, "ok mptable cpus=3 ioapic=0xfec00000 irq0=pin2 irq4=pin4") != NULL);
+	EXPECT_TRUE(strstr(l->err, "guest halted with interrupts off at rip 0x") != NULL);
+	EXPECT_TRUE(strstr(l->err, "(every vCPU halted or never started)") != NULL);
+
+	launch_free(l);
+	argv[2] = "--no-apic";
+	argv[3] = "--verbose";
+	argv[9] = "mptable exit=0";
+	ASSERT_EQ(0, launch_run(argv, "mbkernel: start", NULL, 120, l));
+	EXPECT_EQ((0x7e << 1) | 1, l->status) dump(_metadata, l);
+	EXPECT_TRUE(strstr(l->out, "FAIL mptable no floating pointer") != NULL);
 }
 
 TEST_F_TIMEOUT(mb, halt_with_interrupts_off_is_status_0, 150)

@@ -2,7 +2,10 @@
 /*
  * Debian's own kernel boots under hvx-run to a busybox initramfs, a shell
  * on the serial console runs what the test types into hvx-run's stdin,
- * and poweroff -f / reboot -f end hvx-run with status 0.  The kernel and
+ * and poweroff -f / reboot -f end hvx-run with status 0: as a PC with the
+ * PIC only (--no-apic, Linux told noapic nolapic), and as an SMP PC with
+ * four vCPUs, local APICs and the I/O APIC, which Linux finds in the MP
+ * table.  The kernel and
  * the initramfs are linux/vmlinuz and linux/initrd.gz of $HVX_GUEST_DIR
  * (the rig puts its own kernel there, with scripts/guest-init.sh as the
  * initramfs's /init).
@@ -20,9 +23,15 @@
 
 /* What the rig's guest /init prints before it starts the shell. */
 #define INIT_MARKER	"GUEST-INIT"
-/* The command line a user needs on this platform (see Documentation/hvx-run.rst). */
-#define APPEND		"console=ttyS0 earlyprintk=serial,ttyS0,115200 noapic nolapic " \
-			"panic=-1 loglevel=5"
+/*
+ * The command lines a user needs on this platform (see
+ * Documentation/hvx-run.rst): a uniprocessor PC with the PIC only
+ * (hvx-run --no-apic), and a PC with APICs (the default), which needs
+ * nothing said.
+ */
+#define APPEND_BASE	"console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 loglevel=5"
+#define APPEND_PIC	APPEND_BASE " noapic nolapic"
+#define SMP_CPUS	"4"
 /* Kernel reports that fail the boot wherever they appear in the guest's output. */
 #define SPLAT_RE	"WARNING:|BUG:|Oops|general protection|Call Trace:|" \
 			"unchecked MSR access|Kernel panic|ACPI Error"
@@ -46,14 +55,24 @@ FIXTURE_VARIANT(guest) {
 	const char *paging;
 	__u32 cap;
 	const char *append;
+	bool smp;		/* --cpus 4 with the APIC; else --no-apic */
 };
 
 FIXTURE_VARIANT_ADD(guest, nested) {
-	.paging = "nested", .cap = HVX_CAP_PAGING_NESTED, .append = APPEND,
+	.paging = "nested", .cap = HVX_CAP_PAGING_NESTED, .append = APPEND_PIC,
 };
 
 FIXTURE_VARIANT_ADD(guest, shadow) {
-	.paging = "shadow", .cap = HVX_CAP_PAGING_SHADOW, .append = APPEND " mitigations=off",
+	.paging = "shadow", .cap = HVX_CAP_PAGING_SHADOW, .append = APPEND_PIC " mitigations=off",
+};
+
+FIXTURE_VARIANT_ADD(guest, smp_nested) {
+	.paging = "nested", .cap = HVX_CAP_PAGING_NESTED, .append = APPEND_BASE, .smp = true,
+};
+
+FIXTURE_VARIANT_ADD(guest, smp_shadow) {
+	.paging = "shadow", .cap = HVX_CAP_PAGING_SHADOW, .append = APPEND_BASE " mitigations=off",
+	.smp = true,
 };
 
 FIXTURE_SETUP(guest)
@@ -70,6 +89,12 @@ FIXTURE_SETUP(guest)
 	hvx_close(&sys);
 	if (!have)
 		SKIP(return, "no %s paging on this CPU or module", variant->paging);
+	if (variant->smp) {
+		ASSERT_EQ(0, hvx_open(&sys));
+		ASSERT_EQ(0, hvx_check_cap(&sys, HVX_CAP_LAPIC, &have));
+		hvx_close(&sys);
+		ASSERT_EQ(1, have) TH_LOG("the module has no in-kernel APIC");
+	}
 	self->slow_cpu = getenv("HVX_SLOW_CPU") != NULL;
 }
 
@@ -127,19 +152,23 @@ static void report_vm(pid_t pid)
 	pclose(f);
 }
 
-/* The count on the /proc/interrupts line that ends with what, -1 if none. */
+/* The counts, summed over the CPUs, on the /proc/interrupts line that ends with what; -1 if none. */
 static long irq_count(const char *out, const char *what)
 {
 	const char *p = strstr(out, what), *line;
-	long n;
+	long n, sum = 0;
+	int k = 0;
 
 	if (!p)
 		return -1;
 	for (line = p; line > out && line[-1] != '\n'; line--)
 		;
-	if (sscanf(line, " %*d: %ld", &n) != 1)
+	sscanf(line, " %*d:%n", &k);
+	if (!k)
 		return -1;
-	return n;
+	for (line += k; line < p && sscanf(line, " %ld%n", &n, &k) == 1; line += k)
+		sum += n;
+	return sum;
 }
 
 static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
@@ -148,7 +177,8 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 	char *argv[] = {
 		(char *)launch_hvx_run(), "--verbose", "--paging", (char *)variant->paging,
 		"--mem", "256M", "--kernel", self->kernel,
-		"--initrd", self->initrd, "--append", (char *)variant->append, NULL,
+		"--initrd", self->initrd, "--append", (char *)variant->append,
+		variant->smp ? "--cpus" : "--no-apic", variant->smp ? SMP_CPUS : NULL, NULL,
 	};
 	struct launch *l = &self->l;
 	regmatch_t m;
@@ -164,16 +194,36 @@ static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
 		TH_LOG("guest kernel report: %.120s", l->out + m.rm_so);
 	EXPECT_NE(0, regexec(&re, l->out, 1, &m, 0));
 	regfree(&re);
-	ksft_print_msg("hvx-run: Linux guest, %s paging: launch to /init %.1f s, to exit %.1f s (hvx-run CPU %.1f s)\n",
-		       variant->paging, l->marker_s, l->wall_s, l->cpu_s);
+	ksft_print_msg("hvx-run: Linux guest, %s paging, %s: launch to /init %.1f s, to exit %.1f s (hvx-run CPU %.1f s)\n",
+		       variant->paging, variant->smp ? SMP_CPUS " vCPUs" : "PIC only", l->marker_s,
+		       l->wall_s, l->cpu_s);
+}
+
+/* The counts of the "LOC:" line of /proc/interrupts, one per CPU: how many, -1 if none. */
+static int local_timer_counts(const char *out, long *n, int max)
+{
+	const char *p = strstr(out, "LOC:");
+	int i, k;
+
+	if (!p)
+		return -1;
+	p += 4;
+	for (i = 0; i < max; i++, p += k)
+		if (sscanf(p, " %ld%n", &n[i], &k) != 1)
+			break;
+	return i;
 }
 
 TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 900)
 {
 	struct launch *l = &self->l;
 	char want[64];
+	long loc[8];
+	int i, n;
 
 	boot(_metadata, self, variant, "echo GUEST-CMD $((6 * 7)) $(cat /proc/cmdline | wc -w)\n"
+			      "echo CPUS $(grep -c ^processor /proc/cpuinfo)\n"
+			      "echo CLOCKEVENT $(cat /sys/devices/system/clockevents/clockevent0/current_device)\n"
 			      "cat /proc/interrupts\n"
 			      "poweroff -f\n");
 	EXPECT_EQ(0, l->status);
@@ -181,11 +231,26 @@ TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 900)
 	/* The whole command line reached the guest. */
 	snprintf(want, sizeof(want), "GUEST-CMD 42 %u", words(variant->append));
 	EXPECT_TRUE(strstr(l->out, want) != NULL) TH_LOG("no '%s' in the output", want);
-	/* Without ACPI, Linux powers off by halting with interrupts off. */
+	/* Without ACPI, Linux powers off by halting every CPU with interrupts off. */
 	EXPECT_TRUE(strstr(l->err, "hvx-run: guest halted with interrupts off") != NULL);
-	/* The PIT's and the UART's interrupts reached the guest through the PIC. */
-	EXPECT_GT(irq_count(l->out, "XT-PIC      timer"), 10);
-	EXPECT_GT(irq_count(l->out, "XT-PIC      ttyS0"), 0);
+	if (!variant->smp) {
+		EXPECT_TRUE(strstr(l->out, "CPUS 1") != NULL);
+		/* The PIT's and the UART's interrupts reached the guest through the PIC. */
+		EXPECT_GT(irq_count(l->out, "XT-PIC      timer"), 10);
+		EXPECT_GT(irq_count(l->out, "XT-PIC      ttyS0"), 0);
+		return;
+	}
+	/* Every CPU came up, its local APIC timer is the clock event device and ticks. */
+	EXPECT_TRUE(strstr(l->out, "CPUS " SMP_CPUS) != NULL) TH_LOG("not " SMP_CPUS " CPUs online");
+	EXPECT_TRUE(strstr(l->out, "CLOCKEVENT lapic") != NULL)
+		TH_LOG("the clock event device is not the local APIC's timer");
+	n = local_timer_counts(l->out, loc, 8);
+	EXPECT_EQ(atoi(SMP_CPUS), n);
+	for (i = 0; i < n; i++)
+		EXPECT_GT(loc[i], 10) TH_LOG("CPU %d: %ld local timer interrupts", i, loc[i]);
+	/* The PIT's IRQ 0 came through I/O APIC pin 2 (Linux's timer check), the UART's through pin 4. */
+	EXPECT_GT(irq_count(l->out, "IO-APIC   2-edge      timer"), 0);
+	EXPECT_GT(irq_count(l->out, "IO-APIC   4-edge      ttyS0"), 0);
 }
 
 TEST_F_TIMEOUT(guest, reboot_ends_hvx_run, 900)

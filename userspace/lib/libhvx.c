@@ -109,6 +109,13 @@ int hvx_vm_signal_msi(struct hvx_vm *vm, __u64 address, __u32 data)
 	return hvx_ioctl(vm->fd, HVX_SIGNAL_MSI, &m);
 }
 
+int hvx_vm_irq_line(struct hvx_vm *vm, __u32 pin, __u32 level)
+{
+	struct hvx_irq_line l = { .pin = pin, .level = level };
+
+	return hvx_ioctl(vm->fd, HVX_IRQ_LINE, &l);
+}
+
 int hvx_vcpu_create(struct hvx_vm *vm, __u32 id, struct hvx_vcpu *vcpu)
 {
 	struct hvx_vcpu_create c = { .id = id };

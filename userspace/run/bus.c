@@ -42,9 +42,8 @@ static const struct io_range *find_range(const struct hvx_runner *r, unsigned in
 	return NULL;
 }
 
-void io__exit(struct hvx_runner *r)
+void io__exit(struct hvx_runner *r, struct hvx_run *run)
 {
-	struct hvx_run *run = r->vcpu.run;
 	unsigned int port = run->io.port, size = run->io.size, count = run->io.count, i;
 	const struct io_range *rg = find_range(r, port);
 	__u32 v;

@@ -3,8 +3,10 @@
  * The CPU hvx-run shows its guest, and its MSR policy.
  *
  * CPUID starts from the host's leaves and hides what this platform does
- * not have: no local APIC or x2APIC (interrupts come from the 8259 PIC),
- * one CPU with one thread, no machine-check, MTRR, performance-monitoring,
+ * not have: no local APIC or x2APIC unless the APIC is in the kernel (the
+ * kernel then sets those bits, the TSC-deadline timer and each vCPU's
+ * APIC ID itself), each CPU a package of one core and one thread (the MP
+ * table lists them), no machine-check, MTRR, performance-monitoring,
  * thermal or debug-store MSRs, no speculation-control MSRs, no RDTSCP/RDPID
  * (TSC_AUX is not switched), no SME/SEV, no TSC_ADJUST, MONITOR/MWAIT or
  * WAITPKG.  The hypervisor leaves are hvx-run's own ("hvxhvxhvxhvx"), so a
@@ -82,7 +84,7 @@ static void apply_masks(struct hvx_cpuid_entry *e)
 		e->eax = e->ebx = e->ecx = e->edx = 0;
 }
 
-int cpuid__setup(struct hvx_runner *r)
+int cpuid__setup(struct hvx_runner *r, struct hvx_vcpu *vcpu)
 {
 	struct hvx_cpuid_entry *e, *out;
 	__u32 nent, i, n = 0;
@@ -93,7 +95,7 @@ int cpuid__setup(struct hvx_runner *r)
 		fprintf(stderr, "hvx-run: out of memory for the CPUID table\n");
 		return -1;
 	}
-	ret = hvx_cpuid_from_host(e, HVX_MAX_CPUID - 2, &nent);
+	ret = hvx_cpuid_from_host(e, HVX_MAX_CPUID - 4, &nent);
 	if (ret) {
 		fprintf(stderr, "hvx-run: reading the host's CPUID leaves: %s\n", strerror(-ret));
 		free(e);
@@ -101,18 +103,36 @@ int cpuid__setup(struct hvx_runner *r)
 	}
 	out = e;
 	for (i = 0; i < nent; i++) {
-		if (zeroed(e[i].function))
+		if (zeroed(e[i].function) || (r->apic && e[i].function == 0x15))
 			continue;
 		out[n] = e[i];
 		apply_masks(&out[n]);
+		/* Leaf 0x15 is there for the APIC's timing (below). */
+		if (r->apic && e[i].function == 0 && out[n].eax < 0x15)
+			out[n].eax = 0x15;
 		n++;
 	}
-	/* Our own hypervisor leaf range: the maximum leaf and the signature. */
-	out[n++] = (struct hvx_cpuid_entry){ .function = 0x40000000, .eax = 0x40000000 };
+	/*
+	 * With the APIC in the kernel, leaf 0x15 is the kernel's: the TSC's
+	 * ratio to the APIC timer's clock, which Linux reads on Intel CPUs
+	 * instead of calibrating the TSC against the PIT.
+	 */
+	if (r->apic)
+		out[n++] = (struct hvx_cpuid_entry){ .function = 0x15 };
+	/*
+	 * Our own hypervisor leaf range: the maximum leaf and the signature;
+	 * with the APIC in the kernel, the timing leaf 0x40000010, which the
+	 * kernel fills with the TSC's and the APIC timer's kHz.
+	 */
+	out[n++] = (struct hvx_cpuid_entry){
+		.function = 0x40000000, .eax = r->apic ? 0x40000010 : 0x40000000,
+	};
 	memcpy(&out[n - 1].ebx, "hvxh", 4);
 	memcpy(&out[n - 1].ecx, "vxhv", 4);
 	memcpy(&out[n - 1].edx, "xhvx", 4);
-	ret = hvx_vcpu_set_cpuid(&r->vcpu, out, n);
+	if (r->apic)
+		out[n++] = (struct hvx_cpuid_entry){ .function = 0x40000010 };
+	ret = hvx_vcpu_set_cpuid(vcpu, out, n);
 	free(e);
 	if (ret) {
 		fprintf(stderr, "hvx-run: HVX_SET_CPUID (%u entries): %s\n", n, strerror(-ret));
@@ -133,9 +153,8 @@ static const struct {
 	{ 0xc0010055, "AMD interrupt pending message: Linux's erratum 400 check reads it unchecked; 0 is C1E off" },
 };
 
-void msr__exit(struct hvx_runner *r)
+void msr__exit(struct hvx_runner *r, struct hvx_run *run)
 {
-	struct hvx_run *run = r->vcpu.run;
 	size_t i;
 
 	for (i = 0; i < sizeof(harmless_msrs) / sizeof(harmless_msrs[0]); i++) {

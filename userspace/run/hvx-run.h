@@ -2,11 +2,12 @@
 /*
  * hvx-run: the launcher.  Loaders (flat, multiboot, Linux bzImage), the PC
  * platform devices it models in userspace, and the vCPU loop that ties
- * them to one hvx vCPU.
+ * them to the hvx vCPUs.
  */
 #ifndef HVX_RUN_H
 #define HVX_RUN_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +57,7 @@ struct run_options {
 	unsigned long long entry;
 	int have_entry;
 	__u32 paging;
+	int no_apic;
 	int verbose;
 	unsigned long trace;
 };
@@ -157,7 +159,7 @@ struct run_entry {
 
 /* ---- The runner ----------------------------------------------------------------- */
 
-/* One step of the run loop, kept for the state report. */
+/* One step of a vCPU's run loop, kept for the state report. */
 struct run_event {
 	__u32 what;		/* an HVX_EXIT_*, or RUN_EV_* */
 	__u32 arg;		/* port, MSR, gpa low bits or vector */
@@ -169,16 +171,40 @@ struct run_event {
 
 #define RUN_EV_INJECT	0x1000	/* HVX_INJECT_EVENT of vector arg */
 #define RUN_EV_EINTR	0x1001	/* HVX_RUN returned EINTR */
-#define RUN_EV_SLEEP	0x1002	/* halted: slept in ppoll() */
+#define RUN_EV_SLEEP	0x1002	/* halted: waited in userspace */
 #define RUN_HISTORY	64
+
+/*
+ * With the APIC in the kernel, hvx-run describes at most this many CPUs in
+ * its MP table, whose APIC IDs are 8 bits wide (255 is the broadcast).
+ */
+#define RUN_MAX_CPUS		254
+
+/* One vCPU and the thread that runs it (vcpu.c). */
+struct run_vcpu {
+	struct hvx_runner *r;
+	unsigned int id;
+	struct hvx_vcpu vcpu;
+	pthread_t thread;
+	int started;			/* the thread exists */
+	int halted;			/* without an in-kernel APIC: in HLT, waiting here */
+	int stopped;			/* in HLT with interrupts off, or an AP never started */
+	int ready;			/* ready_for_interrupt after the last HVX_RUN */
+	int report;			/* SIGUSR1: print this vCPU's state at its next stop */
+	int probe;			/* another vCPU stopped: is this one stopped too? */
+	unsigned long long runs, eintr, injected;
+	struct run_event hist[RUN_HISTORY];
+	unsigned int hist_next;
+};
 
 struct hvx_runner {
 	struct hvx_sys sys;
 	struct hvx_vm vm;
-	struct hvx_vcpu vcpu;
+	struct run_vcpu *vcpus;		/* cpus of them; vCPU 0 is the BSP */
 	void *mem;
 	unsigned long long mem_size;
 	unsigned int cpus;
+	int apic;			/* local APICs and I/O APIC in the kernel */
 	int verbose;
 	unsigned long trace;		/* exits still to print */
 	unsigned long long exits[HVX_EXIT_INTR + 2];	/* per exit reason; last: unknown */
@@ -186,6 +212,14 @@ struct hvx_runner {
 	struct run_entry entry;
 	struct io_range io[RUN_MAX_IO_RANGES];
 	unsigned int nr_io;
+
+	/*
+	 * The devices, the counters above and everything below are shared
+	 * by the vCPU threads and the main thread, under lock.
+	 */
+	pthread_mutex_t lock;
+	pthread_cond_t wake_bsp;	/* a halted BSP without an APIC waits on it */
+	int wake_fd;			/* eventfd: the main thread's deadlines changed */
 
 	struct console con;
 	struct pic_pair pic;
@@ -195,26 +229,20 @@ struct hvx_runner {
 	struct fw_cfg fw_cfg;
 	struct pci_conf1 pci;
 	struct sysctl sysctl;
+	__u32 isa_lines;		/* ISA IRQ lines high, a bit each */
 
 	__u64 now_ns;			/* CLOCK_MONOTONIC at the last device update */
-	timer_t timer;
-	__u64 timer_armed_ns;		/* deadline the host timer is set to, 0: none */
+	int bsp_kicked;			/* the BSP was told the PIC has an interrupt */
 	int stop;			/* >= 0: end the run with this status */
+	const char *stop_why;
 	int quit_signal;		/* the signal that stopped the run, 0: none */
-
-	/* The run loop's state and history, for the SIGUSR1 report (vcpu.c). */
-	int halted;			/* the guest is in HLT */
-	int ready;			/* the last exit said ready_for_interrupt */
-	unsigned long long runs, eintr, injected;
-	struct run_event hist[RUN_HISTORY];
-	unsigned int hist_next;
 };
 
 /* bus.c */
 int io__register(struct hvx_runner *r, const char *name, unsigned int base, unsigned int len,
 		 io_read_fn read, io_write_fn write, void *dev);
-/* Handles an HVX_EXIT_IO; sets r->stop to end the run. */
-void io__exit(struct hvx_runner *r);
+/* Handles an HVX_EXIT_IO of run; sets r->stop to end the run. */
+void io__exit(struct hvx_runner *r, struct hvx_run *run);
 /* hvx_mmio_fn: no MMIO device: reads return all-ones, writes are dropped. */
 int io__mmio(void *opaque, __u64 gpa, void *data, unsigned int len, int is_write);
 
@@ -226,9 +254,16 @@ int rtc__init(struct hvx_runner *r);
 int fw_cfg__init(struct hvx_runner *r);
 int sysdev__init(struct hvx_runner *r);	/* PCI conf #1, resets, debug-exit, port 0x80 */
 
-/* The PIC: raise or lower an ISA IRQ line; an edge (pulse) for timers. */
+/* The PIC: raise or lower an ISA IRQ line. */
 void pic__set_irq(struct hvx_runner *r, unsigned int irq, int level);
-void pic__pulse_irq(struct hvx_runner *r, unsigned int irq);
+/*
+ * An ISA IRQ line, as the devices drive it: to the PIC and, with the APIC
+ * in the kernel, to the I/O APIC pin it is wired to (IRQ 0 to pin 2);
+ * an edge (pulse) for timers (vcpu.c).
+ */
+void irq__set(struct hvx_runner *r, unsigned int irq, int level);
+void irq__pulse(struct hvx_runner *r, unsigned int irq);
+unsigned int irq__gsi(unsigned int irq);
 /* 1 if an interrupt is waiting for the CPU. */
 int pic__pending(struct hvx_runner *r);
 /* The interrupt acknowledge cycle: the vector to deliver. */
@@ -249,15 +284,26 @@ int console__read(struct hvx_runner *r, __u8 *buf, int n);
 
 /* clock */
 __u64 run__now_ns(void);
-/* Ends the run at the next exit with status (e.g. the guest reset itself). */
+/*
+ * Ends the run with status (e.g. the guest reset itself): every vCPU stops
+ * at its next exit.  Called with r->lock held.
+ */
 void run__stop(struct hvx_runner *r, int status, const char *why);
+/* Wakes the main thread to look at the device deadlines again. */
+void run__wake(struct hvx_runner *r);
 
-/* vcpu.c: runs the vCPU until the guest ends; returns hvx-run's exit status. */
+/*
+ * vcpu.c: runs every vCPU in a thread of its own and the devices' clock in
+ * the calling thread until the guest ends; returns hvx-run's exit status.
+ */
 int vcpu__run(struct hvx_runner *r);
 
 /* cpuid.c: the CPUID table hvx-run gives the guest, and the MSR policy. */
-int cpuid__setup(struct hvx_runner *r);
-void msr__exit(struct hvx_runner *r);
+int cpuid__setup(struct hvx_runner *r, struct hvx_vcpu *vcpu);
+void msr__exit(struct hvx_runner *r, struct hvx_run *run);
+
+/* mptable.c: the MP table that describes the CPUs and the I/O APIC. */
+int mptable__write(struct hvx_runner *r);
 
 /*
  * Loaders (load.c, multiboot.c, linux.c): place the image in r->mem (guest

@@ -45,8 +45,11 @@ static void usage(FILE *f)
 		"Machine:\n"
 		"  -m, --mem SIZE      guest RAM (default 256M; 2M..3G): a decimal number of MiB,\n"
 		"                      or with suffix K, M or G (512 and 512M are the same)\n"
-		"  -c, --cpus N        vCPUs (default 1; only 1 until hvx has an in-kernel APIC)\n"
+		"  -c, --cpus N        vCPUs, 1 to %d (default 1), each a thread; the firmware's MP\n"
+		"                      table describes them, the local APICs and the I/O APIC\n"
 		"  --paging MODE       auto (default), nested (NPT/EPT) or shadow\n"
+		"  --no-apic           a PC without local APIC and I/O APIC (one vCPU, the PIC only);\n"
+		"                      the default when the hvx module has no in-kernel APIC\n"
 		"\n"
 		"Diagnostics:\n"
 		"  -v, --verbose       report unhandled ports, MMIO, MSRs and an exit count summary\n"
@@ -55,7 +58,8 @@ static void usage(FILE *f)
 		"  -h, --help          this text\n"
 		"\n"
 		"Devices: 16550A UART on COM1 (0x3f8, IRQ 4), i8254 PIT (0x40-0x43, IRQ 0; port 0x61),\n"
-		"i8259 PIC pair with ELCR (0x20, 0xa0, 0x4d0), CMOS/RTC (0x70), fw_cfg (0x510), PCI\n"
+		"i8259 PIC pair with ELCR (0x20, 0xa0, 0x4d0), local APICs (0xfee00000) and a 24-pin\n"
+		"I/O APIC (0xfec00000) in the kernel, CMOS/RTC (0x70), fw_cfg (0x510), PCI\n"
 		"configuration mechanism #1 with no devices (0xcf8), resets through 0x64, 0xcf9 and\n"
 		"0x92, isa-debug-exit (0xf4).  Other ports and all MMIO read all-ones.\n"
 		"For Linux: --append 'console=ttyS0 earlyprintk=serial,ttyS0,115200 ...'.\n"
@@ -74,7 +78,7 @@ static void usage(FILE *f)
 		"  %d             the guest shut down (triple fault)\n"
 		"SIGINT, SIGTERM and SIGHUP stop the guest; hvx-run then ends by the same signal\n"
 		"(a shell shows 128+N).\n",
-		RUN_MAX_MODULES, HVX_RUN_EXIT_USAGE, HVX_RUN_EXIT_VM_ERROR, HVX_RUN_EXIT_HOST,
+		RUN_MAX_MODULES, RUN_MAX_CPUS, HVX_RUN_EXIT_USAGE, HVX_RUN_EXIT_VM_ERROR, HVX_RUN_EXIT_HOST,
 		HVX_RUN_EXIT_SHUTDOWN);
 }
 
@@ -199,6 +203,10 @@ static int check_options(struct run_options *o)
 		fprintf(stderr, "hvx-run: --entry goes with --flat\n");
 		return -1;
 	}
+	if (o->no_apic && o->cpus > 1) {
+		fprintf(stderr, "hvx-run: --no-apic: more than one vCPU needs the APIC\n");
+		return -1;
+	}
 	if (o->kind != RUN_KIND_FLAT)
 		return 0;
 	if (!o->have_entry) {
@@ -229,6 +237,7 @@ enum {
 	OPT_FLAT,
 	OPT_ENTRY,
 	OPT_PAGING,
+	OPT_NO_APIC,
 	OPT_TRACE,
 };
 
@@ -249,6 +258,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ "flat", required_argument, NULL, OPT_FLAT },
 		{ "entry", required_argument, NULL, OPT_ENTRY },
 		{ "paging", required_argument, NULL, OPT_PAGING },
+		{ "no-apic", no_argument, NULL, OPT_NO_APIC },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "version", no_argument, NULL, 'V' },
@@ -281,9 +291,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		case 'c':
 			if (parse_number("--cpus", optarg, &n))
 				return -1;
-			if (n != 1) {
-				fprintf(stderr, "hvx-run: --cpus %s: only 1 vCPU is supported until hvx has an in-kernel APIC\n",
-					optarg);
+			if (n < 1 || n > RUN_MAX_CPUS) {
+				fprintf(stderr, "hvx-run: --cpus %s: expected 1 to %d vCPUs\n",
+					optarg, RUN_MAX_CPUS);
 				return -1;
 			}
 			o->cpus = n;
@@ -335,6 +345,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 					optarg);
 				return -1;
 			}
+			break;
+		case OPT_NO_APIC:
+			o->no_apic = 1;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -400,8 +413,41 @@ static const char *open_hint(int ret)
 	return "";
 }
 
+static void destroy_vcpus(struct hvx_runner *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->cpus; i++)
+		if (r->vcpus[i].vcpu.fd >= 0)
+			hvx_vcpu_destroy(&r->vcpus[i].vcpu);
+}
+
+/*
+ * The APIC goes in the kernel when the module has it (and the I/O APIC
+ * with it); more than one vCPU needs it.
+ */
+static int want_apic(struct hvx_runner *r, const struct run_options *o)
+{
+	__u64 lapic = 0, pins = 0;
+
+	if (o->no_apic)
+		return 0;
+	if (hvx_check_cap(&r->sys, HVX_CAP_LAPIC, &lapic) ||
+	    hvx_check_cap(&r->sys, HVX_CAP_IOAPIC_PINS, &pins))
+		lapic = pins = 0;
+	if (lapic && pins >= 24)
+		return 1;
+	if (o->cpus > 1) {
+		fprintf(stderr, "hvx-run: --cpus %u: this hvx module has no in-kernel APIC (HVX_CAP_LAPIC), which more than one vCPU needs\n",
+			o->cpus);
+		return -1;
+	}
+	return 0;
+}
+
 static int create_vm(struct hvx_runner *r, const struct run_options *o)
 {
+	unsigned int i;
 	int ret;
 
 	ret = hvx_open(&r->sys);
@@ -410,7 +456,11 @@ static int create_vm(struct hvx_runner *r, const struct run_options *o)
 			open_hint(ret));
 		return -1;
 	}
-	ret = hvx_vm_create(&r->sys, &r->vm, o->paging, 0);
+	r->apic = want_apic(r, o);
+	if (r->apic < 0)
+		goto error_close_sys;
+	ret = hvx_vm_create(&r->sys, &r->vm, o->paging,
+			    r->apic ? HVX_VM_LAPIC | HVX_VM_IOAPIC : 0);
 	if (ret) {
 		/* The errnos of a paging mode the CPU lacks (Documentation/api.rst). */
 		fprintf(stderr, "hvx-run: HVX_CREATE_VM (paging %s): %s%s\n",
@@ -428,18 +478,27 @@ static int create_vm(struct hvx_runner *r, const struct run_options *o)
 			r->mem_size >> 10, strerror(-ret));
 		goto error_destroy_vm;
 	}
-	ret = hvx_vcpu_create(&r->vm, 0, &r->vcpu);
-	if (ret) {
-		fprintf(stderr, "hvx-run: HVX_CREATE_VCPU 0 or mmap of its run page: %s\n",
-			strerror(-ret));
-		goto error_destroy_vm;
+	for (i = 0; i < r->cpus; i++) {
+		struct run_vcpu *v = &r->vcpus[i];
+
+		v->r = r;
+		v->id = i;
+		ret = hvx_vcpu_create(&r->vm, i, &v->vcpu);
+		if (ret) {
+			fprintf(stderr, "hvx-run: HVX_CREATE_VCPU %u or mmap of its run page: %s\n",
+				i, strerror(-ret));
+			goto error_destroy_vcpus;
+		}
+		if (cpuid__setup(r, &v->vcpu))
+			goto error_destroy_vcpus;
 	}
-	if (cpuid__setup(r))
-		goto error_destroy_vcpu;
+	/* A flat image may sit where the table would go; it has no BIOS area. */
+	if (r->apic && o->kind != RUN_KIND_FLAT && mptable__write(r))
+		goto error_destroy_vcpus;
 	return 0;
 
-error_destroy_vcpu:
-	hvx_vcpu_destroy(&r->vcpu);
+error_destroy_vcpus:
+	destroy_vcpus(r);
 error_destroy_vm:
 	hvx_vm_destroy(&r->vm);
 error_close_sys:
@@ -457,7 +516,7 @@ static int set_entry(struct hvx_runner *r)
 	int ret;
 
 	memset(&st, 0, sizeof(st));
-	ret = hvx_vcpu_get_state(&r->vcpu, &st, comps);
+	ret = hvx_vcpu_get_state(&r->vcpus[0].vcpu, &st, comps);
 	if (!ret)
 		ret = hvx_mode_prepare(r->mem, r->mem_size, e->mode, e->rip, e->rsp, &st);
 	if (ret) {
@@ -476,7 +535,7 @@ static int set_entry(struct hvx_runner *r)
 		st.regs.rbx = e->rbx;
 	if (e->rsi)
 		st.regs.rsi = e->rsi;
-	ret = hvx_vcpu_set_state(&r->vcpu, &st, comps);
+	ret = hvx_vcpu_set_state(&r->vcpus[0].vcpu, &st, comps);
 	if (ret) {
 		fprintf(stderr, "hvx-run: HVX_SET_STATE of the entry state (rip 0x%llx): %s\n",
 			(unsigned long long)e->rip, strerror(-ret));
@@ -520,6 +579,7 @@ int main(int argc, char **argv)
 {
 	static struct hvx_runner r;
 	struct run_options o;
+	unsigned int i;
 	int status;
 
 	if (parse_options(argc, argv, &o))
@@ -530,7 +590,16 @@ int main(int argc, char **argv)
 	r.verbose = o.verbose;
 	r.trace = o.trace;
 	r.stop = -1;
-	r.sys.fd = r.vm.fd = r.vcpu.fd = -1;
+	r.sys.fd = r.vm.fd = -1;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.wake_bsp, NULL);
+	r.vcpus = calloc(r.cpus, sizeof(*r.vcpus));
+	if (!r.vcpus) {
+		fprintf(stderr, "hvx-run: out of memory for %u vCPUs\n", r.cpus);
+		return HVX_RUN_EXIT_HOST;
+	}
+	for (i = 0; i < r.cpus; i++)
+		r.vcpus[i].vcpu.fd = -1;
 	if (o.kind == RUN_KIND_FLAT && o.mode != HVX_MODE_REAL && r.mem_size < HVX_LAYOUT_END) {
 		fprintf(stderr, "hvx-run: --mem %lluK: too small for the GDT and page tables at 0x1000..0x%llx\n",
 			r.mem_size >> 10, HVX_LAYOUT_END - 1);
@@ -565,10 +634,11 @@ int main(int argc, char **argv)
 	if (r.verbose)
 		report_exits(&r);
 out:
-	hvx_vcpu_destroy(&r.vcpu);
+	destroy_vcpus(&r);
 	hvx_vm_destroy(&r.vm);
 	hvx_close(&r.sys);
 	munmap(r.mem, r.mem_size);
+	free(r.vcpus);
 	if (r.quit_signal)
 		end_by_signal(r.quit_signal);
 	return status;

@@ -1,30 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hvx-run's vCPU loop.  One thread runs the vCPU and every device, so the
- * devices need no locks.  Time reaches it through a POSIX timer armed at
- * the next device deadline: its signal sets run->immediate_exit, so HVX_RUN
- * returns EINTR whether the signal lands inside the ioctl or just before it
- * (api.rst, HVX_RUN).  Console input is polled at each such stop and when
- * the guest reads the UART.  The PIC's interrupt goes in with
- * HVX_INJECT_EVENT when the guest can take it, otherwise an interrupt
- * window is requested (api.rst, "Interrupt windows").  A halted vCPU
- * sleeps in ppoll() until its next interrupt is due or input arrives.
+ * hvx-run's threads.  Each vCPU runs in a thread of its own; the main
+ * thread keeps the devices' clock (the PIT's deadlines) and the console's
+ * input, and takes the stop and report signals.  Every device, and the
+ * run's shared state, is under one lock, which a vCPU thread holds while
+ * it handles an exit, never while it is in HVX_RUN.
+ *
+ * Interrupts.  With the APIC in the kernel (the default when the module
+ * has it), a device's ISA IRQ line also drives its I/O APIC pin through
+ * HVX_IRQ_LINE from whichever thread raises it, and the kernel delivers it
+ * without the vCPU exiting first.  The 8259 PIC is modelled here and its
+ * interrupt goes to the BSP with HVX_INJECT_EVENT when the guest can take
+ * it, otherwise an interrupt window is requested (api.rst, "Interrupt
+ * windows"); another thread that gives the PIC an interrupt kicks the BSP
+ * with a signal, which sets its run->immediate_exit, so HVX_RUN returns
+ * EINTR whether the signal lands inside the ioctl or just before it
+ * (api.rst, HVX_RUN).  A halted vCPU waits in the kernel with the APIC
+ * there; without it, the BSP waits here for the PIC.
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hvx-run.h"
 #include "decode.h"
 
-#define RUN_SIGNAL	SIGALRM
+#define KICK_SIGNAL	SIGUSR2
 
 static volatile sig_atomic_t quit_signal, report_signal;
-/* The run page of the one vCPU, for the signal handlers. */
-static struct hvx_run *volatile kick_run;
+/* The run page of the vCPU this thread runs, for the kick's handler. */
+static __thread struct hvx_run *volatile thread_run;
 
 __u64 run__now_ns(void)
 {
@@ -34,43 +44,109 @@ __u64 run__now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+void run__wake(struct hvx_runner *r)
+{
+	__u64 one = 1;
+
+	if (write(r->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		perror("hvx-run: waking the main thread");
+}
+
+static void kick_vcpu(struct run_vcpu *v)
+{
+	if (v->started && !pthread_equal(v->thread, pthread_self()))
+		pthread_kill(v->thread, KICK_SIGNAL);
+}
+
 void run__stop(struct hvx_runner *r, int status, const char *why)
 {
+	unsigned int i;
+
 	if (r->stop >= 0)
 		return;
 	r->stop = status;
-	if (why && r->verbose)
-		fprintf(stderr, "hvx-run: %s\n", why);
+	r->stop_why = why;
+	pthread_cond_broadcast(&r->wake_bsp);
+	for (i = 0; i < r->cpus; i++)
+		kick_vcpu(&r->vcpus[i]);
+	run__wake(r);
 }
 
-static void kick(int sig)
+/* The PIC has an interrupt: the BSP must look, if it is not this thread. */
+static void kick_bsp(struct hvx_runner *r)
+{
+	if (r->bsp_kicked || !pic__pending(r))
+		return;
+	r->bsp_kicked = 1;
+	pthread_cond_broadcast(&r->wake_bsp);
+	kick_vcpu(&r->vcpus[0]);
+}
+
+/* ISA IRQ 0 is wired to I/O APIC pin 2, as on every PC since the APIC (and in the MP table). */
+unsigned int irq__gsi(unsigned int irq)
+{
+	return irq ? irq : 2;
+}
+
+void irq__set(struct hvx_runner *r, unsigned int irq, int level)
+{
+	__u32 bit = 1U << irq;
+	int ret;
+
+	pic__set_irq(r, irq, level);
+	if (r->apic && !!(r->isa_lines & bit) != !!level) {
+		ret = hvx_vm_irq_line(&r->vm, irq__gsi(irq), !!level);
+		if (ret)
+			fprintf(stderr, "hvx-run: HVX_IRQ_LINE (pin %u, level %d): %s\n",
+				irq__gsi(irq), !!level, strerror(-ret));
+	}
+	r->isa_lines = level ? r->isa_lines | bit : r->isa_lines & ~bit;
+	kick_bsp(r);
+}
+
+void irq__pulse(struct hvx_runner *r, unsigned int irq)
+{
+	irq__set(r, irq, 1);
+	irq__set(r, irq, 0);
+}
+
+static void kicked(int sig)
 {
 	(void)sig;
-	if (kick_run)
-		kick_run->immediate_exit = 1;
+	if (thread_run)
+		thread_run->immediate_exit = 1;
 }
 
 static void quit(int sig)
 {
 	quit_signal = sig;
-	kick(sig);
 }
 
 static void report(int sig)
 {
+	(void)sig;
 	report_signal = 1;
-	kick(sig);
 }
 
-static int setup_signals(struct hvx_runner *r)
+/* The stop and report signals go to the main thread, which unblocks them in ppoll() only. */
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+}
+
+static int setup_signals(void)
 {
 	struct sigaction sa;
-	struct sigevent sev;
+	sigset_t set;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kick;
+	sa.sa_handler = kicked;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(RUN_SIGNAL, &sa, NULL))
+	if (sigaction(KICK_SIGNAL, &sa, NULL))
 		goto error;
 	sa.sa_handler = quit;
 	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
@@ -81,77 +157,18 @@ static int setup_signals(struct hvx_runner *r)
 		goto error;
 	/* A closed console must not kill hvx-run before it restores the terminal. */
 	signal(SIGPIPE, SIG_IGN);
-
-	memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_SIGNAL;
-	sev.sigev_signo = RUN_SIGNAL;
-	if (timer_create(CLOCK_MONOTONIC, &sev, &r->timer))
+	stop_signals(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		goto error;
-	kick_run = r->vcpu.run;
 	return 0;
 
 error:
-	fprintf(stderr, "hvx-run: setting up the timer signal: %s\n", strerror(errno));
+	fprintf(stderr, "hvx-run: setting up signals: %s\n", strerror(errno));
 	return -1;
 }
 
-static void arm_timer(struct hvx_runner *r, __u64 deadline)
-{
-	struct itimerspec its;
-
-	if (deadline == r->timer_armed_ns)
-		return;
-	memset(&its, 0, sizeof(its));
-	if (deadline) {
-		its.it_value.tv_sec = deadline / 1000000000ULL;
-		its.it_value.tv_nsec = deadline % 1000000000ULL;
-	}
-	timer_settime(r->timer, TIMER_ABSTIME, &its, NULL);
-	r->timer_armed_ns = deadline;
-}
-
-/* Brings the devices up to now; returns the next deadline (0: none). */
-static __u64 update_devices(struct hvx_runner *r)
-{
-	r->now_ns = run__now_ns();
-	uart__poll(r);
-	return pit__update(r, r->now_ns);
-}
-
-/*
- * Sleeps until the next device deadline, console input or a signal.  The
- * signals stay blocked from the check of quit_signal until ppoll() takes
- * the old mask, so a SIGTERM that lands in between still wakes it.
- */
-static void wait_for_event(struct hvx_runner *r, __u64 deadline)
-{
-	struct pollfd pfd = { .fd = r->con.in_fd, .events = POLLIN };
-	struct timespec ts, *tsp = NULL;
-	__u64 now = run__now_ns(), d;
-	sigset_t block, old;
-
-	console__flush(r);
-	if (deadline) {
-		d = deadline > now ? deadline - now : 0;
-		ts.tv_sec = d / 1000000000ULL;
-		ts.tv_nsec = d % 1000000000ULL;
-		tsp = &ts;
-	}
-	/* With the console's input full or gone, only the clock can wake us. */
-	if (r->con.eof || r->uart.rx_count == UART_FIFO)
-		pfd.fd = -1;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	if (!quit_signal && !report_signal)
-		ppoll(&pfd, 1, tsp, &old);
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
-static void report_internal(const struct hvx_run *run)
+static void report_internal(const struct hvx_run *run, unsigned int id)
 {
 	static const char *const suberrors[] = {
 		[HVX_INTERNAL_UNKNOWN_EXIT] = "unknown exit (data[0]: vendor exit code)",
@@ -159,12 +176,13 @@ static void report_internal(const struct hvx_run *run)
 		[HVX_INTERNAL_STRING_IO] = "string I/O buffer outside guest RAM (data[0]: gva)",
 		[HVX_INTERNAL_MEMORY] = "cannot pin guest memory (data[0]: gpa)",
 		[HVX_INTERNAL_PT_WALK] = "guest page tables outside RAM (data[0]: gpa)",
+		[HVX_INTERNAL_APIC_ACCESS] = "APIC page access the kernel cannot emulate (data: gva, gpa)",
 	};
 	__u32 sub = run->internal.suberror, i, n = run->internal.ndata;
 	const char *what = sub < sizeof(suberrors) / sizeof(suberrors[0]) && suberrors[sub] ?
 			   suberrors[sub] : "unknown suberror";
 
-	fprintf(stderr, "hvx-run: internal error at rip 0x%llx: suberror %u, %s",
+	fprintf(stderr, "hvx-run: vCPU %u: internal error at rip 0x%llx: suberror %u, %s", id,
 		(unsigned long long)run->rip, sub, what);
 	if (n > 8)
 		n = 8;
@@ -174,12 +192,12 @@ static void report_internal(const struct hvx_run *run)
 	fputc('\n', stderr);
 }
 
-static void trace_exit(const struct hvx_run *run)
+static void trace_exit(const struct hvx_run *run, unsigned int id)
 {
 	__u32 v = 0;
 
-	fprintf(stderr, "hvx-run: exit %s at rip 0x%llx", hvx_exit_name(run->exit_reason),
-		(unsigned long long)run->rip);
+	fprintf(stderr, "hvx-run: vCPU %u: exit %s at rip 0x%llx", id,
+		hvx_exit_name(run->exit_reason), (unsigned long long)run->rip);
 	switch (run->exit_reason) {
 	case HVX_EXIT_IO:
 		if (run->io.size <= sizeof(v))
@@ -203,14 +221,14 @@ static void trace_exit(const struct hvx_run *run)
 }
 
 /* Keeps a step of the run loop; a repeat of the last one only counts. */
-static void record(struct hvx_runner *r, __u32 what, __u32 arg, __u64 rip)
+static void record(struct run_vcpu *v, __u32 what, __u32 arg, __u64 rip)
 {
-	const struct hvx_run *run = r->vcpu.run;
-	struct run_event *e = &r->hist[(r->hist_next - 1) % RUN_HISTORY];
+	const struct hvx_run *run = v->vcpu.run;
+	struct run_event *e = &v->hist[(v->hist_next - 1) % RUN_HISTORY];
 
-	if (!r->hist_next || e->what != what || e->arg != arg || e->rip != rip ||
+	if (!v->hist_next || e->what != what || e->arg != arg || e->rip != rip ||
 	    e->if_flag != run->if_flag || e->ready != run->ready_for_interrupt) {
-		e = &r->hist[r->hist_next++ % RUN_HISTORY];
+		e = &v->hist[v->hist_next++ % RUN_HISTORY];
 		e->what = what;
 		e->arg = arg;
 		e->rip = rip;
@@ -222,9 +240,9 @@ static void record(struct hvx_runner *r, __u32 what, __u32 arg, __u64 rip)
 	e->ns = run__now_ns();
 }
 
-static void record_exit(struct hvx_runner *r)
+static void record_exit(struct run_vcpu *v)
 {
-	const struct hvx_run *run = r->vcpu.run;
+	const struct hvx_run *run = v->vcpu.run;
 	__u32 arg = 0;
 
 	switch (run->exit_reason) {
@@ -238,7 +256,7 @@ static void record_exit(struct hvx_runner *r)
 		arg = run->msr.index;
 		break;
 	}
-	record(r, run->exit_reason, arg, run->rip);
+	record(v, run->exit_reason, arg, run->rip);
 }
 
 /*
@@ -270,22 +288,51 @@ static void report_bytes(const struct hvx_runner *r, const struct hvx_cregs *c, 
 	fputc('\n', stderr);
 }
 
-static void report_pic(const char *name, const struct pic *p)
+static const char *const mp_states[] = { "runnable", "halted", "wait-for-sipi" };
+
+/* The local APIC's state, one line: what a stuck guest's interrupts look like. */
+static void report_apic(struct run_vcpu *v)
 {
-	fprintf(stderr, " %s irr 0x%02x isr 0x%02x imr 0x%02x base 0x%02x%s%s", name, p->irr,
-		p->isr, p->imr, p->irq_base, p->auto_eoi ? " auto-eoi" : "",
-		p->init_state ? " (initializing)" : "");
+	struct hvx_lapic_state ls;
+	struct hvx_vcpu_state st;
+	const __u32 *reg = ls.regs;
+	unsigned int i;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	st.lapic = (__u64)(unsigned long)&ls;
+	ret = hvx_vcpu_get_state(&v->vcpu, &st, HVX_STATE_LAPIC);
+	if (ret) {
+		fprintf(stderr, "hvx-run: vCPU %u: apic: HVX_GET_STATE: %s\n", v->id,
+			strerror(-ret));
+		return;
+	}
+	fprintf(stderr, "hvx-run: vCPU %u: apic %s base 0x%llx %s id 0x%x tpr 0x%x ppr 0x%x svr 0x%x esr 0x%x lvt-timer 0x%x lint0 0x%x lint1 0x%x",
+		v->id, ls.mp_state < 3 ? mp_states[ls.mp_state] : "?",
+		(unsigned long long)(ls.apic_base & ~0xfffULL),
+		!(ls.apic_base & (1 << 11)) ? "disabled" : ls.apic_base & (1 << 10) ? "x2apic" :
+		"xapic", reg[0x20 >> 2], reg[0x80 >> 2], reg[0xa0 >> 2], reg[0xf0 >> 2],
+		reg[0x280 >> 2], reg[0x320 >> 2], reg[0x350 >> 2], reg[0x360 >> 2]);
+	fprintf(stderr, " count %u/%u", reg[0x390 >> 2], reg[0x380 >> 2]);
+	if (ls.tsc_deadline)
+		fprintf(stderr, " deadline 0x%llx", (unsigned long long)ls.tsc_deadline);
+	/* ISR and IRR, highest word first, where not zero. */
+	for (i = 8; i-- > 0;)
+		if (reg[(0x100 + 0x10 * i) >> 2] || reg[(0x200 + 0x10 * i) >> 2])
+			fprintf(stderr, " isr[%u] 0x%08x irr[%u] 0x%08x", i,
+				reg[(0x100 + 0x10 * i) >> 2], i, reg[(0x200 + 0x10 * i) >> 2]);
+	fputc('\n', stderr);
 }
 
 /*
- * The state report (SIGUSR1): what the guest, the kernel's event queue,
- * the PIC, the PIT and the run loop look like now, and the run loop's last
- * steps, on stderr.  For a guest that stopped making progress.
+ * One vCPU's part of the state report (SIGUSR1): its registers, code and
+ * stack, the kernel's event queue, its APIC, and its last steps; printed
+ * by its own thread at its next stop, under the lock.
  */
-static void report_state(struct hvx_runner *r)
+static void report_vcpu(struct run_vcpu *v)
 {
-	const struct pit_channel *c = &r->pit.ch[0];
-	struct hvx_run *run = r->vcpu.run;
+	struct hvx_runner *r = v->r;
+	struct hvx_run *run = v->vcpu.run;
 	struct hvx_vcpu_state st;
 	__u64 now = run__now_ns();
 	unsigned int i, n;
@@ -293,34 +340,31 @@ static void report_state(struct hvx_runner *r)
 
 	console__flush(r);
 	memset(&st, 0, sizeof(st));
-	ret = hvx_vcpu_get_state(&r->vcpu, &st, HVX_STATE_REGS | HVX_STATE_CREGS |
+	ret = hvx_vcpu_get_state(&v->vcpu, &st, HVX_STATE_REGS | HVX_STATE_CREGS |
 				 HVX_STATE_EVENTS);
 	if (ret) {
-		fprintf(stderr, "hvx-run: state: HVX_GET_STATE: %s\n", strerror(-ret));
+		fprintf(stderr, "hvx-run: vCPU %u: state: HVX_GET_STATE: %s\n", v->id,
+			strerror(-ret));
 	} else {
-		fprintf(stderr, "hvx-run: state: rip 0x%llx rflags 0x%llx rsp 0x%llx cr3 0x%llx; kernel events 0x%x (irq vector 0x%x, exception %u)\n",
-			(unsigned long long)st.regs.rip, (unsigned long long)st.regs.rflags,
+		fprintf(stderr, "hvx-run: vCPU %u: rip 0x%llx rflags 0x%llx rsp 0x%llx cr3 0x%llx; kernel events 0x%x (irq vector 0x%x, exception %u)\n",
+			v->id, (unsigned long long)st.regs.rip, (unsigned long long)st.regs.rflags,
 			(unsigned long long)st.regs.rsp, (unsigned long long)st.cregs.cr3,
 			st.events.flags, st.events.irq_vector, st.events.exception_vector);
-		fprintf(stderr, "hvx-run: state: code at rip:");
+		fprintf(stderr, "hvx-run: vCPU %u: code at rip:", v->id);
 		report_bytes(r, &st.cregs, st.regs.rip, 16);
-		fprintf(stderr, "hvx-run: state: stack at rsp:");
+		fprintf(stderr, "hvx-run: vCPU %u: stack at rsp:", v->id);
 		report_bytes(r, &st.cregs, st.regs.rsp, 64);
 	}
-	fprintf(stderr, "hvx-run: state: halted %d ready %d request_interrupt_window %u; HVX_RUN %llu (EINTR %llu), injected %llu\n",
-		r->halted, r->ready, run->request_interrupt_window, r->runs, r->eintr,
-		r->injected);
-	fprintf(stderr, "hvx-run: state: pic");
-	report_pic("master", &r->pic.pic[0]);
-	report_pic("slave", &r->pic.pic[1]);
-	fprintf(stderr, ", pending %d\n", pic__pending(r));
-	fprintf(stderr, "hvx-run: state: pit mode %u count %u armed %u, next irq %s%lld us\n",
-		c->mode, c->count, c->armed, c->next_irq_ns ? "in " : "none ",
-		c->next_irq_ns ? (long long)(c->next_irq_ns - now) / 1000 : 0);
-	n = r->hist_next < RUN_HISTORY ? r->hist_next : RUN_HISTORY;
-	fprintf(stderr, "hvx-run: state: last %u steps, oldest first (us before now):\n", n);
-	for (i = r->hist_next - n; i != r->hist_next; i++) {
-		const struct run_event *e = &r->hist[i % RUN_HISTORY];
+	if (r->apic)
+		report_apic(v);
+	fprintf(stderr, "hvx-run: vCPU %u: halted %d stopped %d ready %d request_interrupt_window %u; HVX_RUN %llu (EINTR %llu), injected %llu\n",
+		v->id, v->halted, v->stopped, v->ready, run->request_interrupt_window, v->runs,
+		v->eintr, v->injected);
+	n = v->hist_next < RUN_HISTORY ? v->hist_next : RUN_HISTORY;
+	fprintf(stderr, "hvx-run: vCPU %u: last %u steps, oldest first (us before now):\n",
+		v->id, n);
+	for (i = v->hist_next - n; i != v->hist_next; i++) {
+		const struct run_event *e = &v->hist[i % RUN_HISTORY];
 		const char *what = e->what == RUN_EV_INJECT ? "inject" :
 				   e->what == RUN_EV_EINTR ? "EINTR" :
 				   e->what == RUN_EV_SLEEP ? "sleep" : hvx_exit_name(e->what);
@@ -332,6 +376,46 @@ static void report_state(struct hvx_runner *r)
 	}
 }
 
+static void report_pic(const char *name, const struct pic *p)
+{
+	fprintf(stderr, " %s irr 0x%02x isr 0x%02x imr 0x%02x base 0x%02x%s%s", name, p->irr,
+		p->isr, p->imr, p->irq_base, p->auto_eoi ? " auto-eoi" : "",
+		p->init_state ? " (initializing)" : "");
+}
+
+/* The devices' part of the state report, by the main thread. */
+static void report_devices(struct hvx_runner *r)
+{
+	const struct pit_channel *c = &r->pit.ch[0];
+	struct hvx_ioapic_state io;
+	__u64 now = run__now_ns();
+	unsigned int i;
+
+	console__flush(r);
+	fprintf(stderr, "hvx-run: state: %u vCPU%s, APIC %s\n", r->cpus, r->cpus == 1 ? "" : "s",
+		r->apic ? "in the kernel" : "none");
+	fprintf(stderr, "hvx-run: state: pic");
+	report_pic("master", &r->pic.pic[0]);
+	report_pic("slave", &r->pic.pic[1]);
+	fprintf(stderr, ", pending %d\n", pic__pending(r));
+	fprintf(stderr, "hvx-run: state: pit mode %u count %u armed %u, next irq %s%lld us\n",
+		c->mode, c->count, c->armed, c->next_irq_ns ? "in " : "none ",
+		c->next_irq_ns ? (long long)(c->next_irq_ns - now) / 1000 : 0);
+	if (!r->apic)
+		return;
+	memset(&io, 0, sizeof(io));
+	if (ioctl(r->vm.fd, HVX_GET_IOAPIC, &io)) {
+		fprintf(stderr, "hvx-run: state: HVX_GET_IOAPIC: %s\n", strerror(errno));
+		return;
+	}
+	fprintf(stderr, "hvx-run: state: ioapic id %u lines 0x%06x; unmasked pins:", io.id,
+		io.lines);
+	for (i = 0; i < 24; i++)
+		if (!(io.rte[i] & (1 << 16)))
+			fprintf(stderr, " %u=0x%llx", i, (unsigned long long)io.rte[i]);
+	fputc('\n', stderr);
+}
+
 /*
  * A HLT in the shadow of an STI (the "sti; hlt" idiom) exits with the
  * shadow still recorded, though the HLT it covered is complete: the kernel
@@ -341,16 +425,16 @@ static void report_state(struct hvx_runner *r)
  * HVX_STATE_EVENTS; returns 1 if an interrupt can be injected now (nothing
  * else queued in the kernel), 0 if not, -1 on error.
  */
-static int end_hlt_shadow(struct hvx_runner *r)
+static int end_hlt_shadow(struct run_vcpu *v)
 {
 	struct hvx_vcpu_state st;
 	int ret;
 
 	memset(&st, 0, sizeof(st));
-	ret = hvx_vcpu_get_state(&r->vcpu, &st, HVX_STATE_EVENTS);
+	ret = hvx_vcpu_get_state(&v->vcpu, &st, HVX_STATE_EVENTS);
 	if (!ret && (st.events.flags & HVX_EVENTS_SHADOW)) {
 		st.events.flags &= ~HVX_EVENTS_SHADOW;
-		ret = hvx_vcpu_set_state(&r->vcpu, &st, HVX_STATE_EVENTS);
+		ret = hvx_vcpu_set_state(&v->vcpu, &st, HVX_STATE_EVENTS);
 	}
 	if (ret) {
 		fprintf(stderr, "hvx-run: ending the interrupt shadow after HLT (HVX_GET_STATE/HVX_SET_STATE of EVENTS): %s\n",
@@ -361,178 +445,389 @@ static int end_hlt_shadow(struct hvx_runner *r)
 }
 
 /*
- * Delivers the PIC's interrupt if the guest can take it now (ready says so
- * after a completed exit), or asks for a window.  Returns 0 or -1.
+ * The BSP delivers the PIC's interrupt if the guest can take it now (ready
+ * says so), or asks for a window.  Returns 0 or -1.
  */
-static int deliver(struct hvx_runner *r, int ready)
+static int deliver(struct run_vcpu *v)
 {
-	struct hvx_run *run = r->vcpu.run;
+	struct hvx_runner *r = v->r;
+	struct hvx_run *run = v->vcpu.run;
 	unsigned int vector;
 	int ret;
 
+	r->bsp_kicked = 0;
 	if (!pic__pending(r)) {
 		run->request_interrupt_window = 0;
 		return 0;
 	}
-	if (!ready) {
+	if (!v->ready) {
 		run->request_interrupt_window = 1;
 		return 0;
 	}
 	vector = pic__ack(r);
-	ret = hvx_vcpu_inject(&r->vcpu, HVX_EVENT_EXTINT, vector, 0, 0);
+	ret = hvx_vcpu_inject(&v->vcpu, HVX_EVENT_EXTINT, vector, 0, 0);
 	if (ret) {
 		fprintf(stderr, "hvx-run: HVX_INJECT_EVENT (vector %u): %s\n", vector,
 			strerror(-ret));
 		return -1;
 	}
-	r->injected++;
-	record(r, RUN_EV_INJECT, vector, 0);
+	v->injected++;
+	v->ready = 0;
+	record(v, RUN_EV_INJECT, vector, 0);
 	run->request_interrupt_window = pic__pending(r);
 	return 0;
 }
 
-static int run_loop(struct hvx_runner *r)
+/*
+ * Every vCPU halted with interrupts off, or an AP still waiting for its
+ * SIPI: the guest stopped for good.  Asks the vCPUs not known to be
+ * stopped to look at their APIC's state (probe_stopped()).
+ */
+static int all_stopped(struct hvx_runner *r)
 {
-	struct hvx_run *run = r->vcpu.run;
-	unsigned int n = sizeof(r->exits) / sizeof(r->exits[0]);
-	int ret;
-	__u64 deadline;
-	char msg[256];
+	unsigned int i;
+	int all = 1;
 
+	for (i = 0; i < r->cpus; i++) {
+		struct run_vcpu *v = &r->vcpus[i];
+
+		if (v->stopped)
+			continue;
+		all = 0;
+		if (r->apic && !v->probe) {
+			v->probe = 1;
+			kick_vcpu(v);
+		}
+	}
+	return all;
+}
+
+static int guest_stopped(struct run_vcpu *v)
+{
+	struct hvx_runner *r = v->r;
+
+	console__flush(r);
+	if (r->verbose)
+		fprintf(stderr, "hvx-run: guest halted with interrupts off at rip 0x%llx%s\n",
+			(unsigned long long)v->vcpu.run->rip,
+			r->cpus > 1 ? " (every vCPU halted or never started)" : "");
+	return 0;
+}
+
+/*
+ * Another vCPU stopped: is this one an AP that never got its SIPI?  Then
+ * only a vCPU that is running could start it.
+ * Returns 0 if the guest stopped, else -1.
+ */
+static int probe_stopped(struct run_vcpu *v)
+{
+	struct hvx_lapic_state ls;
+	struct hvx_vcpu_state st;
+
+	v->probe = 0;
+	memset(&st, 0, sizeof(st));
+	st.lapic = (__u64)(unsigned long)&ls;
+	if (hvx_vcpu_get_state(&v->vcpu, &st, HVX_STATE_LAPIC))
+		return -1;
+	if (ls.mp_state != HVX_MP_WAIT_SIPI)
+		return -1;
+	v->stopped = 1;
+	return all_stopped(v->r) ? guest_stopped(v) : -1;
+}
+
+/*
+ * Handles one exit of vCPU v, under the lock.  Returns -1 to go on, or
+ * hvx-run's exit status.
+ */
+static int handle_exit(struct run_vcpu *v)
+{
+	struct hvx_runner *r = v->r;
+	struct hvx_run *run = v->vcpu.run;
+	unsigned int n = sizeof(r->exits) / sizeof(r->exits[0]);
+	char msg[256];
+	int ret;
+
+	record_exit(v);
+	r->exits[run->exit_reason < n - 1 ? run->exit_reason : n - 1]++;
+	if (r->trace) {
+		r->trace--;
+		trace_exit(run, v->id);
+	}
+	if (run->exit_reason != HVX_EXIT_HLT)
+		v->stopped = 0;
+
+	switch (run->exit_reason) {
+	case HVX_EXIT_IO:
+		io__exit(r, run);
+		break;
+	case HVX_EXIT_MMIO:
+		ret = hvx_mmio_complete_ram(&v->vcpu, io__mmio, r, r->mem, r->mem_size, msg,
+					    sizeof(msg));
+		if (ret == -EINVAL) {
+			console__flush(r);
+			fprintf(stderr, "hvx-run: vCPU %u: %s\n", v->id, msg);
+			return HVX_RUN_EXIT_VM_ERROR;
+		}
+		if (ret) {
+			fprintf(stderr, "hvx-run: completing MMIO at gpa 0x%llx (rip 0x%llx): %s\n",
+				(unsigned long long)run->mmio.gpa, (unsigned long long)run->rip,
+				strerror(-ret));
+			return HVX_RUN_EXIT_HOST;
+		}
+		break;
+	case HVX_EXIT_HLT:
+		/*
+		 * With interrupts off nothing here can wake the vCPU: no device
+		 * raises an NMI.  That is how a guest stops for good (Linux's
+		 * halt and power-off without ACPI, a test's final cli; hlt),
+		 * once every vCPU has.  With the APIC in the kernel only such a
+		 * HLT exits, and the next HVX_RUN waits there for an NMI or
+		 * INIT from another vCPU.
+		 */
+		if (!run->if_flag) {
+			v->stopped = 1;
+			if (!all_stopped(r))
+				break;
+			return guest_stopped(v);
+		}
+		v->halted = 1;
+		if (!v->ready) {
+			v->ready = end_hlt_shadow(v);
+			if (v->ready < 0)
+				return HVX_RUN_EXIT_HOST;
+		}
+		break;
+	case HVX_EXIT_SHUTDOWN:
+		console__flush(r);
+		fprintf(stderr, "hvx-run: guest shut down (triple fault) at rip 0x%llx%s\n",
+			(unsigned long long)run->rip, r->cpus > 1 ? " on a vCPU" : "");
+		return HVX_RUN_EXIT_SHUTDOWN;
+	case HVX_EXIT_HYPERCALL:
+		/* No hypercalls defined yet: return -1 to the guest. */
+		run->hypercall.ret = ~0ULL;
+		break;
+	case HVX_EXIT_MSR:
+		msr__exit(r, run);
+		break;
+	case HVX_EXIT_IRQ_WINDOW:
+	case HVX_EXIT_INTR:
+	case HVX_EXIT_NONE:
+		break;
+	case HVX_EXIT_FAIL_ENTRY:
+		console__flush(r);
+		fprintf(stderr, "hvx-run: vCPU %u: VM entry failed at rip 0x%llx on host CPU %u: hardware reason 0x%llx\n",
+			v->id, (unsigned long long)run->rip, run->fail_entry.cpu,
+			(unsigned long long)run->fail_entry.hardware_reason);
+		return HVX_RUN_EXIT_VM_ERROR;
+	case HVX_EXIT_INTERNAL_ERROR:
+		console__flush(r);
+		report_internal(run, v->id);
+		return HVX_RUN_EXIT_VM_ERROR;
+	default:
+		console__flush(r);
+		fprintf(stderr, "hvx-run: vCPU %u: unknown exit reason %u at rip 0x%llx\n", v->id,
+			run->exit_reason, (unsigned long long)run->rip);
+		return HVX_RUN_EXIT_VM_ERROR;
+	}
+	return -1;
+}
+
+/* One vCPU's loop, with the lock held but for HVX_RUN.  Returns an exit status, or -1. */
+static int vcpu_loop(struct run_vcpu *v)
+{
+	struct hvx_runner *r = v->r;
+	struct hvx_run *run = v->vcpu.run;
+	int ret, status;
+
+	pthread_mutex_lock(&r->lock);
 	for (;;) {
+		/* Before the checks below: a kick from now on ends the next HVX_RUN. */
 		run->immediate_exit = 0;
-		deadline = update_devices(r);
-		if (quit_signal) {
+		if (r->stop >= 0)
+			break;
+		if (v->report) {
+			v->report = 0;
+			report_vcpu(v);
+		}
+		if (v->probe && !v->stopped) {
+			status = probe_stopped(v);
+			if (status >= 0) {
+				run__stop(r, status, NULL);
+				break;
+			}
+		}
+		if (v->halted) {
+			/* HLT without an APIC here: nothing runs until the PIC has an interrupt. */
+			if (!pic__pending(r) && !v->report) {
+				record(v, RUN_EV_SLEEP, 0, 0);
+				pthread_cond_wait(&r->wake_bsp, &r->lock);
+				continue;
+			}
+			if (pic__pending(r))
+				v->halted = 0;
+		}
+		if (v->id == 0 && deliver(v)) {
+			run__stop(r, HVX_RUN_EXIT_HOST, NULL);
+			break;
+		}
+		pthread_mutex_unlock(&r->lock);
+
+		/* An HVX_RUN that a kick ends before entry leaves it as it is. */
+		run->ready_for_interrupt = 0;
+		ret = hvx_vcpu_run(&v->vcpu);
+
+		pthread_mutex_lock(&r->lock);
+		v->runs++;
+		v->ready = run->ready_for_interrupt;
+		if (ret == -EINTR) {
+			v->eintr++;
+			record(v, RUN_EV_EINTR, 0, run->rip);
+			continue;
+		}
+		if (ret) {
+			fprintf(stderr, "hvx-run: vCPU %u: HVX_RUN: %s\n", v->id, strerror(-ret));
+			run__stop(r, HVX_RUN_EXIT_HOST, NULL);
+			break;
+		}
+		status = handle_exit(v);
+		if (status >= 0) {
+			run__stop(r, status, NULL);
+			break;
+		}
+		/* An AP's exit may have given the PIC an interrupt for the BSP. */
+		if (v->id)
+			kick_bsp(r);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return 0;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct run_vcpu *v = arg;
+	sigset_t set;
+
+	thread_run = v->vcpu.run;
+	sigemptyset(&set);
+	sigaddset(&set, KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	vcpu_loop(v);
+	thread_run = NULL;
+	return NULL;
+}
+
+/* Brings the devices up to now; returns the next deadline (0: none). */
+static __u64 update_devices(struct hvx_runner *r)
+{
+	r->now_ns = run__now_ns();
+	uart__poll(r);
+	return pit__update(r, r->now_ns);
+}
+
+/*
+ * The main thread: the devices' clock and the console's input, and the
+ * stop and report signals, until the run stops.  It sleeps in ppoll()
+ * until the next device deadline, console input, a wake from a vCPU thread
+ * or a signal; the signals stay blocked but there, so one that lands
+ * between the checks and ppoll() still wakes it.
+ */
+static void main_loop(struct hvx_runner *r)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = r->con.in_fd, .events = POLLIN },
+		{ .fd = r->wake_fd, .events = POLLIN },
+	};
+	struct timespec ts, *tsp;
+	sigset_t unblocked;
+	__u64 deadline, now, d;
+	unsigned int i;
+
+	pthread_sigmask(SIG_SETMASK, NULL, &unblocked);
+	sigdelset(&unblocked, SIGINT);
+	sigdelset(&unblocked, SIGTERM);
+	sigdelset(&unblocked, SIGHUP);
+	sigdelset(&unblocked, SIGUSR1);
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		if (quit_signal && r->stop < 0) {
 			console__flush(r);
 			fprintf(stderr, "\r\nhvx-run: %s: stopping the guest\n",
 				strsignal(quit_signal));
 			r->quit_signal = quit_signal;
-			return 128 + quit_signal;
+			run__stop(r, 128 + quit_signal, NULL);
 		}
 		if (r->stop >= 0)
-			return r->stop;
+			break;
 		if (report_signal) {
 			report_signal = 0;
-			report_state(r);
-		}
-		if (r->halted) {
-			/* HLT: nothing runs until an interrupt is due (api.rst 9.). */
-			if (!pic__pending(r)) {
-				record(r, RUN_EV_SLEEP, 0, 0);
-				wait_for_event(r, deadline);
-				continue;
+			report_devices(r);
+			for (i = 0; i < r->cpus; i++) {
+				r->vcpus[i].report = 1;
+				kick_vcpu(&r->vcpus[i]);
 			}
-			r->halted = 0;
+			pthread_cond_broadcast(&r->wake_bsp);
 		}
-		if (deliver(r, r->ready))
-			return HVX_RUN_EXIT_HOST;
-		arm_timer(r, deadline);
+		deadline = update_devices(r);
+		console__flush(r);
+		/* With the console's input full or gone, it cannot wake us. */
+		pfd[0].fd = r->con.eof || r->uart.rx_count == UART_FIFO ? -1 : r->con.in_fd;
+		pthread_mutex_unlock(&r->lock);
 
-		ret = hvx_vcpu_run(&r->vcpu);
-		r->runs++;
-		r->ready = 0;
-		if (ret == -EINTR) {
-			r->eintr++;
-			record(r, RUN_EV_EINTR, 0, run->rip);
-			console__flush(r);
-			continue;
+		tsp = NULL;
+		if (deadline) {
+			now = run__now_ns();
+			d = deadline > now ? deadline - now : 0;
+			ts.tv_sec = d / 1000000000ULL;
+			ts.tv_nsec = d % 1000000000ULL;
+			tsp = &ts;
 		}
-		if (ret) {
-			fprintf(stderr, "hvx-run: HVX_RUN: %s\n", strerror(-ret));
-			return HVX_RUN_EXIT_HOST;
-		}
-		r->ready = run->ready_for_interrupt;
-		record_exit(r);
-		r->exits[run->exit_reason < n - 1 ? run->exit_reason : n - 1]++;
-		if (r->trace) {
-			r->trace--;
-			trace_exit(run);
-		}
+		if (!quit_signal && !report_signal)
+			ppoll(pfd, 2, tsp, &unblocked);
+		if (pfd[1].revents & POLLIN) {
+			__u64 n;
 
-		switch (run->exit_reason) {
-		case HVX_EXIT_IO:
-			io__exit(r);
-			break;
-		case HVX_EXIT_MMIO:
-			ret = hvx_mmio_complete_ram(&r->vcpu, io__mmio, r, r->mem, r->mem_size, msg,
-						    sizeof(msg));
-			if (ret == -EINVAL) {
-				console__flush(r);
-				fprintf(stderr, "hvx-run: %s\n", msg);
-				return HVX_RUN_EXIT_VM_ERROR;
-			}
-			if (ret) {
-				fprintf(stderr, "hvx-run: completing MMIO at gpa 0x%llx (rip 0x%llx): %s\n",
-					(unsigned long long)run->mmio.gpa,
-					(unsigned long long)run->rip, strerror(-ret));
-				return HVX_RUN_EXIT_HOST;
-			}
-			break;
-		case HVX_EXIT_HLT:
-			/*
-			 * With interrupts off nothing can wake the vCPU: no
-			 * device here raises an NMI.  That is how a guest
-			 * stops for good (Linux's halt and power-off without
-			 * ACPI, a test's final cli; hlt).
-			 */
-			if (!run->if_flag) {
-				console__flush(r);
-				if (r->verbose)
-					fprintf(stderr, "hvx-run: guest halted with interrupts off at rip 0x%llx\n",
-						(unsigned long long)run->rip);
-				return 0;
-			}
-			r->halted = 1;
-			if (!r->ready) {
-				r->ready = end_hlt_shadow(r);
-				if (r->ready < 0)
-					return HVX_RUN_EXIT_HOST;
-			}
-			break;
-		case HVX_EXIT_SHUTDOWN:
-			console__flush(r);
-			fprintf(stderr, "hvx-run: guest shut down (triple fault) at rip 0x%llx\n",
-				(unsigned long long)run->rip);
-			return HVX_RUN_EXIT_SHUTDOWN;
-		case HVX_EXIT_HYPERCALL:
-			/* No hypercalls defined yet: return -1 to the guest. */
-			run->hypercall.ret = ~0ULL;
-			break;
-		case HVX_EXIT_MSR:
-			msr__exit(r);
-			break;
-		case HVX_EXIT_IRQ_WINDOW:
-		case HVX_EXIT_INTR:
-		case HVX_EXIT_NONE:
-			break;
-		case HVX_EXIT_FAIL_ENTRY:
-			console__flush(r);
-			fprintf(stderr, "hvx-run: VM entry failed at rip 0x%llx on host CPU %u: hardware reason 0x%llx\n",
-				(unsigned long long)run->rip, run->fail_entry.cpu,
-				(unsigned long long)run->fail_entry.hardware_reason);
-			return HVX_RUN_EXIT_VM_ERROR;
-		case HVX_EXIT_INTERNAL_ERROR:
-			console__flush(r);
-			report_internal(run);
-			return HVX_RUN_EXIT_VM_ERROR;
-		default:
-			console__flush(r);
-			fprintf(stderr, "hvx-run: unknown exit reason %u at rip 0x%llx\n",
-				run->exit_reason, (unsigned long long)run->rip);
-			return HVX_RUN_EXIT_VM_ERROR;
+			if (read(r->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+				perror("hvx-run: reading the wake eventfd");
 		}
+		pthread_mutex_lock(&r->lock);
 	}
+	pthread_mutex_unlock(&r->lock);
 }
 
 int vcpu__run(struct hvx_runner *r)
 {
-	int status;
+	unsigned int i;
+	int ret;
 
-	if (setup_signals(r))
+	if (setup_signals())
 		return HVX_RUN_EXIT_HOST;
-	status = run_loop(r);
-	/* No more kicks: the run page goes away with the vCPU. */
-	timer_delete(r->timer);
-	kick_run = NULL;
-	return status;
+	r->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->wake_fd < 0) {
+		fprintf(stderr, "hvx-run: eventfd: %s\n", strerror(errno));
+		return HVX_RUN_EXIT_HOST;
+	}
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->cpus; i++) {
+		struct run_vcpu *v = &r->vcpus[i];
+
+		ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (ret) {
+			fprintf(stderr, "hvx-run: creating the thread of vCPU %u: %s\n", i,
+				strerror(ret));
+			run__stop(r, HVX_RUN_EXIT_HOST, NULL);
+			break;
+		}
+		v->started = 1;
+	}
+	pthread_mutex_unlock(&r->lock);
+	main_loop(r);
+	for (i = 0; i < r->cpus; i++) {
+		if (r->vcpus[i].started)
+			pthread_join(r->vcpus[i].thread, NULL);
+		r->vcpus[i].started = 0;
+	}
+	close(r->wake_fd);
+	if (r->stop_why && r->verbose)
+		fprintf(stderr, "hvx-run: %s\n", r->stop_why);
+	return r->stop;
 }

@@ -11,6 +11,9 @@
  *   modules  every module's string and its first line of data
  *   cmos     memory-size bytes against mem_upper; RTC status and date
  *   fwcfg    signature, NB_CPUS, RAM_SIZE, key 0x11 (max RAM) = 0
+ *   mptable  the MP table in the BIOS area: checksums, the CPUs (APIC IDs
+ *            0..n-1, the BSP first), the I/O APIC at 0xfec00000, ISA IRQ 0
+ *            on its pin 2 and IRQ 4 on pin 4, ExtINT on LINT0, NMI on LINT1
  *   pci      0xcf8 reads back, config data reads all-ones
  *   ports    an unclaimed port reads all-ones
  *   pit2     PIT channel 2 in mode 0 through port 0x61: OUT2 rises
@@ -307,7 +310,7 @@ static uint64_t fwcfg(uint16_t key, int bytes)
 static void check_fwcfg(void)
 {
 	uint64_t sig = fwcfg(0, 4), cpus = fwcfg(5, 2), ram = fwcfg(3, 8), max = fwcfg(0x11, 8);
-	int ok = sig == 0x554d4551 && cpus == 1 && ram == 1048576 + mbi->mem_upper * 1024ULL &&
+	int ok = sig == 0x554d4551 && cpus >= 1 && ram == 1048576 + mbi->mem_upper * 1024ULL &&
 		 max == 0;
 
 	result(ok, "fwcfg");
@@ -623,6 +626,88 @@ static uint32_t parse_u(const char *s)
 	return v;
 }
 
+static uint8_t sum8(const uint8_t *p, uint32_t len)
+{
+	uint8_t sum = 0;
+
+	while (len--)
+		sum += *p++;
+	return sum;
+}
+
+/* The MP table, as Linux and FreeBSD find it: the floating pointer on a 16-byte boundary. */
+static void check_mptable(void)
+{
+	const uint8_t *mpf = 0, *mpc, *e;
+	uint32_t a, cpus = 0, ids_ok = 1, bsp = 0, ioapic = 0, pin0 = 99, pin4 = 99, lint = 0;
+	uint16_t i, n;
+
+	for (a = 0xf0000; a < 0x100000 && !mpf; a += 16) {
+		const uint8_t *p = (const uint8_t *)a;
+
+		if (p[0] == '_' && p[1] == 'M' && p[2] == 'P' && p[3] == '_' && !sum8(p, 16))
+			mpf = p;
+	}
+	if (!mpf) {
+		result(0, "mptable");
+		puts(" no floating pointer\n");
+		return;
+	}
+	mpc = (const uint8_t *)*(const uint32_t *)(mpf + 4);
+	if (mpc[0] != 'P' || mpc[1] != 'C' || mpc[2] != 'M' || mpc[3] != 'P' ||
+	    sum8(mpc, *(const uint16_t *)(mpc + 4))) {
+		result(0, "mptable");
+		puts(" bad configuration table\n");
+		return;
+	}
+	n = *(const uint16_t *)(mpc + 34);
+	e = mpc + 44;
+	for (i = 0; i < n; i++) {
+		switch (e[0]) {
+		case 0:		/* processor: APIC ID, version, flags */
+			if (e[1] != cpus || !(e[3] & 1))
+				ids_ok = 0;
+			if (e[3] & 2)
+				bsp |= 1U << (e[1] & 31);
+			cpus++;
+			e += 20;
+			break;
+		case 2:		/* I/O APIC */
+			ioapic = *(const uint32_t *)(e + 4);
+			e += 8;
+			break;
+		case 3:		/* I/O interrupt: type, flags, bus, bus IRQ, I/O APIC, pin */
+			if (e[1] == 0 && e[5] == 0)
+				pin0 = e[7];
+			if (e[1] == 0 && e[5] == 4)
+				pin4 = e[7];
+			e += 8;
+			break;
+		case 4:		/* local interrupt: ExtINT on LINT0, NMI on LINT1 */
+			if (e[1] == 3 && e[7] == 0)
+				lint |= 1;
+			if (e[1] == 1 && e[7] == 1)
+				lint |= 2;
+			e += 8;
+			break;
+		default:	/* bus */
+			e += 8;
+			break;
+		}
+	}
+	result(cpus >= 1 && ids_ok && bsp == 1 && ioapic == 0xfec00000 && pin0 == 2 &&
+	       pin4 == 4 && lint == 3, "mptable");
+	puts(" cpus=");
+	putu(cpus);
+	puts(" ioapic=");
+	putx(ioapic);
+	puts(" irq0=pin");
+	putu(pin0);
+	puts(" irq4=pin");
+	putu(pin4);
+	puts("\n");
+}
+
 /* Runs one word of the command line. */
 static void run_word(const char *w)
 {
@@ -634,6 +719,8 @@ static void run_word(const char *w)
 		check_cmos();
 	else if (streq(w, "fwcfg"))
 		check_fwcfg();
+	else if (streq(w, "mptable"))
+		check_mptable();
 	else if (streq(w, "pci"))
 		check_pci();
 	else if (streq(w, "ports"))

@@ -77,12 +77,6 @@ void pic__set_irq(struct hvx_runner *r, unsigned int irq, int level)
 	cascade(pp);
 }
 
-void pic__pulse_irq(struct hvx_runner *r, unsigned int irq)
-{
-	pic__set_irq(r, irq, 1);
-	pic__set_irq(r, irq, 0);
-}
-
 int pic__pending(struct hvx_runner *r)
 {
 	return pic_irq(&r->pic.pic[0], 1) >= 0;

@@ -95,7 +95,7 @@ __u64 pit__update(struct hvx_runner *r, __u64 now)
 		return 0;
 	if (now < c->next_irq_ns)
 		return c->next_irq_ns;
-	pic__pulse_irq(r, 0);
+	irq__pulse(r, 0);
 	if (c->mode == 2 || c->mode == 3) {
 		/* Periodic; periods missed while the host was busy are coalesced. */
 		period = ticks_to_ns(c->count);
@@ -226,6 +226,9 @@ static void pit_write(struct hvx_runner *r, void *dev, unsigned int off, unsigne
 		control(r, val);
 	else
 		counter_write(r, off, val);
+	/* Channel 0's deadline is the main thread's to keep. */
+	if (off == 0 || (off == 3 && (val >> 6) == 0))
+		run__wake(r);
 }
 
 static void pit_read(struct hvx_runner *r, void *dev, unsigned int off, unsigned int size,

@@ -45,7 +45,7 @@ static __u8 iir(const struct uart *u)
 
 static void update_irq(struct hvx_runner *r)
 {
-	pic__set_irq(r, 4, !(iir(&r->uart) & IIR_NONE));
+	irq__set(r, 4, !(iir(&r->uart) & IIR_NONE));
 }
 
 static void rx_push(struct uart *u, __u8 c)
@@ -138,6 +138,9 @@ static void uart_read(struct hvx_runner *r, void *dev, unsigned int off, unsigne
 			u->rx_count--;
 		}
 		uart__poll(r);
+		/* A full FIFO took the console out of the main thread's poll. */
+		if (u->rx_count == UART_FIFO - 1)
+			run__wake(r);
 		break;
 	case IER:
 		v = (u->lcr & LCR_DLAB) ? u->dlm : u->ier;
