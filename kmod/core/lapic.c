@@ -756,6 +756,39 @@ void hvx_lapic_set_cr8(struct hvx_vcpu *vcpu, u8 cr8)
  * as VMware, ACRN and others define it), which the launcher offers
  * through its 0x40000000 leaf.
  */
+/*
+ * The TSC's ratio to the 1 GHz crystal as @num / @den, with @num at most
+ * 4294: Linux computes crystal kHz * EBX in 32 bits (native_calibrate_tsc()),
+ * which 1,000,000 * EBX overflows above that.  The best such fraction is
+ * the last convergent of the continued fraction of tsc_khz / 1,000,000
+ * whose numerator fits (within 0.05 % for a TSC of 1 GHz or more).  0 / 0
+ * if none does.
+ */
+#define APIC_CRYSTAL_KHZ	(USEC_PER_SEC / HVX_APIC_BUS_NS)
+#define APIC_TSC_NUM_MAX	(U32_MAX / APIC_CRYSTAL_KHZ)
+
+static void apic_tsc_ratio(u32 khz, u32 *num, u32 *den)
+{
+	u64 p = khz, q = APIC_CRYSTAL_KHZ, h0 = 0, h1 = 1, k0 = 1, k1 = 0, a, h2, k2, t;
+
+	while (q) {
+		a = p / q;
+		h2 = a * h1 + h0;
+		k2 = a * k1 + k0;
+		if (h2 > APIC_TSC_NUM_MAX || k2 > U32_MAX)
+			break;
+		h0 = h1;
+		h1 = h2;
+		k0 = k1;
+		k1 = k2;
+		t = p % q;
+		p = q;
+		q = t;
+	}
+	*num = k1 && h1 ? h1 : 0;
+	*den = k1 && h1 ? k1 : 0;
+}
+
 void hvx_lapic_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 {
 	struct hvx_lapic *apic = vcpu->apic;
@@ -769,10 +802,10 @@ void hvx_lapic_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 			r[3] &= ~BIT(9);
 	} else if (fn == 0xb || fn == 0x1f) {
 		r[3] = vcpu->id;
-	} else if (fn == 0x15 && tsc_khz) {
-		r[0] = 1000000;				/* TSC / crystal = r[1] / r[0] */
-		r[1] = tsc_khz;
-		r[2] = NSEC_PER_SEC / HVX_APIC_BUS_NS;	/* crystal Hz */
+	} else if (fn == 0x15) {
+		apic_tsc_ratio(tsc_khz, &r[1], &r[0]);	/* TSC / crystal = r[1] / r[0] */
+		r[2] = r[0] ? NSEC_PER_SEC / HVX_APIC_BUS_NS : 0;	/* crystal Hz */
+		r[3] = 0;
 	} else if (fn == 0x40000010) {
 		r[0] = tsc_khz;
 		r[1] = USEC_PER_SEC / HVX_APIC_BUS_NS;	/* APIC bus kHz */

@@ -58,14 +58,19 @@ static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
 			break;
 		}
 		cond_resched();
+		/*
+		 * Before a halted vCPU waits: the window userspace asked for
+		 * is open in HLT too, and its interrupt is what ends the HLT
+		 * (as KVM's vcpu_run() checks after each HLT).
+		 */
+		if (hvx_irq_window_open(vcpu)) {
+			ret = 0;
+			break;
+		}
 		if (vcpu->apic) {
 			ret = hvx_lapic_block(vcpu);
 			if (ret <= 0)
 				break;
-		}
-		if (hvx_irq_window_open(vcpu)) {
-			ret = 0;
-			break;
 		}
 		ret = hvx_ops->run(vcpu);
 		WRITE_ONCE(vcpu->in_guest, false);

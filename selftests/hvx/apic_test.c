@@ -256,6 +256,43 @@ TEST(hlt_with_interrupts_off_exits_and_stays_halted)
 }
 
 /*
+ * A launcher's PIC next to the in-kernel APIC: a vCPU halted in the kernel
+ * with interrupts on is in an interrupt window, so a requested window
+ * ends its RUN at once (it would otherwise wait for an interrupt only
+ * userspace has); it stays halted until the injected ExtINT wakes it.
+ */
+TEST(halted_vcpu_opens_requested_window)
+{
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	struct sigaction sa = { .sa_handler = no_op }, old;
+	struct hvx_lapic_state ls;
+	struct hvx_run *run;
+	struct tvm t;
+
+	APIC_GUEST(&t, 1, 0, APIC_MSI_WAIT_ENTRY, 0);
+	run = t.vcpu[0].run;
+	RUN_TO_REPORT(&t, 0);
+	/* Into HLT: only a signal ends this RUN. */
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, &old));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-EINTR, hvx_vcpu_run(&t.vcpu[0]));
+	sigaction(SIGALRM, &old, NULL);
+	ASSERT_OK(get_lapic(&t, 0, &ls));
+	ASSERT_EQ(HVX_MP_HALTED, ls.mp_state);
+
+	run->request_interrupt_window = 1;
+	ASSERT_EQ(HVX_EXIT_IRQ_WINDOW, tvm_run_once(&t, 0));
+	EXPECT_EQ(1, run->ready_for_interrupt);
+	EXPECT_EQ(1, run->if_flag);
+	ASSERT_OK(get_lapic(&t, 0, &ls));
+	EXPECT_EQ(HVX_MP_HALTED, ls.mp_state);
+	ASSERT_OK(hvx_vcpu_inject(&t.vcpu[0], HVX_EVENT_EXTINT, 0x61, 0, 0));
+	run->request_interrupt_window = 0;
+	ASSERT_GUEST_DONE(&t, 0, 1);
+	tvm_destroy(&t);
+}
+
+/*
  * GET_STATE mid-run shows what the guest programmed; SET_STATE changes
  * it; bad states are refused and change nothing.
  */

@@ -617,6 +617,54 @@ TEST_F_TIMEOUT(mb, paging_modes_of_this_cpu, 150)
 	hvx_close(&sys);
 }
 
+/*
+ * --cpus 2 in each paging mode: where this CPU cannot run the APs' real
+ * mode (HVX_CAP_UNRESTRICTED_GUEST for nested paging,
+ * HVX_CAP_SHADOW_REAL_MODE for shadow paging) hvx-run refuses it with
+ * status 6 and says why; elsewhere the guest runs.
+ */
+TEST_F_TIMEOUT(mb, smp_needs_real_mode, 150)
+{
+	static const struct {
+		const char *name;
+		__u32 paging_cap, rm_cap;
+	} modes[] = {
+		{ "nested", HVX_CAP_PAGING_NESTED, HVX_CAP_UNRESTRICTED_GUEST },
+		{ "shadow", HVX_CAP_PAGING_SHADOW, HVX_CAP_SHADOW_REAL_MODE },
+	};
+	struct launch *l = &self->l;
+	struct hvx_sys sys;
+	__u64 paging, rm;
+	unsigned int i;
+
+	ASSERT_EQ(0, hvx_open(&sys));
+	for (i = 0; i < 2; i++) {
+		char *argv[] = {
+			(char *)launch_hvx_run(), "--cpus", "2", "--paging", (char *)modes[i].name,
+			"--mem", "16M", "--multiboot", self->mbk, "--append", "boot exit=5", NULL,
+		};
+
+		ASSERT_EQ(0, hvx_check_cap(&sys, modes[i].paging_cap, &paging));
+		ASSERT_EQ(0, hvx_check_cap(&sys, modes[i].rm_cap, &rm));
+		if (!paging)
+			continue;	/* paging_modes_of_this_cpu checks that refusal */
+		ASSERT_EQ(0, launch_run(argv, NULL, NULL, 120, l));
+		if (rm) {
+			EXPECT_EQ(11, l->status) dump(_metadata, l);
+		} else {
+			EXPECT_EQ(STATUS_HOST, l->status) dump(_metadata, l);
+			EXPECT_EQ(1, launch_lines(l->err)) dump(_metadata, l);
+			EXPECT_TRUE(strstr(l->err, "--cpus 2: the APs start in real mode, which this CPU cannot run under") != NULL)
+				dump(_metadata, l);
+		}
+		TH_LOG("--cpus 2 --paging %s: real mode %s, status %d", modes[i].name,
+		       rm ? "runs" : "does not run", l->status);
+		launch_free(l);
+		memset(l, 0, sizeof(*l));
+	}
+	hvx_close(&sys);
+}
+
 /* --mem 300, without a unit, is 300 MiB. */
 TEST_F_TIMEOUT(mb, cmos_and_fwcfg_follow_mem, 150)
 {

@@ -445,6 +445,29 @@ static int want_apic(struct hvx_runner *r, const struct run_options *o)
 	return 0;
 }
 
+/*
+ * An AP starts in real mode at its SIPI's vector: refuses more than one
+ * vCPU where this CPU cannot run real mode in the VM's paging mode.
+ */
+static int check_real_mode(struct hvx_runner *r, const struct run_options *o)
+{
+	__u64 nested = 0, ug = 0, shadow_rm = 0;
+
+	if (o->cpus == 1)
+		return 0;
+	hvx_check_cap(&r->sys, HVX_CAP_PAGING_NESTED, &nested);
+	hvx_check_cap(&r->sys, HVX_CAP_UNRESTRICTED_GUEST, &ug);
+	hvx_check_cap(&r->sys, HVX_CAP_SHADOW_REAL_MODE, &shadow_rm);
+	if (o->paging == HVX_PAGING_SHADOW)
+		nested = 0;
+	if (nested ? ug : shadow_rm)
+		return 0;
+	fprintf(stderr, "hvx-run: --cpus %u: the APs start in real mode, which this CPU cannot run under %s paging%s\n",
+		o->cpus, nested ? "nested" : "shadow",
+		nested ? "" : ug ? " (use --paging nested)" : "");
+	return -1;
+}
+
 static int create_vm(struct hvx_runner *r, const struct run_options *o)
 {
 	unsigned int i;
@@ -457,7 +480,7 @@ static int create_vm(struct hvx_runner *r, const struct run_options *o)
 		return -1;
 	}
 	r->apic = want_apic(r, o);
-	if (r->apic < 0)
+	if (r->apic < 0 || check_real_mode(r, o))
 		goto error_close_sys;
 	ret = hvx_vm_create(&r->sys, &r->vm, o->paging,
 			    r->apic ? HVX_VM_LAPIC | HVX_VM_IOAPIC : 0);

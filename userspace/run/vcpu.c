@@ -565,7 +565,10 @@ static int handle_exit(struct run_vcpu *v)
 					    sizeof(msg));
 		if (ret == -EINVAL) {
 			console__flush(r);
-			fprintf(stderr, "hvx-run: vCPU %u: %s\n", v->id, msg);
+			fprintf(stderr, "hvx-run: %s", msg);
+			if (r->cpus > 1)
+				fprintf(stderr, " (vCPU %u)", v->id);
+			fputc('\n', stderr);
 			return HVX_RUN_EXIT_VM_ERROR;
 		}
 		if (ret) {
