@@ -747,16 +747,6 @@ void hvx_lapic_set_cr8(struct hvx_vcpu *vcpu, u8 cr8)
 }
 
 /*
- * What CPUID says of the APIC: present while enabled, its initial ID, the
- * x2APIC ID in leaves 0xb and 0x1f, x2APIC and the TSC-deadline timer;
- * and the frequencies a guest would otherwise calibrate against the PIT:
- * leaf 0x15 (SDM vol. 2 CPUID: the APIC timer's 1 GHz as the core crystal
- * clock, and the TSC's ratio to it, which Linux reads on Intel CPUs) and
- * the hypervisor timing leaf 0x40000010 (EAX: TSC kHz, EBX: APIC bus kHz,
- * as VMware, ACRN and others define it), which the launcher offers
- * through its 0x40000000 leaf.
- */
-/*
  * The TSC's ratio to the 1 GHz crystal as @num / @den, with @num at most
  * 4294: Linux computes crystal kHz * EBX in 32 bits (native_calibrate_tsc()),
  * which 1,000,000 * EBX overflows above that.  The best such fraction is
@@ -789,6 +779,16 @@ static void apic_tsc_ratio(u32 khz, u32 *num, u32 *den)
 	*den = k1 && h1 ? k1 : 0;
 }
 
+/*
+ * What CPUID says of the APIC: present while enabled, its initial ID, the
+ * x2APIC ID in leaves 0xb and 0x1f, x2APIC and the TSC-deadline timer;
+ * and the frequencies a guest would otherwise calibrate against the PIT:
+ * leaf 0x15 (SDM vol. 2 CPUID: the APIC timer's 1 GHz as the core crystal
+ * clock, and the TSC's ratio to it, which Linux reads on Intel CPUs) and
+ * the hypervisor timing leaf 0x40000010 (EAX: TSC kHz, EBX: APIC bus kHz,
+ * as VMware, ACRN and others define it), which the launcher offers
+ * through its 0x40000000 leaf.
+ */
 void hvx_lapic_cpuid(struct hvx_vcpu *vcpu, u32 fn, u32 idx, u32 *r)
 {
 	struct hvx_lapic *apic = vcpu->apic;
