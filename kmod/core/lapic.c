@@ -421,6 +421,13 @@ static void apic_reset(struct hvx_lapic *apic)
 		REG(apic, APIC_LDR) = apic_x2_ldr(id);
 	for (i = 0; i < ARRAY_SIZE(hvx_lvts); i++)
 		REG(apic, hvx_lvts[i]) = APIC_LVT_MASKED;
+	/*
+	 * The BSP's LINT0 in ExtINT mode, unmasked: the virtual-wire mode a
+	 * PC's firmware leaves, so that the PIC reaches the BSP until its
+	 * OS masks LINT0 (KVM and QEMU reset it so too).
+	 */
+	if (apic->base & MSR_IA32_APICBASE_BSP)
+		REG(apic, APIC_LVT0) = APIC_DM_EXTINT;
 }
 
 static bool apic_is_lvt(u32 off)
@@ -734,16 +741,66 @@ int hvx_lapic_set_msr(struct hvx_vcpu *vcpu, u32 index, u64 data, bool host)
 	return apic_write(apic, off, data);
 }
 
+u8 hvx_lapic_get_tpr(struct hvx_vcpu *vcpu)
+{
+	return REG(vcpu->apic, APIC_TASKPRI);
+}
+
+/*
+ * The TPR written by the guest: MOV to CR8, emulated or through the
+ * backend's TPR shadow (SVM's V_TPR, VMX's virtual-APIC page).  Lowering
+ * it may unmask an interrupt in IRR: look again before the next entry.
+ */
+void hvx_lapic_set_tpr(struct hvx_vcpu *vcpu, u8 tpr)
+{
+	WRITE_ONCE(REG(vcpu->apic, APIC_TASKPRI), tpr);
+	set_bit(HVX_REQ_EVENT, &vcpu->requests);
+}
+
 u8 hvx_lapic_get_cr8(struct hvx_vcpu *vcpu)
 {
-	return REG(vcpu->apic, APIC_TASKPRI) >> 4;
+	return hvx_lapic_get_tpr(vcpu) >> 4;
 }
 
 /* MOV to CR8 writes TPR[7:4] and clears TPR[3:0] (SDM §10.8.6.1). */
 void hvx_lapic_set_cr8(struct hvx_vcpu *vcpu, u8 cr8)
 {
-	WRITE_ONCE(REG(vcpu->apic, APIC_TASKPRI), (cr8 & 0xf) << 4);
-	set_bit(HVX_REQ_EVENT, &vcpu->requests);
+	hvx_lapic_set_tpr(vcpu, (cr8 & 0xf) << 4);
+}
+
+/*
+ * Before an entry that lets the guest write its TPR without an exit: the
+ * priority class of the highest interrupt in IRR that the TPR alone holds
+ * back, or 0 if none.  A write of a lower class must exit (VMX's TPR
+ * threshold, SVM's CR8 write intercept) so that the interrupt is
+ * delivered before the next instruction; any other write needs no exit.
+ * What ISR holds back is freed by EOI, which exits anyway.  An interrupt
+ * that reaches IRR during the entry kicks the vCPU out.
+ */
+u8 hvx_lapic_tpr_threshold(struct hvx_vcpu *vcpu)
+{
+	struct hvx_lapic *apic = vcpu->apic;
+	unsigned int vec = find_last_bit(apic->irr, 256);
+
+	if (vec >= 256 || (vec >> 4) > (REG(apic, APIC_TASKPRI) >> 4))
+		return 0;
+	return vec >> 4;
+}
+
+/*
+ * Whether the vCPU takes the PIC's interrupt (ExtINT through
+ * HVX_INJECT_EVENT): always without an APIC or with it hardware-disabled,
+ * else only while LINT0 is unmasked in ExtINT mode (SDM §11.5.1, KVM's
+ * kvm_apic_accept_pic_intr()).  The vCPU's own thread asks, which is the
+ * only one that writes the LVT.
+ */
+bool hvx_lapic_takes_extint(struct hvx_vcpu *vcpu)
+{
+	struct hvx_lapic *apic = vcpu->apic;
+
+	if (!apic || !apic_hw_enabled(apic))
+		return true;
+	return (REG(apic, APIC_LVT0) & (APIC_LVT_MASKED | APIC_MODE_MASK)) == APIC_DM_EXTINT;
 }
 
 /*

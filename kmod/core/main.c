@@ -9,6 +9,7 @@
 #include <linux/reboot.h>
 #include <linux/uaccess.h>
 #include <linux/cpu.h>
+#include <asm/tsc.h>
 
 #include "hvx_core.h"
 
@@ -136,6 +137,10 @@ static long hvx_check_cap(struct hvx_capability __user *argp)
 		break;
 	case HVX_CAP_IOAPIC_PINS:
 		c.value = 24;
+		break;
+	case HVX_CAP_TSC_KHZ:
+		/* The host's: a guest's TSC is the host's plus an offset. */
+		c.value = tsc_khz;
 		break;
 	case HVX_CAP_PAGING_SHADOW:
 	case HVX_CAP_PAGING_NESTED:

@@ -81,7 +81,8 @@ static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
 
 	run->rip = run->exit_reason == HVX_EXIT_INTR ? vcpu->rip : vcpu->exit_rip;
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
-	run->ready_for_interrupt = !vcpu->ev.irq && hvx_ops->interruptible(vcpu);
+	run->ready_for_interrupt = !vcpu->ev.irq && hvx_ops->interruptible(vcpu) &&
+				   hvx_lapic_takes_extint(vcpu);
 	trace_hvx_userspace_exit(vcpu->vm->id, vcpu->id, run->exit_reason, ret);
 	return ret;
 }
@@ -469,6 +470,9 @@ static long hvx_vcpu_inject(struct hvx_vcpu *vcpu, struct hvx_event __user *argp
 			return -EINVAL;
 		if (p->irq)
 			return -EBUSY;
+		/* LINT0 masked, or not ExtINT: the PIC's line goes nowhere now. */
+		if (!hvx_lapic_takes_extint(vcpu))
+			return -EAGAIN;
 		p->irq = true;
 		p->irq_vector = e.vector;
 		return 0;

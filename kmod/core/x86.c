@@ -127,13 +127,15 @@ int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
  * Userspace asked to hear when the guest can take an interrupt, has none
  * queued, and the guest can take one now: exit before entering.  Nothing
  * may be in flight (an exit interrupted its delivery), or the window is
- * not open yet.  Called before each entry.
+ * not open yet; nor is it while the APIC's LINT0 refuses the PIC's
+ * interrupts.  Called before each entry.
  */
 bool hvx_irq_window_open(struct hvx_vcpu *vcpu)
 {
 	if (!vcpu->run->request_interrupt_window || vcpu->ev.irq ||
 	    !hvx_ops->interruptible(vcpu) ||
-	    (hvx_ops->get_injection(vcpu, NULL) & HVX_EV_VALID))
+	    (hvx_ops->get_injection(vcpu, NULL) & HVX_EV_VALID) ||
+	    !hvx_lapic_takes_extint(vcpu))
 		return false;
 	vcpu->exit_rip = vcpu->rip;
 	vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
@@ -149,7 +151,7 @@ bool hvx_irq_window_open(struct hvx_vcpu *vcpu)
 int hvx_exit_irq_window(struct hvx_vcpu *vcpu)
 {
 	if (hvx_ops->interruptible(vcpu) && vcpu->run->request_interrupt_window &&
-	    !vcpu->ev.irq) {
+	    !vcpu->ev.irq && hvx_lapic_takes_extint(vcpu)) {
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_IRQ_WINDOW);
 		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
 		return 0;
@@ -340,9 +342,13 @@ void __hvx_inject_events(struct hvx_vcpu *vcpu)
 		trace_hvx_inject(vcpu->vm->id, vcpu->id, HVX_EVENT_EXTINT, p->irq_vector);
 	}
 windows:
-	/* What waits: a queued interrupt, userspace's request, the APIC's. */
-	irq_window |= p->irq || vcpu->run->request_interrupt_window ||
-		      test_bit(HVX_REQ_EVENT, &vcpu->requests);
+	/*
+	 * What waits: a queued interrupt, userspace's request (not while
+	 * LINT0 refuses what it would inject: the window would exit on every
+	 * entry), the APIC's.
+	 */
+	irq_window |= p->irq || test_bit(HVX_REQ_EVENT, &vcpu->requests) ||
+		      (vcpu->run->request_interrupt_window && hvx_lapic_takes_extint(vcpu));
 	hvx_ops->set_windows(vcpu, irq_window, nmi_window);
 }
 

@@ -421,9 +421,6 @@ static int svm_vcpu_create(struct hvx_vcpu *vcpu)
 	c->msrpm_base_pa = __pa(sv->msrpm);
 	/* Physical interrupts stay the host's whatever the guest's RFLAGS.IF. */
 	c->int_ctl = V_INTR_MASKING;
-	/* With an APIC in the kernel, CR8 is its TPR: emulated (svm_exit_cr()). */
-	if (vcpu->apic)
-		c->intercept_cr |= INTERCEPT_CR8_READ | INTERCEPT_CR8_WRITE;
 	svm->shadow = vcpu->vm->paging == HVX_PAGING_SHADOW;
 	if (svm->shadow) {
 		/*
@@ -602,9 +599,32 @@ static void svm_set_vintr(struct vmcb *vmcb, bool on)
 	} else {
 		vmcb->control.int_ctl &= ~(V_IRQ | V_IGN_TPR);
 		vmcb->control.intercept_misc1 &= ~INTERCEPT_VINTR;
-		if (!(vmcb->control.intercept_cr & INTERCEPT_CR8_READ))
-			vmcb->control.intercept_cr &= ~INTERCEPT_CR8_WRITE;
+		vmcb->control.intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	}
+}
+
+/*
+ * With an APIC in the kernel, the guest's CR8 is V_TPR (V_INTR_MASKING),
+ * read and written without exits, and the APIC's TPR is kept in step
+ * around each entry.  A CR8 write exits, and is emulated (svm_exit_cr()),
+ * only while the TPR holds back an interrupt in IRR, so that a lower TPR
+ * delivers it before the next instruction, or while a virtual interrupt
+ * is pending (svm_set_vintr()).  After svm_set_windows().
+ */
+static void svm_tpr_enter(struct hvx_vcpu *vcpu, struct vmcb *vmcb)
+{
+	vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) | hvx_lapic_get_cr8(vcpu);
+	if (hvx_lapic_tpr_threshold(vcpu))
+		vmcb->control.intercept_cr |= INTERCEPT_CR8_WRITE;
+}
+
+/* A CR8 write the guest made without an exit reaches the APIC. */
+static void svm_tpr_exit(struct hvx_vcpu *vcpu, struct vmcb *vmcb)
+{
+	u8 cr8 = vmcb->control.int_ctl & V_TPR_MASK;
+
+	if (cr8 != hvx_lapic_get_cr8(vcpu))
+		hvx_lapic_set_cr8(vcpu, cr8);
 }
 
 /*
@@ -682,6 +702,8 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	if (vmcb->control.tlb_ctl)
 		hvx_stat_inc(vcpu, HVX_STAT_TLB_FLUSHES);
 	hvx_inject_events(vcpu, svm_set_windows);
+	if (vcpu->apic)
+		svm_tpr_enter(vcpu, vmcb);
 	if (kick_after_inject && (vmcb->control.event_inj & SVM_EVTINJ_VALID) &&
 	    (vmcb->control.event_inj & SVM_EVTINJ_TYPE_MASK) == SVM_EVTINJ_INTR)
 		irq_work_queue(this_cpu_ptr(&svm_kick));
@@ -741,6 +763,8 @@ static int svm_run(struct hvx_vcpu *vcpu)
 	/* TSC cycles on one CPU with interrupts off; ns when read out. */
 	if (static_branch_likely(&hvx_stats_on))
 		hvx_stat_add(vcpu, HVX_STAT_RUN_NS, rdtsc() - t0);
+	if (vcpu->apic)
+		svm_tpr_exit(vcpu, vmcb);
 
 	if (svm_has_tsc_aux && host_aux != svm->tsc_aux)
 		wrmsrl(MSR_TSC_AUX, host_aux);

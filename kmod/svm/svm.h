@@ -58,6 +58,7 @@
 #define TLB_CONTROL_DO_NOTHING	0
 #define TLB_CONTROL_FLUSH_ALL	1
 
+#define V_TPR_MASK		0xfU
 #define V_IRQ			BIT(8)
 #define V_IGN_TPR		BIT(20)
 #define V_INTR_MASKING		BIT(24)

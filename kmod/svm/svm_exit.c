@@ -139,7 +139,10 @@ static int svm_exit_cr(struct hvx_vcpu *vcpu);
 
 static int svm_exit_cr8_write(struct hvx_vcpu *vcpu)
 {
-	/* With an APIC in the kernel, CR8 is always emulated. */
+	/*
+	 * With an APIC in the kernel the write is emulated: the TPR may free
+	 * an interrupt, delivered before the next instruction (svm_tpr_enter()).
+	 */
 	if (vcpu->apic)
 		return svm_exit_cr(vcpu);
 	to_svm(vcpu)->vintr_hold = true;

@@ -23,6 +23,7 @@
 #include <linux/rcupdate.h>
 #include <linux/cpu.h>
 #include <linux/jump_label.h>
+#include <asm/apicdef.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/desc.h>
@@ -166,11 +167,24 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_vm *vv = vcpu->vm->arch;
+	u32 cpu_based = vmx_caps.cpu_based;
 	struct desc_ptr idt;
 	u64 v;
 
 	vmcs_write(VMCS_LINK_POINTER, ~0ULL);
 	vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_caps.pin);
+	/*
+	 * With an APIC in the kernel, MOV CR8 reads and writes the TPR in
+	 * the virtual-APIC page without exits (SDM vol. 3C §30.1.2); a write
+	 * below TPR_THRESHOLD exits after it (vmx_tpr_enter()).
+	 */
+	if (vmx->vapic) {
+		cpu_based = (cpu_based | CPU_BASED_TPR_SHADOW) &
+			    ~(CPU_BASED_CR8_LOAD_EXITING | CPU_BASED_CR8_STORE_EXITING);
+		vmcs_write(VIRTUAL_APIC_PAGE_ADDR, __pa(vmx->vapic));
+		vmcs_write(TPR_THRESHOLD, 0);
+		vmx->tpr_threshold = 0;
+	}
 	if (vmx->shadow) {
 		/*
 		 * Shadow paging: no EPT (nor unrestricted guest, nor INVPCID,
@@ -178,7 +192,7 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 		 * #PF exit, and the paging bits of CR0/CR4 are host-owned.
 		 */
 		vmcs_write(CPU_BASED_VM_EXEC_CONTROL,
-			   vmx_caps.cpu_based | CPU_BASED_CR3_LOAD_EXITING |
+			   cpu_based | CPU_BASED_CR3_LOAD_EXITING |
 			   CPU_BASED_CR3_STORE_EXITING | CPU_BASED_INVLPG_EXITING);
 		if (vmx_caps.cpu_based & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
 			vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_caps.secondary &
@@ -186,7 +200,7 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 				     SECONDARY_EXEC_ENABLE_INVPCID));
 	} else {
 		/* Nested paging: the CPU has EPT, hence secondary controls. */
-		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_caps.cpu_based);
+		vmcs_write(CPU_BASED_VM_EXEC_CONTROL, cpu_based);
 		vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_caps.secondary);
 		vmcs_write(EPT_POINTER, vv->eptp);
 	}
@@ -262,6 +276,11 @@ static int vmx_vcpu_create(struct hvx_vcpu *vcpu)
 	msrs = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vmx->vmcs || !msrs)
 		goto err;
+	if (vcpu->apic && vmx_caps.tpr_shadow) {
+		vmx->vapic = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+		if (!vmx->vapic)
+			goto err;
+	}
 	if (vmx_caps.vpid) {
 		ret = ida_alloc_range(&vmx_vpids, 1, 0xffff, GFP_KERNEL);
 		if (ret < 0)
@@ -299,6 +318,7 @@ err_vpid:
 	if (vmx->vpid)
 		ida_free(&vmx_vpids, vmx->vpid);
 err:
+	free_page((unsigned long)vmx->vapic);
 	free_page((unsigned long)msrs);
 	free_page((unsigned long)vmx->vmcs);
 	kfree(vmx);
@@ -313,6 +333,7 @@ static void vmx_vcpu_free(struct hvx_vcpu *vcpu)
 	vmx_clear_remote(vmx);
 	if (vmx->vpid)
 		ida_free(&vmx_vpids, vmx->vpid);
+	free_page((unsigned long)vmx->vapic);
 	free_page((unsigned long)vmx->guest_msrs);
 	free_page((unsigned long)vmx->vmcs);
 	kfree(vmx);
@@ -438,6 +459,35 @@ static void vmx_restore_host(const struct vmx_host_segs *h)
 	invalidate_tss_limit();
 }
 
+/*
+ * The TPR shadow around an entry (with an APIC in the kernel): the APIC's
+ * TPR goes to the virtual-APIC page, where MOV CR8 reads and writes it;
+ * TPR_THRESHOLD is the class of what the TPR holds back in IRR, so that
+ * a write below it exits (EXIT_REASON_TPR_BELOW_THRESHOLD, after the
+ * write) and the interrupt is delivered before the next instruction.
+ * The threshold never exceeds TPR[7:4], as VM entry requires (SDM vol. 3C
+ * §26.2.1.1).
+ */
+static void vmx_tpr_enter(struct hvx_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u8 thr = hvx_lapic_tpr_threshold(vcpu);
+
+	WRITE_ONCE(vmx->vapic[APIC_TASKPRI / 4], hvx_lapic_get_tpr(vcpu));
+	if (thr != vmx->tpr_threshold) {
+		vmcs_write(TPR_THRESHOLD, thr);
+		vmx->tpr_threshold = thr;
+	}
+}
+
+/* A CR8 write the guest made without an exit reaches the APIC. */
+static void vmx_tpr_exit(struct hvx_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	u8 tpr = READ_ONCE(vmx->vapic[APIC_TASKPRI / 4]);
+
+	if (tpr != hvx_lapic_get_tpr(vcpu))
+		hvx_lapic_set_tpr(vcpu, tpr);
+}
+
 /* Puts back an event whose delivery the exit interrupted (SDM vol. 3C §28.2.4). */
 static void vmx_requeue_interrupted(struct vmx_vcpu *vmx)
 {
@@ -524,6 +574,8 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
 	}
 	hvx_inject_events(vcpu, vmx_set_windows);
+	if (vmx->vapic)
+		vmx_tpr_enter(vcpu, vmx);
 	entry_info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
 	entry_error = vmcs_read(VM_ENTRY_EXCEPTION_ERROR_CODE);
 	vmcs_write(GUEST_RSP, vcpu->regs[HVX_RSP]);
@@ -569,6 +621,8 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 
 	vmx->cr2 = native_read_cr2();
 	vmx_restore_host(&host);
+	if (vmx->vapic)
+		vmx_tpr_exit(vcpu, vmx);
 	hvx_put_guest_pkru(vcpu, guest_cr4, host_pkru, pkru_loaded);
 	if (vmx->guest_dr)
 		vmx_put_guest_dr(vcpu);

@@ -57,7 +57,9 @@ struct vmx_vcpu {
 	bool guest_dr;			/* (v) DR0-3, DR6 switched, MOV DR not exiting */
 	u16 vpid;			/* (c) 0: none */
 	u64 dr6;			/* (v) the guest's DR6 */
-	u8 cr8;				/* (v) the guest's TPR (MOV CR8 exits) */
+	u8 cr8;				/* (v) without an APIC: the TPR (MOV CR8 exits) */
+	u32 *vapic;			/* (c) virtual-APIC page: the TPR shadow, or NULL */
+	u8 tpr_threshold;		/* (v) what TPR_THRESHOLD holds */
 	u64 cr2;			/* (v) VM entry and exit do not switch CR2 */
 	bool shadow;			/* (c) shadow paging: EPT off */
 	u64 cr0_mask, cr4_mask;		/* (c) the host-owned CR bits */
@@ -169,6 +171,7 @@ struct vmx_caps {
 	bool ept;			/* EPT usable: nested paging available */
 	bool vpid, invept_single, invept_global, invvpid_single;
 	bool shadow_ok;			/* CR3 and INVLPG exiting can be set */
+	bool tpr_shadow;		/* TPR shadow on, CR8 exiting off: allowed */
 	/*
 	 * "Enable RDTSCP" is on: RDTSCP and RDPID run in the guest and read
 	 * TSC_AUX, which VM entry and exit do not switch, so it joins the

@@ -183,7 +183,10 @@ static int vmx_exit_exception_nmi(struct hvx_vcpu *vcpu)
 
 static int vmx_exit_other(struct hvx_vcpu *vcpu)
 {
-	/* NMI window, INIT, the preemption-timer backstop: enter again. */
+	/*
+	 * NMI window, INIT, the preemption-timer backstop; a TPR below the
+	 * threshold (vmx_tpr_exit() has told the APIC): enter again.
+	 */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	return 1;
 }
@@ -498,6 +501,7 @@ static int (*const vmx_exit_handlers[VMX_EXIT_NR])(struct hvx_vcpu *vcpu) = {
 	[EXIT_REASON_TRIPLE_FAULT]		= hvx_exit_shutdown,
 	[EXIT_REASON_INIT_SIGNAL]		= vmx_exit_other,
 	[EXIT_REASON_INTERRUPT_WINDOW]		= hvx_exit_irq_window,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD]	= vmx_exit_other,
 	[EXIT_REASON_NMI_WINDOW]		= vmx_exit_other,
 	[EXIT_REASON_TASK_SWITCH]		= vmx_exit_internal,
 	[EXIT_REASON_CPUID]			= vmx_exit_cpuid,

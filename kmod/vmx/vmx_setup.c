@@ -284,6 +284,10 @@ int vmx_hardware_setup(void)
 		rdmsr(vmx_caps.basic & HVX_VMX_BASIC_TRUE_CTLS ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
 		      MSR_IA32_VMX_PROCBASED_CTLS, lo, hi);
 		vmx_caps.shadow_ok = (hi & shadow_bits) == shadow_bits;
+		/* For VMs with an APIC in the kernel (vmx_vmcs_setup()). */
+		vmx_caps.tpr_shadow = (hi & CPU_BASED_TPR_SHADOW) &&
+				      !(lo & (CPU_BASED_CR8_LOAD_EXITING |
+					      CPU_BASED_CR8_STORE_EXITING));
 		/* CR3 exiting forced on (old CPUs): only shadow VMs can live with it. */
 		if ((lo & (CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING)) &&
 		    (vmx_caps.secondary & SECONDARY_EXEC_ENABLE_EPT)) {

@@ -112,28 +112,6 @@ static void idt64_gate(struct tvm *t, unsigned int vector, __u64 handler, unsign
 	memcpy(t->mem + GUEST_IDT_GPA + vector * 16 + 8, &hi, 8);
 }
 
-/* The VM's id and vCPU 0's counters, read over netlink. */
-static int vcpu_counters(struct vcpu_info *v, char *why, size_t len)
-{
-	struct nl_err e = { 0 };
-	struct gnl g;
-	__u32 id;
-	int ret;
-
-	ret = gnl_open(&g);
-	if (ret) {
-		snprintf(why, len, "generic-netlink family \"%s\": %s", HVX_GENL_NAME,
-			 strerror(-ret));
-		return ret;
-	}
-	id = newest_vm_of(&g, getpid());
-	ret = id ? nl_get_vcpu(&g, id, 0, v, &e) : -ENOENT;
-	if (ret)
-		snprintf(why, len, "vCPU 0 of VM %u: %s (%.128s)", id, strerror(-ret), e.msg);
-	gnl_close(&g);
-	return ret;
-}
-
 /*
  * Exits for exceptions: SVM counts the vector's own code; VMX counts all
  * exceptions and NMIs under reason 0, where shadow paging adds its #PFs
@@ -203,7 +181,7 @@ TEST(debug_and_instructions)
 	}
 
 	/* Each of them exited. */
-	ASSERT_EQ(0, vcpu_counters(&v, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(0, self_vcpu_counters(0, &v, why, sizeof(why))) TH_LOG("%s", why);
 	if (intel) {
 		EXPECT_LE(3, exception_exits(&v, intel, t.paging, 1))
 			TH_LOG("three #DB exits expected");
@@ -277,7 +255,7 @@ TEST(alignment_check)
 	EXPECT_REPORT(&t, 1, GUEST_ADDR(icpt_align, ac_insn));
 	EXPECT_REPORT(&t, 2, USER_CS);
 	EXPECT_EQ(RFLAGS_RF, t.io[0].reports[3] & RFLAGS_RF);
-	ASSERT_EQ(0, vcpu_counters(&v, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(0, self_vcpu_counters(0, &v, why, sizeof(why))) TH_LOG("%s", why);
 	if (intel) {
 		EXPECT_LE(1, exception_exits(&v, intel, t.paging, 17));
 	} else {
@@ -347,7 +325,7 @@ TEST(ac_during_ac_delivery)
 	ASSERT_EQ(-EINTR, r) TH_LOG("RUN returned %s", tvm_describe(&t, 0, r, why, sizeof(why)));
 	EXPECT_EQ(HVX_EXIT_INTR, run->exit_reason);
 
-	ASSERT_EQ(0, vcpu_counters(&v, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(0, self_vcpu_counters(0, &v, why, sizeof(why))) TH_LOG("%s", why);
 	n = exception_exits(&v, intel, t.paging, 17);
 	EXPECT_LE(10, n) TH_LOG("only %llu #AC exits in 300 ms", (unsigned long long)n);
 out:
@@ -401,7 +379,7 @@ TEST(db_during_db_delivery)
 	}
 	ASSERT_EQ(-EINTR, r) TH_LOG("RUN returned %s", tvm_describe(&t, 0, r, why, sizeof(why)));
 	EXPECT_EQ(HVX_EXIT_INTR, run->exit_reason);
-	ASSERT_EQ(0, vcpu_counters(&v, why, sizeof(why))) TH_LOG("%s", why);
+	ASSERT_EQ(0, self_vcpu_counters(0, &v, why, sizeof(why))) TH_LOG("%s", why);
 	n = exception_exits(&v, intel, t.paging, 1);
 	EXPECT_LE(10, n) TH_LOG("only %llu #DB exits in 300 ms", (unsigned long long)n);
 out:

@@ -37,7 +37,8 @@
 #define HVX_CAP_SHADOW_REAL_MODE 12	/* 1 if real mode runs under shadow paging */
 #define HVX_CAP_LAPIC		13	/* 1 if HVX_VM_LAPIC is available */
 #define HVX_CAP_IOAPIC_PINS	14	/* pins of the HVX_VM_IOAPIC I/O APIC, 0: none */
-#define HVX_NR_CAPS		15
+#define HVX_CAP_TSC_KHZ		15	/* the guest TSC's frequency in kHz, 0: unknown */
+#define HVX_NR_CAPS		16
 
 #define HVX_VENDOR_AMD		1
 #define HVX_VENDOR_INTEL	2

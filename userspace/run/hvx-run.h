@@ -210,6 +210,7 @@ struct hvx_runner {
 	unsigned long long exits[HVX_EXIT_INTR + 2];	/* per exit reason; last: unknown */
 
 	struct run_entry entry;
+	size_t cmdline_max;		/* a bzImage's: its command line's room, else 0 */
 	struct io_range io[RUN_MAX_IO_RANGES];
 	unsigned int nr_io;
 
@@ -314,6 +315,8 @@ int load__file(const char *what, const char *path, void **buf, size_t *size);
 int load__flat(struct hvx_runner *r, const struct run_options *o);
 int load__multiboot(struct hvx_runner *r, const struct run_options *o);
 int load__linux(struct hvx_runner *r, const struct run_options *o);
+/* After create_vm(): tsc_early_khz= on AMD (linux.c). */
+void linux__tsc_khz(struct hvx_runner *r);
 /* pvh.c: --kernel given an ELF file; load__linux() hands it over. */
 int load__is_elf(const void *img, size_t size);
 int load__pvh(struct hvx_runner *r, const struct run_options *o, const void *img, size_t size);

@@ -7,10 +7,11 @@
  * the initrd, then entry at the kernel's startup_64 (load address + 0x200)
  * in long mode with an identity map of the first 4G, a GDT whose 0x10 is
  * flat 64-bit code and 0x18 flat data, interrupts off and RSI pointing at
- * the zero page.  No BIOS runs: what a BIOS would leave (EBDA, tables)
- * is absent, so the kernel finds no ACPI, MP or SMBIOS tables.  An ELF
+ * the zero page.  No BIOS runs: of the tables a BIOS would leave the
+ * kernel finds only the MP table (mptable.c), no ACPI or SMBIOS.  An ELF
  * kernel (vmlinux) goes to its PVH entry instead (pvh.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,6 +175,7 @@ int load__linux(struct hvx_runner *r, const struct run_options *o)
 	memset((char *)r->mem + CMDLINE_ADDR, 0, cmdline_len + 1);
 	if (cmdline_len)
 		memcpy((char *)r->mem + CMDLINE_ADDR, o->append, cmdline_len);
+	r->cmdline_max = cmdline_max < CMDLINE_MAX - 1 ? cmdline_max : CMDLINE_MAX - 1;
 
 	nmap = load__memmap(r, map);
 	for (i = 0; i < nmap && i < BP_E820_MAX; i++) {
@@ -196,4 +198,32 @@ error:
 	free(initrd);
 	free(img);
 	return -1;
+}
+
+/*
+ * Once the VM exists (images load before /dev/hvx is opened): on AMD,
+ * "tsc_early_khz=" with the TSC's frequency (HVX_CAP_TSC_KHZ) at the end
+ * of the bzImage's command line, unless the line sets it already or it
+ * would not fit.  Linux reads that frequency from CPUID leaf 0x15 only on
+ * Intel; on AMD it calibrates the TSC against the PIT, which fails or
+ * errs on a busy or emulated host, and then runs without the TSC clock
+ * source and without the TSC-deadline timer.
+ */
+void linux__tsc_khz(struct hvx_runner *r)
+{
+	char *line = (char *)r->mem + CMDLINE_ADDR, add[40];
+	__u64 vendor = 0, khz = 0;
+	size_t len;
+	int n;
+
+	if (!r->cmdline_max ||
+	    hvx_check_cap(&r->sys, HVX_CAP_VENDOR, &vendor) || vendor != HVX_VENDOR_AMD ||
+	    hvx_check_cap(&r->sys, HVX_CAP_TSC_KHZ, &khz) || !khz ||
+	    strstr(line, "tsc_early_khz="))
+		return;
+	len = strlen(line);
+	n = snprintf(add, sizeof(add), "%stsc_early_khz=%llu", len ? " " : "",
+		     (unsigned long long)khz);
+	if (len + n <= r->cmdline_max)
+		memcpy(line + len, add, n + 1);
 }

@@ -646,6 +646,7 @@ int main(int argc, char **argv)
 		munmap(r.mem, r.mem_size);
 		return HVX_RUN_EXIT_HOST;
 	}
+	linux__tsc_khz(&r);
 	status = HVX_RUN_EXIT_HOST;
 	if (set_entry(&r) || pic__init(&r) || pit__init(&r) || uart__init(&r) ||
 	    rtc__init(&r) || fw_cfg__init(&r) || sysdev__init(&r) || console__init(&r))

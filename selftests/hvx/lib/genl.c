@@ -426,3 +426,29 @@ __u32 newest_vm_of(struct gnl *g, pid_t pid)
 			id = list.vm[i].id;
 	return id;
 }
+
+/*
+ * The counters of vCPU @vcpu_id of this process's newest VM, over a
+ * connection of their own; on failure, why in @why.
+ */
+int self_vcpu_counters(__u32 vcpu_id, struct vcpu_info *v, char *why, size_t len)
+{
+	struct nl_err e = { 0 };
+	struct gnl g;
+	__u32 id;
+	int ret;
+
+	ret = gnl_open(&g);
+	if (ret) {
+		snprintf(why, len, "generic-netlink family \"%s\": %s", HVX_GENL_NAME,
+			 strerror(-ret));
+		return ret;
+	}
+	id = newest_vm_of(&g, getpid());
+	ret = id ? nl_get_vcpu(&g, id, vcpu_id, v, &e) : -ENOENT;
+	if (ret)
+		snprintf(why, len, "vCPU %u of VM %u: %s (%.128s)", vcpu_id, id, strerror(-ret),
+			 e.msg);
+	gnl_close(&g);
+	return ret;
+}

@@ -102,6 +102,7 @@ int nl_get_vcpu(struct gnl *g, __u32 vm_id, __u32 id, struct vcpu_info *v,
 		struct nl_err *e);
 __u64 raw_count(const struct vcpu_info *v, __u32 code);
 __u32 newest_vm_of(struct gnl *g, pid_t pid);
+int self_vcpu_counters(__u32 vcpu_id, struct vcpu_info *v, char *why, size_t len);
 const struct vm_info *find_vm(const struct vm_list *list, __u32 id);
 
 #endif /* HVX_SELFTEST_GENL_H */
