@@ -315,7 +315,7 @@ int load__file(const char *what, const char *path, void **buf, size_t *size);
 int load__flat(struct hvx_runner *r, const struct run_options *o);
 int load__multiboot(struct hvx_runner *r, const struct run_options *o);
 int load__linux(struct hvx_runner *r, const struct run_options *o);
-/* After create_vm(): tsc_early_khz= on AMD (linux.c). */
+/* After create_vm(): tsc_early_khz= where CPUID does not tell (linux.c). */
 void linux__tsc_khz(struct hvx_runner *r);
 /* pvh.c: --kernel given an ELF file; load__linux() hands it over. */
 int load__is_elf(const void *img, size_t size);

@@ -201,13 +201,14 @@ error:
 }
 
 /*
- * Once the VM exists (images load before /dev/hvx is opened): on AMD,
+ * Once the VM exists (images load before /dev/hvx is opened):
  * "tsc_early_khz=" with the TSC's frequency (HVX_CAP_TSC_KHZ) at the end
- * of the bzImage's command line, unless the line sets it already or it
- * would not fit.  Linux reads that frequency from CPUID leaf 0x15 only on
- * Intel; on AMD it calibrates the TSC against the PIT, which fails or
- * errs on a busy or emulated host, and then runs without the TSC clock
- * source and without the TSC-deadline timer.
+ * of the bzImage's command line where the guest cannot read it from
+ * CPUID, unless the line sets it already or it would not fit.  Linux
+ * reads it from leaf 0x15 only on Intel, and the kernel fills that leaf
+ * only with the APIC in the kernel; otherwise Linux calibrates the TSC
+ * against the PIT, which fails or errs on a busy or emulated host, and
+ * runs without the TSC clock source and the TSC-deadline timer.
  */
 void linux__tsc_khz(struct hvx_runner *r)
 {
@@ -217,7 +218,8 @@ void linux__tsc_khz(struct hvx_runner *r)
 	int n;
 
 	if (!r->cmdline_max ||
-	    hvx_check_cap(&r->sys, HVX_CAP_VENDOR, &vendor) || vendor != HVX_VENDOR_AMD ||
+	    hvx_check_cap(&r->sys, HVX_CAP_VENDOR, &vendor) ||
+	    (vendor == HVX_VENDOR_INTEL && r->apic) ||
 	    hvx_check_cap(&r->sys, HVX_CAP_TSC_KHZ, &khz) || !khz ||
 	    strstr(line, "tsc_early_khz="))
 		return;
