@@ -404,6 +404,52 @@ report() {
 	sed -n 's/^FAIL [0-9]* /   FAIL /p' "$sum"
 }
 
+# fail_details LOG FAILLINE RUN: for a failed test case ("FAIL 1 NAME: not ok
+# N CASE" of a summary), what LOG holds of why, 12 lines at most, each cut
+# to 160 characters: a timed-out launch's digest ("# launch: ..." lines,
+# selftests/hvx/lib/launch.c), then the harness's messages that name a
+# source line (failed assertions, TH_LOG), between the case's RUN line and
+# its "not ok" line.  The check's output ends with these, so that its last
+# lines alone say why a run failed.
+fail_details() {
+	local name tcase
+	[[ $2 =~ ^FAIL\ [0-9]+\ ([^ :]+):\ not\ ok\ [0-9]+\ ([^ ]+) ]] || return 0
+	name=${BASH_REMATCH[1]}
+	tcase=${BASH_REMATCH[2]}
+	echo "   why $3 $name: $tcase:"
+	tr -d '\r' <"$1" | awk -v sect="$name" -v tc="$tcase" '
+		/HVX-TEST-BEGIN / { insec = ($NF == sect); grab = 0; next }
+		/HVX-TEST-END / { insec = 0; next }
+		!insec { next }
+		$1 == "#" && $2 == "RUN" && $3 == tc { grab = 1; nl = 0; nw = 0; next }
+		!grab { next }
+		/^[ \t]*not ok [0-9]+ / && index($0, " " tc) {
+			for (i = 0; i < nl && i < 12; i++)
+				print launch[i]
+			for (i = 0; i < nw && nl + i < 12; i++)
+				print where[i]
+			exit
+		}
+		/^# launch: / { launch[nl++] = $0; next }
+		/^# [^ ]+\.c:[0-9]+:/ { where[nw++] = $0 }
+	' | cut -c1-160 | sed 's/^/     /'
+}
+
+# why_failed LOG SUM RUN: fail_details of SUM's failed test cases, the
+# first three of the whole output (why_shown counts them).
+why_shown=0
+why_failed() {
+	local line
+	[ -f "$2" ] || return 0
+	while IFS= read -r line && [ "$why_shown" -lt 3 ]; do
+		case $line in
+		"FAIL "*": not ok "*)
+			fail_details "$1" "$line" "$3"
+			why_shown=$((why_shown + 1)) ;;
+		esac
+	done <"$2"
+}
+
 # The boot sector of the Bochs disk, assembled from scripts/rig-boot.S.
 boot_sector() {
 	local src=$top/scripts/rig-boot.S out=$RIG/rig-boot.bin
@@ -715,6 +761,9 @@ parse)
 		summarise "$log" "" >"$log.sum"
 		report "$(basename "$log")" "$log.sum" "?" "?" "?"
 	done
+	for log in "$@"; do
+		why_failed "$log" "$log.sum" "($(basename "$log"))"
+	done
 	echo "skipped: $total_skip"
 	echo "$total_pass passed, $total_fail failed"
 	[ "$total_fail" -eq 0 ]
@@ -919,6 +968,9 @@ if [ "$mode" = check ]; then
 		read -r wall_s boot_s init_s <"$RIG/$r-check.res"
 		report "${run_k[$i]} ${run_v[$i]}" "$RIG/$r-check.sum" "$wall_s" "$boot_s" \
 			"$init_s"
+	done
+	for r in "${runs[@]}"; do
+		why_failed "$RIG/$r-check.log" "$RIG/$r-check.sum" "($r)"
 	done
 	echo "skipped: $total_skip"
 	echo "$total_pass passed, $total_fail failed"

@@ -290,5 +290,48 @@ class Command(unittest.TestCase):
         self.assertEqual(out, "FAIL 1 a_test: not ok 1 x\nFAIL 1 b_test: never started\n")
 
 
+class WhyFailed(unittest.TestCase):
+    """rig.sh's lines under the results on why a test case failed."""
+
+    CASE = """#  RUN           mb.case_one ...
+# launch: timed out after 120 s
+# launch: its output ends: mbkernel: ok pic
+guest output that is not shown
+# a_test.c:10:case_one:status -1
+# a_test.c:12:case_one:Expected 43 (43) == l->status (-1)
+#          FAIL  mb.case_one
+not ok 1 mb.case_one
+#  RUN           mb.case_two ...
+# a_test.c:20:case_two:elsewhere
+ok 2 mb.case_two
+"""
+
+    def parse(self, body):
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "k-svm-check.log")
+            with open(log, "w", encoding="latin-1") as f:
+                f.write(BOOT.format(tests="a_test") + body + END)
+            return subprocess.run([os.path.join(HERE, "rig.sh"), "parse", log],
+                                  capture_output=True, text=True, check=False).stdout
+
+    def test_failed_case_explained(self):
+        out = self.parse(test("a_test", self.CASE, rc=1))
+        self.assertIn("""   FAIL a_test: not ok 1 mb.case_one
+   why (k-svm-check.log) a_test: mb.case_one:
+     # launch: timed out after 120 s
+     # launch: its output ends: mbkernel: ok pic
+     # a_test.c:10:case_one:status -1
+     # a_test.c:12:case_one:Expected 43 (43) == l->status (-1)
+skipped: 0
+1 passed, 1 failed
+""", out)
+        self.assertNotIn("not shown", out)
+        self.assertNotIn("elsewhere", out)
+
+    def test_passing_run_has_no_why(self):
+        out = self.parse(test("a_test", "ok 1 x\n"))
+        self.assertNotIn("why", out)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -81,8 +81,7 @@ static long hvx_vcpu_run(struct hvx_vcpu *vcpu)
 
 	run->rip = run->exit_reason == HVX_EXIT_INTR ? vcpu->rip : vcpu->exit_rip;
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
-	run->ready_for_interrupt = !vcpu->ev.irq && hvx_ops->interruptible(vcpu) &&
-				   hvx_lapic_takes_extint(vcpu);
+	run->ready_for_interrupt = hvx_extint_ready(vcpu);
 	trace_hvx_userspace_exit(vcpu->vm->id, vcpu->id, run->exit_reason, ret);
 	return ret;
 }

@@ -124,18 +124,25 @@ int hvx_get_msr(struct hvx_vcpu *vcpu, u32 index, u64 *data)
 }
 
 /*
- * Userspace asked to hear when the guest can take an interrupt, has none
- * queued, and the guest can take one now: exit before entering.  Nothing
- * may be in flight (an exit interrupted its delivery), or the window is
- * not open yet; nor is it while the APIC's LINT0 refuses the PIC's
- * interrupts.  Called before each entry.
+ * Whether HVX_INJECT_EVENT's external interrupt would be taken now: none
+ * queued, the guest interruptible, and the APIC's LINT0 taking the PIC's
+ * interrupts (hvx_lapic_takes_extint()).  What run->ready_for_interrupt
+ * says, and what opens the window userspace asks for.
+ */
+bool hvx_extint_ready(struct hvx_vcpu *vcpu)
+{
+	return !vcpu->ev.irq && hvx_ops->interruptible(vcpu) && hvx_lapic_takes_extint(vcpu);
+}
+
+/*
+ * Userspace asked to hear when the guest can take an interrupt, and it
+ * can now: exit before entering.  Nothing may be in flight either (an
+ * exit interrupted its delivery).  Called before each entry.
  */
 bool hvx_irq_window_open(struct hvx_vcpu *vcpu)
 {
-	if (!vcpu->run->request_interrupt_window || vcpu->ev.irq ||
-	    !hvx_ops->interruptible(vcpu) ||
-	    (hvx_ops->get_injection(vcpu, NULL) & HVX_EV_VALID) ||
-	    !hvx_lapic_takes_extint(vcpu))
+	if (!vcpu->run->request_interrupt_window || !hvx_extint_ready(vcpu) ||
+	    (hvx_ops->get_injection(vcpu, NULL) & HVX_EV_VALID))
 		return false;
 	vcpu->exit_rip = vcpu->rip;
 	vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
@@ -150,8 +157,7 @@ bool hvx_irq_window_open(struct hvx_vcpu *vcpu)
  */
 int hvx_exit_irq_window(struct hvx_vcpu *vcpu)
 {
-	if (hvx_ops->interruptible(vcpu) && vcpu->run->request_interrupt_window &&
-	    !vcpu->ev.irq && hvx_lapic_takes_extint(vcpu)) {
+	if (vcpu->run->request_interrupt_window && hvx_extint_ready(vcpu)) {
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_IRQ_WINDOW);
 		vcpu->run->exit_reason = HVX_EXIT_IRQ_WINDOW;
 		return 0;

@@ -325,6 +325,7 @@ int hvx_decode_mov(struct hvx_vcpu *vcpu, struct hvx_insn *in, struct hvx_fault 
 /* core/x86.c: x86 logic both backends share (hot-path inlines: hvx_x86.h) */
 void hvx_events_from_info(u32 info, u32 error, struct hvx_events *e);
 void hvx_get_events(struct hvx_vcpu *vcpu, struct hvx_events *e);
+bool hvx_extint_ready(struct hvx_vcpu *vcpu);
 bool hvx_irq_window_open(struct hvx_vcpu *vcpu);
 void __hvx_inject_events(struct hvx_vcpu *vcpu);
 int hvx_check_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c);

@@ -180,18 +180,23 @@ static long irq_count(const char *out, const char *what)
 	return sum;
 }
 
+/* Boots the variant's guest, its command line followed by extra if not NULL. */
 static void boot(struct __test_metadata *_metadata, FIXTURE_DATA(guest) *self,
-		 const FIXTURE_VARIANT(guest) *variant, const char *input)
+		 const FIXTURE_VARIANT(guest) *variant, const char *extra, const char *input)
 {
+	char append[512];
 	char *argv[] = {
 		(char *)launch_hvx_run(), "--verbose", "--paging", (char *)variant->paging,
 		"--mem", "256M", "--kernel", self->kernel,
-		"--initrd", self->initrd, "--append", (char *)variant->append,
+		"--initrd", self->initrd, "--append", append,
 		variant->smp ? "--cpus" : "--no-apic", variant->smp ? SMP_CPUS : NULL, NULL,
 	};
 	struct launch *l = &self->l;
 	regmatch_t m;
 	regex_t re;
+
+	snprintf(append, sizeof(append), "%s%s%s", variant->append, extra ? " " : "",
+		 extra ? extra : "");
 
 	/* A guest that stops making progress fails, with hvxstat's view and hvx-run's report. */
 	launch_on_timeout = report_vm;
@@ -248,7 +253,8 @@ TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 900)
 	long loc[8];
 	int i, n, tsc_arg;
 
-	boot(_metadata, self, variant, "echo GUEST-CMD $((6 * 7)) $(cat /proc/cmdline | wc -w)\n"
+	boot(_metadata, self, variant, NULL,
+	     "echo GUEST-CMD $((6 * 7)) $(cat /proc/cmdline | wc -w)\n"
 			      "echo CPUS $(grep -c ^processor /proc/cpuinfo)\n"
 			      "echo CLOCKEVENT $(cat /sys/devices/system/clockevents/clockevent0/current_device)\n"
 			      "echo CLOCKSOURCE $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)\n"
@@ -305,13 +311,29 @@ TEST_F_TIMEOUT(guest, shell_runs_command_then_poweroff, 900)
 	EXPECT_GT(irq_count(l->out, "IO-APIC   4-edge      ttyS0"), 0);
 }
 
+/*
+ * reboot -f ends hvx-run.  The command line sets tsc_early_khz= itself (to
+ * the right value): hvx-run adds no second one.
+ */
 TEST_F_TIMEOUT(guest, reboot_ends_hvx_run, 900)
 {
 	struct launch *l = &self->l;
+	char tsc_arg[64], want[96];
+	struct hvx_sys sys;
+	__u64 khz = 0;
 
-	boot(_metadata, self, variant, "echo GUEST-CMD $((6 * 7))\nreboot -f\n");
+	ASSERT_EQ(0, hvx_open(&sys));
+	ASSERT_EQ(0, hvx_check_cap(&sys, HVX_CAP_TSC_KHZ, &khz));
+	hvx_close(&sys);
+	snprintf(tsc_arg, sizeof(tsc_arg), "tsc_early_khz=%llu", (unsigned long long)khz);
+	boot(_metadata, self, variant, tsc_arg,
+	     "echo GUEST-CMD $((6 * 7))\n"
+	     "echo TSCARGS $(grep -o 'tsc_early_khz=[0-9]*' /proc/cmdline) END\n"
+	     "reboot -f\n");
 	EXPECT_EQ(0, l->status);
 	EXPECT_TRUE(strstr(l->out, "GUEST-CMD 42") != NULL);
+	snprintf(want, sizeof(want), "TSCARGS %s END", tsc_arg);
+	EXPECT_TRUE(strstr(l->out, want) != NULL) TH_LOG("no '%s' in the output", want);
 	/* Linux's default without ACPI: the keyboard controller's reset line. */
 	EXPECT_TRUE(strstr(l->err, "hvx-run: reset through the i8042") != NULL);
 }

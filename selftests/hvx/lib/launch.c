@@ -46,6 +46,43 @@ static int append(char **buf, size_t *len, size_t *cap, const char *data, size_t
 	return 0;
 }
 
+/* Prints line (up to its newline) as a TAP comment, cut to 200 bytes. */
+static void comment(const char *what, const char *line)
+{
+	size_t len = strcspn(line, "\n");
+
+	printf("# launch: %s%.*s\n", what, (int)(len < 200 ? len : 200), line);
+}
+
+/*
+ * A timed-out child in a few comment lines, before the test's own dump of
+ * everything: the last line of its output, and hvx-run's state report's
+ * lines on the PIC and each vCPU's registers and run counts (vcpu.c).
+ */
+static void timeout_digest(const struct launch *l, unsigned int timeout_s)
+{
+	static const char *const keys[] = { "hvx-run: state: pic", ": rip 0x", ": halted " };
+	const char *p, *last = l->out, *q;
+	unsigned int i, n = 0;
+
+	printf("# launch: timed out after %u s\n", timeout_s);
+	for (q = l->out; *q; q++)
+		if (q[0] == '\n' && q[1])
+			last = q + 1;
+	comment("its output ends: ", last);
+	for (p = l->err; *p && n < 6; p = *q ? q + 1 : q) {
+		q = p + strcspn(p, "\n");
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			if (memmem(p, q - p, keys[i], strlen(keys[i]))) {
+				comment("", p);
+				n++;
+				break;
+			}
+		}
+	}
+	fflush(stdout);
+}
+
 int launch_run(char *const argv[], const char *marker, const char *input,
 	       unsigned int timeout_s, struct launch *l)
 {
@@ -158,6 +195,7 @@ int launch_run_setup(char *const argv[], const char *marker, const char *input,
 		/* Timed out, whatever it did after SIGUSR1. */
 		wait4(pid, NULL, 0, &ru);
 		l->status = -1;
+		timeout_digest(l, timeout_s);
 	} else {
 		if (wait4(pid, &st, 0, &ru) < 0)
 			return -1;
