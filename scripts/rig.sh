@@ -599,6 +599,15 @@ run_kernel() {
 	build_initramfs "$kver" "$mode" "$vendor" "$dir"
 
 	if [ "$vendor" != vmx ]; then
+		# QEMU's TCG takes the emulated TSC from the machine's own TSC,
+		# which leaps when that machine is itself a VM that its host
+		# pauses or moves (seen: 19,680 s at once, on two QEMU runs at
+		# the same moment).  A kernel timing itself by the TSC then
+		# leaps its monotonic clock and jiffies with it, and every test
+		# timeout running then fires.  The HPET counts QEMU's virtual
+		# clock, which the machine's clock keeps steady; Bochs's TSC is
+		# its own.
+		append+=" clocksource=hpet"
 		if [ "${HVX_QEMU_GDB:-0}" = 1 ]; then
 			gdb_args=(-s -S)
 			append+=" nokaslr"
