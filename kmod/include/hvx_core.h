@@ -424,6 +424,7 @@ void hvx_shadow_flush(struct hvx_shadow *s);
 void hvx_shadow_new_cr3(struct hvx_shadow *s, bool long_mode);
 u64 hvx_shadow_root(struct hvx_shadow *s, bool long_mode);
 void hvx_shadow_invlpg(struct hvx_shadow *s, u64 gva, bool long_mode);
+void hvx_shadow_map_host(struct hvx_shadow *s, u64 gva, u64 hpa);
 int hvx_shadow_fault(struct hvx_vcpu *vcpu, struct hvx_shadow *s, u64 gva, u32 hw_ec,
 		     u32 *guest_ec);
 

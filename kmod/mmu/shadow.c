@@ -529,6 +529,20 @@ void hvx_shadow_invlpg(struct hvx_shadow *s, u64 gva, bool long_mode)
 }
 
 /*
+ * Maps host page @hpa at @gva of the 32-bit address space for the CPU's
+ * own accesses: supervisor, writable, outside what the guest can address
+ * (the TSS of virtual-8086 mode, vmx_rmode.c).  Gone with the next flush.
+ * Out of tables, everything was flushed instead: the access faults again.
+ */
+void hvx_shadow_map_host(struct hvx_shadow *s, u64 gva, u64 hpa)
+{
+	u64 *pt = shadow_leaf_table(s, (u32)gva, false, true, SHADOW_LOCAL, NULL);
+
+	if (pt)
+		WRITE_ONCE(pt[(gva >> 12) & 511], hpa | PTE_P | PTE_RW | PTE_A | PTE_D);
+}
+
+/*
  * A large guest page was just used for @gva: the other 4 KiB pages of its
  * aligned 64 KiB block go through the very same guest entries, which the
  * walk has marked accessed (and dirty, if @flags is writable), so they can

@@ -242,8 +242,9 @@ static u64 svm_cap(u32 cap)
 	case HVX_CAP_UNRESTRICTED_GUEST:	/* under nested paging: only with NPT */
 		return svm_npt;
 	case HVX_CAP_PAGING_SHADOW:
-	case HVX_CAP_SHADOW_REAL_MODE:	/* paged real mode, APM vol. 2 §15.19 */
 		return 1;
+	case HVX_CAP_SHADOW_REAL_MODE:	/* paged real mode, APM vol. 2 §15.19 */
+		return HVX_REAL_MODE_FULL;
 	default:
 		return 0;
 	}

@@ -206,15 +206,7 @@ static void vmx_vmcs_setup(struct hvx_vcpu *vcpu)
 	}
 	vmcs_write(VM_EXIT_CONTROLS, vmx_caps.exit_ctls);
 	vmcs_write(VM_ENTRY_CONTROLS, vmx_caps.entry_ctls);
-	/*
-	 * #AC and #DB raised while delivering themselves loop inside the CPU
-	 * with no instruction boundary for an interrupt to end the guest at
-	 * (CVE-2015-5307, CVE-2015-8104): they exit instead and are delivered
-	 * from vmx_exit.c.  A machine check is the host's: without the exit
-	 * it would go through the guest's IDT.
-	 */
-	vmcs_write(EXCEPTION_BITMAP, BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC) |
-		   (vmx->shadow ? BIT(X86_TRAP_PF) : 0));
+	vmcs_write(EXCEPTION_BITMAP, vmx_exception_bitmap(vmx));
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write(CR3_TARGET_COUNT, 0);
@@ -333,6 +325,7 @@ static void vmx_vcpu_free(struct hvx_vcpu *vcpu)
 	vmx_clear_remote(vmx);
 	if (vmx->vpid)
 		ida_free(&vmx_vpids, vmx->vpid);
+	free_pages((unsigned long)vmx->rm_tss, 2);
 	free_page((unsigned long)vmx->vapic);
 	free_page((unsigned long)vmx->guest_msrs);
 	free_page((unsigned long)vmx->vmcs);
@@ -508,16 +501,19 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	struct vmx_host_segs host;
 	u64 guest_cr4, t0 = 0;
 	u32 host_pkru = 0, intr, entry_info, entry_error;
-	bool pkru_loaded;
+	bool pkru_loaded, rm = false;
 	int ret, fail, gen;
 
-	/* Without unrestricted guest, real mode cannot run (SET_STATE says so too). */
+	/*
+	 * Without unrestricted guest, real mode runs only under shadow
+	 * paging, as virtual-8086 mode (SET_STATE says so too).
+	 */
 	if (unlikely(!vmx_caps.ug || vmx->shadow)) {
 		struct hvx_paging pg;
 
 		vmx_get_paging(vcpu, &pg);
-		if (!(pg.cr0 & X86_CR0_PE) ||
-		    (!vmx_caps.ug && !(pg.cr0 & X86_CR0_PG)))
+		if (!vmx->shadow &&
+		    (pg.cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
 			return -EOPNOTSUPP;
 		/*
 		 * Under shadow paging the CPU never sees the guest's paging
@@ -529,6 +525,12 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 			vmx->exit_reason = VMX_EXIT_FAILED_ENTRY | EXIT_REASON_INVALID_STATE;
 			vmx->exit_qual = 0;
 			return vmx_handle_exit(vcpu);
+		}
+		if (vmx->shadow && !(pg.cr0 & X86_CR0_PE)) {
+			ret = vmx_rm_prepare(vcpu);
+			if (ret <= 0)
+				return ret;
+			rm = true;
 		}
 	}
 
@@ -574,6 +576,12 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, intr);
 	}
 	hvx_inject_events(vcpu, vmx_set_windows);
+	/* Virtual-8086 mode takes events as real mode does: vmx_rm_prepare() delivers them. */
+	if (unlikely(rm) && (vmcs_read(VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK)) {
+		local_irq_enable();
+		preempt_enable();
+		return 1;
+	}
 	if (vmx->vapic)
 		vmx_tpr_enter(vcpu, vmx);
 	entry_info = vmcs_read(VM_ENTRY_INTR_INFO_FIELD);
@@ -608,6 +616,9 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 	 * guest that runs long must not stall grace periods.
 	 */
 	rcu_note_context_switch(false);
+	vmx->rm_ran = false;
+	if (unlikely(rm))
+		vmx_rm_enter(vcpu);
 	trace_hvx_entry(vcpu->vm->id, vcpu->id, vcpu->rip);
 	hvx_spec_enter(vcpu);
 	if (static_branch_unlikely(&vmx_l1d_flush_on))
@@ -674,6 +685,8 @@ static int vmx_run(struct hvx_vcpu *vcpu)
 		    (u16)vmx->exit_reason == EXIT_REASON_MCE_DURING_VMENTRY)
 			hvx_machine_check();
 	}
+	if (unlikely(rm))
+		vmx_rm_exit(vcpu);
 	/* A host interrupt that made the exit is taken here. */
 	local_irq_enable();
 	preempt_enable();

@@ -11,6 +11,7 @@
 #include <linux/list.h>
 #include <asm/vmx.h>
 #include <asm/asm.h>
+#include <asm/trapnr.h>
 
 #include "hvx_core.h"
 #include "hvx_x86.h"
@@ -76,6 +77,15 @@ struct vmx_vcpu {
 	u32 exit_insn_len;
 	u64 exit_qual;
 	u64 exit_gpa;
+	/* Real mode under shadow paging, as virtual-8086 mode (vmx_rmode.c). */
+	u8 *rm_tss;			/* (v) hvx's TSS, from the first such entry */
+	bool rm_ran;			/* (v) the last entry ran virtual-8086 mode */
+	/* (v) What the entry swapped out of the VMCS. */
+	u16 rm_sel[6], rm_guest_sel[6];	/* the selector it ran with, the guest's */
+	u32 rm_limit[6], rm_ar[6];
+	u16 rm_tr_sel;
+	u32 rm_tr_limit, rm_tr_ar, rm_idt_limit;
+	u64 rm_tr_base, rm_idt_base, rm_cr4, rm_iopl;
 };
 
 struct vmx_vm {
@@ -100,6 +110,20 @@ static inline bool vmx_requeued(u32 idt_info)
 static inline struct vmx_vcpu *to_vmx(struct hvx_vcpu *vcpu)
 {
 	return vcpu->arch;
+}
+
+/*
+ * The exceptions that exit.  #AC and #DB raised while delivering
+ * themselves loop inside the CPU with no instruction boundary for an
+ * interrupt to end the guest at (CVE-2015-5307, CVE-2015-8104): they exit
+ * instead and are delivered from vmx_exit.c.  A machine check is the
+ * host's: without the exit it would go through the guest's IDT.  Shadow
+ * paging takes #PF; virtual-8086 mode takes all (vmx_rmode.c).
+ */
+static inline u32 vmx_exception_bitmap(const struct vmx_vcpu *vmx)
+{
+	return BIT(X86_TRAP_DB) | BIT(X86_TRAP_AC) | BIT(X86_TRAP_MC) |
+	       (vmx->shadow ? BIT(X86_TRAP_PF) : 0);
 }
 
 /*
@@ -261,5 +285,19 @@ u32 vmx_raw_exit_code(unsigned int idx);
 
 /* vmx_exit.c */
 int vmx_handle_exit(struct hvx_vcpu *vcpu);
+void vmx_skip(struct hvx_vcpu *vcpu);
+int vmx_exit_cr(struct hvx_vcpu *vcpu);
+int vmx_exit_hlt(struct hvx_vcpu *vcpu);
+int vmx_exit_invd(struct hvx_vcpu *vcpu);
+int vmx_exit_wbinvd(struct hvx_vcpu *vcpu);
+int vmx_exit_rdmsr(struct hvx_vcpu *vcpu);
+int vmx_exit_wrmsr(struct hvx_vcpu *vcpu);
+
+/* vmx_rmode.c: real mode under shadow paging */
+int vmx_rm_prepare(struct hvx_vcpu *vcpu);
+void vmx_rm_enter(struct hvx_vcpu *vcpu);
+void vmx_rm_exit(struct hvx_vcpu *vcpu);
+bool vmx_rm_tss_fault(struct hvx_vcpu *vcpu);
+int vmx_rm_exception(struct hvx_vcpu *vcpu, u8 vector);
 
 #endif /* HVX_VMX_H */

@@ -32,7 +32,7 @@ static void vmx_end_shadow(struct hvx_vcpu *vcpu)
 }
 
 /* The exiting instruction is done: step over it (SDM vol. 3C §28.2.5). */
-static void vmx_skip(struct hvx_vcpu *vcpu)
+void vmx_skip(struct hvx_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
@@ -164,8 +164,11 @@ static int vmx_exit_exception_nmi(struct hvx_vcpu *vcpu)
 
 	if ((vmx->exit_intr_info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return vmx_exit_nop(vcpu);
-	if (vmx->shadow && vector == X86_TRAP_PF)
+	if (vmx->shadow && vector == X86_TRAP_PF) {
+		if (unlikely(vmx->rm_ran) && vmx_rm_tss_fault(vcpu))
+			return 1;
 		return vmx_exit_shadow_pf(vcpu);
+	}
 	if (vector == X86_TRAP_DB)
 		return vmx_exit_db(vcpu);
 	if (vector == X86_TRAP_AC)
@@ -175,6 +178,9 @@ static int vmx_exit_exception_nmi(struct hvx_vcpu *vcpu)
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 		return 1;
 	}
+	/* Virtual-8086 mode intercepts every exception. */
+	if (vmx->rm_ran)
+		return vmx_rm_exception(vcpu, vector);
 	/* No other exception is intercepted: this cannot happen. */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	return hvx_exit_internal(vcpu, HVX_INTERNAL_UNKNOWN_EXIT, vmx->exit_reason,
@@ -210,13 +216,13 @@ static int vmx_exit_cpuid(struct hvx_vcpu *vcpu)
 	return ret;
 }
 
-static int vmx_exit_hlt(struct hvx_vcpu *vcpu)
+int vmx_exit_hlt(struct hvx_vcpu *vcpu)
 {
 	vmx_skip(vcpu);
 	return hvx_exit_hlt(vcpu);
 }
 
-static int vmx_exit_invd(struct hvx_vcpu *vcpu)
+int vmx_exit_invd(struct hvx_vcpu *vcpu)
 {
 	/* Guest memory is always coherent: nothing to invalidate. */
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
@@ -229,7 +235,7 @@ static int vmx_exit_invd(struct hvx_vcpu *vcpu)
  * is assigned, so there is nothing to write back for the guest, and the
  * host's caches are not the guest's to flush (KVM: kvm_emulate_wbinvd()).
  */
-static int vmx_exit_wbinvd(struct hvx_vcpu *vcpu)
+int vmx_exit_wbinvd(struct hvx_vcpu *vcpu)
 {
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_OTHER);
 	vmx_skip(vcpu);
@@ -292,11 +298,10 @@ static int vmx_mov_to_cr0(struct hvx_vcpu *vcpu, u64 val)
 	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD)) ||
 	    (val & ~(u32)vmx_caps.cr0_fixed1 & ~(X86_CR0_PE | X86_CR0_PG)))
 		return -EINVAL;
-	if (!vmx_caps.ug && (val & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
+	/* Shadow paging runs real mode as virtual-8086 mode (vmx_rmode.c). */
+	if (!vmx_caps.ug && !to_vmx(vcpu)->shadow &&
+	    (val & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
 		return -EINVAL;
-	/* Shadow paging has no unrestricted guest: real mode cannot run. */
-	if (to_vmx(vcpu)->shadow && !(val & X86_CR0_PE))
-		return -EOPNOTSUPP;
 	if ((val & X86_CR0_PG) && !(pg.cr0 & X86_CR0_PG) && (efer & EFER_LME)) {
 		if (!(pg.cr4 & X86_CR4_PAE))
 			return -EINVAL;
@@ -345,7 +350,7 @@ static int vmx_mov_to_cr4(struct hvx_vcpu *vcpu, u64 val)
 	return 0;
 }
 
-static int vmx_exit_cr(struct hvx_vcpu *vcpu)
+int vmx_exit_cr(struct hvx_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 q = vmx->exit_qual;
@@ -383,11 +388,14 @@ static int vmx_exit_cr(struct hvx_vcpu *vcpu)
 			ret = -EOPNOTSUPP;
 		}
 		break;
-	case 1:		/* MOV from CR */
-		if (cr == 3) {
+	case 1:		/* MOV from CR; of CR0, CR2, CR4 only in virtual-8086 mode */
+		if (cr == 0 || cr == 3 || cr == 4) {
 			vmx_get(vcpu);
-			*reg = vmx_guest_cr3(vcpu);
+			*reg = cr == 0 ? vmx_guest_cr0(vcpu) : cr == 3 ? vmx_guest_cr3(vcpu) :
+			       vmx_guest_cr4(vcpu);
 			vmx_put(vcpu);
+		} else if (cr == 2) {
+			*reg = vmx->cr2;
 		} else if (cr == 8) {
 			*reg = vcpu->apic ? hvx_lapic_get_cr8(vcpu) : vmx->cr8;
 		} else {
@@ -437,13 +445,13 @@ static int vmx_exit_io(struct hvx_vcpu *vcpu)
 			   vcpu->rip + vmx->exit_insn_len);
 }
 
-static int vmx_exit_rdmsr(struct hvx_vcpu *vcpu)
+int vmx_exit_rdmsr(struct hvx_vcpu *vcpu)
 {
 	vmx_skip(vcpu);
 	return hvx_exit_msr(vcpu, vcpu->regs[HVX_RCX], false, 0);
 }
 
-static int vmx_exit_wrmsr(struct hvx_vcpu *vcpu)
+int vmx_exit_wrmsr(struct hvx_vcpu *vcpu)
 {
 	u64 data = (u32)vcpu->regs[HVX_RAX] | (vcpu->regs[HVX_RDX] << 32);
 

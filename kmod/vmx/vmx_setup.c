@@ -398,6 +398,8 @@ u64 vmx_cap(u32 cap)
 		return vmx_caps.ug;
 	case HVX_CAP_PAGING_SHADOW:
 		return vmx_caps.shadow_ok;
+	case HVX_CAP_SHADOW_REAL_MODE:	/* vmx_rmode.c */
+		return vmx_caps.shadow_ok ? HVX_REAL_MODE_VM86 : HVX_REAL_MODE_NONE;
 	default:
 		return 0;
 	}

@@ -149,13 +149,12 @@ int vmx_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
 	if (c->efer & ~EFER_GUEST_BITS)
 		return -EINVAL;
 	/*
-	 * Without unrestricted guest VMX runs only paged protected mode;
-	 * shadow paging (no EPT, so no unrestricted guest) pages for the
-	 * guest, which still needs protected mode.
+	 * Without unrestricted guest VMX runs only paged protected mode, but
+	 * for shadow paging, which pages for the guest and runs real mode as
+	 * virtual-8086 mode (vmx_rmode.c).
 	 */
-	if (!vmx_caps.ug && (c->cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
-		return -EOPNOTSUPP;
-	if (vmx->shadow && !(c->cr0 & X86_CR0_PE))
+	if (!vmx_caps.ug && !vmx->shadow &&
+	    (c->cr0 & (X86_CR0_PE | X86_CR0_PG)) != (X86_CR0_PE | X86_CR0_PG))
 		return -EOPNOTSUPP;
 	pae = !vmx->shadow && vmx_pae_paging(c->cr0, c->cr4, c->efer);
 	if (pae)

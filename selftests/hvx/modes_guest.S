@@ -216,3 +216,220 @@ GUEST_BEGIN(modes_smsw_a16)
 	GUEST_REPORT(%ebx)			/* 0: nothing stored at [ESI] */
 	GUEST_DONE($0x600d)
 GUEST_END(modes_smsw_a16)
+
+/*
+ * Real mode's events and privileged instructions, which virtual-8086 mode
+ * (VMX under shadow paging) has the kernel deliver and emulate: INT n,
+ * INT3, a #DE and an injected interrupt through the vector table at IDTR,
+ * a vector past the IDT limit (#GP), LIDT, MOV CR, LMSW, CLTS, RDMSR,
+ * WRMSR, WBINVD, INVLPG, HLT.  CS = DS = 0x1000; the tables at 0 and 0x2000.
+ */
+#define RE(label)	((label) - modes_rm_events_start)
+#define RE_VEC(v, label)	movw $RE(label), %es:(4 * (v)); movw %cs, %es:(4 * (v) + 2)
+GUEST_BEGIN(modes_rm_events)
+	.code16
+	cli
+	xor %ax, %ax
+	mov %ax, %es
+	RE_VEC(0x00, re_de)
+	RE_VEC(0x03, re_bp)
+	RE_VEC(0x0d, re_gp)
+	RE_VEC(0x40, re_int40)
+	RE_VEC(0x42, re_irq)
+
+	/* INT n: IF clear in the handler, back after IRET, the return address past INT. */
+	sti
+	int $0x40
+re_after40:
+	pushf
+	pop %bx
+	and $0x200, %bx
+	movzwl %bx, %ebx
+	GUEST_REPORT(%ebx)			/* 0x200 */
+	movzwl RE(re_if40), %ebx
+	GUEST_REPORT(%ebx)			/* 0: IF in the handler */
+	cmpw $RE(re_after40), RE(re_ret40)
+	je 1f
+	GUEST_FAIL
+1:	cli
+
+	/* #DE: the handler steps over the 2-byte DIV. */
+	xor %bl, %bl
+	mov $1, %ax
+	div %bl
+	/* INT3: a trap, back past it. */
+	int3
+	movzwl RE(re_nde), %ebx
+	GUEST_REPORT(%ebx)			/* 1 */
+	movzwl RE(re_nbp), %ebx
+	GUEST_REPORT(%ebx)			/* 1 */
+
+	/* LIDT moves the table: vector 0x41 through the one at 0x2000. */
+	mov $0x200, %ax
+	mov %ax, %es
+	movw $RE(re_int41), %es:(4 * 0x41)
+	movw %cs, %es:(4 * 0x41 + 2)
+	lidt RE(re_idt2000)
+	int $0x41
+	/* A limit that ends below vector 0x41: #GP (vector 13, back at 0). */
+	lidt RE(re_idt_short)
+	int $0x41
+	lidt RE(re_idt0)
+	movzwl RE(re_n41), %ebx
+	GUEST_REPORT(%ebx)			/* 1 */
+	movzwl RE(re_ngp), %ebx
+	GUEST_REPORT(%ebx)			/* 1 */
+
+	/* MOV CR, LMSW, CLTS. */
+	mov %cr0, %eax
+	mov %eax, %ebx
+	and $1, %ebx
+	GUEST_ASSERT_EQ(%ebx, 0)		/* PE clear */
+	smsw %ax
+	or $8, %ax
+	lmsw %ax				/* TS */
+	mov %cr0, %ebx
+	and $8, %ebx
+	GUEST_REPORT(%ebx)			/* 8 */
+	clts
+	mov %cr0, %ebx
+	and $8, %ebx
+	GUEST_REPORT(%ebx)			/* 0 */
+	mov %cr4, %eax
+	or $0x200, %eax				/* OSFXSR */
+	mov %eax, %cr4
+	mov %cr4, %ebx
+	and $0x200, %ebx
+	GUEST_REPORT(%ebx)			/* 0x200 */
+	mov $0x5000, %eax
+	mov %eax, %cr3
+	mov %cr3, %ebx
+	GUEST_REPORT(%ebx)			/* 0x5000 */
+
+	/* WRMSR, RDMSR (IA32_SYSENTER_CS), WBINVD, INVLPG. */
+	mov $0x174, %ecx
+	mov $0x1234, %eax
+	xor %edx, %edx
+	wrmsr
+	xor %eax, %eax
+	rdmsr
+	mov %eax, %ebx
+	GUEST_REPORT(%ebx)			/* 0x1234 */
+	wbinvd
+	invlpg (%bx)
+
+	/* HLT with IF set: the host injects vector 0x42, which ends it. */
+	sti
+	hlt
+	cli
+	movzwl RE(re_n42), %ebx
+	GUEST_REPORT(%ebx)			/* 1 */
+
+	/* A segment register loaded in real mode, for the host to read. */
+	mov $0x2345, %ax
+	mov %ax, %fs
+	GUEST_DONE($0x600d)
+
+re_int40:
+	pushf
+	pop %ax
+	and $0x200, %ax
+	mov %ax, RE(re_if40)
+	mov %sp, %bp
+	mov (%bp), %ax
+	mov %ax, RE(re_ret40)
+	iret
+re_de:
+	incw RE(re_nde)
+	mov %sp, %bp
+	addw $2, (%bp)
+	iret
+re_bp:
+	incw RE(re_nbp)
+	iret
+re_int41:
+	incw RE(re_n41)
+	iret
+re_gp:
+	incw RE(re_ngp)
+	mov %sp, %bp
+	addw $2, (%bp)
+	iret
+re_irq:
+	incw RE(re_n42)
+	iret
+
+re_if40:	.word 0xffff
+re_ret40:	.word 0
+re_nde:		.word 0
+re_nbp:		.word 0
+re_n41:		.word 0
+re_ngp:		.word 0
+re_n42:		.word 0
+re_idt0:	.word 0x3ff
+		.long 0
+re_idt2000:	.word 0x3ff
+		.long 0x2000
+re_idt_short:	.word 4 * 0x41 - 1
+		.long 0
+GUEST_END(modes_rm_events)
+
+/*
+ * Back to real mode from protected mode: PE cleared with CS and DS still
+ * holding protected-mode segments (bases 0x10000 and 0x20000), which stay
+ * in force until the far jump and the load of DS.  CS = DS = 0x1000 at
+ * the start.
+ */
+#define RP(label)	((label) - modes_pm_to_rm_start)
+GUEST_BEGIN(modes_pm_to_rm)
+	.code16
+	cli
+	lgdtl RP(rp_gdtr)
+	mov %cr0, %eax
+	or $1, %eax
+	mov %eax, %cr0
+	ljmp $0x08, $RP(rp_pm16)
+rp_pm16:
+	mov $0x10, %ax
+	mov %ax, %ds
+	mov %cr0, %eax
+	and $~1, %eax
+	mov %eax, %cr0
+	/* Real mode, DS still based at 0x20000: the host put a word there. */
+	mov 0, %bx
+	ljmp $0x1000, $RP(rp_rm)
+rp_rm:
+	movzwl %bx, %ebx
+	GUEST_REPORT(%ebx)			/* 0xbeef */
+	mov %ds, %bx
+	movzwl %bx, %ebx
+	GUEST_REPORT(%ebx)			/* 0x10; 0x2000 in virtual-8086 mode */
+	mov $0x1000, %ax
+	mov %ax, %ds
+	movl RP(rp_magic), %ebx
+	GUEST_REPORT(%ebx)			/* 0x5eed5eed, through DS = 0x1000 */
+	mov %cr0, %ebx
+	and $1, %ebx
+	GUEST_ASSERT_EQ(%ebx, 0)
+	GUEST_DONE($0x600d)
+
+	.balign 8
+rp_gdt:
+	.quad 0
+	.quad 0x00009a010000ffff		/* 0x08: 16-bit code, base 0x10000 */
+	.quad 0x000092020000ffff		/* 0x10: 16-bit data, base 0x20000 */
+rp_gdtr:
+	.word 0x17
+	.long GPA(modes_pm_to_rm_start, rp_gdt)
+rp_magic:
+	.long 0x5eed5eed
+GUEST_END(modes_pm_to_rm)
+
+/* "Unreal" mode: DS = 0x1000 with a 4 GiB limit (set by the host) reads above 1 MiB. */
+GUEST_BEGIN(modes_unreal)
+	.code16
+	mov $0xf0000, %esi
+	addr32 mov (%esi), %ebx			/* 0x100000 */
+	GUEST_REPORT(%ebx)			/* 0xca11ab1e */
+	GUEST_DONE($0x600d)
+GUEST_END(modes_unreal)

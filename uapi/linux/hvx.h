@@ -34,11 +34,20 @@
 #define HVX_CAP_NRIP_SAVE	9	/* 1 if the CPU reports the next RIP */
 #define HVX_CAP_MAX_GPA_BITS	10	/* guest-physical address width */
 #define HVX_CAP_UNRESTRICTED_GUEST 11	/* 1 if real mode and unpaged protected mode run */
-#define HVX_CAP_SHADOW_REAL_MODE 12	/* 1 if real mode runs under shadow paging */
+#define HVX_CAP_SHADOW_REAL_MODE 12	/* real mode under shadow paging: HVX_REAL_MODE_* */
 #define HVX_CAP_LAPIC		13	/* 1 if HVX_VM_LAPIC is available */
 #define HVX_CAP_IOAPIC_PINS	14	/* pins of the HVX_VM_IOAPIC I/O APIC, 0: none */
 #define HVX_CAP_TSC_KHZ		15	/* the guest TSC's frequency in kHz, 0: unknown */
 #define HVX_NR_CAPS		16
+
+/* HVX_CAP_SHADOW_REAL_MODE values */
+#define HVX_REAL_MODE_NONE	0	/* refused: EOPNOTSUPP */
+#define HVX_REAL_MODE_FULL	1	/* any real-mode state runs */
+/*
+ * Run as virtual-8086 mode: segment bases must be selector * 16 with
+ * 64 KiB limits; other states stop with HVX_INTERNAL_REAL_MODE.
+ */
+#define HVX_REAL_MODE_VM86	2
 
 #define HVX_VENDOR_AMD		1
 #define HVX_VENDOR_INTEL	2
@@ -331,6 +340,14 @@ struct hvx_cpuid {
  * data[0]: the gpa, data[1]: linear address of the instruction
  */
 #define HVX_INTERNAL_APIC_ACCESS	6
+/*
+ * Real mode under shadow paging on Intel (HVX_REAL_MODE_VM86) met what
+ * virtual-8086 mode cannot run: data[0]: the segment register (0-5: ES,
+ * CS, SS, DS, FS, GS, the SDM's numbering) whose base is not its
+ * selector * 16 or whose limit is not 0xffff, or ~0 for an instruction
+ * not emulated there; data[1]: linear address of the instruction
+ */
+#define HVX_INTERNAL_REAL_MODE		7
 
 #define HVX_IO_DATA_SIZE	1024	/* bytes of run->io_data */
 
