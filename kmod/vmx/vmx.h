@@ -85,7 +85,7 @@ struct vmx_vcpu {
 	u32 rm_limit[6], rm_ar[6];
 	u16 rm_tr_sel;
 	u32 rm_tr_limit, rm_tr_ar, rm_idt_limit;
-	u64 rm_tr_base, rm_idt_base, rm_cr4, rm_iopl;
+	u64 rm_tr_base, rm_idt_base, rm_cr0, rm_cr4, rm_iopl;
 };
 
 struct vmx_vm {

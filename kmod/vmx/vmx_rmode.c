@@ -216,9 +216,14 @@ void vmx_rm_enter(struct hvx_vcpu *vcpu)
 	vmx->rm_idt_limit = vmcs_read(GUEST_IDTR_LIMIT);
 	vmcs_write(GUEST_IDTR_BASE, 0);
 	vmcs_write(GUEST_IDTR_LIMIT, 0);
-	/* VME would send INT n through the TSS's redirection bitmap. */
+	/*
+	 * VME would send INT n through the TSS's redirection bitmap; AM
+	 * would check alignment at CPL 3, which real mode never does.
+	 */
 	vmx->rm_cr4 = vmcs_read(GUEST_CR4);
 	vmcs_write(GUEST_CR4, vmx->rm_cr4 & ~(X86_CR4_VME | X86_CR4_PVI));
+	vmx->rm_cr0 = vmcs_read(GUEST_CR0);
+	vmcs_write(GUEST_CR0, vmx->rm_cr0 & ~X86_CR0_AM);
 	vmx->rm_iopl = vcpu->rflags & X86_EFLAGS_IOPL;
 	vmcs_write(GUEST_RFLAGS, vcpu->rflags | X86_EFLAGS_VM | X86_EFLAGS_IOPL);
 	vmcs_write(EXCEPTION_BITMAP, ~0U);
@@ -256,6 +261,7 @@ void vmx_rm_exit(struct hvx_vcpu *vcpu)
 	vmcs_write(GUEST_IDTR_BASE, vmx->rm_idt_base);
 	vmcs_write(GUEST_IDTR_LIMIT, vmx->rm_idt_limit);
 	vmcs_write(GUEST_CR4, vmx->rm_cr4);
+	vmcs_write(GUEST_CR0, vmx->rm_cr0);
 	vmcs_write(EXCEPTION_BITMAP, vmx_exception_bitmap(vmx));
 	vcpu->rflags = (vcpu->rflags & ~(X86_EFLAGS_VM | X86_EFLAGS_IOPL)) | vmx->rm_iopl;
 	vmcs_write(GUEST_RFLAGS, vcpu->rflags);
