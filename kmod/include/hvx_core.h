@@ -100,6 +100,7 @@ struct hvx_slot {
  */
 struct hvx_tdp_format {
 	u64 (*leaf)(phys_addr_t pa, bool writable);
+	u64 large;		/* makes a level-2 leaf map 2 MiB; 0: none */
 	u64 table_flags;	/* flags of a non-leaf entry */
 	u64 present_mask;	/* any of these set: entry present */
 };
@@ -107,6 +108,7 @@ struct hvx_tdp_format {
 struct hvx_tdp {
 	const struct hvx_tdp_format *fmt;	/* (c) */
 	int levels;				/* (c) 4 or 5 */
+	bool huge;				/* (c) 2 MiB leaves where backed */
 	u64 *root;				/* (l) */
 	unsigned long table_pages;		/* (l) */
 	unsigned long pinned_pages;		/* (l) */

@@ -264,6 +264,7 @@ static u64 npt_leaf(phys_addr_t pa, bool writable)
 
 static const struct hvx_tdp_format npt_format = {
 	.leaf		= npt_leaf,
+	.large		= BIT_ULL(7),	/* PS, APM vol. 2 §15.25.5 */
 	.table_flags	= NPT_P | NPT_RW | NPT_US | NPT_A,
 	.present_mask	= NPT_P,
 };

@@ -74,6 +74,7 @@ static u64 ept_leaf(phys_addr_t pa, bool writable)
 
 static const struct hvx_tdp_format ept_format = {
 	.leaf		= ept_leaf,
+	.large		= BIT_ULL(7),	/* SDM vol. 3C table 29-4 */
 	.table_flags	= VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK |
 			  VMX_EPT_EXECUTABLE_MASK,
 	.present_mask	= VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK |
@@ -112,6 +113,9 @@ static int vmx_vm_init(struct hvx_vm *vm)
 		kfree(vv);
 		return ret;
 	}
+	/* The CPU walks the table only under nested paging. */
+	if (vm->paging == HVX_PAGING_NESTED && !vmx_caps.ept_2m)
+		vm->tdp.huge = false;
 	/* Shadow VMs keep their guest-physical map in the same tables, unseen by the CPU. */
 	if (vm->paging == HVX_PAGING_NESTED)
 		vv->eptp = hvx_tdp_root_pa(&vm->tdp) | (3 << 3) | HVX_MEMTYPE_WB;

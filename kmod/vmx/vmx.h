@@ -193,6 +193,7 @@ struct vmx_caps {
 	u64 cr0_mask, cr4_mask;		/* the bits of the guest's the host owns */
 	bool ug;			/* unrestricted guest */
 	bool ept;			/* EPT usable: nested paging available */
+	bool ept_2m;			/* EPT maps 2 MiB pages */
 	bool vpid, invept_single, invept_global, invvpid_single;
 	bool shadow_ok;			/* CR3 and INVLPG exiting can be set */
 	bool tpr_shadow;		/* TPR shadow on, CR8 exiting off: allowed */

@@ -333,6 +333,7 @@ int vmx_hardware_setup(void)
 		pr_err("hvx: this CPU has neither usable EPT nor CR3-load and INVLPG exiting: no paging mode works\n");
 		return -ENODEV;
 	}
+	vmx_caps.ept_2m = vmx_caps.ept && (ept_cap & VMX_EPT_2MB_PAGE_BIT);
 	vmx_caps.invept_single = vmx_caps.ept && (ept_cap & VMX_EPT_EXTENT_CONTEXT_BIT);
 	vmx_caps.invept_global = vmx_caps.ept && (ept_cap & VMX_EPT_EXTENT_GLOBAL_BIT);
 	vmx_caps.vpid = (vmx_caps.secondary & SECONDARY_EXEC_ENABLE_VPID) &&

@@ -225,6 +225,7 @@ static const char *const stat_name[HVX_STAT_MAX + 1] = {
 	[HVX_STAT_SHADOW_TABLES]	= "shadow_tables",
 	[HVX_STAT_EXIT_APIC]		= "exit_apic",
 	[HVX_STAT_HALT_NS]		= "halt_ns",
+	[HVX_STAT_PAGES_MAPPED_2M]	= "pages_mapped_2m",
 };
 
 /* run_cmd() with stderr in the output too, for the messages of usage errors. */

@@ -121,3 +121,47 @@ GUEST_BEGIN(mem_tlb)
 	TLB_READ
 	GUEST_DONE($0x600d)
 GUEST_END(mem_tlb)
+
+/*
+ * Huge mappings: RDI is the first gpa of a slot, ECX its pages.  Reports
+ * 1 (the host reads the counters), writes i to page i, reports 2, then the
+ * sum of the pages' first dwords; RSI nonzero: then a write to the page at
+ * RSI, for a read-only slot to refuse.
+ */
+GUEST_BEGIN(mem_huge)
+	.code64
+	GUEST_REPORT($1)
+	mov %rdi, %rbx
+	xor %r8d, %r8d
+1:	mov %r8d, (%rbx)
+	add $4096, %rbx
+	inc %r8d
+	cmp %ecx, %r8d
+	jne 1b
+	GUEST_REPORT($2)
+	mov %rdi, %rbx
+	xor %r9d, %r9d
+	mov %ecx, %r10d
+2:	add (%rbx), %r9d
+	add $4096, %rbx
+	dec %r10d
+	jnz 2b
+	GUEST_REPORT(%r9d)
+	GUEST_DONE($0x600d)
+GUEST_END(mem_huge)
+
+/* The same reads of a read-only slot (RDI, ECX pages), then a write at RSI. */
+GUEST_BEGIN(mem_huge_ro)
+	.code64
+	mov %rdi, %rbx
+	xor %r9d, %r9d
+	mov %ecx, %r10d
+1:	add (%rbx), %r9d
+	add $4096, %rbx
+	dec %r10d
+	jnz 1b
+	GUEST_REPORT(%r9d)
+GLABEL(huge_ro_write)
+	movl $1, (%rsi)
+	GUEST_DONE($0xbad)
+GUEST_END(mem_huge_ro)

@@ -98,12 +98,13 @@ enum hvx_stat {
 	HVX_STAT_INJ_EXCEPTION,
 	HVX_STAT_RUN_NS,		/* time spent in the guest */
 	HVX_STAT_TLB_FLUSHES,		/* guest TLB flushes requested */
-	HVX_STAT_PAGES_MAPPED,		/* NPT/EPT leaves filled */
+	HVX_STAT_PAGES_MAPPED,		/* NPT/EPT 4 KiB leaves filled */
 	HVX_STAT_SHADOW_FILLS,		/* shadow paging: leaves filled */
 	HVX_STAT_SHADOW_FLUSHES,	/* shadow paging: all tables dropped */
 	HVX_STAT_SHADOW_TABLES,		/* shadow paging: most tables held at once */
 	HVX_STAT_EXIT_APIC,		/* xAPIC page accesses handled in the kernel */
 	HVX_STAT_HALT_NS,		/* time halted in the kernel (in-kernel APIC) */
+	HVX_STAT_PAGES_MAPPED_2M,	/* NPT/EPT 2 MiB leaves filled (512 pages each) */
 	__HVX_STAT_MAX,
 };
 

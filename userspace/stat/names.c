@@ -39,6 +39,7 @@ static const char *const stat_names[HVX_STAT_MAX + 1] = {
 	[HVX_STAT_SHADOW_TABLES]	= "shadow_tables",
 	[HVX_STAT_EXIT_APIC]		= "exit_apic",
 	[HVX_STAT_HALT_NS]		= "halt_ns",
+	[HVX_STAT_PAGES_MAPPED_2M]	= "pages_mapped_2m",
 };
 
 const char *names__stat(unsigned int stat)
