@@ -123,13 +123,15 @@ GUEST_BEGIN(mem_tlb)
 GUEST_END(mem_tlb)
 
 /*
- * Huge mappings: RDI is the first gpa of a slot, ECX its pages.  Reports
- * 1 (the host reads the counters), writes i to page i, reports 2, then the
- * sum of the pages' first dwords; RSI nonzero: then a write to the page at
- * RSI, for a read-only slot to refuse.
+ * Huge mappings: RDI is the first gpa of a slot, ECX its pages, R12 the
+ * page-directory entry that maps it, read first so that the page holding
+ * it is mapped before the count starts.  Reports 1 (the host reads the
+ * counters), writes i to page i, reports 2, then the sum of the pages'
+ * first dwords.
  */
 GUEST_BEGIN(mem_huge)
 	.code64
+	mov (%r12), %rax
 	GUEST_REPORT($1)
 	mov %rdi, %rbx
 	xor %r8d, %r8d

@@ -374,6 +374,8 @@ static void set_huge_regs(struct __test_metadata *_metadata, struct tvm *t, __u6
 	regs.rdi = gpa;
 	regs.rcx = pages;
 	regs.rsi = rsi;
+	/* The guest's entry for @gpa in libhvx's identity map (2 MiB pages). */
+	regs.r12 = HVX_LAYOUT_PD + (gpa >> 21) * 8;
 	ASSERT_OK(tvm_set_regs(t, 0, &regs));
 }
 
