@@ -679,8 +679,12 @@ TEST_F_TIMEOUT(mb, cmos_and_fwcfg_follow_mem, 150)
 
 /*
  * 50 PIT interrupts at 100 Hz, taken while halted: they need half a second
- * of host time, and a vCPU that sleeps while halted leaves hvx-run mostly
- * idle meanwhile.
+ * of host time, and a vCPU that sleeps while halted leaves hvx-run idle
+ * for much of it.  Idle, not a share of the wall time: on the rig's debug
+ * kernel (KASAN, lockdep) each of the ticks' exits costs several times
+ * the host CPU it costs elsewhere (1.15-1.36 s of 2.0-2.1 s there, 0.15-
+ * 0.36 s of 1.6 s on Debian's kernels), while a vCPU that spun in HLT
+ * would leave hvx-run no idle time at all.
  */
 TEST_F_TIMEOUT(mb, timer_interrupts_while_halted, 150)
 {
@@ -692,7 +696,8 @@ TEST_F_TIMEOUT(mb, timer_interrupts_while_halted, 150)
 	EXPECT_TRUE(strstr(l->out, "mbkernel: FAIL") == NULL);
 	TH_LOG("3 x 50 ticks at 100 Hz: wall %.2f s, hvx-run CPU %.2f s", l->wall_s, l->cpu_s);
 	EXPECT_GE(l->wall_s, 1.45);
-	EXPECT_LT(l->cpu_s, 0.6 * l->wall_s);
+	/* At least a third of the 1.5 s of ticks idle. */
+	EXPECT_LT(l->cpu_s, l->wall_s - 0.5);
 }
 
 TEST_F_TIMEOUT(mb, serial_input_interrupts, 150)
