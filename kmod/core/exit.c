@@ -232,14 +232,78 @@ static int hvx_string_io_decode(struct hvx_vcpu *vcpu, u8 *addr_bytes, int *seg,
 	return 0;
 }
 
+/*
+ * Items one exit of a string I/O carries: 1, or with HVX_VM_STRING_IO_BATCH
+ * as many of a REP's remaining rCX as fit io_data.  Not under
+ * single-step, whose trap follows every item.
+ */
+static unsigned int hvx_string_batch(struct hvx_vcpu *vcpu, u8 size, bool rep, u64 mask)
+{
+	if (!rep || !(vcpu->vm->flags & HVX_VM_STRING_IO_BATCH) ||
+	    (vcpu->rflags & X86_EFLAGS_TF))
+		return 1;
+	return min_t(u64, vcpu->regs[HVX_RCX] & mask, HVX_IO_DATA_SIZE / size);
+}
+
+/* The offset of item @i of a string I/O that starts at @start. */
+static u64 hvx_string_off(struct hvx_vcpu *vcpu, u64 start, unsigned int i, u8 size, u64 mask)
+{
+	u64 d = (u64)i * size;
+
+	return (vcpu->rflags & X86_EFLAGS_DF ? start - d : start + d) & mask;
+}
+
+enum hvx_string_op { HVX_STRING_READ, HVX_STRING_CHECK, HVX_STRING_WRITE };
+
+static int hvx_string_access(struct hvx_vcpu *vcpu, enum hvx_string_op op, int seg, u64 off,
+			     u8 *buf, unsigned int len, struct hvx_fault *f)
+{
+	switch (op) {
+	case HVX_STRING_READ:
+		return hvx_emul_read(vcpu, seg, off, buf, len, f);
+	case HVX_STRING_CHECK:
+		return hvx_emul_check_write(vcpu, seg, off, len, f);
+	default:
+		return hvx_emul_write(vcpu, seg, off, buf, len, f);
+	}
+}
+
+/*
+ * Reads (OUTS), checks or writes (INS) up to @n items of @size bytes from
+ * @seg:@start in the instruction's order, item i at buf[i * size].  A run
+ * that does not wrap moves in one access (io_data spans at most two
+ * pages); otherwise, or if that fails, item by item.  Returns the items
+ * done; *ret is the result of the one that stopped it (0, 1 with the
+ * guest's fault in *f, or -EFAULT), 0 if none did.
+ */
+static unsigned int hvx_string_items(struct hvx_vcpu *vcpu, enum hvx_string_op op, int seg,
+				     u64 start, u8 *buf, unsigned int n, u8 size, u64 mask,
+				     int *ret, struct hvx_fault *f)
+{
+	unsigned int i;
+
+	*ret = 0;
+	if (n > 1 && !(vcpu->rflags & X86_EFLAGS_DF) && start + (u64)n * size - 1 <= mask &&
+	    !hvx_string_access(vcpu, op, seg, start, buf, n * size, f))
+		return n;
+	for (i = 0; i < n; i++) {
+		*ret = hvx_string_access(vcpu, op, seg, hvx_string_off(vcpu, start, i, size, mask),
+					 buf + i * size, size, f);
+		if (*ret)
+			break;
+	}
+	return i;
+}
+
 int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 		bool string, bool rep, u64 next_rip)
 {
 	struct hvx_run *run = vcpu->run;
+	unsigned int n, i;
 	struct hvx_fault f;
 	u8 addr_bytes;
 	int seg, ret;
-	u64 mask;
+	u64 mask, off;
 
 	run->exit_reason = HVX_EXIT_IO;
 	run->io.direction = in ? HVX_IO_IN : HVX_IO_OUT;
@@ -272,45 +336,82 @@ int hvx_exit_io(struct hvx_vcpu *vcpu, u16 port, u8 size, bool in,
 		vcpu->rip = next_rip;
 		return 1;
 	}
+	n = hvx_string_batch(vcpu, size, rep, mask);
 	if (in) {
 		/*
 		 * INS stores to ES:rDI (no segment override applies).  A store
 		 * the guest may not make faults before the port is read, and
-		 * is checked again when the data comes back.
+		 * is checked again when the data comes back.  A batch stops
+		 * before the first such item, which runs (and faults) alone.
 		 */
-		vcpu->ins_off = vcpu->regs[HVX_RDI] & mask;
-		ret = hvx_emul_check_write(vcpu, HVX_SEG_ES, vcpu->ins_off, size, &f);
-		if (ret < 0)
+		off = vcpu->regs[HVX_RDI] & mask;
+		n = hvx_string_items(vcpu, HVX_STRING_CHECK, HVX_SEG_ES, off, run->io_data, n,
+				     size, mask, &ret, &f);
+		if (!n && ret < 0)
 			return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO,
-						 hvx_seg_linear(vcpu, HVX_SEG_ES, vcpu->ins_off),
-						 0);
-		if (ret)
+						 hvx_seg_linear(vcpu, HVX_SEG_ES, off), 0);
+		if (!n)
 			goto fault;
 		hvx_stat_inc(vcpu, HVX_STAT_EXIT_IO_IN);
+		vcpu->ins_off = off;
 		vcpu->ins_size = size;
+		vcpu->ins_count = n;
 		vcpu->complete = HVX_COMPLETE_INS;
 		vcpu->rip = vcpu->exit_rip;
 		/* The step waits for the data: keep what it needs. */
 		vcpu->io_rep = rep;
 		vcpu->io_addr_bytes = addr_bytes;
 		vcpu->io_next_rip = next_rip;
-		memset(run->io_data, 0, size);
+		run->io.count = n;
+		memset(run->io_data, 0, n * size);
 		return 0;
 	}
 	/* OUTS reads seg:rSI, DS unless overridden. */
-	ret = hvx_emul_read(vcpu, seg, vcpu->regs[HVX_RSI] & mask, run->io_data, size, &f);
-	if (ret < 0)
+	off = vcpu->regs[HVX_RSI] & mask;
+	n = hvx_string_items(vcpu, HVX_STRING_READ, seg, off, run->io_data, n, size, mask,
+			     &ret, &f);
+	if (!n && ret < 0)
 		return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO,
-					 hvx_seg_linear(vcpu, seg, vcpu->regs[HVX_RSI] & mask), 0);
-	if (ret)
+					 hvx_seg_linear(vcpu, seg, off), 0);
+	if (!n)
 		goto fault;
 	hvx_stat_inc(vcpu, HVX_STAT_EXIT_IO_OUT);
-	hvx_string_step(vcpu, HVX_RSI, size, rep, addr_bytes, next_rip);
+	run->io.count = n;
+	for (i = 0; i < n; i++)
+		hvx_string_step(vcpu, HVX_RSI, size, rep, addr_bytes, next_rip);
 	return 0;
 
 fault:
 	/* The guest takes the fault; the port is not accessed. */
 	hvx_inject_fault(vcpu, &f);
+	return 1;
+}
+
+/*
+ * INS: the data of the batch came back.  The items are stored and stepped
+ * in order; one the guest may no longer store to (its tables changed in
+ * the meantime) takes its fault there, with the items before it done.
+ */
+static int hvx_complete_ins(struct hvx_vcpu *vcpu)
+{
+	u64 mask = hvx_addr_mask(vcpu->io_addr_bytes);
+	struct hvx_fault f;
+	unsigned int n, i;
+	int ret;
+
+	n = hvx_string_items(vcpu, HVX_STRING_WRITE, HVX_SEG_ES, vcpu->ins_off,
+			     vcpu->run->io_data, vcpu->ins_count, vcpu->ins_size, mask, &ret, &f);
+	for (i = 0; i < n; i++)
+		hvx_string_step(vcpu, HVX_RDI, vcpu->ins_size, vcpu->io_rep,
+				vcpu->io_addr_bytes, vcpu->io_next_rip);
+	if (ret < 0)
+		return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO,
+					 hvx_seg_linear(vcpu, HVX_SEG_ES,
+							hvx_string_off(vcpu, vcpu->ins_off, n,
+								       vcpu->ins_size, mask)),
+					 0);
+	if (ret)
+		hvx_inject_fault(vcpu, &f);
 	return 1;
 }
 
@@ -367,8 +468,6 @@ int hvx_complete_userspace(struct hvx_vcpu *vcpu)
 {
 	struct hvx_run *run = vcpu->run;
 	enum hvx_completion c = vcpu->complete;
-	struct hvx_fault f;
-	int ret;
 
 	vcpu->complete = HVX_COMPLETE_NONE;
 	switch (c) {
@@ -382,19 +481,7 @@ int hvx_complete_userspace(struct hvx_vcpu *vcpu)
 			vcpu->regs[HVX_RAX] &= 0xffffffffULL;
 		break;
 	case HVX_COMPLETE_INS:
-		ret = hvx_emul_write(vcpu, HVX_SEG_ES, vcpu->ins_off, run->io_data,
-				     vcpu->ins_size, &f);
-		if (ret < 0)
-			return hvx_exit_internal(vcpu, HVX_INTERNAL_STRING_IO,
-						 hvx_seg_linear(vcpu, HVX_SEG_ES, vcpu->ins_off),
-						 0);
-		if (ret) {
-			hvx_inject_fault(vcpu, &f);
-			break;
-		}
-		hvx_string_step(vcpu, HVX_RDI, vcpu->ins_size, vcpu->io_rep,
-				vcpu->io_addr_bytes, vcpu->io_next_rip);
-		break;
+		return hvx_complete_ins(vcpu);
 	case HVX_COMPLETE_MSR:
 		if (run->msr.error) {
 			hvx_inject_gp(vcpu);

@@ -138,6 +138,9 @@ static long hvx_check_cap(struct hvx_capability __user *argp)
 	case HVX_CAP_IOAPIC_PINS:
 		c.value = 24;
 		break;
+	case HVX_CAP_STRING_IO_BATCH:
+		c.value = HVX_IO_DATA_SIZE;
+		break;
 	case HVX_CAP_TSC_KHZ:
 		/* The host's: a guest's TSC is the host's plus an offset. */
 		c.value = tsc_khz;

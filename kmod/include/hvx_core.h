@@ -205,6 +205,7 @@ struct hvx_vcpu {
 	u64 exit_rip;			/* (v) RIP of the exiting instruction */
 	u64 ins_off;			/* (v) HVX_COMPLETE_INS target, ES offset */
 	u8 ins_size;			/* (v) */
+	u16 ins_count;			/* (v) items of the HVX_COMPLETE_INS batch */
 	u8 io_addr_bytes;		/* (v) address size of the string I/O */
 	bool io_rep;			/* (v) it has a REP prefix */
 	u64 io_next_rip;		/* (v) RIP after the string I/O */

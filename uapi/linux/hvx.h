@@ -38,7 +38,8 @@
 #define HVX_CAP_LAPIC		13	/* 1 if HVX_VM_LAPIC is available */
 #define HVX_CAP_IOAPIC_PINS	14	/* pins of the HVX_VM_IOAPIC I/O APIC, 0: none */
 #define HVX_CAP_TSC_KHZ		15	/* the guest TSC's frequency in kHz, 0: unknown */
-#define HVX_NR_CAPS		16
+#define HVX_CAP_STRING_IO_BATCH	16	/* bytes per batched string I/O exit, 0: none */
+#define HVX_NR_CAPS		17
 
 /* HVX_CAP_SHADOW_REAL_MODE values */
 #define HVX_REAL_MODE_NONE	0	/* refused: EOPNOTSUPP */
@@ -74,7 +75,13 @@ struct hvx_capability {
 #define HVX_VM_LAPIC		(1U << 1)
 /* ... and an I/O APIC at 0xfec00000 whose pins HVX_IRQ_LINE drives (needs LAPIC). */
 #define HVX_VM_IOAPIC		(1U << 2)
-#define HVX_VM_FLAGS_ALL	(HVX_VM_MSR_UNHANDLED_GP | HVX_VM_LAPIC | HVX_VM_IOAPIC)
+/*
+ * A REP INS/OUTS exits with as many items as fit io_data (io.count up to
+ * rCX), not one item per exit.
+ */
+#define HVX_VM_STRING_IO_BATCH	(1U << 3)
+#define HVX_VM_FLAGS_ALL	(HVX_VM_MSR_UNHANDLED_GP | HVX_VM_LAPIC | HVX_VM_IOAPIC | \
+				 HVX_VM_STRING_IO_BATCH)
 
 struct hvx_vm_create {
 	__u32 paging;		/* HVX_PAGING_* */
@@ -369,7 +376,8 @@ struct hvx_run {
 			__u8  direction;	/* HVX_IO_IN / HVX_IO_OUT */
 			__u8  size;		/* 1, 2 or 4 */
 			__u16 port;
-			__u32 count;		/* items of size bytes in io_data */
+			__u32 count;		/* items of size bytes in io_data: 1, */
+						/* more with HVX_VM_STRING_IO_BATCH */
 			__u8  string;		/* INS/OUTS */
 			__u8  rep;
 			__u8  pad[6];

@@ -21,11 +21,15 @@
 
 /* The APIC's round trips take several exits each: fewer of them. */
 static const struct bench_test bench_tests[] = {
-	{ "pio", 1, 0, DEFAULT_ITERATIONS },
-	{ "cpuid", 1, 0, DEFAULT_ITERATIONS },
-	{ "timer", 1, 1, DEFAULT_ITERATIONS / 4 },
-	{ "ipi", 2, 1, DEFAULT_ITERATIONS / 10 },
-	{ "ipihlt", 2, 1, DEFAULT_ITERATIONS / 10 },
+	{ "pio", 1, 0, DEFAULT_ITERATIONS, NULL, 0 },
+	{ "cpuid", 1, 0, DEFAULT_ITERATIONS, NULL, 0 },
+	/* One iteration moves BENCH_OUTSB_BYTES (guest.h), in one or more exits. */
+	{ "outsb", 1, 0, DEFAULT_ITERATIONS / 20, NULL, 0 },
+	/* The same on hvx one item per exit, as without HVX_VM_STRING_IO_BATCH. */
+	{ "outsb1", 1, 0, 10, "outsb", 1 },
+	{ "timer", 1, 1, DEFAULT_ITERATIONS / 4, NULL, 0 },
+	{ "ipi", 2, 1, DEFAULT_ITERATIONS / 10, NULL, 0 },
+	{ "ipihlt", 2, 1, DEFAULT_ITERATIONS / 10, NULL, 0 },
 };
 
 void bench__no_restart(int sig, void (*fn)(int))
@@ -58,20 +62,24 @@ static void usage(FILE *f, const char *prog, const char *what)
 		"guest round trip over RUNS measured rounds (after one warm-up round):\n"
 		"  pio     OUT to a port, handled by this program in userspace\n"
 		"  cpuid   CPUID, handled by the hypervisor in the kernel\n"
+		"  outsb   REP OUTSB of %u bytes to a port handled in userspace\n"
+		"  outsb1  the same, hvx moving one byte per exit (KVM: as outsb)\n"
 		"  timer   a TSC-deadline timer interrupt, the deadline due when armed\n"
 		"  ipi     an IPI from vCPU 0 to vCPU 1 and one back (vCPU 1 spins)\n"
 		"  ipihlt  the same with vCPU 1 halted: includes its wake-up from HLT\n"
 		"(the last three use the in-kernel local APIC, in x2APIC mode)\n"
 		"\n"
 		"  -n, --iterations N  round trips per round (default %u for pio and cpuid,\n"
-		"                      a quarter of that for timer, a tenth for ipi, ipihlt)\n"
+		"                      a quarter of that for timer, a tenth for ipi, ipihlt,\n"
+		"                      a twentieth for outsb, 10 for outsb1)\n"
 		"  -r, --runs N        measured rounds (default %u, at most %u)\n"
 		"  -d, --guest-dir DIR where the bench-TEST.bin guests are\n"
 		"                      (default: ../guests next to this program)\n"
 		"      --run FILE      run the 64-bit flat guest FILE at 0x%x instead, with\n"
 		"                      COM1 on stdout; exit with the value it writes to port 0x%x\n"
 		"  -h, --help          this text\n",
-		prog, prog, what, DEFAULT_ITERATIONS, DEFAULT_RUNS, BENCH_MAX_RUNS,
+		prog, prog, what, BENCH_OUTSB_BYTES, DEFAULT_ITERATIONS, DEFAULT_RUNS,
+		BENCH_MAX_RUNS,
 		GUEST_LOAD_ADDR, PORT_DEBUG_EXIT);
 }
 
@@ -141,7 +149,7 @@ void bench__parse_options(int argc, char **argv, struct bench_options *opt, cons
 	for (i = optind; i < argc; i++) {
 		if (!bench__test(argv[i])) {
 			fprintf(stderr,
-				"%s: unknown test '%s' (pio, cpuid, timer, ipi or ipihlt)\n",
+				"%s: unknown test '%s' (pio, cpuid, outsb, outsb1, timer, ipi or ipihlt)\n",
 				opt->prog, argv[i]);
 			exit(2);
 		}
@@ -169,10 +177,11 @@ void bench__parse_options(int argc, char **argv, struct bench_options *opt, cons
 	}
 }
 
-void bench__guest_path(const struct bench_options *opt, const char *test, char *buf,
-		       size_t len)
+void bench__guest_path(const struct bench_options *opt, const struct bench_test *test,
+		       char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/bench-%s.bin", opt->guest_dir, test);
+	snprintf(buf, len, "%s/bench-%s.bin", opt->guest_dir,
+		 test->guest ? test->guest : test->name);
 }
 
 int bench__load_guest(const struct bench_options *opt, const char *path, void *mem,

@@ -20,7 +20,7 @@ struct bench_options {
 	unsigned int iterations;	/* per round; 0: each test's own */
 	unsigned int runs;		/* measured rounds; one more warms up */
 	const char *run_file;		/* --run: just run this guest */
-	const char *tests[8];		/* names of bench_tests[] */
+	const char *tests[16];		/* names of bench_tests[] */
 	unsigned int ntests;
 };
 
@@ -43,6 +43,8 @@ struct bench_test {
 	unsigned int vcpus;		/* 1, or 2: vCPU 1 runs beside vCPU 0 */
 	int apic;			/* needs the hypervisor's in-kernel local APIC */
 	unsigned int iterations;	/* per round unless -n says */
+	const char *guest;		/* guests/bench-GUEST.bin; NULL: the name */
+	int one_item;			/* hvx: string I/O one item per exit */
 };
 
 /* Installs @fn for @sig without SA_RESTART: it interrupts a blocked RUN. */
@@ -58,9 +60,9 @@ void bench__parse_options(int argc, char **argv, struct bench_options *opt, cons
 int bench__load_guest(const struct bench_options *opt, const char *path, void *mem,
 		      unsigned long long mem_size);
 
-/* "GUEST_DIR/bench-TEST.bin" into buf. */
-void bench__guest_path(const struct bench_options *opt, const char *test, char *buf,
-		       size_t len);
+/* "GUEST_DIR/bench-GUEST.bin" of @test into buf. */
+void bench__guest_path(const struct bench_options *opt, const struct bench_test *test,
+		       char *buf, size_t len);
 
 /* A session of @test (NULL: --run), with its iterations per round. */
 void bench__session_init(struct bench_session *s, const struct bench_options *opt,

@@ -377,7 +377,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < opt.ntests; i++) {
 		bench__session_init(&s, &opt, bench__test(opt.tests[i]));
-		bench__guest_path(&opt, opt.tests[i], path, sizeof(path));
+		bench__guest_path(&opt, bench__test(opt.tests[i]), path, sizeof(path));
 		if (run_guest(kvm_fd, path, bench__test(opt.tests[i]), &s) ||
 		    bench__report(&s, opt.tests[i]))
 			status = 1;

@@ -27,5 +27,7 @@
 #define PORT_BENCH_PIO		0xf1
 #define PORT_BENCH_START	0xf2
 #define PORT_BENCH_STOP		0xf3
+/* bench-outsb: bytes of the REP OUTSB to PORT_BENCH_PIO of each iteration */
+#define BENCH_OUTSB_BYTES	4096
 
 #endif /* HVX_GUEST_H */

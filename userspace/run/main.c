@@ -494,7 +494,9 @@ static int check_real_mode(struct hvx_runner *r, const struct run_options *o)
 
 static int create_vm(struct hvx_runner *r, const struct run_options *o)
 {
+	__u64 batch = 0;
 	unsigned int i;
+	__u32 flags;
 	int ret;
 
 	ret = hvx_open(&r->sys);
@@ -506,8 +508,11 @@ static int create_vm(struct hvx_runner *r, const struct run_options *o)
 	r->apic = want_apic(r, o);
 	if (r->apic < 0 || check_real_mode(r, o))
 		goto error_close_sys;
-	ret = hvx_vm_create(&r->sys, &r->vm, o->paging,
-			    r->apic ? HVX_VM_LAPIC | HVX_VM_IOAPIC : 0);
+	flags = r->apic ? HVX_VM_LAPIC | HVX_VM_IOAPIC : 0;
+	/* A REP INS/OUTS in one exit per io_data, where the kernel can. */
+	if (!hvx_check_cap(&r->sys, HVX_CAP_STRING_IO_BATCH, &batch) && batch)
+		flags |= HVX_VM_STRING_IO_BATCH;
+	ret = hvx_vm_create(&r->sys, &r->vm, o->paging, flags);
 	if (ret) {
 		/* The errnos of a paging mode the CPU lacks (Documentation/api.rst). */
 		fprintf(stderr, "hvx-run: HVX_CREATE_VM (paging %s): %s%s\n",
