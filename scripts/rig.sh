@@ -71,13 +71,13 @@ DEBUG_TESTS="fuzz_test"
 # The tests that run a second time with HVX_PAGING=shadow (as NAME@shadow):
 # their VMs use shadow paging instead of EPT/NPT.  paging_test compares the
 # two modes itself; the launcher tests choose the mode per case.
-SHADOW_TESTS="exits_test stringio_test intercept_test modes_test state_test memory_test multi_test signal_test
+SHADOW_TESTS="exits_test stringio_test syncregs_test intercept_test modes_test state_test memory_test multi_test signal_test
 	shutdown_test virt_insn_test emul_test apic_test"
 
 # The tests of svm-nonpt (a CPU without NPT) when HVX_TESTS is not set: the
 # vendor-neutral ones, whose VMs get shadow paging there by default, and
 # those about the paging mode a VM gets.
-NONPT_TESTS="badinput_test exits_test stringio_test intercept_test modes_test state_test edge_test memory_test
+NONPT_TESTS="badinput_test exits_test stringio_test syncregs_test intercept_test modes_test state_test edge_test memory_test
 	multi_test signal_test shutdown_test virt_insn_test emul_test stats_test genl_test trace_test
 	hvxstat_test launcher_test paging_test pagestress_test torture_test module_test apic_test"
 

@@ -138,6 +138,9 @@ static long hvx_check_cap(struct hvx_capability __user *argp)
 	case HVX_CAP_IOAPIC_PINS:
 		c.value = 24;
 		break;
+	case HVX_CAP_SYNC_REGS:
+		c.value = HVX_SYNC_ALL;
+		break;
 	case HVX_CAP_STRING_IO_BATCH:
 		c.value = HVX_IO_DATA_SIZE;
 		break;

@@ -302,6 +302,28 @@ static void hvx_set_events(struct hvx_vcpu *vcpu, const struct hvx_events *e)
 	hvx_ops->set_events(vcpu, e);
 }
 
+static void hvx_state_get_cregs(struct hvx_vcpu *vcpu, struct hvx_cregs *c)
+{
+	hvx_ops->get_cregs(vcpu, c);
+	if (vcpu->apic)
+		c->cr8 = hvx_lapic_get_cr8(vcpu);
+}
+
+/* CREGS of HVX_SET_STATE and of the registers area: checked, then set. */
+static int hvx_state_set_cregs(struct hvx_vcpu *vcpu, const struct hvx_cregs *c)
+{
+	int ret;
+
+	if (c->reserved)
+		return -EINVAL;
+	ret = hvx_check_cregs(vcpu, c);
+	if (!ret)
+		ret = hvx_ops->set_cregs(vcpu, c);
+	if (!ret && vcpu->apic)
+		hvx_lapic_set_cr8(vcpu, c->cr8);
+	return ret;
+}
+
 /* Copies a GET/SET_STATE request in and checks its header. */
 static struct hvx_vcpu_state *hvx_state_read(struct hvx_vcpu_state __user *argp)
 {
@@ -345,11 +367,8 @@ static long hvx_vcpu_get_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 		hvx_get_regs(vcpu, &st->regs);
 	if (st->components & HVX_STATE_SREGS)
 		hvx_ops->get_sregs(vcpu, &st->sregs);
-	if (st->components & HVX_STATE_CREGS) {
-		hvx_ops->get_cregs(vcpu, &st->cregs);
-		if (vcpu->apic)
-			st->cregs.cr8 = hvx_lapic_get_cr8(vcpu);
-	}
+	if (st->components & HVX_STATE_CREGS)
+		hvx_state_get_cregs(vcpu, &st->cregs);
 	if (st->components & HVX_STATE_DREGS)
 		hvx_ops->get_dregs(vcpu, &st->dregs);
 	if (st->components & HVX_STATE_EVENTS)
@@ -418,16 +437,9 @@ static long hvx_vcpu_set_state(struct hvx_vcpu *vcpu, struct hvx_vcpu_state __us
 			goto out;
 	}
 	if (st->components & HVX_STATE_CREGS) {
-		const struct hvx_cregs *c = &st->cregs;
-
-		ret = hvx_check_cregs(vcpu, c);
+		ret = hvx_state_set_cregs(vcpu, &st->cregs);
 		if (ret)
 			goto out;
-		ret = hvx_ops->set_cregs(vcpu, c);
-		if (ret)
-			goto out;
-		if (vcpu->apic)
-			hvx_lapic_set_cr8(vcpu, c->cr8);
 	}
 	if (st->components & HVX_STATE_EVENTS)
 		hvx_set_events(vcpu, &st->events);
@@ -531,6 +543,75 @@ static long hvx_vcpu_set_cpuid(struct hvx_vcpu *vcpu, struct hvx_cpuid __user *a
 	return 0;
 }
 
+/*
+ * The registers area of the run page, in: the components userspace marked
+ * dirty load as HVX_SET_STATE loads them (SREGS, CREGS, then REGS, which
+ * also drops the completion of the last exit), each from a copy, since
+ * userspace can change the page meanwhile.  -EINVAL for an unknown bit in
+ * sync_valid or sync_dirty, or a state SET_STATE refuses; the dirty bits
+ * stay set then.
+ */
+static int hvx_sync_in(struct hvx_vcpu *vcpu)
+{
+	struct hvx_run *run = vcpu->run;
+	u64 dirty = READ_ONCE(run->sync_dirty);
+	union {
+		struct hvx_regs regs;
+		struct hvx_sregs sregs;
+		struct hvx_cregs cregs;
+	} c;
+	int ret;
+
+	if ((dirty | READ_ONCE(run->sync_valid)) & ~HVX_SYNC_ALL)
+		return -EINVAL;
+	if (!dirty)
+		return 0;
+	if (dirty & HVX_STATE_SREGS) {
+		memcpy(&c.sregs, &run->sync_sregs, sizeof(c.sregs));
+		ret = hvx_ops->set_sregs(vcpu, &c.sregs);
+		if (ret)
+			return ret;
+	}
+	if (dirty & HVX_STATE_CREGS) {
+		memcpy(&c.cregs, &run->sync_cregs, sizeof(c.cregs));
+		ret = hvx_state_set_cregs(vcpu, &c.cregs);
+		if (ret)
+			return ret;
+	}
+	if (dirty & HVX_STATE_REGS) {
+		memcpy(&c.regs, &run->sync_regs, sizeof(c.regs));
+		hvx_set_regs(vcpu, &c.regs);
+		vcpu->complete = HVX_COMPLETE_NONE;
+	}
+	WRITE_ONCE(run->sync_dirty, 0);
+	return 0;
+}
+
+/* The registers area, out: what sync_valid asks for, after every HVX_RUN. */
+static void hvx_sync_out(struct hvx_vcpu *vcpu)
+{
+	struct hvx_run *run = vcpu->run;
+	u64 valid = READ_ONCE(run->sync_valid);
+
+	if (valid & HVX_STATE_REGS)
+		hvx_get_regs(vcpu, &run->sync_regs);
+	if (valid & HVX_STATE_SREGS)
+		hvx_ops->get_sregs(vcpu, &run->sync_sregs);
+	if (valid & HVX_STATE_CREGS)
+		hvx_state_get_cregs(vcpu, &run->sync_cregs);
+}
+
+static long hvx_vcpu_run_ioctl(struct hvx_vcpu *vcpu)
+{
+	long ret = hvx_sync_in(vcpu);
+
+	if (ret)
+		return ret;
+	ret = hvx_vcpu_run(vcpu);
+	hvx_sync_out(vcpu);
+	return ret;
+}
+
 static long hvx_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
 {
 	struct hvx_vcpu *vcpu = filp->private_data;
@@ -543,7 +624,7 @@ static long hvx_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 		return -EINTR;
 	switch (ioctl) {
 	case HVX_RUN:
-		ret = arg ? -EINVAL : hvx_vcpu_run(vcpu);
+		ret = arg ? -EINVAL : hvx_vcpu_run_ioctl(vcpu);
 		break;
 	case HVX_GET_STATE:
 		ret = hvx_vcpu_get_state(vcpu, argp);
@@ -644,6 +725,7 @@ int hvx_vcpu_create(struct hvx_vm *vm, u32 id)
 		ret = -ENOMEM;
 		goto err_free_vcpu;
 	}
+	BUILD_BUG_ON(sizeof(struct hvx_run) > HVX_RUN_PAGES * PAGE_SIZE);
 	vcpu->run = (struct hvx_run *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run) {
 		ret = -ENOMEM;

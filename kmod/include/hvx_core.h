@@ -35,6 +35,8 @@
 #define HVX_NR_SLOTS		32
 #define HVX_GPA_BITS		48
 #define HVX_RUN_PAGES		1
+/* The components of the run page's registers area (HVX_CAP_SYNC_REGS). */
+#define HVX_SYNC_ALL		(HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS)
 
 struct hvx_vm;
 struct hvx_vcpu;

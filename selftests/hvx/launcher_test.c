@@ -481,12 +481,15 @@ static void dump(struct __test_metadata *_metadata, const struct launch *l)
 TEST_F_TIMEOUT(mb, every_device_and_debug_exit, 150)
 {
 	struct launch *l = &self->l;
+	unsigned int ticks = 0;
 	char want[4200];
+	const char *spin;
 
 	ASSERT_EQ(0, run_mb(l, self->mbk, "64M",
 			    "boot modules cmos fwcfg pci ports pit2 pic thre mmio spin exit=21",
 			    NULL, 1));
-	if (l->status != 43)
+	if (l->status != 43 || !strstr(l->out, "mbkernel: done, failures=0") ||
+	    !strstr(l->out, "ok spin irq0="))
 		dump(_metadata, l);
 	/* (21 << 1) | 1 */
 	EXPECT_EQ(43, l->status);
@@ -503,7 +506,16 @@ TEST_F_TIMEOUT(mb, every_device_and_debug_exit, 150)
 	EXPECT_TRUE(strstr(l->out, "ok thre irq4=2") != NULL);
 	EXPECT_TRUE(strstr(l->out, "ok mmio checks=15") != NULL);
 	EXPECT_TRUE(strstr(l->out, "ok pic imr=0x000000a5 elcr=0x0000def8 irr=") != NULL);
-	EXPECT_TRUE(strstr(l->out, "ok spin irq0=20") != NULL);
+	/*
+	 * The spin (no exits) ends once 20 ticks came; more can be taken
+	 * before its CLI when the host ran the 20th tick's handler late and
+	 * the next tick was already due, latched as a PC's interrupt
+	 * controller latches it (seen with two emulators sharing the host).
+	 */
+	spin = strstr(l->out, "ok spin irq0=");
+	ASSERT_TRUE(spin != NULL);
+	ASSERT_EQ(1, sscanf(spin, "ok spin irq0=%u", &ticks));
+	EXPECT_GE(ticks, 20);
 	EXPECT_TRUE(strstr(l->out, "mbkernel: done, failures=0") != NULL);
 }
 

@@ -39,7 +39,8 @@
 #define HVX_CAP_IOAPIC_PINS	14	/* pins of the HVX_VM_IOAPIC I/O APIC, 0: none */
 #define HVX_CAP_TSC_KHZ		15	/* the guest TSC's frequency in kHz, 0: unknown */
 #define HVX_CAP_STRING_IO_BATCH	16	/* bytes per batched string I/O exit, 0: none */
-#define HVX_NR_CAPS		17
+#define HVX_CAP_SYNC_REGS	17	/* HVX_STATE_* bits of the run page's registers area */
+#define HVX_NR_CAPS		18
 
 /* HVX_CAP_SHADOW_REAL_MODE values */
 #define HVX_REAL_MODE_NONE	0	/* refused: EOPNOTSUPP */
@@ -422,6 +423,17 @@ struct hvx_run {
 		__u8 exit_pad[256];
 	};
 	__u8 io_data[HVX_IO_DATA_SIZE];
+	/*
+	 * The registers area (HVX_CAP_SYNC_REGS): the components set in
+	 * sync_valid are written here at every return from HVX_RUN; those
+	 * set in sync_dirty are loaded from here, as HVX_SET_STATE loads
+	 * them, when HVX_RUN starts, and the bits cleared.
+	 */
+	__u64 sync_valid;		/* in: HVX_STATE_REGS, _SREGS, _CREGS */
+	__u64 sync_dirty;		/* in: HVX_STATE_REGS, _SREGS, _CREGS */
+	struct hvx_regs sync_regs;
+	struct hvx_sregs sync_sregs;
+	struct hvx_cregs sync_cregs;
 };
 
 /* ---- ioctls ------------------------------------------------------------ */
@@ -478,7 +490,8 @@ static_assert(sizeof(struct hvx_irq_line) == 32, "abi");
 static_assert(sizeof(struct hvx_ioapic_state) == 240, "abi");
 static_assert(sizeof(struct hvx_cpuid_entry) == 32, "abi");
 static_assert(sizeof(struct hvx_cpuid) == 32, "abi");
-static_assert(sizeof(struct hvx_run) == 56 + 256 + HVX_IO_DATA_SIZE, "abi");
+static_assert(sizeof(struct hvx_run) == 56 + 256 + HVX_IO_DATA_SIZE + 16 + 144 + 224 + 64,
+	      "abi");
 #endif
 
 #endif /* _UAPI_LINUX_HVX_H */

@@ -44,7 +44,7 @@ struct bench_test {
 	int apic;			/* needs the hypervisor's in-kernel local APIC */
 	unsigned int iterations;	/* per round unless -n says */
 	const char *guest;		/* guests/bench-GUEST.bin; NULL: the name */
-	int one_item;			/* hvx: string I/O one item per exit */
+	int plain;			/* hvx: no string I/O batching, no registers area */
 };
 
 /* Installs @fn for @sig without SA_RESTART: it interrupts a blocked RUN. */

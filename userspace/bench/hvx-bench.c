@@ -72,7 +72,7 @@ static int vm_create(struct hvx_sys *sys, struct hvx_bench_vm *b, const char *pr
 	b->mem_size = BENCH_MEM_SIZE;
 	flags = t->apic ? HVX_VM_LAPIC : 0;
 	/* Batched string I/O where the kernel has it, as hvx-run uses it. */
-	if (!t->one_item && !hvx_check_cap(sys, HVX_CAP_STRING_IO_BATCH, &batch) && batch)
+	if (!t->plain && !hvx_check_cap(sys, HVX_CAP_STRING_IO_BATCH, &batch) && batch)
 		flags |= HVX_VM_STRING_IO_BATCH;
 	ret = hvx_vm_create(sys, &b->vm, HVX_PAGING_AUTO, flags);
 	if (ret) {
@@ -150,12 +150,25 @@ static int ap_setup(struct hvx_bench_vm *b, const char *prog)
 	return ret;
 }
 
+#define BENCH_SYNC	(HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS)
+
+static int mmio_ignore(void *opaque, __u64 gpa, void *data, unsigned int len, int is_write)
+{
+	(void)opaque;
+	(void)gpa;
+	if (!is_write)
+		memset(data, 0xff, len);
+	return 0;
+}
+
 /* Runs the guest at path to its debug-exit write; 0, or -1 with a message. */
 static int run_guest(struct hvx_sys *sys, const char *path, const struct bench_test *t,
 		     struct bench_session *s)
 {
 	const char *prog = s->opt->prog;
 	struct ap_job job = { 0 };
+	__u64 sync = 0;
+	char msg[256];
 	struct hvx_bench_vm b;
 	struct hvx_run *run;
 	int ret, status = -1;
@@ -174,6 +187,10 @@ static int run_guest(struct hvx_sys *sys, const char *path, const struct bench_t
 			strerror(-ret));
 		goto out;
 	}
+	/* MMIO completes through the registers area unless the test says not. */
+	if (!t->plain && !hvx_check_cap(sys, HVX_CAP_SYNC_REGS, &sync) &&
+	    (sync & BENCH_SYNC) == BENCH_SYNC)
+		run->sync_valid = BENCH_SYNC;
 	if (b.has_ap) {
 		if (ap_setup(&b, prog))
 			goto out;
@@ -192,6 +209,17 @@ static int run_guest(struct hvx_sys *sys, const char *path, const struct bench_t
 		if (ret) {
 			fprintf(stderr, "%s: HVX_RUN: %s\n", prog, strerror(-ret));
 			goto out;
+		}
+		if (run->exit_reason == HVX_EXIT_MMIO) {
+			/* bench-mmio's MOV to nothing: a write to drop. */
+			ret = hvx_mmio_complete(&b.vcpu, mmio_ignore, NULL, msg, sizeof(msg));
+			if (ret) {
+				fprintf(stderr, "%s: guest %s: MMIO at rip 0x%llx: %s\n", prog,
+					path, (unsigned long long)run->rip,
+					*msg ? msg : strerror(-ret));
+				goto out;
+			}
+			continue;
 		}
 		if (run->exit_reason != HVX_EXIT_IO) {
 			fprintf(stderr, "%s: guest %s: unexpected %s exit at rip 0x%llx\n", prog, path,

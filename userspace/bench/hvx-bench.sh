@@ -130,7 +130,7 @@ else
 fi
 
 echo
-tests="pio cpuid outsb outsb1 timer ipi ipihlt"
+tests="pio cpuid outsb outsb1 mmio mmio3 timer ipi ipihlt"
 printf '%-8s %14s %14s %10s\n' test "hvx us/trip" "KVM us/trip" "hvx/KVM"
 for t in $tests; do
 	h=$(field $t "$tmp/hvx.out")

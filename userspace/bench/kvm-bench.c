@@ -316,6 +316,11 @@ static int run_guest(int kvm_fd, const char *path, const struct bench_test *t,
 				    run->io.size, run->io.count,
 				    (__u8 *)run + run->io.data_offset);
 			break;
+		case KVM_EXIT_MMIO:
+			/* bench-mmio's MOV to nothing: KVM has decoded it; a write to drop. */
+			if (!run->mmio.is_write)
+				memset(run->mmio.data, 0xff, sizeof(run->mmio.data));
+			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			fprintf(stderr, "%s: guest %s: VM entry failed, hardware reason 0x%llx\n",
 				prog, path,

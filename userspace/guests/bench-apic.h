@@ -68,12 +68,7 @@ _start:
 	wrmsr
 #endif
 	sti
-next_round:
-	in	$PORT_BENCH_COUNT, %eax
-	test	%eax, %eax
-	jz	done
-	mov	%eax, %r8d
-	out	%al, $PORT_BENCH_START
+	BENCH_ROUND_BEGIN
 1:	movl	$0, FLAG_ADDR
 #ifdef BENCH_TIMER
 	rdtsc
@@ -90,13 +85,7 @@ next_round:
 	je	2b
 	dec	%r8d
 	jnz	1b
-	out	%al, $PORT_BENCH_STOP
-	jmp	next_round
-done:
-	xor	%eax, %eax
-	out	%eax, $PORT_DEBUG_EXIT
-	hlt
-	jmp	done
+	BENCH_ROUND_END
 
 /* vCPU 1: answers each IPI; the client stops it once vCPU 0 is done. */
 ap:

@@ -10,21 +10,10 @@
 	.globl _start
 _start:
 	mov	$GUEST_STACK_TOP, %rsp
-next_round:
-	in	$PORT_BENCH_COUNT, %eax
-	test	%eax, %eax
-	jz	done
-	mov	%eax, %r8d
-	out	%al, $PORT_BENCH_START
+	BENCH_ROUND_BEGIN
 1:	xor	%eax, %eax
 	xor	%ecx, %ecx
 	cpuid
 	dec	%r8d
 	jnz	1b
-	out	%al, $PORT_BENCH_STOP
-	jmp	next_round
-done:
-	xor	%eax, %eax
-	out	%eax, $PORT_DEBUG_EXIT
-	hlt
-	jmp	done
+	BENCH_ROUND_END

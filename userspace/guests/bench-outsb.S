@@ -14,22 +14,11 @@
 _start:
 	mov	$GUEST_STACK_TOP, %rsp
 	cld
-next_round:
-	in	$PORT_BENCH_COUNT, %eax
-	test	%eax, %eax
-	jz	done
-	mov	%eax, %r8d
-	out	%al, $PORT_BENCH_START
+	BENCH_ROUND_BEGIN
 	mov	$PORT_BENCH_PIO, %dx
 1:	mov	$BENCH_OUTSB_BUF, %esi
 	mov	$BENCH_OUTSB_BYTES, %ecx
 	rep outsb
 	dec	%r8d
 	jnz	1b
-	out	%al, $PORT_BENCH_STOP
-	jmp	next_round
-done:
-	xor	%eax, %eax
-	out	%eax, $PORT_DEBUG_EXIT
-	hlt
-	jmp	done
+	BENCH_ROUND_END

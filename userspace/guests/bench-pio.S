@@ -10,19 +10,8 @@
 	.globl _start
 _start:
 	mov	$GUEST_STACK_TOP, %rsp
-next_round:
-	in	$PORT_BENCH_COUNT, %eax
-	test	%eax, %eax
-	jz	done
-	mov	%eax, %ecx
-	out	%al, $PORT_BENCH_START
+	BENCH_ROUND_BEGIN
 1:	out	%al, $PORT_BENCH_PIO
-	dec	%ecx
+	dec	%r8d
 	jnz	1b
-	out	%al, $PORT_BENCH_STOP
-	jmp	next_round
-done:
-	xor	%eax, %eax
-	out	%eax, $PORT_DEBUG_EXIT
-	hlt
-	jmp	done
+	BENCH_ROUND_END

@@ -29,5 +29,31 @@
 #define PORT_BENCH_STOP		0xf3
 /* bench-outsb: bytes of the REP OUTSB to PORT_BENCH_PIO of each iteration */
 #define BENCH_OUTSB_BYTES	4096
+/* bench-mmio: where its MOVs go, above the guest's RAM */
+#define BENCH_MMIO_GPA		0xd0000000
+
+#ifdef __ASSEMBLER__
+/*
+ * The rounds of a benchmark guest: BENCH_ROUND_BEGIN asks for the next
+ * round's iterations, into %r8d, and starts its clock (with none left it
+ * ends the run); BENCH_ROUND_END stops the clock and loops.
+ */
+#define BENCH_ROUND_BEGIN			\
+bench_next_round:				\
+	in	$PORT_BENCH_COUNT, %eax;	\
+	test	%eax, %eax;			\
+	jz	bench_done;			\
+	mov	%eax, %r8d;			\
+	out	%al, $PORT_BENCH_START
+
+#define BENCH_ROUND_END				\
+	out	%al, $PORT_BENCH_STOP;		\
+	jmp	bench_next_round;		\
+bench_done:					\
+	xor	%eax, %eax;			\
+	out	%eax, $PORT_DEBUG_EXIT;		\
+	hlt;					\
+	jmp	bench_done
+#endif
 
 #endif /* HVX_GUEST_H */

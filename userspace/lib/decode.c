@@ -840,7 +840,9 @@ static int mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, vo
 {
 	const __u64 comps = HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS |
 			    HVX_STATE_EVENTS;
+	const __u64 sync = HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS;
 	struct hvx_run *run = vcpu->run;
+	int use_sync = (run->sync_valid & sync) == sync;
 	struct hvx_vcpu_state st;
 	struct ram_ctx rc;
 	struct hvx_emu emu;
@@ -852,9 +854,16 @@ static int mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, vo
 	if (msg && msglen)
 		msg[0] = '\0';
 	memset(&st, 0, sizeof(st));
-	ret = hvx_vcpu_get_state(vcpu, &st, comps);
-	if (ret)
-		return ret;
+	if (use_sync) {
+		/* The registers area holds them (and any change not yet loaded). */
+		st.regs = run->sync_regs;
+		st.sregs = run->sync_sregs;
+		st.cregs = run->sync_cregs;
+	} else {
+		ret = hvx_vcpu_get_state(vcpu, &st, comps);
+		if (ret)
+			return ret;
+	}
 	bits = cpu_mode_bits(&st);
 
 	n = run->mmio.insn_len;
@@ -884,11 +893,20 @@ static int mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, vo
 	ret = hvx_insn_emulate(&insn, bits, &st.regs, run->mmio.gpa, &emu);
 	if (ret == -EACCES) {
 		/* The guest takes the #PF; the instruction did nothing. */
+		if (use_sync) {
+			ret = hvx_vcpu_get_state(vcpu, &st, HVX_STATE_EVENTS);
+			if (ret)
+				return ret;
+		}
 		st.events.flags |= HVX_EVENTS_EXCEPTION | HVX_EVENTS_EXC_ERRCODE;
 		st.events.exception_vector = 14;
 		st.events.exception_error_code = rc.fault_ec;
 		st.cregs.cr2 = rc.fault_la;
-		return hvx_vcpu_set_state(vcpu, &st, HVX_STATE_CREGS | HVX_STATE_EVENTS);
+		if (!use_sync)
+			return hvx_vcpu_set_state(vcpu, &st, HVX_STATE_CREGS | HVX_STATE_EVENTS);
+		run->sync_cregs = st.cregs;
+		run->sync_dirty |= HVX_STATE_CREGS;
+		return hvx_vcpu_set_state(vcpu, &st, HVX_STATE_EVENTS);
 	}
 	if (ret == -EOPNOTSUPP || (ret == -EFAULT && insn.op == HVX_OP_MOVS)) {
 		format_failure(msg, msglen, run, bits, ret == -EFAULT ?
@@ -898,7 +916,12 @@ static int mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, vo
 	}
 	if (ret)
 		return ret;
-	return hvx_vcpu_set_state(vcpu, &st, HVX_STATE_REGS);
+	if (!use_sync)
+		return hvx_vcpu_set_state(vcpu, &st, HVX_STATE_REGS);
+	/* The next HVX_RUN loads them: no ioctl here. */
+	run->sync_regs = st.regs;
+	run->sync_dirty |= HVX_STATE_REGS;
+	return 0;
 }
 
 int hvx_mmio_complete(struct hvx_vcpu *vcpu, hvx_mmio_fn fn, void *opaque, char *msg,

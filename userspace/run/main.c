@@ -492,9 +492,12 @@ static int check_real_mode(struct hvx_runner *r, const struct run_options *o)
 	return -1;
 }
 
+/* The registers area's components hvx_mmio_complete() reads. */
+#define HVX_SYNC_MMIO	(HVX_STATE_REGS | HVX_STATE_SREGS | HVX_STATE_CREGS)
+
 static int create_vm(struct hvx_runner *r, const struct run_options *o)
 {
-	__u64 batch = 0;
+	__u64 batch = 0, sync;
 	unsigned int i;
 	__u32 flags;
 	int ret;
@@ -530,6 +533,8 @@ static int create_vm(struct hvx_runner *r, const struct run_options *o)
 			r->mem_size >> 10, strerror(-ret));
 		goto error_destroy_vm;
 	}
+	if (hvx_check_cap(&r->sys, HVX_CAP_SYNC_REGS, &sync))
+		sync = 0;
 	for (i = 0; i < r->cpus; i++) {
 		struct run_vcpu *v = &r->vcpus[i];
 
@@ -543,6 +548,9 @@ static int create_vm(struct hvx_runner *r, const struct run_options *o)
 		}
 		if (cpuid__setup(r, &v->vcpu))
 			goto error_destroy_vcpus;
+		/* MMIO exits complete through the run page, without state ioctls. */
+		if ((sync & HVX_SYNC_MMIO) == HVX_SYNC_MMIO)
+			v->vcpu.run->sync_valid = HVX_SYNC_MMIO;
 	}
 	/* A flat image may sit where the table would go; it has no BIOS area. */
 	if (r->apic && o->kind != RUN_KIND_FLAT && mptable__write(r))
