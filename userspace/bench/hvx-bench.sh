@@ -139,7 +139,7 @@ for t in $tests; do
 		if (h == "" || k == "" || k + 0 == 0) print "-"; else printf "%.2f", h / k }')
 	printf '%-8s %14s %14s %10s\n' $t "${h:--}" "${k:--}" "$ratio"
 done
-echo "(target for pio: hvx/KVM <= 0.75; reported only)"
+echo "(target: hvx/KVM <= 0.5 for every round trip; outsb1 and mmio3 are hvx without its run-page shortcuts; reported only)"
 
 echo
 printf '%-8s %14s %14s %10s\n' test "counters on" "counters off" "cost"

@@ -31,7 +31,7 @@ int io__register(struct hvx_runner *r, const char *name, unsigned int base, unsi
 	return 0;
 }
 
-static const struct io_range *find_range(const struct hvx_runner *r, unsigned int port)
+static struct io_range *find_range(struct hvx_runner *r, unsigned int port)
 {
 	unsigned int i;
 
@@ -45,9 +45,10 @@ static const struct io_range *find_range(const struct hvx_runner *r, unsigned in
 void io__exit(struct hvx_runner *r, struct hvx_run *run)
 {
 	unsigned int port = run->io.port, size = run->io.size, count = run->io.count, i;
-	const struct io_range *rg = find_range(r, port);
+	struct io_range *rg = find_range(r, port);
 	__u32 v;
 
+	__atomic_add_fetch(rg ? &rg->exits : &r->io_unclaimed, 1, __ATOMIC_RELAXED);
 	if (size != 1 && size != 2 && size != 4)
 		size = 1;
 	if ((size_t)count * size > sizeof(run->io_data))

@@ -81,6 +81,7 @@ struct io_range {
 	io_read_fn read;	/* NULL: reads all-ones */
 	io_write_fn write;	/* NULL: writes ignored */
 	void *dev;
+	unsigned long long exits;	/* port exits it took (every vCPU thread) */
 };
 
 #define RUN_MAX_IO_RANGES	24
@@ -213,6 +214,7 @@ struct hvx_runner {
 	size_t cmdline_max;		/* a bzImage's: its command line's room, else 0 */
 	struct io_range io[RUN_MAX_IO_RANGES];
 	unsigned int nr_io;
+	unsigned long long io_unclaimed;	/* port exits no range took */
 
 	/*
 	 * The devices, the counters above and everything below are shared
@@ -315,8 +317,8 @@ int load__file(const char *what, const char *path, void **buf, size_t *size);
 int load__flat(struct hvx_runner *r, const struct run_options *o);
 int load__multiboot(struct hvx_runner *r, const struct run_options *o);
 int load__linux(struct hvx_runner *r, const struct run_options *o);
-/* After create_vm(): tsc_early_khz= where CPUID does not tell (linux.c). */
-void linux__tsc_khz(struct hvx_runner *r);
+/* After create_vm(): tsc_early_khz= where CPUID does not tell, pci=off (linux.c). */
+void linux__cmdline(struct hvx_runner *r);
 /* pvh.c: --kernel given an ELF file; load__linux() hands it over. */
 int load__is_elf(const void *img, size_t size);
 int load__pvh(struct hvx_runner *r, const struct run_options *o, const void *img, size_t size);

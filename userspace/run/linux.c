@@ -200,32 +200,60 @@ error:
 	return -1;
 }
 
+/* Whether the command line @line has a word that starts with @key. */
+static int cmdline_has(const char *line, const char *key)
+{
+	const char *p;
+
+	for (p = strstr(line, key); p; p = strstr(p + 1, key))
+		if (p == line || p[-1] == ' ')
+			return 1;
+	return 0;
+}
+
+/* Appends @word to the bzImage's command line, unless it would not fit. */
+static void cmdline_add(struct hvx_runner *r, const char *word)
+{
+	char *line = (char *)r->mem + CMDLINE_ADDR;
+	size_t len = strlen(line), n = strlen(word);
+
+	if (len + !!len + n > r->cmdline_max)
+		return;
+	if (len)
+		line[len++] = ' ';
+	memcpy(line + len, word, n + 1);
+}
+
 /*
- * Once the VM exists (images load before /dev/hvx is opened):
- * "tsc_early_khz=" with the TSC's frequency (HVX_CAP_TSC_KHZ) at the end
- * of the bzImage's command line where the guest cannot read it from
- * CPUID, unless the line sets it already or it would not fit.  Linux
- * reads it from leaf 0x15 only on Intel, and the kernel fills that leaf
- * only with the APIC in the kernel; otherwise Linux calibrates the TSC
- * against the PIT, which fails or errs on a busy or emulated host, and
- * runs without the TSC clock source and the TSC-deadline timer.
+ * Once the VM exists (images load before /dev/hvx is opened), words for
+ * a bzImage's command line that the user's --append does not set:
+ *
+ * "tsc_early_khz=" with the TSC's frequency (HVX_CAP_TSC_KHZ) where the
+ * guest cannot read it from CPUID.  Linux reads it from leaf 0x15 only
+ * on Intel, and the kernel fills that leaf only with the APIC in the
+ * kernel; otherwise Linux calibrates the TSC against the PIT, which fails
+ * or errs on a busy or emulated host, and runs without the TSC clock
+ * source and the TSC-deadline timer.
+ *
+ * "pci=off": the PC has no PCI device.  Configuration mechanism #1
+ * answers, for none, and Linux would probe every device of all 256
+ * buses through it: about 17,000 probes of two exits each, half the
+ * exits of a boot.
  */
-void linux__tsc_khz(struct hvx_runner *r)
+void linux__cmdline(struct hvx_runner *r)
 {
 	char *line = (char *)r->mem + CMDLINE_ADDR, add[40];
 	__u64 vendor = 0, khz = 0;
-	size_t len;
-	int n;
 
-	if (!r->cmdline_max ||
-	    hvx_check_cap(&r->sys, HVX_CAP_VENDOR, &vendor) ||
-	    (vendor == HVX_VENDOR_INTEL && r->apic) ||
-	    hvx_check_cap(&r->sys, HVX_CAP_TSC_KHZ, &khz) || !khz ||
-	    strstr(line, "tsc_early_khz="))
+	if (!r->cmdline_max)
 		return;
-	len = strlen(line);
-	n = snprintf(add, sizeof(add), "%stsc_early_khz=%llu", len ? " " : "",
-		     (unsigned long long)khz);
-	if (len + n <= r->cmdline_max)
-		memcpy(line + len, add, n + 1);
+	if (!hvx_check_cap(&r->sys, HVX_CAP_VENDOR, &vendor) &&
+	    !(vendor == HVX_VENDOR_INTEL && r->apic) &&
+	    !hvx_check_cap(&r->sys, HVX_CAP_TSC_KHZ, &khz) && khz &&
+	    !cmdline_has(line, "tsc_early_khz=")) {
+		snprintf(add, sizeof(add), "tsc_early_khz=%llu", (unsigned long long)khz);
+		cmdline_add(r, add);
+	}
+	if (!cmdline_has(line, "pci="))
+		cmdline_add(r, "pci=off");
 }

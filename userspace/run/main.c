@@ -615,6 +615,11 @@ static void report_exits(const struct hvx_runner *r)
 				r->exits[i]);
 	}
 	fputc('\n', stderr);
+	fprintf(stderr, "hvx-run: port exits by device:");
+	for (i = 0; i < r->nr_io; i++)
+		if (r->io[i].exits)
+			fprintf(stderr, " %s %llu", r->io[i].name, r->io[i].exits);
+	fprintf(stderr, " unclaimed %llu\n", r->io_unclaimed);
 }
 
 /*
@@ -682,7 +687,7 @@ int main(int argc, char **argv)
 		munmap(r.mem, r.mem_size);
 		return HVX_RUN_EXIT_HOST;
 	}
-	linux__tsc_khz(&r);
+	linux__cmdline(&r);
 	status = HVX_RUN_EXIT_HOST;
 	if (set_entry(&r) || pic__init(&r) || pit__init(&r) || uart__init(&r) ||
 	    rtc__init(&r) || fw_cfg__init(&r) || sysdev__init(&r) || console__init(&r))
