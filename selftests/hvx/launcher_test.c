@@ -84,6 +84,7 @@ static const struct bad_case bad_cases[] = {
 	{ { "--cpus", "-1", "--multiboot", BIG_FILE }, "--cpus '-1': expected a number" },
 	{ { "--cpus", "x", "--multiboot", BIG_FILE }, "--cpus 'x'" },
 	{ { "--cpus", "2", "--no-apic", "--multiboot", BIG_FILE }, "--no-apic: more than one vCPU needs the APIC" },
+	{ { "--hugetlb", "--mem", "3", "--multiboot", BIG_FILE }, "--hugetlb: --mem must be a multiple of 2M" },
 	{ { "--paging", "fast", "--multiboot", BIG_FILE }, "--paging 'fast'" },
 	{ { }, "no guest image" },
 	{ { "--multiboot", BIG_FILE, "--kernel", BIG_FILE }, "only one of" },
@@ -517,6 +518,53 @@ TEST_F_TIMEOUT(mb, every_device_and_debug_exit, 150)
 	ASSERT_EQ(1, sscanf(spin, "ok spin irq0=%u", &ticks));
 	EXPECT_GE(ticks, 20);
 	EXPECT_TRUE(strstr(l->out, "mbkernel: done, failures=0") != NULL);
+}
+
+/*
+ * --hugetlb: guest RAM from the host's pool of 2 MiB pages.  A pool too
+ * small ends hvx-run before the guest starts (status 6, one line naming
+ * nr_hugepages); with 32 pages more in it, a 64M guest runs, and every
+ * page is back in the pool afterwards.
+ */
+TEST_F_TIMEOUT(mb, hugetlb, 150)
+{
+	struct launch *l = &self->l;
+	char *argv[] = {
+		(char *)launch_hvx_run(), "--hugetlb", "--mem", "64M", "--multiboot", self->mbk,
+		"--append", "boot exit=21", NULL,
+	};
+	unsigned long old;
+	long free_before;
+	int ret, i;
+
+	free_before = tvm_hugetlb_free();
+	ASSERT_GE(free_before, 0) TH_LOG("no HugePages_Free in /proc/meminfo");
+	if (free_before < 32) {
+		ASSERT_EQ(0, launch_run(argv, NULL, NULL, 60, l));
+		EXPECT_EQ(STATUS_HOST, l->status) TH_LOG("stderr: %s", l->err);
+		EXPECT_EQ(1, launch_lines(l->err)) TH_LOG("stderr: %s", l->err);
+		EXPECT_TRUE(strstr(l->err, "on 2M huge pages") != NULL) TH_LOG("stderr: %s", l->err);
+		EXPECT_TRUE(strstr(l->err, "/proc/sys/vm/nr_hugepages") != NULL);
+		EXPECT_EQ(0, l->out_len);
+		launch_free(l);
+		memset(l, 0, sizeof(*l));
+	}
+
+	ret = tvm_hugetlb_reserve(32, &old);
+	if (ret)
+		SKIP(return, "cannot reserve 32 2 MiB huge pages: %s", strerror(-ret));
+	free_before = tvm_hugetlb_free();
+	ret = launch_run(argv, "mbkernel: start", NULL, 120, l);
+	/* The last pins go with the VM, as its file is released: give it 2 s. */
+	for (i = 0; i < 40 && tvm_hugetlb_free() != free_before; i++)
+		usleep(50000);
+	EXPECT_EQ(free_before, tvm_hugetlb_free()) TH_LOG("huge pages not given back");
+	tvm_hugetlb_restore(old);
+	ASSERT_EQ(0, ret);
+	if (l->status != 43)
+		dump(_metadata, l);
+	EXPECT_EQ(43, l->status);
+	EXPECT_TRUE(strstr(l->out, "ok boot mem_upper=64512K") != NULL);
 }
 
 /*

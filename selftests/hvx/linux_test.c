@@ -370,13 +370,14 @@ TEST_F_TIMEOUT(guest, reboot_ends_hvx_run, 900)
 	snprintf(want, sizeof(want), "TSCARGS %s END", tsc_arg);
 	EXPECT_TRUE(strstr(l->out, want) != NULL) TH_LOG("no '%s' in the output", want);
 	/*
-	 * A pci= of the user's: no pci=off, and Linux's early scan reads the
-	 * vendor of every device number of the 256 buses, an address write
-	 * and a data read each, before it finds no PCI.
+	 * A pci= of the user's: no pci=off, and Linux scans for PCI devices,
+	 * an address write and a data read per probe: at least the 32
+	 * device numbers of bus 0 (6.12 probes 34,231 times on AMD, where
+	 * its early scan reads all 256 buses, and 1,165 times on Intel).
 	 */
 	EXPECT_TRUE(strstr(l->out, "PCIARGS pci=nommconf END") != NULL);
 	probes = device_exits(l->err, "pci-conf1");
-	EXPECT_GE(probes, 256 * 32 * 2);
+	EXPECT_GE(probes, 32 * 2);
 	ksft_print_msg("port exits of PCI configuration probes without pci=off: %lld\n", probes);
 	/* Linux's default without ACPI: the keyboard controller's reset line. */
 	EXPECT_TRUE(strstr(l->err, "hvx-run: reset through the i8042") != NULL);

@@ -448,6 +448,33 @@ TEST(huge_slot_maps_2m_at_a_time)
 	munmap(m, HUGE_SIZE);
 }
 
+/* The same on hugetlbfs pages (MAP_HUGETLB) from the host's reserved pool. */
+TEST(hugetlb_slot_maps_2m_at_a_time)
+{
+	unsigned long old;
+	unsigned char *m;
+	struct touch d;
+	int ret;
+
+	ret = tvm_hugetlb_reserve(HUGE_SIZE / (2 * MiB), &old);
+	if (ret)
+		SKIP(return, "cannot reserve %llu 2 MiB huge pages: %s", HUGE_SIZE / (2 * MiB),
+		     strerror(-ret));
+	m = mmap(NULL, HUGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (m == MAP_FAILED) {
+		tvm_hugetlb_restore(old);
+		ASSERT_TRUE(m != MAP_FAILED) TH_LOG("MAP_HUGETLB: %s", strerror(errno));
+	}
+	touch_slot(_metadata, m, HUGE_GPA, HUGE_SIZE, &d);
+	munmap(m, HUGE_SIZE);
+	tvm_hugetlb_restore(old);
+	EXPECT_EQ(4, d.maps_2m);
+	EXPECT_EQ(0, d.maps_4k);
+	if (d.paging == HVX_PAGING_NESTED)
+		EXPECT_EQ(4, d.npf);
+}
+
 /*
  * The same memory where a 2 MiB leaf cannot go: the slot starts 4 KiB
  * past a 2 MiB boundary of guest-physical space, so no aligned 2 MiB of

@@ -58,6 +58,7 @@ struct run_options {
 	int have_entry;
 	__u32 paging;
 	int no_apic;
+	int hugetlb;			/* guest RAM on hugetlbfs 2 MiB pages */
 	int verbose;
 	unsigned long trace;
 };

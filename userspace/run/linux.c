@@ -236,9 +236,9 @@ static void cmdline_add(struct hvx_runner *r, const char *word)
  * source and the TSC-deadline timer.
  *
  * "pci=off": the PC has no PCI device.  Configuration mechanism #1
- * answers, for none, and Linux would probe every device of all 256
- * buses through it: about 17,000 probes of two exits each, half the
- * exits of a boot.
+ * answers, for none, and Linux would scan for devices through it: on
+ * AMD its early scan reads all 256 buses, about 17,000 probes of two
+ * exits each, half the exits of a boot.
  */
 void linux__cmdline(struct hvx_runner *r)
 {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/mman.h>
 
 #include "hvx-run.h"
 
@@ -50,6 +51,8 @@ static void usage(FILE *f)
 		"  --paging MODE       auto (default), nested (NPT/EPT) or shadow\n"
 		"  --no-apic           a PC without local APIC and I/O APIC (one vCPU, the PIC only);\n"
 		"                      the default when the hvx module has no in-kernel APIC\n"
+		"  --hugetlb           guest RAM on 2M huge pages reserved in /proc/sys/vm/nr_hugepages\n"
+		"                      (SIZE a multiple of 2M); else transparent huge pages if any\n"
 		"\n"
 		"Diagnostics:\n"
 		"  -v, --verbose       report unhandled ports, MMIO, MSRs and an exit count summary\n"
@@ -203,6 +206,10 @@ static int check_options(struct run_options *o)
 		fprintf(stderr, "hvx-run: --entry goes with --flat\n");
 		return -1;
 	}
+	if (o->hugetlb && o->mem_size % (2ULL << 20)) {
+		fprintf(stderr, "hvx-run: --hugetlb: --mem must be a multiple of 2M (huge pages are 2M)\n");
+		return -1;
+	}
 	if (o->no_apic && o->cpus > 1) {
 		fprintf(stderr, "hvx-run: --no-apic: more than one vCPU needs the APIC\n");
 		return -1;
@@ -238,6 +245,7 @@ enum {
 	OPT_ENTRY,
 	OPT_PAGING,
 	OPT_NO_APIC,
+	OPT_HUGETLB,
 	OPT_TRACE,
 };
 
@@ -259,6 +267,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		{ "entry", required_argument, NULL, OPT_ENTRY },
 		{ "paging", required_argument, NULL, OPT_PAGING },
 		{ "no-apic", no_argument, NULL, OPT_NO_APIC },
+		{ "hugetlb", no_argument, NULL, OPT_HUGETLB },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "trace", required_argument, NULL, OPT_TRACE },
 		{ "version", no_argument, NULL, 'V' },
@@ -348,6 +357,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 			break;
 		case OPT_NO_APIC:
 			o->no_apic = 1;
+			break;
+		case OPT_HUGETLB:
+			o->hugetlb = 1;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -450,11 +462,16 @@ static int want_apic(struct hvx_runner *r, const struct run_options *o)
  * pages: where the host backs it with 2 MiB pages the module maps guest
  * memory 2 MiB at a time (one nested page fault where 512 would be).
  */
-static void *guest_ram(unsigned long long size)
+static void *guest_ram(unsigned long long size, int hugetlb)
 {
 	const unsigned long long huge = 2ULL << 20;
 	unsigned long long head;
 	char *p;
+
+	/* Reserved at mmap(), so a shortage fails here rather than in the guest. */
+	if (hugetlb)
+		return mmap(NULL, size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB, -1, 0);
 
 	p = mmap(NULL, size + huge, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -672,10 +689,11 @@ int main(int argc, char **argv)
 	}
 
 	/* Guest RAM first: every image error comes before /dev/hvx is touched. */
-	r.mem = guest_ram(r.mem_size);
+	r.mem = guest_ram(r.mem_size, o.hugetlb);
 	if (r.mem == MAP_FAILED) {
-		fprintf(stderr, "hvx-run: cannot allocate %lluK of guest RAM: %s\n",
-			r.mem_size >> 10, strerror(errno));
+		fprintf(stderr, "hvx-run: cannot allocate %lluK of guest RAM%s: %s%s\n",
+			r.mem_size >> 10, o.hugetlb ? " on 2M huge pages" : "", strerror(errno),
+			o.hugetlb ? " (--hugetlb needs that many 2M pages free in /proc/sys/vm/nr_hugepages)" : "");
 		return HVX_RUN_EXIT_HOST;
 	}
 	if (load_image(&r, &o)) {

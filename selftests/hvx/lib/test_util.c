@@ -446,6 +446,72 @@ const char *tvm_describe(struct tvm *t, unsigned int idx, int ret, char *buf, si
 	return buf;
 }
 
+#define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
+
+static int read_ulong(const char *path, unsigned long *v)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%lu", v) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+static int write_ulong(const char *path, unsigned long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%lu\n", v) < 0 ? -EIO : 0;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* HugePages_Free of /proc/meminfo (2 MiB pages), or -1. */
+long tvm_hugetlb_free(void)
+{
+	char line[128];
+	long n = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+int tvm_hugetlb_reserve(unsigned long pages, unsigned long *old)
+{
+	unsigned long now;
+	int ret;
+
+	ret = read_ulong(NR_HUGEPAGES, old);
+	if (ret)
+		return ret;
+	ret = write_ulong(NR_HUGEPAGES, *old + pages);
+	if (!ret)
+		ret = read_ulong(NR_HUGEPAGES, &now);
+	if (!ret && now < *old + pages)
+		ret = -ENOMEM;
+	if (ret)
+		write_ulong(NR_HUGEPAGES, *old);
+	return ret;
+}
+
+void tvm_hugetlb_restore(unsigned long old)
+{
+	write_ulong(NR_HUGEPAGES, old);
+}
+
 unsigned long long tvm_now_ms(void)
 {
 	struct timespec ts;

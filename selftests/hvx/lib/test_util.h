@@ -157,6 +157,16 @@ static inline bool tvm_is_amd(struct tvm *t)
  */
 int tvm_smoke(char *msg, size_t len);
 
+/*
+ * The host's pool of 2 MiB huge pages (/proc/sys/vm/nr_hugepages, root
+ * only): grows it by @pages, the old size in *@old; 0, or -errno (ENOMEM
+ * if the host could not find that many) with the pool left as it was.
+ */
+int tvm_hugetlb_reserve(unsigned long pages, unsigned long *old);
+void tvm_hugetlb_restore(unsigned long old);
+/* HugePages_Free of /proc/meminfo, or -1. */
+long tvm_hugetlb_free(void);
+
 /* Monotonic clock in milliseconds. */
 unsigned long long tvm_now_ms(void);
 
