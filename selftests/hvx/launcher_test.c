@@ -538,7 +538,8 @@ TEST_F_TIMEOUT(mb, hugetlb, 150)
 	int ret, i;
 
 	free_before = tvm_hugetlb_free();
-	ASSERT_GE(free_before, 0) TH_LOG("no HugePages_Free in /proc/meminfo");
+	if (free_before < 0)
+		SKIP(return, "the host kernel has no hugetlbfs (no HugePages_Free in /proc/meminfo)");
 	if (free_before < 32) {
 		ASSERT_EQ(0, launch_run(argv, NULL, NULL, 60, l));
 		EXPECT_EQ(STATUS_HOST, l->status) TH_LOG("stderr: %s", l->err);

@@ -456,6 +456,8 @@ TEST(hugetlb_slot_maps_2m_at_a_time)
 	struct touch d;
 	int ret;
 
+	if (tvm_hugetlb_free() < 0)
+		SKIP(return, "the host kernel has no hugetlbfs (no HugePages_Free in /proc/meminfo)");
 	ret = tvm_hugetlb_reserve(HUGE_SIZE / (2 * MiB), &old);
 	if (ret)
 		SKIP(return, "cannot reserve %llu 2 MiB huge pages: %s", HUGE_SIZE / (2 * MiB),
