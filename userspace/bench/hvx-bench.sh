@@ -136,7 +136,7 @@ for t in $tests; do
 	h=$(field $t "$tmp/hvx.out")
 	k=$(field $t "$tmp/kvm.out")
 	ratio=$(awk -v h="$h" -v k="$k" 'BEGIN {
-		if (h == "" || k == "" || k + 0 == 0) print "-"; else printf "%.2f", h / k }')
+		if (h == "" || k == "" || k + 0 == 0) print "-"; else if (h / k < 0.1) printf "%.4f", h / k; else printf "%.2f", h / k }')
 	printf '%-8s %14s %14s %10s\n' $t "${h:--}" "${k:--}" "$ratio"
 done
 echo "(target: hvx/KVM <= 0.5 for every round trip; outsb1 and mmio3 are hvx without its run-page shortcuts; reported only)"
